@@ -1,0 +1,138 @@
+# finsent — build, dependencies, tests, install.
+#
+#   make            build ./finsent (CUDA backend too when nvcc is found)
+#   make deps       install the Debian packages that are missing
+#   make test       deps + build + every test; ends with "N passed, N failed"
+#   make run        deps + build + default model + default config + one cycle
+#   make bench      benchmarks (figures printed, never asserted)
+#   make fuzz       short libFuzzer runs of the parsers (clang)
+#   make SAN=1 test the suite under ASan + UBSan (CPU backend only)
+#   make CUDA=0|1   force the CUDA backend off or on
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+B        ?= build
+CC       ?= cc
+PKGS     := libcurl libxml-2.0 sqlite3 jansson libnotify
+NVCC     ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+VERSION  := 0.1.0
+
+ifeq ($(SAN),1)
+CUDA     := 0
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+B        := build-san
+endif
+ifeq ($(origin CUDA),undefined)
+CUDA     := $(if $(NVCC),1,0)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+ifeq ($(filter deps test run bench clean,$(MAKECMDGOALS)),)
+$(error pkg-config cannot find some of: $(PKGS) (run 'make deps'))
+endif
+endif
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -I. $(PKG_CFLAGS) \
+            -DFINSENT_VERSION='"$(VERSION)"' $(SANFLAGS)
+LDFLAGS  += -pthread $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lopenblas -lm
+
+ifeq ($(CUDA),1)
+CFLAGS   += -DFINSENT_HAVE_CUDA
+NVFLAGS  ?= -O2 -std=c++17 -I. -Xcompiler -Wall,-Wextra -DFINSENT_HAVE_CUDA
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+CUDA_SRC := $(wildcard cuda/*.cu)
+CUDA_OBJ := $(patsubst %.cu,$(B)/%.o,$(CUDA_SRC))
+endif
+
+# Library modules, linked in dependency order (users first).
+MODULES  := alerts trends classify crawler db common
+define module_template
+$(1)_SRC := $$(filter-out %_cuda_stub.c,$$(wildcard $(1)/*.c)) $$(if $$(filter 0,$$(CUDA)),$$(wildcard $(1)/*_cuda_stub.c))
+$(1)_OBJ := $$(patsubst %.c,$$(B)/%.o,$$($(1)_SRC)) $$(if $$(filter cuda,$(1)),$$(CUDA_OBJ))
+$$(B)/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+MODULES  += cuda
+$(foreach m,$(MODULES),$(eval $(call module_template,$(m))))
+LIBS     := $(foreach m,alerts trends classify cuda crawler db common,$(B)/lib$(m).a)
+
+CLI_SRC  := $(wildcard cli/*.c)
+CLI_OBJ  := $(patsubst %.c,$(B)/%.o,$(CLI_SRC))
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+HDRS     := $(wildcard */*.h)
+
+.PHONY: all deps test check run bench fuzz install uninstall clean format lint tests-build
+all: finsent
+
+finsent: $(B)/finsent
+	cp $< $@
+
+$(B)/finsent: $(CLI_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(LDLIBS)
+
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/cuda/%.o: cuda/%.cu $(HDRS) $(wildcard cuda/*.cuh)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/%.c tests/check.h $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+tests-build: finsent $(TEST_BIN)
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	$(MAKE) tests-build
+	scripts/check_banned.sh
+	B=$(B) tests/run.sh
+
+check: test
+
+run: deps
+	$(MAKE) finsent
+	scripts/make_run.sh
+
+bench: deps
+	$(MAKE) finsent $(BENCH_BIN)
+	B=$(B) bench/run.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+install: finsent
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/finsent
+	install -m 0755 finsent $(DESTDIR)$(PREFIX)/bin/finsent
+	cp -r data $(DESTDIR)$(PREFIX)/share/finsent/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/finsent
+	rm -rf $(DESTDIR)$(PREFIX)/share/finsent
+
+format:
+	clang-format -i $(filter-out %.cu,$(wildcard */*.c */*.h))
+
+lint:
+	cppcheck --quiet --enable=warning,portability --inline-suppr -I. $(wildcard */*.c)
+
+clean:
+	rm -rf build build-san finsent

@@ -1,0 +1,54 @@
+/*
+ * dataset.h — labeled text sets (CSV with a header "text,label") and the label
+ * names of finsent's two tasks.
+ *
+ * Sentiment labels inside finsent are 0 negative, 1 neutral, 2 positive. A CSV may
+ * give the bundled data's integer ids (0 Bearish, 1 Bullish, 2 Neutral — mapped to
+ * negative, positive, neutral) or names: negative/neutral/positive or
+ * Bearish/Neutral/Bullish (any case). Topic labels are the 20 ids 0..19 of the
+ * bundled topic set or their names ("Fed | Central Banks", ...).
+ */
+#ifndef FINSENT_DATASET_H
+#define FINSENT_DATASET_H
+
+#include "common/common.h"
+
+#include <stddef.h>
+
+enum task { TASK_TOPIC = 0, TASK_SENTIMENT = 1, TASK_COUNT = 2 };
+
+enum { SENT_NEGATIVE = 0, SENT_NEUTRAL = 1, SENT_POSITIVE = 2, N_SENTIMENTS = 3 };
+enum { N_TOPICS = 20 };
+
+struct example {
+    char *text;
+    int label; /* finsent's id for the task */
+    enum task task;
+};
+
+struct dataset {
+    struct example *ex;
+    size_t n;
+};
+
+/* Loads path as a text,label CSV for task. A row with an unknown label fails with
+ * "path:line: ...". Returns 0 or -1. */
+int dataset_load_csv(const char *path, enum task task, struct dataset *out,
+                     struct fs_error *err);
+
+/* Appends all examples of src to dst (taking ownership of their texts). */
+void dataset_append(struct dataset *dst, struct dataset *src);
+
+void dataset_free(struct dataset *ds);
+
+/* "topic" / "sentiment" <-> enum task. Returns -1 for an unknown name. */
+int task_from_name(const char *name);
+const char *task_name(enum task task);
+
+int task_n_labels(enum task task);
+/* Label name for finsent's id ("negative", "Fed | Central Banks", ...). */
+const char *task_label_name(enum task task, int label);
+/* Parses a label given as bundled id or name; -1 when unknown. */
+int task_label_parse(enum task task, const char *s);
+
+#endif

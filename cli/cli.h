@@ -1,0 +1,64 @@
+/*
+ * cli.h — the command layer: global options, lazily opened config and database,
+ * and one entry point per subcommand (cli/cmd_<area>.c).
+ *
+ * A command returns an exit code (enum fs_exit in common/common.h) and prints
+ * its one-line reason on failure through cli_fail(). Library modules never print
+ * errors themselves; this layer decides what the user sees.
+ */
+#ifndef FINSENT_CLI_H
+#define FINSENT_CLI_H
+
+#include "common/common.h"
+#include "common/config.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct cli_ctx {
+    const char *config_path; /* --config, or the XDG default */
+    const char *db_path;     /* --db, or [finsent] database in the config, or XDG */
+    int config_explicit;     /* --config was given: a missing file is an error */
+    int quiet;               /* --quiet: only alerts and errors */
+    int verbose;             /* --verbose */
+    int is_tty;              /* stdout is a terminal (progress bars, colour) */
+    int64_t now;             /* the clock: --now for tests, else time(NULL) */
+    struct config *cfg;      /* loaded by cli_config() */
+    sqlite3 *db;             /* opened by cli_db() */
+    char *owned_db_path;
+    char *owned_config_path;
+};
+
+typedef int (*cli_command_fn)(struct cli_ctx *ctx, int argc, char **argv);
+
+/* Loads the configuration once. A missing default file yields an empty config;
+ * a missing --config file or a syntax error is FS_EXIT_CONFIG. Returns 0 or an
+ * exit code (after printing the reason). */
+int cli_config(struct cli_ctx *ctx);
+
+/* Opens (creating, migrating) the database once. Returns 0 or FS_EXIT_DB. */
+int cli_db(struct cli_ctx *ctx);
+
+/* Prints "finsent: <message>" on stderr and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a "--name VALUE" or "--name=VALUE" option at argv[*i]; on a match sets
+ * *value, advances *i past it and returns 1; returns 0 when argv[*i] is another
+ * option, -1 (after printing) when the value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. */
+int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_crawl.c */
+int cmd_train(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_model.c */
+int cmd_eval(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_model.c */
+int cmd_classify(struct cli_ctx *ctx, int argc, char **argv); /* cmd_model.c */
+int cmd_predict(struct cli_ctx *ctx, int argc, char **argv);  /* cmd_model.c */
+int cmd_trends(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
+int cmd_export(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
+int cmd_report(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
+int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_alerts.c */
+int cmd_run(struct cli_ctx *ctx, int argc, char **argv);      /* cmd_run.c */
+int cmd_init(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
+int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * main.c — finsent's command line: global options, then one subcommand.
+ *
+ *   finsent [--config PATH] [--db PATH] [--quiet] [--verbose] [--now ISO] COMMAND [ARGS]
+ */
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "db/db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct command {
+    const char *name;
+    cli_command_fn fn;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "write a commented config with real financial news feeds"},
+    {"crawl", cmd_crawl, "fetch every due source and store new articles and comments"},
+    {"train", cmd_train, "train the topic and sentiment model"},
+    {"eval", cmd_eval, "evaluate the model on a labeled CSV (text,label)"},
+    {"classify", cmd_classify, "classify every stored document not yet classified"},
+    {"predict", cmd_predict, "classify texts given on the command line"},
+    {"trends", cmd_trends, "show per-topic sentiment over time, spikes marked"},
+    {"export", cmd_export, "export trends or documents as CSV"},
+    {"report", cmd_report, "write a self-contained HTML report"},
+    {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts"},
+    {"run", cmd_run, "one full cycle: crawl, classify, trends, alerts (for cron)"},
+    {"cron", cmd_cron, "print a crontab line and a systemd service and timer"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: finsent [--config PATH] [--db PATH] [--quiet] [--verbose] [--now ISO-8601]\n"
+            "               COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < FS_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-9s %s\n", "help", "this text");
+    fprintf(out, "\nRun 'finsent COMMAND --help' for a command's options.\n");
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    char msg[FS_ERROR_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "finsent: %s\n", msg);
+    return code;
+}
+
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    const char *arg = argv[*i];
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_fail(FS_EXIT_USAGE, "option %s needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_config(struct cli_ctx *ctx)
+{
+    if (ctx->cfg)
+        return 0;
+    struct fs_error err;
+    if (!ctx->config_explicit && access(ctx->config_path, F_OK) != 0) {
+        ctx->cfg = config_new_empty();
+        log_debug("no config at %s; using defaults", ctx->config_path);
+        return 0;
+    }
+    if (config_load(&ctx->cfg, ctx->config_path, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    return 0;
+}
+
+int cli_db(struct cli_ctx *ctx)
+{
+    if (ctx->db)
+        return 0;
+    if (!ctx->db_path) {
+        int rc = cli_config(ctx);
+        if (rc)
+            return rc;
+        const char *p = config_get(ctx->cfg, "finsent", "database");
+        ctx->owned_db_path = p ? xstrdup(p) : path_xdg_data("finsent.db");
+        ctx->db_path = ctx->owned_db_path;
+    }
+    struct fs_error err;
+    if (db_open(&ctx->db, ctx->db_path, &err) < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    return 0;
+}
+
+static int parse_globals(struct cli_ctx *ctx, int argc, char **argv, int *i)
+{
+    for (*i = 1; *i < argc && argv[*i][0] == '-'; (*i)++) {
+        const char *v;
+        const char *a = argv[*i];
+        int r;
+        if ((r = cli_opt_value(argc, argv, i, "--config", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            ctx->config_path = v;
+            ctx->config_explicit = 1;
+        } else if ((r = cli_opt_value(argc, argv, i, "--db", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            ctx->db_path = v;
+        } else if ((r = cli_opt_value(argc, argv, i, "--now", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            if (time_parse_iso8601(v, &ctx->now) < 0)
+                return cli_fail(FS_EXIT_USAGE, "--now: '%s' is not an ISO-8601 time", v);
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            ctx->quiet = 1;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            ctx->verbose = 1;
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("finsent %s (schema %d)\n", FINSENT_VERSION, db_schema_latest());
+            exit(FS_EXIT_OK);
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(FS_EXIT_OK);
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "unknown option '%s' (see 'finsent help')", a);
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_ctx ctx = {0};
+    ctx.now = (int64_t)time(NULL);
+    ctx.is_tty = isatty(STDOUT_FILENO);
+    int i, rc = parse_globals(&ctx, argc, argv, &i);
+    if (rc)
+        return rc;
+    if (!ctx.config_path) {
+        ctx.owned_config_path = path_xdg_config("finsent.conf");
+        ctx.config_path = ctx.owned_config_path;
+    }
+    log_set_level(ctx.quiet ? LOG_WARN : ctx.verbose ? LOG_DEBUG : LOG_INFO);
+    if (i >= argc || !strcmp(argv[i], "help")) {
+        usage(i >= argc ? stderr : stdout);
+        return i >= argc ? FS_EXIT_USAGE : FS_EXIT_OK;
+    }
+    const struct command *cmd = NULL;
+    for (size_t k = 0; k < FS_ARRAY_LEN(commands); k++)
+        if (!strcmp(argv[i], commands[k].name))
+            cmd = &commands[k];
+    if (!cmd)
+        return cli_fail(FS_EXIT_USAGE, "unknown command '%s' (see 'finsent help')", argv[i]);
+    rc = cmd->fn(&ctx, argc - i, argv + i);
+    db_close(ctx.db);
+    config_free(ctx.cfg);
+    free(ctx.owned_db_path);
+    free(ctx.owned_config_path);
+    return rc;
+}

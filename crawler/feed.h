@@ -1,0 +1,48 @@
+/*
+ * feed.h — parsing news feeds into items: RSS 2.0, RSS 1.0 (RDF), Atom 1.0 and
+ * JSON Feed 1.x, detected from the content (not from the file name or the
+ * Content-Type, which are often wrong).
+ *
+ * Input is untrusted: libxml2 runs with network access and entity substitution
+ * off (no XXE, no entity expansion bombs); a malformed document fails with one
+ * line in err and nothing is returned. Text fields come back as valid UTF-8 with
+ * HTML entities decoded, markup removed from text, and whitespace normalised.
+ */
+#ifndef FINSENT_FEED_H
+#define FINSENT_FEED_H
+
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum feed_format { FEED_UNKNOWN = 0, FEED_RSS2, FEED_RSS1, FEED_ATOM, FEED_JSON };
+
+struct feed_item {
+    char *guid;           /* <guid>, <id>, rdf:about or JSON id; NULL when absent */
+    char *url;            /* absolute link (resolved against the feed URL); may be NULL */
+    char *title;          /* plain text; may be NULL */
+    char *text;           /* plain text of description/summary/content; may be "" */
+    char *author;         /* may be NULL */
+    int64_t published_at; /* seconds since epoch UTC; 0 when unknown */
+};
+
+struct feed {
+    enum feed_format format;
+    char *title;     /* channel title, may be NULL */
+    int ttl_minutes; /* RSS <ttl>, or -1 */
+    struct feed_item *items;
+    size_t n_items;
+};
+
+/* Parses body (len bytes). charset is the HTTP Content-Type charset or NULL; the
+ * document's own declaration is used otherwise. base_url resolves relative links
+ * (may be NULL). Returns 0 and fills out (release with feed_free), or -1. */
+int feed_parse(const char *body, size_t len, const char *charset, const char *base_url,
+               struct feed *out, struct fs_error *err);
+
+void feed_free(struct feed *feed);
+
+const char *feed_format_name(enum feed_format format);
+
+#endif

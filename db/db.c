@@ -1,0 +1,201 @@
+/* db.c — opening, migrating and small helpers around SQLite. */
+#include "db/db.h"
+
+#include "common/util.h"
+#include "db/schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int db_error(sqlite3 *db, struct fs_error *err, const char *what)
+{
+    return fs_error_set(err, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct fs_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fs_error_set(err, "database: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int db_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, struct fs_error *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
+        return db_error(db, err, "database: prepare");
+    return 0;
+}
+
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    return s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+int db_begin(sqlite3 *db, struct fs_error *err)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int db_commit(sqlite3 *db, struct fs_error *err)
+{
+    return db_exec(db, "COMMIT", err);
+}
+
+void db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_schema_latest(void)
+{
+    return db_migration_count;
+}
+
+int db_schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(sqlite3 *db, const char *path, struct fs_error *err)
+{
+    int v = db_schema_version(db);
+    if (v < 0)
+        return db_error(db, err, path);
+    if (v > db_migration_count)
+        return fs_error_set(err, "%s: schema version %d is newer than this finsent (%d)", path, v,
+                            db_migration_count);
+    for (; v < db_migration_count; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (db_begin(db, err) < 0 || db_exec(db, db_migrations[v], err) < 0 ||
+            db_exec(db, pragma, err) < 0 || db_commit(db, err) < 0) {
+            db_rollback(db);
+            return fs_error_prefix(err, "%s: migration to schema %d", path, v + 1);
+        }
+    }
+    return 0;
+}
+
+int db_check_integrity(sqlite3 *db, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "PRAGMA quick_check", err) < 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    if (!ok)
+        fs_error_set(err, "integrity check failed: %s",
+                     rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+                                      : sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
+static int open_common(sqlite3 **out, const char *path, int flags, struct fs_error *err)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        fs_error_set(err, "%s: cannot open database: %s", path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_extended_result_codes(db, 1);
+    *out = db;
+    return 0;
+}
+
+int db_open(sqlite3 **out, const char *path, struct fs_error *err)
+{
+    if (path_mkdir_parent(path, err) < 0)
+        return -1;
+    sqlite3 *db;
+    if (open_common(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err) < 0)
+        return -1;
+    /* journal_mode is the first real read of the file: a non-database fails here */
+    if (db_exec(db, "PRAGMA journal_mode = WAL", err) < 0 ||
+        db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
+        migrate(db, path, err) < 0) {
+        if (!strstr(err->msg, path))
+            fs_error_prefix(err, "%s", path);
+        sqlite3_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int db_open_readonly(sqlite3 **out, const char *path, struct fs_error *err)
+{
+    sqlite3 *db;
+    if (open_common(&db, path, SQLITE_OPEN_READONLY, err) < 0)
+        return -1;
+    int v = db_schema_version(db);
+    if (v < 0 || v > db_migration_count) {
+        fs_error_set(err, "%s: not a finsent database (%s)", path,
+                     v < 0 ? sqlite3_errmsg(db) : "schema too new");
+        sqlite3_close(db);
+        return -1;
+    }
+    db_exec(db, "PRAGMA foreign_keys = ON", NULL);
+    *out = db;
+    return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+    if (db)
+        sqlite3_close_v2(db);
+}
+
+int db_meta_get_int(sqlite3 *db, const char *key, int64_t def, int64_t *out, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "SELECT value FROM meta WHERE key = ?1", err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : def;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, err, "database: meta");
+    return 0;
+}
+
+int db_meta_set_int(sqlite3 *db, const char *key, int64_t value, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_error(db, err, "database: meta");
+    return 0;
+}

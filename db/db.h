@@ -1,0 +1,62 @@
+/*
+ * db.h — opening finsent's SQLite database and the helpers every stage uses.
+ *
+ * db_open() creates the file (and its directory) when missing, switches on WAL
+ * and foreign keys, sets a busy timeout, checks integrity cheaply and migrates
+ * the schema to the current version (PRAGMA user_version). The schema itself is
+ * in db/schema.c; each stage's queries live in db/db_<stage>.c with a header.
+ *
+ * All SQL goes through prepared statements with bound parameters. Every batch of
+ * writes is wrapped in db_begin() / db_commit() (db_rollback() on error), so a
+ * run killed at any point leaves either the whole batch or none of it.
+ */
+#ifndef FINSENT_DB_H
+#define FINSENT_DB_H
+
+#include "common/common.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Opens (creating and migrating) the database at path. On failure err says why in
+ * one line (not a database, corrupt, read-only directory, newer schema...). */
+int db_open(sqlite3 **out, const char *path, struct fs_error *err);
+
+/* Opens an existing database read-only (no migration). */
+int db_open_readonly(sqlite3 **out, const char *path, struct fs_error *err);
+
+void db_close(sqlite3 *db);
+
+/* Current schema version this binary writes. */
+int db_schema_latest(void);
+/* Version recorded in the file. */
+int db_schema_version(sqlite3 *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int db_begin(sqlite3 *db, struct fs_error *err);
+int db_commit(sqlite3 *db, struct fs_error *err);
+void db_rollback(sqlite3 *db);
+
+/* Runs SQL without parameters (schema, pragmas). */
+int db_exec(sqlite3 *db, const char *sql, struct fs_error *err);
+
+/* Prepares one statement; err gets SQLite's message. */
+int db_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, struct fs_error *err);
+
+/* Sets err from the connection's last error, prefixed by what. Returns -1. */
+int db_error(sqlite3 *db, struct fs_error *err, const char *what);
+
+/* Binds a text value, or NULL when s is NULL. */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Text column copied into a new string (NULL for SQL NULL). Caller frees. */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+
+/* Small key/value store (table meta) for stage bookkeeping. */
+int db_meta_get_int(sqlite3 *db, const char *key, int64_t def, int64_t *out, struct fs_error *err);
+int db_meta_set_int(sqlite3 *db, const char *key, int64_t value, struct fs_error *err);
+
+/* PRAGMA quick_check; 0 when "ok". */
+int db_check_integrity(sqlite3 *db, struct fs_error *err);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * schema.c — finsent's SQLite schema, as a list of migrations.
+ *
+ * Times are INTEGER seconds since the epoch (UTC). Topic -1 means "all topics".
+ */
+#include "db/schema.h"
+
+static const char schema_v1[] =
+    /* meta: key/value bookkeeping for stages (e.g. the last document trended) */
+    "CREATE TABLE meta ("
+    "  key   TEXT PRIMARY KEY,"
+    "  value TEXT"
+    ");"
+
+    /* sources: one row per configured source, with its fetch state */
+    "CREATE TABLE sources ("
+    "  id                 INTEGER PRIMARY KEY,"
+    "  name               TEXT NOT NULL UNIQUE,"
+    "  url                TEXT NOT NULL,"
+    "  kind               TEXT NOT NULL CHECK (kind IN ('feed','article','comments')),"
+    "  selectors          TEXT,"              /* XPath for comment pages, NULL = default */
+    "  follow_links       INTEGER NOT NULL DEFAULT 0,"
+    "  etag               TEXT,"
+    "  last_modified      TEXT,"
+    "  last_status        INTEGER,"           /* HTTP status, 0 = transport error */
+    "  last_error         TEXT,"
+    "  consecutive_errors INTEGER NOT NULL DEFAULT 0,"
+    "  ttl_seconds        INTEGER,"           /* a feed's <ttl>, or NULL */
+    "  last_fetch_at      INTEGER,"
+    "  next_fetch_at      INTEGER NOT NULL DEFAULT 0"
+    ");"
+
+    /* documents: every article and comment stored once */
+    "CREATE TABLE documents ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  source_id    INTEGER REFERENCES sources(id) ON DELETE SET NULL,"
+    "  url          TEXT,"
+    "  guid         TEXT,"
+    "  dedupe_hash  TEXT NOT NULL,"           /* hash of the normalised content */
+    "  title        TEXT,"
+    "  text         TEXT NOT NULL,"
+    "  author       TEXT,"
+    "  kind         TEXT NOT NULL CHECK (kind IN ('article','comment')),"
+    "  parent_id    INTEGER REFERENCES documents(id) ON DELETE CASCADE,"
+    "  published_at INTEGER,"
+    "  fetched_at   INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX documents_source ON documents(source_id);"
+    "CREATE INDEX documents_parent ON documents(parent_id);"
+
+    /* dedupe_keys: 'g:'+GUID, 'u:'+normalised URL, 'h:'+content hash; any hit = seen */
+    "CREATE TABLE dedupe_keys ("
+    "  key         TEXT PRIMARY KEY,"
+    "  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+
+    /* crawl_log: one row per fetch attempt */
+    "CREATE TABLE crawl_log ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  source_id   INTEGER REFERENCES sources(id) ON DELETE CASCADE,"
+    "  url         TEXT NOT NULL,"
+    "  started_at  INTEGER NOT NULL,"
+    "  duration_ms INTEGER,"
+    "  outcome     TEXT NOT NULL CHECK (outcome IN ('new','unchanged','failed','skipped')),"
+    "  http_status INTEGER,"
+    "  bytes       INTEGER,"
+    "  n_items     INTEGER,"
+    "  n_new       INTEGER,"
+    "  error       TEXT"
+    ");"
+    "CREATE INDEX crawl_log_source ON crawl_log(source_id, started_at);"
+
+    /* robots: cached robots.txt per scheme://host[:port] */
+    "CREATE TABLE robots ("
+    "  origin     TEXT PRIMARY KEY,"
+    "  body       TEXT,"                      /* NULL = allow all (404 etc.) */
+    "  fetched_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+
+    /* classifications: one per document, written by `finsent classify` */
+    "CREATE TABLE classifications ("
+    "  document_id     INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+    "  model_id        TEXT NOT NULL,"
+    "  topic           INTEGER NOT NULL,"
+    "  topic_probs     TEXT NOT NULL,"        /* JSON array of floats */
+    "  sentiment       INTEGER NOT NULL,"     /* 0 negative, 1 neutral, 2 positive */
+    "  sentiment_probs TEXT NOT NULL,"        /* JSON array [neg, neu, pos] */
+    "  score           REAL NOT NULL,"        /* p(positive) - p(negative) */
+    "  attended        TEXT,"                 /* JSON array of the most attended words */
+    "  classified_at   INTEGER NOT NULL"
+    ");"
+
+    /* buckets: per topic (-1 = all) and time bucket aggregates with spike scores */
+    "CREATE TABLE buckets ("
+    "  granularity    TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
+    "  topic          INTEGER NOT NULL,"
+    "  bucket_start   INTEGER NOT NULL,"
+    "  n_docs         INTEGER NOT NULL DEFAULT 0,"
+    "  n_negative     INTEGER NOT NULL DEFAULT 0,"
+    "  n_neutral      INTEGER NOT NULL DEFAULT 0,"
+    "  n_positive     INTEGER NOT NULL DEFAULT 0,"
+    "  score_sum      REAL NOT NULL DEFAULT 0,"
+    "  baseline_mean  REAL,"
+    "  baseline_std   REAL,"
+    "  z_score        REAL,"
+    "  spike          INTEGER NOT NULL DEFAULT 0,"
+    "  evaluated      INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (granularity, topic, bucket_start)"
+    ") WITHOUT ROWID;"
+
+    /* alerts: state per rule and topic; outbox: deliveries not yet made */
+    "CREATE TABLE alerts ("
+    "  id               INTEGER PRIMARY KEY,"
+    "  rule             TEXT NOT NULL,"
+    "  topic            INTEGER NOT NULL,"
+    "  state            TEXT NOT NULL CHECK (state IN ('pending','firing','resolved')),"
+    "  severity         TEXT NOT NULL DEFAULT 'warning',"
+    "  bucket_start     INTEGER NOT NULL,"
+    "  z_score          REAL,"
+    "  negative_share   REAL,"
+    "  n_negative       INTEGER,"
+    "  n_docs           INTEGER,"
+    "  baseline_mean    REAL,"
+    "  first_seen_at    INTEGER NOT NULL,"
+    "  last_notified_at INTEGER,"
+    "  resolved_at      INTEGER,"
+    "  acked            INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX alerts_rule_topic ON alerts(rule, topic, state);"
+    "CREATE TABLE silences ("
+    "  topic INTEGER PRIMARY KEY,"
+    "  until INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE outbox ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  channel         TEXT NOT NULL CHECK (channel IN ('email','desktop')),"
+    "  alert_ids       TEXT NOT NULL,"        /* JSON array of alerts.id */
+    "  subject         TEXT NOT NULL,"
+    "  body_text       TEXT NOT NULL,"
+    "  body_html       TEXT,"
+    "  urgency         TEXT,"
+    "  message_id      TEXT,"
+    "  created_at      INTEGER NOT NULL,"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  sent_at         INTEGER,"
+    "  last_error      TEXT"
+    ");";
+
+const char *const db_migrations[] = {schema_v1};
+const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test program (build/tests/test_*) and every integration test
+# (tests/it_*.sh, tests/it_*.py) from the repository root, then prints one
+# closing line: "N passed, N failed, N skipped".
+#
+# Protocol: each test prints "PASS name", "FAIL name[: why]" or "SKIP name: why"
+# on stdout. A program that exits non-zero without printing FAIL counts as one
+# failure. TESTS=pattern runs only matching files.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+export FINSENT_BIN="$PWD/finsent"
+export FINSENT_ROOT="$PWD"
+pass=0; fail=0; skip=0; failed_names=()
+logdir=$(mktemp -d /tmp/finsent-tests.XXXXXX)
+
+run_one() {
+    local name=$1; shift
+    [ -n "${TESTS:-}" ] && [[ "$name" != *${TESTS}* ]] && return
+    local log="$logdir/$(basename "$name").log"
+    local start=$SECONDS
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local p f s
+    p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1; echo "FAIL $name: exited with status $rc" >>"$log"
+    fi
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+    printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$(basename "$name")" "$p" "$f" "$s" $((SECONDS - start))
+    grep -E '^SKIP ' "$log" | sed 's/^/    /'
+    if [ "$f" -gt 0 ]; then
+        failed_names+=("$name")
+        sed 's/^/    | /' "$log" | tail -n 60
+    fi
+}
+
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_one "$t" "$t"
+done
+for t in tests/it_*.sh; do
+    [ -f "$t" ] || continue
+    run_one "$t" bash "$t"
+done
+for t in tests/it_*.py; do
+    [ -f "$t" ] || continue
+    run_one "$t" python3 "$t"
+done
+
+echo
+[ "${#failed_names[@]}" -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "logs: $logdir"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

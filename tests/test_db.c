@@ -1,0 +1,109 @@
+/* test_db.c — opening, migrating, meta, and refusing what is not a database. */
+#include "common/util.h"
+#include "db/db.h"
+#include "tests/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char *temp_path(const char *name)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char dir[] = "/tmp/finsent-db-XXXXXX";
+    if (!mkdtemp(dir))
+        return NULL;
+    sb_appendf(&sb, "%s/sub/%s", dir, name);
+    return sb_detach(&sb);
+}
+
+static void test_open_creates_and_migrates(void)
+{
+    char *path = temp_path("a.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
+    CHECK_INT_EQ(db_schema_version(db), db_schema_latest());
+    CHECK(db_check_integrity(db, &err) == 0);
+    sqlite3_stmt *st;
+    CHECK(db_prepare(db, &st, "PRAGMA journal_mode", &err) == 0);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    db_close(db);
+    /* reopening is a no-op migration */
+    CHECK(db_open(&db, path, &err) == 0);
+    CHECK_INT_EQ(db_schema_version(db), db_schema_latest());
+    db_close(db);
+    free(path);
+}
+
+static void test_meta_round_trip(void)
+{
+    char *path = temp_path("m.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    int64_t v;
+    CHECK(db_meta_get_int(db, "x", 7, &v, &err) == 0 && v == 7);
+    CHECK(db_meta_set_int(db, "x", 42, &err) == 0);
+    CHECK(db_meta_set_int(db, "x", 43, &err) == 0);
+    CHECK(db_meta_get_int(db, "x", 7, &v, &err) == 0 && v == 43);
+    db_close(db);
+    free(path);
+}
+
+static void test_foreign_keys_enforced(void)
+{
+    char *path = temp_path("f.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    int rc = db_exec(db,
+                     "INSERT INTO classifications(document_id, model_id, topic, topic_probs, "
+                     "sentiment, sentiment_probs, score, classified_at) "
+                     "VALUES (999, 'm', 0, '[]', 0, '[]', 0, 0)",
+                     &err);
+    CHECK_MSG(rc < 0, "a classification of a missing document must be refused");
+    db_close(db);
+    free(path);
+}
+
+static void test_rejects_non_database(void)
+{
+    char *path = temp_path("junk.db");
+    struct fs_error err;
+    CHECK(path_mkdir_parent(path, &err) == 0);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an sqlite database file at all\n", f);
+    fclose(f);
+    sqlite3 *db;
+    CHECK(db_open(&db, path, &err) < 0);
+    CHECK_MSG(strstr(err.msg, path) != NULL, "error names the file: %s", err.msg);
+    free(path);
+}
+
+static void test_rejects_newer_schema(void)
+{
+    char *path = temp_path("new.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    CHECK(db_exec(db, "PRAGMA user_version = 999", &err) == 0);
+    db_close(db);
+    CHECK(db_open(&db, path, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "newer") != NULL, "got: %s", err.msg);
+    free(path);
+}
+
+int main(void)
+{
+    RUN(test_open_creates_and_migrates);
+    RUN(test_meta_round_trip);
+    RUN(test_foreign_keys_enforced);
+    RUN(test_rejects_non_database);
+    RUN(test_rejects_newer_schema);
+    return check_summary();
+}
