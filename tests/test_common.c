@@ -1,11 +1,14 @@
 /* test_common.c — strbuf, time parsing, config, CSV, hashing. */
 #include "common/config.h"
 #include "common/csv.h"
+#include "common/lock.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
 
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_strbuf_grows_and_trims(void)
@@ -169,6 +172,40 @@ static void test_file_write_atomic_and_strip(void)
     CHECK(strchr(hdr, '\r') == NULL && strchr(hdr, '\n') == NULL);
 }
 
+static void test_lock_excludes_other_process_and_dies_with_it(void)
+{
+    char path[] = "/tmp/finsent-lock-XXXXXX";
+    int tmp = mkstemp(path);
+    CHECK(tmp >= 0);
+    close(tmp);
+    struct fs_error err;
+    int fd;
+    CHECK(lock_acquire(path, 0, &fd, &err) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        int cfd;
+        _exit(lock_acquire(path, 0, &cfd, &err) == 1 ? 0 : 1);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second locker must be refused");
+    lock_release(fd);
+    /* a holder killed with SIGKILL leaves no stale lock */
+    child = fork();
+    if (child == 0) {
+        int cfd;
+        lock_acquire(path, 0, &cfd, &err);
+        pause();
+        _exit(0);
+    }
+    usleep(100000);
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    CHECK(lock_acquire(path, 2, &fd, &err) == 0);
+    lock_release(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     RUN(test_strbuf_grows_and_trims);
@@ -181,5 +218,6 @@ int main(void)
     RUN(test_csv_rejects_unterminated_quote);
     RUN(test_hash_is_stable_and_distinct);
     RUN(test_file_write_atomic_and_strip);
+    RUN(test_lock_excludes_other_process_and_dies_with_it);
     return check_summary();
 }
