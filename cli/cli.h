@@ -36,6 +36,10 @@ typedef int (*cli_command_fn)(struct cli_ctx *ctx, int argc, char **argv);
  * exit code (after printing the reason). */
 int cli_config(struct cli_ctx *ctx);
 
+/* Resolves ctx->db_path (--db, else [finsent] database, else XDG) without
+ * opening it. Returns 0 or an exit code. */
+int cli_db_path(struct cli_ctx *ctx);
+
 /* Opens (creating, migrating) the database once. Returns 0 or FS_EXIT_DB. */
 int cli_db(struct cli_ctx *ctx);
 

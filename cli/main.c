@@ -93,18 +93,26 @@ int cli_config(struct cli_ctx *ctx)
     return 0;
 }
 
+int cli_db_path(struct cli_ctx *ctx)
+{
+    if (ctx->db_path)
+        return 0;
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    const char *p = config_get(ctx->cfg, "finsent", "database");
+    ctx->owned_db_path = p ? xstrdup(p) : path_xdg_data("finsent.db");
+    ctx->db_path = ctx->owned_db_path;
+    return 0;
+}
+
 int cli_db(struct cli_ctx *ctx)
 {
     if (ctx->db)
         return 0;
-    if (!ctx->db_path) {
-        int rc = cli_config(ctx);
-        if (rc)
-            return rc;
-        const char *p = config_get(ctx->cfg, "finsent", "database");
-        ctx->owned_db_path = p ? xstrdup(p) : path_xdg_data("finsent.db");
-        ctx->db_path = ctx->owned_db_path;
-    }
+    int rc = cli_db_path(ctx);
+    if (rc)
+        return rc;
     struct fs_error err;
     if (db_open(&ctx->db, ctx->db_path, &err) < 0)
         return cli_fail(FS_EXIT_DB, "%s", err.msg);
