@@ -18,6 +18,7 @@ PKGS     := libcurl libxml-2.0 sqlite3 jansson libnotify
 NVCC     ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 VERSION  := 0.1.0
+.DEFAULT_GOAL := all
 
 ifeq ($(SAN),1)
 CUDA     := 0
