@@ -18,12 +18,136 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+/* ---- run -------------------------------------------------------------------- */
+
+struct run_opts {
+    int dry_run;      /* alerts: print what would be sent, change nothing */
+    int lock_wait;    /* seconds to wait for another run's lock */
+};
+
+/* One stage of the cycle. Returns FS_EXIT_OK, FS_EXIT_PARTIAL (completed with
+ * failures), or another exit code when the stage could not run at all. */
+typedef int (*run_stage_fn)(struct cli_ctx *ctx, const struct run_opts *opts);
+
+static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
 {
     (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "run: not implemented yet");
+    (void)opts;
+    log_warn("crawl: stage not built yet");
+    return FS_EXIT_OK;
+}
+
+static int stage_classify(struct cli_ctx *ctx, const struct run_opts *opts)
+{
+    (void)ctx;
+    (void)opts;
+    log_warn("classify: stage not built yet");
+    return FS_EXIT_OK;
+}
+
+static int stage_trends(struct cli_ctx *ctx, const struct run_opts *opts)
+{
+    (void)ctx;
+    (void)opts;
+    log_warn("trends: stage not built yet");
+    return FS_EXIT_OK;
+}
+
+static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
+{
+    (void)ctx;
+    (void)opts;
+    log_warn("alerts: stage not built yet");
+    return FS_EXIT_OK;
+}
+
+static const struct {
+    const char *name;
+    run_stage_fn fn;
+} run_stages[] = {
+    {"crawl", stage_crawl},
+    {"classify", stage_classify},
+    {"trends", stage_trends},
+    {"alerts", stage_alerts},
+};
+
+static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run_opts *opts)
+{
+    int64_t wait;
+    struct fs_error err;
+    if (config_get_duration(ctx->cfg, "run", "lock_wait", 60, &wait, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    opts->lock_wait = (int)wait;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--dry-run")) {
+            opts->dry_run = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--lock-wait", &v))) {
+            if (r < 0 || duration_parse(v, &wait) < 0)
+                return cli_fail(FS_EXIT_USAGE, "run: --lock-wait needs a duration (e.g. 30s)");
+            opts->lock_wait = (int)wait;
+        } else if (!strcmp(argv[i], "--help")) {
+            printf("usage: finsent [--now ISO-8601] [--quiet] run [--dry-run] "
+                   "[--lock-wait DURATION]\n"
+                   "One cycle: crawl, classify, trends, alerts. Exit codes: see README.\n");
+            exit(FS_EXIT_OK);
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "run: unknown option '%s'", argv[i]);
+        }
+    }
+    return 0;
+}
+
+/* Worst outcome wins, except that a partial failure never hides a hard one. */
+static int run_merge_status(int acc, int rc)
+{
+    if (rc == FS_EXIT_OK)
+        return acc;
+    if (acc == FS_EXIT_OK || acc == FS_EXIT_PARTIAL)
+        return rc;
+    return acc;
+}
+
+int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct run_opts opts = {0};
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    if ((rc = run_parse_args(ctx, argc, argv, &opts)) != 0)
+        return rc;
+    if ((rc = cli_db_path(ctx)) != 0)
+        return rc;
+    struct strbuf lock_path = STRBUF_INIT;
+    sb_appendf(&lock_path, "%s.lock", ctx->db_path);
+    struct fs_error err;
+    int lock_fd = -1;
+    int got = lock_acquire(lock_path.buf, opts.lock_wait, &lock_fd, &err);
+    if (got != 0) {
+        rc = got > 0 ? cli_fail(FS_EXIT_LOCKED, "run: another run holds %s (waited %ds)",
+                                lock_path.buf, opts.lock_wait)
+                     : cli_fail(FS_EXIT_DB, "run: %s", err.msg);
+        sb_free(&lock_path);
+        return rc;
+    }
+    if ((rc = cli_db(ctx)) != 0) {
+        lock_release(lock_fd);
+        sb_free(&lock_path);
+        return rc;
+    }
+    int status = FS_EXIT_OK;
+    for (size_t i = 0; i < FS_ARRAY_LEN(run_stages); i++) {
+        double t0 = time_monotonic();
+        int src = run_stages[i].fn(ctx, &opts);
+        log_info("%s: done in %.1fs", run_stages[i].name, time_monotonic() - t0);
+        status = run_merge_status(status, src);
+        if (src == FS_EXIT_DB || src == FS_EXIT_IO)
+            break; /* the store itself is unusable: later stages cannot help */
+    }
+    lock_release(lock_fd);
+    sb_free(&lock_path);
+    return status;
 }
 
 /* ---- init ------------------------------------------------------------------ */
