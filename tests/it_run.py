@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""it_run — `finsent run` robustness: config errors, lock, corrupt and read-only
+databases, full disk, missing model. Each failure must be one clear line on
+stderr and a distinct exit code (README: Exit codes)."""
+import fcntl
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Suite, finsent, one_line, tempdir  # noqa: E402
+
+EXIT_CONFIG, EXIT_LOCKED, EXIT_DB, EXIT_MODEL, EXIT_IO = 4, 5, 6, 7, 8
+
+t = Suite()
+work = tempdir()
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def minimal_conf(extra=""):
+    # no sources: the cycle has nothing to fetch; a model path that does not exist
+    return write(os.path.join(work, "min.conf"),
+                 "[finsent]\ncontact = test@example.com\n"
+                 f"[model]\npath = {work}/no-such-model.safetensors\n" + extra)
+
+
+with t.case("broken config line names file and line, exit 4") as c:
+    conf = write(os.path.join(work, "broken.conf"),
+                 "[finsent]\ncontact = a@b.c\nthis line has no equals sign\n")
+    r = finsent(["--config", conf, "--db", os.path.join(work, "a.db"), "run"])
+    c.check(r.returncode == EXIT_CONFIG, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check(f"{conf}:3:" in one_line(r.stderr), f"stderr: {r.stderr}")
+
+with t.case("bad config value names file and line, exit 4") as c:
+    conf = write(os.path.join(work, "badval.conf"), "[run]\nlock_wait = soon\n")
+    r = finsent(["--config", conf, "--db", os.path.join(work, "a.db"), "run"])
+    c.check(r.returncode == EXIT_CONFIG, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check(f"{conf}:2:" in one_line(r.stderr), f"stderr: {r.stderr}")
+
+with t.case("missing --config file is a config error") as c:
+    r = finsent(["--config", os.path.join(work, "nope.conf"), "--db",
+                 os.path.join(work, "a.db"), "run"])
+    c.check(r.returncode == EXIT_CONFIG, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check("nope.conf" in one_line(r.stderr), f"stderr: {r.stderr}")
+
+with t.case("overlapping run waits then exits 5") as c:
+    db = os.path.join(work, "locked.db")
+    with open(db + ".lock", "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        r = finsent(["--config", minimal_conf(), "--db", db, "run", "--lock-wait", "1s"])
+    c.check(r.returncode == EXIT_LOCKED, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check("another run" in one_line(r.stderr), f"stderr: {r.stderr}")
+
+with t.case("corrupt database exits 6 naming the file") as c:
+    db = write(os.path.join(work, "corrupt.db"), "garbage " * 4096)
+    r = finsent(["--config", minimal_conf(), "--db", db, "run"])
+    c.check(r.returncode == EXIT_DB, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check("corrupt.db" in one_line(r.stderr), f"stderr: {r.stderr}")
+
+
+def mount_tmpfs(path, opts):
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path],
+                       capture_output=True, text=True)
+    return r.returncode == 0
+
+
+with t.case("read-only file system exits 6") as c:
+    mnt = os.path.join(work, "ro")
+    if os.geteuid() != 0 or not mount_tmpfs(mnt, "size=4m"):
+        c.skip("needs root to mount a tmpfs")
+    try:
+        db = os.path.join(mnt, "ro.db")
+        r = finsent(["--config", minimal_conf(), "--db", db, "run"])
+        c.check(r.returncode == 0, f"first run on a writable fs: {r.returncode} {r.stderr}")
+        subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
+        r = finsent(["--config", minimal_conf(), "--db", db, "run"])
+        c.check(r.returncode in (EXIT_DB, EXIT_IO), f"exit {r.returncode}, stderr: {r.stderr}")
+        c.check("read-only" in one_line(r.stderr).lower(), f"stderr: {r.stderr}")
+    finally:
+        subprocess.run(["umount", mnt])
+
+sys.exit(t.finish())
