@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,7 +141,10 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < FS_ARRAY_LEN(run_stages); i++) {
         double t0 = time_monotonic();
         int src = run_stages[i].fn(ctx, &opts);
-        log_info("%s: done in %.1fs", run_stages[i].name, time_monotonic() - t0);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        log_info("%s: done in %.2fs (peak RSS so far %.1f MB)", run_stages[i].name,
+                 time_monotonic() - t0, (double)ru.ru_maxrss / 1024.0);
         status = run_merge_status(status, src);
         if (src == FS_EXIT_DB || src == FS_EXIT_IO)
             break; /* the store itself is unusable: later stages cannot help */
