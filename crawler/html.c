@@ -541,6 +541,11 @@ static struct feed_item *comment_add(struct comment_list *l)
     return &l->v[l->n++];
 }
 
+/* Inside a comment, headers and footers hold the author and date: keep them. */
+static const char *const UNIT_SKIP_TAGS[] = {"script",   "style", "noscript", "template",
+                                             "iframe",   "svg",   "button",   "select",
+                                             "textarea", "input", "form",     NULL};
+
 /* Units are marked through _private while comments are extracted, so that a
  * reply nested inside a comment is not read twice. */
 #define UNIT_MARK ((void *)1)
@@ -553,7 +558,7 @@ static void unit_text_walk(struct strbuf *sb, const xmlNode *n, int depth)
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             if (c->content)
                 sb_append(sb, (const char *)c->content);
-        } else if (is_el(c) && c->_private != UNIT_MARK && !name_in(c, JUNK_TAGS)) {
+        } else if (is_el(c) && c->_private != UNIT_MARK && !name_in(c, UNIT_SKIP_TAGS)) {
             if (name_in(c, BLOCK_TAGS))
                 sb_append_char(sb, ' ');
             unit_text_walk(sb, c, depth + 1);
@@ -574,6 +579,14 @@ static char *unit_text(const xmlNode *n)
     return s;
 }
 
+static int is_ancestor(const xmlNode *a, const xmlNode *n)
+{
+    for (const xmlNode *p = n->parent; p; p = p->parent)
+        if (p == a)
+            return 1;
+    return 0;
+}
+
 /* Depth-first search inside a unit (not entering nested units) for the element
  * that best fits `want` words and avoids `avoid` words: the first one when
  * longest == 0, the one with the longest text otherwise. */
@@ -583,7 +596,7 @@ static const xmlNode *unit_find(const xmlNode *n, const char *const *want, const
     if (depth > MAX_DEPTH)
         return best;
     for (const xmlNode *c = n->children; c; c = c->next) {
-        if (!is_el(c) || c->_private == UNIT_MARK || name_in(c, JUNK_TAGS))
+        if (!is_el(c) || c->_private == UNIT_MARK || name_in(c, UNIT_SKIP_TAGS))
             continue;
         char *ci = class_and_id(c);
         char *rel = get_attr(c, "rel");
@@ -597,7 +610,10 @@ static const xmlNode *unit_find(const xmlNode *n, const char *const *want, const
             free(t);
             if (len && !longest)
                 return c;
-            if (len > *best_len)
+            /* a part inside the best so far that holds most of its text is the
+             * more precise choice (the message inside "comment-body") */
+            int inner = best && len * 2 >= *best_len && is_ancestor(best, c);
+            if (len > *best_len || (len && inner))
                 best = c, *best_len = len;
         }
         best = unit_find(c, want, avoid, longest, best_len, best, depth + 1);
@@ -747,7 +763,29 @@ static int is_container_name(const char *ci)
     return 0;
 }
 
-/* "tag.class" or "tag#id-without-digits" when n looks like part of a comment. */
+/* Appends the class tokens of cls that mention "comment" (so "comment even
+ * depth-1" and "comment odd depth-2" share the signature "li.comment"). */
+static void append_comment_tokens(struct strbuf *sb, const char *cls)
+{
+    const char *p = cls;
+    while (*p) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        size_t n = 0;
+        while (p[n] && !isspace((unsigned char)p[n]))
+            n++;
+        char tok[128];
+        snprintf(tok, sizeof tok, "%.*s", (int)(n < 127 ? n : 127), p);
+        if (strstr(tok, "comment")) {
+            sb_append_char(sb, '.');
+            sb_append(sb, tok);
+        }
+        p += n;
+    }
+}
+
+/* "tag.comment-tokens" or "tag#id-without-digits" when n looks like part of a
+ * comment, else NULL. */
 static char *comment_signature(const xmlNode *n)
 {
     char *cls = get_attr(n, "class"), *id = get_attr(n, "id");
@@ -757,7 +795,8 @@ static char *comment_signature(const xmlNode *n)
     for (char *p = id; p && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     if (cls && strstr(cls, "comment") && !is_container_name(cls)) {
-        sb_appendf(&sb, "%s.%s", (const char *)n->name, text_normalize_ws_str(cls));
+        sb_append(&sb, (const char *)n->name);
+        append_comment_tokens(&sb, cls);
     } else if (id && strstr(id, "comment") && !is_container_name(id)) {
         sb_appendf(&sb, "%s#", (const char *)n->name);
         for (const char *p = id; *p; p++)
