@@ -19,8 +19,7 @@ static const char *const REAL_FEEDS[] = {
     "feeds/reddit_wallstreetbets_2021.atom",      "feeds/wsj_world_news_2021.xml"};
 
 /* Parses tests/fixtures/<rel>; returns feed_parse's result. */
-static int parse_fixture(const char *rel, const char *charset, struct feed *f,
-                         struct fs_error *err)
+static int parse_fixture(const char *rel, const char *charset, struct feed *f, struct fs_error *err)
 {
     char path[512], *buf;
     size_t len;
@@ -65,8 +64,9 @@ static void test_cnbc_rss2(void)
     CHECK_INT_EQ(f.n_items, 30);
     CHECK_INT_EQ(f.ttl_minutes, 60);
     CHECK_STR_EQ(f.title, "Finance");
-    CHECK_STR_EQ(f.items[0].title,
-                 "Morgan Stanley: The S&P 500 will fail to break out for a third time in 18 months");
+    CHECK_STR_EQ(
+        f.items[0].title,
+        "Morgan Stanley: The S&P 500 will fail to break out for a third time in 18 months");
     CHECK_STR_EQ(f.items[0].url, "https://www.cnbc.com/2019/07/29/"
                                  "morgan-stanley-the-sp-500-will-fail-to-break-out-for-a-third-"
                                  "time-in-18-months.html");
@@ -112,8 +112,7 @@ static void test_wsj_rss2(void)
 {
     struct feed f;
     struct fs_error err;
-    CHECK_MSG(parse_fixture("feeds/wsj_world_news_2021.xml", NULL, &f, &err) == 0, "%s",
-              err.msg);
+    CHECK_MSG(parse_fixture("feeds/wsj_world_news_2021.xml", NULL, &f, &err) == 0, "%s", err.msg);
     CHECK_INT_EQ(f.n_items, 6);
     CHECK_STR_EQ(f.items[0].title, "Deal Maker for Venezuela's Maduro Regime Extradited to U.S.");
     /* content:encoded is empty on every item: the description is used */
@@ -172,8 +171,8 @@ static void test_peryaudo_rss2_named_rdf(void)
 {
     struct feed f;
     struct fs_error err;
-    CHECK_MSG(parse_fixture("feeds/bitcoin_peryaudo_rss2_named_rdf.rdf", NULL, &f, &err) == 0,
-              "%s", err.msg);
+    CHECK_MSG(parse_fixture("feeds/bitcoin_peryaudo_rss2_named_rdf.rdf", NULL, &f, &err) == 0, "%s",
+              err.msg);
     CHECK_INT_EQ(f.format, FEED_RSS2); /* named .rdf, content decides */
     CHECK_INT_EQ(f.n_items, 5);
     CHECK_STR_EQ(f.title, "ビットコインの仕組み");
@@ -191,7 +190,8 @@ static void test_bloomberg_news_sitemap(void)
     CHECK_INT_EQ(f.format, FEED_SITEMAP);
     CHECK_INT_EQ(f.n_items, 16);
     CHECK_STR_EQ(f.title, "Bloomberg");
-    CHECK_STR_EQ(f.items[0].title, "Trump Wants Countries to Send Warships, UAE Port Suspends, More");
+    CHECK_STR_EQ(f.items[0].title,
+                 "Trump Wants Countries to Send Warships, UAE Port Suspends, More");
     CHECK(f.items[0].url && strncmp(f.items[0].url, "https://www.bloomberg.com/", 26) == 0);
     CHECK(f.items[0].published_at > 1773000000);
     CHECK_STR_EQ(f.items[0].text, "");
@@ -347,10 +347,9 @@ static void test_sloppy_feeds(void)
     CHECK_STR_EQ(f.items[0].text, "Shares up today");
     CHECK_STR_EQ(f.items[0].guid, "sg-1");
     CHECK_STR_EQ(f.items[0].url, "https://example.com/s"); /* isPermaLink=false: not a link */
-    CHECK_INT_EQ(f.items[0].published_at, 1773136800);    /* dc:date */
+    CHECK_INT_EQ(f.items[0].published_at, 1773136800);     /* dc:date */
     feed_free(&f);
-    CHECK_MSG(parse_fixture("crafted/rss_control_chars.xml", NULL, &f, &err) == 0, "%s",
-              err.msg);
+    CHECK_MSG(parse_fixture("crafted/rss_control_chars.xml", NULL, &f, &err) == 0, "%s", err.msg);
     CHECK_STR_EQ(f.items[0].title, "Bell and vtab");
     CHECK_STR_EQ(f.items[0].url, "https://example.com/ctl");
     CHECK_STR_EQ(f.items[0].text, "nul byte");
@@ -446,13 +445,14 @@ static const char *python_with_feedparser(void)
 static json_t *feedparser_entries(const char *python, const char *path)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "%s -c 'import sys, json, re, html, feedparser\n"
-             "d = feedparser.parse(sys.argv[1])\n"
-             "n = lambda s: \" \".join(html.unescape(re.sub(r\"<[^>]*>\", \" \", s or \"\")).split())\n"
-             "print(json.dumps([[n(e.get(\"title\")), e.get(\"link\") or \"\"] for e in d.entries]))"
-             "' '%s'",
-             python, path);
+    snprintf(
+        cmd, sizeof cmd,
+        "%s -c 'import sys, json, re, html, feedparser\n"
+        "d = feedparser.parse(sys.argv[1])\n"
+        "n = lambda s: \" \".join(html.unescape(re.sub(r\"<[^>]*>\", \" \", s or \"\")).split())\n"
+        "print(json.dumps([[n(e.get(\"title\")), e.get(\"link\") or \"\"] for e in d.entries]))"
+        "' '%s'",
+        python, path);
     FILE *p = popen(cmd, "r");
     if (!p)
         return NULL;
@@ -492,11 +492,10 @@ static void test_agrees_with_feedparser(void)
             l_ok += same_text(f.items[i].url, json_string_value(json_array_get(e, 1)));
             if (!same_text(f.items[i].title, json_string_value(json_array_get(e, 0))))
                 printf("  # title differs in %s[%zu]: ours \"%s\" feedparser \"%s\"\n",
-                       REAL_FEEDS[k], i, f.items[i].title,
-                       json_string_value(json_array_get(e, 0)));
+                       REAL_FEEDS[k], i, f.items[i].title, json_string_value(json_array_get(e, 0)));
         }
-        printf("  # %-45s items %zu/%zu titles %zu/%zu links %zu/%zu\n", REAL_FEEDS[k],
-               f.n_items, n, t_ok, n, l_ok, n);
+        printf("  # %-45s items %zu/%zu titles %zu/%zu links %zu/%zu\n", REAL_FEEDS[k], f.n_items,
+               n, t_ok, n, l_ok, n);
         total += n, titles_ok += t_ok, links_ok += l_ok;
         feed_free(&f);
         json_decref(ref);
