@@ -1,6 +1,8 @@
 /* bench_tokenizer.c — tokenizer figures on the bundled data: training time,
- * encoding speed, vocabulary size, tokens per text, UNK rate, truncation at 64/128.
- * Prints, never asserts. Usage: bench_tokenizer [vocab_size...] */
+ * encoding speed, vocabulary size, tokens per text, UNK rate, truncation at 64/128,
+ * and for comparison the unknown-word rate of a plain word vocabulary of the same
+ * size (what subwords buy). Prints, never asserts.
+ * Usage: bench_tokenizer [vocab_size...] */
 #include "classify/dataset.h"
 #include "classify/tokenizer.h"
 #include "common/util.h"
@@ -61,6 +63,94 @@ static void measure(const struct tokenizer *tok, const struct dataset *ds, struc
     f->over128 = (double)over128 / (double)ds->n;
 }
 
+/* ---- a word-level vocabulary of the same size, for comparison ---------------------- */
+
+struct word_count {
+    char *w;
+    size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+    const struct word_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->w, y->w);
+}
+
+/* All words of ds, ASCII-lowercased, numbers/URLs/users/tickers as the markers. */
+static char **all_words(const struct tokenizer *tok, const struct dataset *ds, size_t *n_out)
+{
+    size_t n = 0, cap = 0;
+    char **out = NULL;
+    for (size_t i = 0; i < ds->n; i++) {
+        char **w;
+        int nw = tokenizer_words(tok, ds->ex[i].text, strlen(ds->ex[i].text), &w);
+        for (int j = 0; j < nw; j++) {
+            char *p = w[j];
+            for (char *q = p; *q; q++)
+                if (*q >= 'A' && *q <= 'Z')
+                    *q = (char)(*q + 32);
+            if (p[0] >= '0' && p[0] <= '9')
+                p[0] = '#', p[1] = '\0';
+            else if (strncmp(p, "http", 4) == 0 || (p[0] == '@' && p[1]))
+                p[0] = '@', p[1] = '\0';
+            if (n == cap) {
+                cap = cap ? cap * 2 : 65536;
+                out = realloc(out, cap * sizeof *out);
+            }
+            out[n++] = p;
+        }
+        free(w);
+    }
+    *n_out = n;
+    return out;
+}
+
+static void word_vocab_oov(const struct tokenizer *tok, const struct dataset *train,
+                           const struct dataset *valid, const int *sizes, int n_sizes)
+{
+    size_t nt, nv;
+    char **tw = all_words(tok, train, &nt), **vw = all_words(tok, valid, &nv);
+    qsort(tw, nt, sizeof *tw, cmp_str);
+    struct word_count *wc = malloc(nt * sizeof *wc);
+    size_t nu = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (nu && strcmp(wc[nu - 1].w, tw[i]) == 0)
+            wc[nu - 1].n++;
+        else
+            wc[nu++] = (struct word_count){tw[i], 1};
+    }
+    qsort(wc, nu, sizeof *wc, cmp_count_desc);
+    printf("\nword-level vocabulary of the same size (for comparison): %zu distinct train words\n",
+           nu);
+    printf("%7s %14s\n", "vocab", "valid OOV%");
+    char **keep = malloc(nu * sizeof *keep);
+    for (int s = 0; s < n_sizes; s++) {
+        size_t k = (size_t)sizes[s] < nu ? (size_t)sizes[s] : nu;
+        for (size_t i = 0; i < k; i++)
+            keep[i] = wc[i].w;
+        qsort(keep, k, sizeof *keep, cmp_str);
+        size_t oov = 0;
+        for (size_t i = 0; i < nv; i++)
+            oov += bsearch(&vw[i], keep, k, sizeof *keep, cmp_str) == NULL;
+        printf("%7d %14.2f\n", sizes[s], 100.0 * (double)oov / (double)nv);
+    }
+    free(keep);
+    free(wc);
+    for (size_t i = 0; i < nt; i++)
+        free(tw[i]);
+    for (size_t i = 0; i < nv; i++)
+        free(vw[i]);
+    free(tw);
+    free(vw);
+}
+
 int main(int argc, char **argv)
 {
     struct dataset train, valid;
@@ -101,6 +191,8 @@ int main(int argc, char **argv)
         char *ser = tokenizer_serialize(tok, &len);
         printf("%7s serialized: %zu bytes\n", "", len);
         free(ser);
+        if (s == n_sizes - 1)
+            word_vocab_oov(tok, &train, &valid, sizes, n_sizes);
         tokenizer_free(tok);
     }
     free(texts);
