@@ -500,17 +500,18 @@ struct emitter {
     int32_t *ids;
     int32_t *word_of;
     int n, max;
-    int32_t word;
+    int32_t word;      /* the word being encoded */
+    int32_t last_word; /* the word of ids[n - 1] */
 };
 
 static int emit(struct emitter *e, int32_t id)
 {
     if (e->n >= e->max)
         return 0;
-    if (id == TOK_UNK && e->n > 0 && e->ids[e->n - 1] == TOK_UNK &&
-        (!e->word_of || e->word_of[e->n - 1] == e->word))
+    if (id == TOK_UNK && e->n > 0 && e->ids[e->n - 1] == TOK_UNK && e->last_word == e->word)
         return 1; /* a run of unknown bytes in one word is one TOK_UNK */
     e->ids[e->n] = id;
+    e->last_word = e->word;
     if (e->word_of)
         e->word_of[e->n] = e->word;
     e->n++;
@@ -547,7 +548,7 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len, 
 {
     if (max_len <= 0)
         return 0;
-    struct emitter e = {ids, word_of, 0, max_len, -1};
+    struct emitter e = {ids, word_of, 0, max_len, -1, -1};
     emit(&e, TOK_CLS);
     if (!text)
         return e.n;

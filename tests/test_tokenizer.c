@@ -356,10 +356,15 @@ static void test_hostile_bytes(void)
         char b = (char)c;
         CHECK_MSG(encode_hostile(tok, &b, 1, 4), "byte %d", c);
     }
-    /* a byte the training texts never had is TOK_UNK; a run of them, one UNK */
-    int32_t ids[8];
+    /* a byte the training texts never had is TOK_UNK; a run of them in one word, one
+     * UNK; the ids are the same whether word_of is asked for or not */
+    int32_t ids[8], ids2[8], word_of[8];
     CHECK_INT_EQ(tokenizer_encode(tok, "\xFF\xFF\xFF", 3, ids, NULL, 8), 2);
     CHECK_INT_EQ(ids[1], TOK_UNK);
+    CHECK_INT_EQ(tokenizer_encode(tok, "\xFF \xFF", 3, ids, NULL, 8), 3);
+    CHECK_INT_EQ(tokenizer_encode(tok, "\xFF \xFF", 3, ids2, word_of, 8), 3);
+    CHECK(memcmp(ids, ids2, 3 * sizeof *ids) == 0);
+    CHECK(ids[1] == TOK_UNK && ids[2] == TOK_UNK && word_of[2] == 1);
     tokenizer_free(tok);
 }
 
