@@ -2,7 +2,11 @@
  * encoding speed, vocabulary size, tokens per text, UNK rate, truncation at 64/128,
  * and for comparison the unknown-word rate of a plain word vocabulary of the same
  * size (what subwords buy). Prints, never asserts.
- * Usage: bench_tokenizer [vocab_size...] */
+ * Usage: bench_tokenizer [vocab_size...]
+ *        bench_tokenizer --dump DIR [vocab_size]
+ *   writes DIR/train.txt and DIR/validation.txt, one line per example in file order
+ *   ("task<TAB>piece piece ..."), for bench_baseline.py --ablation to fit on finsent's
+ *   own token stream. */
 #include "classify/dataset.h"
 #include "classify/tokenizer.h"
 #include "common/util.h"
@@ -151,6 +155,43 @@ static void word_vocab_oov(const struct tokenizer *tok, const struct dataset *tr
     free(vw);
 }
 
+static int dump_split(const struct tokenizer *tok, const struct dataset *ds, const char *dir,
+                      const char *split)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.txt", dir, split);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    enum { MAX = 512 };
+    int32_t ids[MAX];
+    for (size_t i = 0; i < ds->n; i++) {
+        int n = tokenizer_encode(tok, ds->ex[i].text, strlen(ds->ex[i].text), ids, NULL, MAX);
+        fputs(task_name(ds->ex[i].task), f);
+        for (int j = 1; j < n; j++)
+            fprintf(f, "%c%s", j == 1 ? '\t' : ' ', tokenizer_piece(tok, ids[j]));
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int dump(const char *const *texts, const struct dataset *train, const struct dataset *valid,
+                const char *dir, int vocab)
+{
+    struct tokenizer *tok;
+    struct fs_error err;
+    if (tokenizer_train(texts, train->n, vocab, &tok, &err) < 0) {
+        fprintf(stderr, "bench_tokenizer: %s\n", err.msg);
+        return 1;
+    }
+    int rc =
+        dump_split(tok, train, dir, "train") < 0 || dump_split(tok, valid, dir, "validation") < 0;
+    tokenizer_free(tok);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct dataset train, valid;
@@ -159,6 +200,13 @@ int main(int argc, char **argv)
     const char **texts = malloc(train.n * sizeof *texts);
     for (size_t i = 0; i < train.n; i++)
         texts[i] = train.ex[i].text;
+    if (argc > 2 && strcmp(argv[1], "--dump") == 0) {
+        int rc = dump(texts, &train, &valid, argv[2], argc > 3 ? atoi(argv[3]) : 8000);
+        free(texts);
+        dataset_free(&train);
+        dataset_free(&valid);
+        return rc;
+    }
     int sizes[16] = {2000, 4000, 8000, 16000}, n_sizes = 4;
     if (argc > 1) {
         n_sizes = 0;
