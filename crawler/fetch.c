@@ -21,6 +21,7 @@ struct host {
     char *origin;
     int active;
     double next_start; /* monotonic seconds: earliest start of the next request */
+    double delay;      /* seconds between starts; < 0: the engine's delay_ms */
 };
 
 struct transfer {
@@ -219,8 +220,13 @@ static int host_index(struct fetch_engine *e, const char *origin)
         e->cap_hosts = e->cap_hosts ? 2 * e->cap_hosts : 16;
         e->hosts = xrealloc(e->hosts, (size_t)e->cap_hosts * sizeof *e->hosts);
     }
-    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0};
+    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0};
     return e->n_hosts++;
+}
+
+void fetch_engine_set_host_delay(struct fetch_engine *e, const char *origin, int delay_ms)
+{
+    e->hosts[host_index(e, origin)].delay = delay_ms < 0 ? -1.0 : delay_ms / 1000.0;
 }
 
 static void transfer_free(struct transfer *t)
@@ -424,7 +430,7 @@ static void start_ready(struct fetch_engine *e, long *wait_ms)
             e->pending_tail = prev;
         t->next = NULL;
         t->started = now;
-        h->next_start = now + e->opts.delay_ms / 1000.0;
+        h->next_start = now + (h->delay >= 0 ? h->delay : e->opts.delay_ms / 1000.0);
         if (transfer_setup(e, t) < 0 || curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
             str_copy(t->errbuf, sizeof t->errbuf, "cannot start the transfer");
             transfer_finish(e, t, CURLE_FAILED_INIT);

@@ -89,6 +89,10 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
  * fails (not for failed requests, which are reported to their callbacks). */
 int fetch_engine_run(struct fetch_engine *e, struct fs_error *err);
 
+/* Sets the delay between request starts for the host of origin (as returned by
+ * fetch_url_origin), e.g. from a robots.txt Crawl-delay; overrides opts.delay_ms. */
+void fetch_engine_set_host_delay(struct fetch_engine *e, const char *origin, int delay_ms);
+
 /* Frees the engine; requests never run are dropped without callbacks. */
 void fetch_engine_free(struct fetch_engine *e);
 
