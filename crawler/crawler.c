@@ -88,7 +88,8 @@ struct waiter {
 struct origin {
     char *name;
     struct robots *rules;
-    int state; /* ORIGIN_* */
+    char *unavailable; /* why robots.txt could not be read (nothing is fetched) */
+    int state;         /* ORIGIN_* */
     struct waiter *waiters;
 };
 
@@ -308,10 +309,13 @@ static void on_robots(struct fetch_engine *e, const struct fetch_response *r, vo
             log_debug("robots cache: %s", err.msg);
     } else {
         /* unreachable (5xx, network): assume complete disallow, retry next run */
+        struct strbuf why = STRBUF_INIT;
+        if (r->ok)
+            sb_appendf(&why, "robots.txt unavailable (HTTP %ld)", r->status);
+        else
+            sb_appendf(&why, "robots.txt unavailable: %s", r->error);
+        o->unavailable = sb_detach(&why);
         origin_set_rules(c, o, robots_disallow_all());
-        if (!c->opts->quiet)
-            log_info("%s/robots.txt: %s; not crawling this site now", o->name,
-                     r->ok ? "server error" : r->error);
     }
     origin_wake(c, rc->origin);
     free(rc);
@@ -378,6 +382,13 @@ static void job_request(struct job *job, const char *url, long doc)
         w->next = o->waiters;
         o->waiters = w;
         job->in_flight++;
+        return;
+    }
+    if (o->unavailable) {
+        if (doc < 0)
+            set_error(job, CRAWL_FAILED, "%s", o->unavailable);
+        else
+            link_failed(job, doc, url, o->unavailable);
         return;
     }
     char *path = fetch_url_path(url);
@@ -828,6 +839,7 @@ static void crawler_cleanup(struct crawler *c)
             w = next;
         }
         robots_free(c->origins[i].rules);
+        free(c->origins[i].unavailable);
         free(c->origins[i].name);
     }
     free(c->origins);
