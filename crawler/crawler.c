@@ -496,7 +496,8 @@ static int parse_comments(struct job *job, const struct fetch_response *r, const
         set_error(job, CRAWL_FAILED, "%s", err.msg);
         return -1;
     }
-    job->result->n_items = (int)n;
+    /* items: the page's article (when found) and its comments */
+    job->result->n_items = (int)(n + job->n_docs);
     for (size_t i = 0; i < n; i++)
         if (has_text(items[i].text))
             job_add_doc(job, &items[i], DOC_COMMENT);

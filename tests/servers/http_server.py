@@ -359,7 +359,7 @@ def h_billion(self, query):
 
 def latin1_feed(declared, n):
     head = RSS_HEAD.format(enc=declared, title="Charset test", extra="")
-    item = RSS_ITEM.format(title="Caf\u00e9 soci\u00e9t\u00e9 g\u00e9n\u00e9rale: r\u00e9sultats",
+    item = RSS_ITEM.format(title="Caf\u00e9 soci\u00e9t\u00e9 g\u00e9n\u00e9rale: r\u00e9sultats %d" % n,
                            link="http://example.invalid/charset/%d" % n, guid="charset-%d" % n,
                            date=http_date(1700000000),
                            text="Le march\u00e9 a progress\u00e9 de 2 \u00e0 3 %.")
