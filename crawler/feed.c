@@ -59,6 +59,17 @@ static xmlNode *child_el(const xmlNode *n, const char *ns, const char *name)
     return NULL;
 }
 
+/* Inline XHTML (Atom type="xhtml") separates paragraphs by elements only. */
+static int is_block_name(const char *name)
+{
+    static const char *const blocks[] = {"p",  "div", "br", "li", "h1",         "h2",  "h3", "h4",
+                                         "h5", "h6",  "tr", "td", "blockquote", "pre", NULL};
+    for (const char *const *b = blocks; *b; b++)
+        if (strcmp(name, *b) == 0)
+            return 1;
+    return 0;
+}
+
 /* Appends the text of n and its descendants. Entity references are skipped on
  * purpose: their expansion is where XXE and entity bombs live. */
 static void append_node_text(struct strbuf *sb, const xmlNode *n, int depth)
@@ -70,6 +81,8 @@ static void append_node_text(struct strbuf *sb, const xmlNode *n, int depth)
             if (c->content)
                 sb_append(sb, (const char *)c->content);
         } else if (c->type == XML_ELEMENT_NODE) {
+            if (is_block_name((const char *)c->name))
+                sb_append_char(sb, ' ');
             append_node_text(sb, c, depth + 1);
         }
     }
