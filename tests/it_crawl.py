@@ -103,6 +103,11 @@ HOSTILE = {
 }
 
 
+CRAFTED = sorted(f for f in os.listdir(os.path.join(FIXTURES, "crafted"))
+                 if not f.startswith(".") and f != "SOURCE.md") \
+    if os.path.isdir(os.path.join(FIXTURES, "crafted")) else []
+
+
 def write_config(path, base):
     lines = ["[finsent]", "contact = crawl-test@example.com", "",
              "[crawler]", "concurrency = 8", "per_host = 4", "delay_ms = 0",
@@ -128,6 +133,9 @@ def write_config(path, base):
            comment_selector="//div[@class='comment']")
     for name, (hostile, _, _) in HOSTILE.items():
         source(name, "%s/hostile/%s" % (base, hostile))
+    for i, f in enumerate(CRAFTED):
+        kind = "article" if f.endswith(".html") else "feed"
+        source("crafted-%d" % i, "%s/crafted/%s?noetag" % (base, f), kind=kind)
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -192,7 +200,7 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 6 + len(HOSTILE)
+    n_sources = len(FEED_FIXTURES) + 6 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
@@ -276,6 +284,14 @@ def checks(tmp, srv):
             ok = row is not None and row[0] == "failed" and row[1]
             why += ", crawl_log %r" % (row,)
         report(ok, "hostile %s -> %s" % (path, "/".join(sorted(outcomes))), why)
+
+    bad = []
+    for i, f in enumerate(CRAFTED):
+        line = lines.get("crafted-%d" % i, "")
+        if not (re.match(r"new \d+ \(of \d+ items\)$", line) or re.match(r"failed: .+", line)):
+            bad.append((f, line))
+    report(CRAFTED and not bad, "crafted fixtures (%d) each give a result line" % len(CRAFTED),
+           repr(bad))
 
     leaked = q("SELECT count(*) FROM documents WHERE text LIKE '%root:%' OR title LIKE '%root:%'")
     report(leaked[0][0] == 0, "XXE: no local file content stored", "%d rows" % leaked[0][0])
