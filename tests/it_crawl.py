@@ -49,10 +49,13 @@ class Server:
         self.port = int(self.proc.stdout.readline())
         self.base = "http://127.0.0.1:%d" % self.port
 
-    def stats(self):
+    def get(self, path):
         import urllib.request
-        with urllib.request.urlopen(self.base + "/__stats", timeout=5) as r:
-            return json.loads(r.read())
+        with urllib.request.urlopen(self.base + path, timeout=5) as r:
+            return r.read()
+
+    def stats(self):
+        return json.loads(self.get("/__stats"))
 
     def stop(self):
         self.proc.stdin.close()
@@ -140,8 +143,9 @@ def write_config(path, base):
         f.write("\n".join(lines))
 
 
-def run(tmp, *args, now=None):
-    cmd = [BIN, "--db", os.path.join(tmp, "t.db"), "--config", os.path.join(tmp, "t.conf")]
+def run(tmp, *args, now=None, name="t"):
+    cmd = [BIN, "--db", os.path.join(tmp, name + ".db"),
+           "--config", os.path.join(tmp, name + ".conf")]
     if now is not None:
         cmd += ["--now", iso(now)]
     cmd += ["crawl"] + list(args)
@@ -355,7 +359,33 @@ def checks(tmp, srv):
     report(rc4 == 2 and "no-such-source" in err4, "unknown --source is a usage error",
            "exit %d: %r" % (rc4, err4))
     db.close()
+    politeness(tmp, srv)
     return 1 if failures else 0
+
+
+def politeness(tmp, srv):
+    """Limits seen from the server: requests in flight at once never exceed
+    per_host (one host here) nor concurrency."""
+    cases = (("per_host", 8, 2, 0), ("concurrency", 3, 8, 0), ("delay", 8, 1, 300))
+    for label, conc, per_host, delay in cases:
+        with open(os.path.join(tmp, "p.conf"), "w") as f:
+            f.write("[crawler]\nconcurrency = %d\nper_host = %d\ndelay_ms = %d\n"
+                    % (conc, per_host, delay))
+            for i in range(6 if delay == 0 else 3):
+                f.write("[source p%d]\nurl = %s/gen/feed/%d?items=2&sleep=0.25\n"
+                        % (i, srv.base, 500 + i))
+        srv.get("/__reset")
+        rc, out, err, _ = run(tmp, "--force", name="p")
+        st = srv.stats()
+        limit = min(conc, per_host)
+        feeds = [t for t, p in st["starts"] if p.startswith("/gen/")]
+        if label == "delay":
+            gaps = [round(b - a, 3) for a, b in zip(feeds, feeds[1:])]
+            print("# delay_ms=%d, per_host=1: gaps between request starts %r s" % (delay, gaps))
+        report(rc == 0 and 0 < st["max_active"] <= limit and len(feeds) == (6 if delay == 0 else 3),
+               "politeness: at most %d in flight (%s)" % (limit, label),
+               "exit %d, max in flight %d, %d feed requests; %s"
+               % (rc, st["max_active"], len(feeds), err[-300:]))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,11 @@ What it serves:
                            each linking to /gen/article/N/I
   /gen/article/N/I         a generated HTML article page
   /gen/comments/N          a generated article page with 5 reader comments
+  /gen/...?sleep=S         the same, answered after S seconds (at most 5)
   /__stats                 JSON: request counts per path, conditional requests, 304s
-                           sent, user agents seen
+                           sent, user agents seen, most ?sleep requests in flight at
+                           once (max_active), start times of requests (starts)
+  /__reset                 clears those statistics
   /hostile/...             crafted hostile answers (see HOSTILE below)
 """
 import argparse
@@ -123,6 +126,33 @@ class Stats:
         self.conditional = {}
         self.not_modified = {}
         self.user_agents = set()
+        self.active = 0
+        self.max_active = 0
+        self.starts = []  # (monotonic time, path) of every request
+
+    def start(self, path):
+        with self.lock:
+            self.starts.append((time.monotonic(), path))
+
+    def sleep(self, seconds):
+        """Sleeps, counting the requests sleeping at once. The answer is written
+        after leaving the count, so a client cannot start its next request while
+        this one still counts (that would overstate concurrency)."""
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        time.sleep(seconds)
+        with self.lock:
+            self.active -= 1
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.conditional.clear()
+            self.not_modified.clear()
+            self.user_agents.clear()
+            self.max_active = self.active
+            self.starts = []
 
     def count(self, table, key):
         with self.lock:
@@ -130,9 +160,13 @@ class Stats:
 
     def as_json(self):
         with self.lock:
+            t0 = self.starts[0][0] if self.starts else 0.0
             return json.dumps({"requests": self.requests, "conditional": self.conditional,
                                "not_modified": self.not_modified,
-                               "user_agents": sorted(self.user_agents)}).encode()
+                               "user_agents": sorted(self.user_agents),
+                               "max_active": self.max_active,
+                               "starts": [[round(t - t0, 4), p] for t, p in self.starts]}
+                              ).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -185,6 +219,21 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):
+        if self.path.startswith("/__"):
+            return self.serve_control()
+        self.server.stats.start(self.path)
+        self.handle_get()
+
+    def serve_control(self):
+        stats = self.server.stats
+        if self.path == "/__reset":
+            stats.reset()
+            return self.send_body(200, b"reset\n")
+        if self.path == "/__stats":
+            return self.send_body(200, stats.as_json(), "application/json")
+        return self.send_body(404, b"not found\n")
+
+    def handle_get(self):
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         stats = self.server.stats
@@ -194,8 +243,6 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
             stats.count(stats.conditional, self.path)
         try:
-            if path == "/__stats":
-                return self.send_body(200, stats.as_json(), "application/json")
             if path == "/robots.txt":
                 return self.serve_robots()
             if path.startswith("/hostile/"):
@@ -251,6 +298,8 @@ class Handler(BaseHTTPRequestHandler):
     def serve_generated(self, rest, query):
         bits = rest.split("/")
         try:
+            if "sleep" in query:
+                self.server.stats.sleep(min(float(query["sleep"][0]), 5.0))
             if bits[0] == "feed" and len(bits) == 2:
                 items = int(query.get("items", ["20"])[0])
                 ttl = query.get("ttl", [None])[0]
