@@ -1,6 +1,9 @@
 /* backend_cuda.cu — placeholder CUDA backend entry point: reports whether a
  * device exists; the kernels and cuBLAS calls are written against
  * classify/backend.h by the CUDA backend's author and replace this file. */
+extern "C" {
+#include "common/common.h" /* C declarations (fs_error_set) */
+}
 #include "classify/backend.h"
 
 #include <cuda_runtime.h>
