@@ -88,26 +88,68 @@ static const char schema_v1[] =
     "  sentiment_probs TEXT NOT NULL,"        /* JSON array [neg, neu, pos] */
     "  score           REAL NOT NULL,"        /* p(positive) - p(negative) */
     "  attended        TEXT,"                 /* JSON array of the most attended words */
-    "  classified_at   INTEGER NOT NULL"
+    "  classified_at   INTEGER NOT NULL,"
+    "  trended         INTEGER NOT NULL DEFAULT 0" /* 1 once counted in buckets (trends/) */
     ");"
+    "CREATE INDEX classifications_untrended ON classifications(document_id) WHERE trended = 0;"
+    /* A counted classification that is deleted, replaced or changed in place makes
+     * the buckets stale: trends_update() then rebuilds them from scratch. */
+    "CREATE TRIGGER classifications_trended_delete AFTER DELETE ON classifications"
+    "  WHEN old.trended = 1 BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
+    "CREATE TRIGGER classifications_trended_replace BEFORE INSERT ON classifications"
+    "  WHEN EXISTS (SELECT 1 FROM classifications"
+    "               WHERE document_id = new.document_id AND trended = 1) BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
+    "CREATE TRIGGER classifications_trended_update"
+    "  AFTER UPDATE OF document_id, topic, sentiment, score ON classifications"
+    "  WHEN old.trended = 1 BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
 
-    /* buckets: per topic (-1 = all) and time bucket aggregates with spike scores */
+    /* buckets: per topic (-1 = all) and UTC hour/day aggregates with spike scores.
+     * Written only by trends/ (see trends/trends.h for what each column means and
+     * what alerts/ should read); `evaluated` belongs to alerts/. */
     "CREATE TABLE buckets ("
-    "  granularity    TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
-    "  topic          INTEGER NOT NULL,"
-    "  bucket_start   INTEGER NOT NULL,"
-    "  n_docs         INTEGER NOT NULL DEFAULT 0,"
-    "  n_negative     INTEGER NOT NULL DEFAULT 0,"
-    "  n_neutral      INTEGER NOT NULL DEFAULT 0,"
-    "  n_positive     INTEGER NOT NULL DEFAULT 0,"
-    "  score_sum      REAL NOT NULL DEFAULT 0,"
-    "  baseline_mean  REAL,"
-    "  baseline_std   REAL,"
-    "  z_score        REAL,"
-    "  spike          INTEGER NOT NULL DEFAULT 0,"
-    "  evaluated      INTEGER NOT NULL DEFAULT 0,"
+    "  granularity     TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
+    "  topic           INTEGER NOT NULL,"
+    "  bucket_start    INTEGER NOT NULL,"
+    "  n_docs          INTEGER NOT NULL DEFAULT 0,"
+    "  n_negative      INTEGER NOT NULL DEFAULT 0,"
+    "  n_neutral       INTEGER NOT NULL DEFAULT 0,"
+    "  n_positive      INTEGER NOT NULL DEFAULT 0,"
+    "  score_sum_micro INTEGER NOT NULL DEFAULT 0," /* sum of round(score * 1e6): exact */
+    "  negative_share  REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN CAST(n_negative AS REAL) / n_docs END) VIRTUAL,"
+    "  mean_score      REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN score_sum_micro / 1e6 / n_docs END) VIRTUAL,"
+    "  history         INTEGER NOT NULL DEFAULT 0," /* buckets of this series before it */
+    "  baseline_mean   REAL,"                       /* EWMA of n_negative before it */
+    "  baseline_std    REAL,"
+    "  share_baseline  REAL,"                       /* EWMA of negative_share before it */
+    "  share_std       REAL,"
+    "  z_count         REAL,"
+    "  z_share         REAL,"
+    "  z_score         REAL,"                       /* min(z_count, z_share) */
+    "  spike           INTEGER NOT NULL DEFAULT 0,"
+    "  ewma_count_mean REAL NOT NULL DEFAULT 0,"    /* EWMA state after this bucket */
+    "  ewma_count_var  REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_mean REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_var  REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_n    INTEGER NOT NULL DEFAULT 0,"
+    "  final           INTEGER NOT NULL DEFAULT 0," /* bucket had ended at updated_at */
+    "  updated_at      INTEGER NOT NULL DEFAULT 0,"
+    "  evaluated       INTEGER NOT NULL DEFAULT 0," /* alerts/: 1 once read */
     "  PRIMARY KEY (granularity, topic, bucket_start)"
     ") WITHOUT ROWID;"
+    "CREATE INDEX buckets_unevaluated ON buckets(granularity, topic, bucket_start)"
+    "  WHERE evaluated = 0;"
+    "CREATE INDEX buckets_open ON buckets(granularity, bucket_start) WHERE final = 0;"
 
     /* alerts: state per rule and topic; outbox: deliveries not yet made */
     "CREATE TABLE alerts ("
