@@ -33,9 +33,10 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const 
 int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct fs_error *err)
 {
     static const char pending_sql[] =
-        "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM classifications c "
-        "INDEXED BY classifications_untrended JOIN documents d ON d.id = c.document_id "
-        "WHERE c.trended = 0";
+        /* CROSS JOIN fixes the loop order: walk the (small) queue, look up the rest */
+        "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM trends_pending p "
+        "CROSS JOIN classifications c ON c.document_id = p.document_id "
+        "CROSS JOIN documents d ON d.id = c.document_id";
     static const char all_sql[] =
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM classifications c "
         "JOIN documents d ON d.id = c.document_id";
@@ -56,16 +57,9 @@ int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct 
     return 0;
 }
 
-int db_trends_mark_trended(sqlite3 *db, int64_t *n_marked, struct fs_error *err)
+int db_trends_mark_counted(sqlite3 *db, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st, "UPDATE classifications SET trended = 1 WHERE trended = 0", err) < 0)
-        return -1;
-    if (step_done(db, st, err, "database: marking classifications") < 0)
-        return -1;
-    if (n_marked)
-        *n_marked = sqlite3_changes64(db);
-    return 0;
+    return db_exec(db, "DELETE FROM trends_pending", err);
 }
 
 int db_trends_clear(sqlite3 *db, struct fs_error *err)

@@ -50,12 +50,12 @@ const char *db_trend_granularity_name(int granularity);
 /* Called once per classified document by db_trends_scan(). Returns 0 to go on. */
 typedef int (*db_trends_doc_fn)(void *ctx, int topic, int sentiment, double score, int64_t t);
 
-/* Calls fn for every classification not yet counted (trended = 0), or for every
- * classification when all is non-zero. */
+/* Calls fn for every classification not yet counted (queued in trends_pending),
+ * or for every classification when all is non-zero. */
 int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct fs_error *err);
 
-/* Marks every classification counted (trended = 1). Returns the number marked. */
-int db_trends_mark_trended(sqlite3 *db, int64_t *n_marked, struct fs_error *err);
+/* Marks every classification counted (empties the queue trends_pending). */
+int db_trends_mark_counted(sqlite3 *db, struct fs_error *err);
 
 /* Deletes every bucket (before a rebuild). */
 int db_trends_clear(sqlite3 *db, struct fs_error *err);

@@ -6,7 +6,7 @@
 #include "db/schema.h"
 
 static const char schema_v1[] =
-    /* meta: key/value bookkeeping for stages (e.g. the last document trended) */
+    /* meta: key/value bookkeeping for stages (e.g. trends.stale) */
     "CREATE TABLE meta ("
     "  key   TEXT PRIMARY KEY,"
     "  value TEXT"
@@ -88,26 +88,39 @@ static const char schema_v1[] =
     "  sentiment_probs TEXT NOT NULL,"        /* JSON array [neg, neu, pos] */
     "  score           REAL NOT NULL,"        /* p(positive) - p(negative) */
     "  attended        TEXT,"                 /* JSON array of the most attended words */
-    "  classified_at   INTEGER NOT NULL,"
-    "  trended         INTEGER NOT NULL DEFAULT 0" /* 1 once counted in buckets (trends/) */
+    "  classified_at   INTEGER NOT NULL"
     ");"
-    "CREATE INDEX classifications_untrended ON classifications(document_id) WHERE trended = 0;"
-    /* A counted classification that is deleted, replaced or changed in place makes
-     * the buckets stale: trends_update() then rebuilds them from scratch. */
-    "CREATE TRIGGER classifications_trended_delete AFTER DELETE ON classifications"
-    "  WHEN old.trended = 1 BEGIN"
+
+    /* trends_pending: classifications not yet counted in buckets, queued by a
+     * trigger and emptied by trends_update() in the transaction that counts them.
+     * (A queue rather than a flag column: marking a million rows counted would
+     * rewrite the whole classifications table; emptying the queue is one cheap
+     * DELETE.) A counted classification (one not in the queue) that is deleted,
+     * replaced or changed increments meta 'trends.stale', and the next update
+     * rebuilds the buckets from scratch. */
+    "CREATE TABLE trends_pending ("
+    "  document_id INTEGER PRIMARY KEY"
+    ");"
+    "CREATE TRIGGER classifications_trends_queue AFTER INSERT ON classifications BEGIN"
+    "  INSERT OR IGNORE INTO trends_pending(document_id) VALUES (new.document_id);"
+    "END;"
+    "CREATE TRIGGER classifications_trends_replace BEFORE INSERT ON classifications"
+    "  WHEN EXISTS (SELECT 1 FROM classifications WHERE document_id = new.document_id)"
+    "   AND NOT EXISTS (SELECT 1 FROM trends_pending WHERE document_id = new.document_id)"
+    "  BEGIN"
     "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
     "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
     "END;"
-    "CREATE TRIGGER classifications_trended_replace BEFORE INSERT ON classifications"
-    "  WHEN EXISTS (SELECT 1 FROM classifications"
-    "               WHERE document_id = new.document_id AND trended = 1) BEGIN"
-    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "CREATE TRIGGER classifications_trends_delete AFTER DELETE ON classifications BEGIN"
+    "  INSERT INTO meta(key, value) SELECT 'trends.stale', 1 WHERE NOT EXISTS"
+    "    (SELECT 1 FROM trends_pending WHERE document_id = old.document_id)"
     "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "  DELETE FROM trends_pending WHERE document_id = old.document_id;"
     "END;"
-    "CREATE TRIGGER classifications_trended_update"
+    "CREATE TRIGGER classifications_trends_update"
     "  AFTER UPDATE OF document_id, topic, sentiment, score ON classifications"
-    "  WHEN old.trended = 1 BEGIN"
+    "  WHEN NOT EXISTS (SELECT 1 FROM trends_pending WHERE document_id = old.document_id)"
+    "  BEGIN"
     "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
     "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
     "END;"

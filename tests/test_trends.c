@@ -609,9 +609,9 @@ static void test_rolled_back_update_loses_nothing(void)
     CHECK(db_exec(db, "BEGIN", &err) == 0);
     CHECK(trends_update_params(db, &p, T0, NULL, &err) < 0);
     CHECK(db_exec(db, "ROLLBACK", &err) == 0);
-    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM classifications WHERE trended = 0"), 50);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM trends_pending"), 50);
     CHECK(trends_update_params(db, &p, T0, NULL, &err) == 0);
-    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM classifications WHERE trended = 0"), 0);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM trends_pending"), 0);
     db_close(db);
 }
 

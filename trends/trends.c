@@ -441,10 +441,9 @@ static int update_locked(sqlite3 *db, const struct spike_params *p, int64_t now,
 
     struct agg a = {0};
     int rc = db_trends_scan(db, stats->rebuilt, agg_document, &a, err);
-    if (rc == 0) {
-        stats->n_docs = a.n_docs;
-        rc = db_trends_mark_trended(db, NULL, err);
-    }
+    stats->n_docs = a.n_docs;
+    if (rc == 0 && (a.n_docs > 0 || stats->rebuilt)) /* no write when nothing is queued */
+        rc = db_trends_mark_counted(db, err);
     struct update_ctx u = {.db = db, .p = p, .now = now, .stats = stats};
     if (rc == 0 && (a.n > 0 || stats->rescored)) {
         rc = db_trends_writer_open(db, &u.w, err);

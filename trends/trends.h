@@ -8,10 +8,10 @@
  * Output: table buckets, one row per (granularity, topic, bucket_start) that has
  * at least one document; topic -1 is the all-topics series.
  *
- * Incremental and exact. classifications.trended marks rows already counted;
- * trends_update() counts the rest, re-evaluates each touched series from its
+ * Incremental and exact. A trigger queues every new classification in table
+ * trends_pending; trends_update() counts the queued ones, re-evaluates each touched series from its
  * earliest touched bucket on (a late document re-scores the buckets after it),
- * and marks them counted, all in one transaction: a run killed midway loses
+ * and empties the queue, all in one transaction: a run killed midway loses
  * nothing and the next run does the work. Deleting, replacing (INSERT OR
  * REPLACE) or changing a counted classification fires a trigger that sets meta
  * 'trends.stale'; the next update then rebuilds every bucket from scratch.
