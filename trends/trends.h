@@ -22,7 +22,7 @@
  * Configuration, section [trends] (errors name file:line):
  *   alpha              = 0.1   EWMA smoothing factor (0.001 .. 1)
  *   z_threshold        = 3.0   z-score from which a bucket is a spike
- *   min_docs           = 5     documents a bucket needs to be a spike
+ *   min_docs           = 10    documents a bucket needs to be a spike
  *   min_negative_share = 0.3   negative share a bucket needs to be a spike
  *   warmup             = 6     buckets of history a series needs before it can spike
  * The method (EWMA with winsorising and noise floors) is explained in spike.h.
@@ -78,6 +78,9 @@ int64_t trend_bucket_width(int granularity);
 /* Start of the UTC bucket holding t (floor, also for times before 1970). */
 int64_t trend_bucket_start(int64_t t, int granularity);
 
+/* A bucket's start for people: "2026-03-06" (day), "2026-03-06 14:00" (hour). */
+void trend_format_bucket(int64_t t, int granularity, char *buf, size_t size);
+
 /* "hour" / "day" -> granularity id; -1 when neither. */
 int trend_granularity_parse(const char *s);
 
@@ -94,6 +97,23 @@ int trends_topic_parse(const char *s, int *topic);
 /* Reads [trends] into p (defaults for absent keys). -1 with "file:line: ..." on
  * a malformed or out-of-range value. */
 int trends_config_load(const struct config *cfg, struct spike_params *p, struct fs_error *err);
+
+/* One topic's rows inside a sorted row array (as db_trends_query() returns). */
+struct trend_series {
+    int topic;
+    const struct trend_row *rows;
+    size_t n;
+};
+
+/* Splits rows (sorted by topic, then time) into per-topic series. Returns the
+ * number of series and a new array in *out (caller frees; rows stay borrowed). */
+size_t trends_series_split(const struct trend_row *rows, size_t n, struct trend_series **out);
+
+/* Totals of a series: documents, negatives, score sum (micro-units), spikes. */
+struct trend_totals {
+    int64_t n_docs, n_negative, score_sum_micro, n_spikes;
+};
+void trends_series_totals(const struct trend_series *s, struct trend_totals *t);
 
 /* What an update did. */
 struct trends_stats {
