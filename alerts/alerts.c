@@ -23,6 +23,9 @@ struct run {
     struct alert_item *items; /* notifications decided this run */
     int n_items, cap_items;
     struct alerts_stats *st;
+    struct smtp_config smtp; /* url NULL when email is off or its config failed */
+    int smtp_ok;
+    struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
 };
 
 static int condition_holds(const struct alert_rule *r, const struct bucket_obs *b)
@@ -212,7 +215,7 @@ static int queue_group(struct run *run, const char *channel, const struct alert_
     struct strbuf seed = STRBUF_INIT;
     sb_appendf(&seed, "%s|%s|%s", channel, ids.buf, m.subject);
     char mid[200];
-    email_make_message_id(NULL, seed.buf, run->now, mid, sizeof mid);
+    email_make_message_id(&run->smtp, seed.buf, run->now, mid, sizeof mid);
     int is_email = !strcmp(channel, "email");
     struct outbox_row r = {0};
     str_copy(r.channel, sizeof r.channel, channel);
@@ -338,21 +341,15 @@ static int evaluate_all(struct run *run, struct fs_error *err)
     return queue_notifications(run, err);
 }
 
-static int deliver(struct run *run, const struct config *cfg, struct fs_error *err)
+static int deliver(struct run *run, struct fs_error *err)
 {
-    struct smtp_config smtp;
-    struct fs_error serr = {""};
-    int smtp_ok = smtp_config_load(cfg, &smtp, &serr) == 0;
     struct outbox_result res;
-    int rc = outbox_deliver_due(run->db, smtp_ok ? &smtp : NULL, run->now, &res, err);
-    if (smtp_ok)
-        smtp_config_free(&smtp);
-    if (rc < 0)
+    if (outbox_deliver_due(run->db, run->smtp_ok ? &run->smtp : NULL, run->now, &res, err) < 0)
         return -1;
     run->st->sent = res.sent;
     run->st->failed = res.failed;
     run->st->expired = res.expired;
-    const char *why = !smtp_ok && res.failed ? serr.msg : res.first_error;
+    const char *why = !run->smtp_ok && res.failed ? run->smtp_err.msg : res.first_error;
     str_copy(run->st->warning, sizeof run->st->warning, why);
     if (db_outbox_counts(run->db, &run->st->still_queued, err) < 0)
         return -1;
@@ -366,6 +363,9 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
     struct run run = {.db = db, .now = now, .st = out};
     if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
         return -1;
+    /* a broken [smtp] (say, an unset password variable) must not stop the state
+     * machine: email stays queued and the reason is reported as a warning */
+    run.smtp_ok = smtp_config_load(cfg, &run.smtp, &run.smtp_err) == 0;
     int rc = db_begin(db, err);
     if (rc == 0)
         rc = evaluate_all(&run, err);
@@ -377,9 +377,10 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
         db_rollback(db);
     free_items(&run);
     free(run.rules);
-    if (rc < 0 || dry_run)
-        return rc;
-    return deliver(&run, cfg, err);
+    if (rc == 0 && !dry_run)
+        rc = deliver(&run, err);
+    smtp_config_free(&run.smtp);
+    return rc;
 }
 
 void alerts_stats_free(struct alerts_stats *s)

@@ -346,7 +346,7 @@ void email_make_message_id(const struct smtp_config *sc, const char *seed, int64
     const char *domain = "finsent.localhost";
     if (sc && sc->from_addr)
         domain = strchr(sc->from_addr, '@') + 1;
-    snprintf(buf, size, "<%lld.%s.finsent@%s>", (long long)now, hex, domain);
+    snprintf(buf, size, "<%s@%s>", hex, domain);
 }
 
 void email_build(const struct smtp_config *sc, const struct email_msg *m, struct strbuf *out)
@@ -374,7 +374,7 @@ void email_build(const struct smtp_config *sc, const struct email_msg *m, struct
         base64_body(out, m->text);
         return;
     }
-    sb_appendf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
+    sb_appendf(out, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", boundary);
     sb_append(out, "This is a multi-part message in MIME format.\r\n");
     sb_appendf(out,
                "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"

@@ -67,7 +67,8 @@ void email_encode_subject(struct strbuf *out, const char *subject);
 /* Formats t as an RFC 5322 date ("Mon, 02 Mar 2026 14:05:09 +0000"). */
 void email_format_date(int64_t t, char *buf, size_t size);
 
-/* Makes a Message-ID "<hex.finsent@domain>" from unique material and the From domain. */
+/* Makes a Message-ID "<32 hex digits@domain>" from seed, now and the process id, with
+ * the domain of the From address ("finsent.localhost" when sc is NULL). */
 void email_make_message_id(const struct smtp_config *sc, const char *seed, int64_t now, char *buf,
                            size_t size);
 
