@@ -10,6 +10,7 @@ import email.policy
 import email.utils
 import os
 import re
+import shutil
 import sqlite3
 import stat
 import sys
@@ -27,10 +28,13 @@ ENERGY, MACRO, FED = 6, 14, 1
 
 
 class Env:
-    """One case's directory: config, database, mail spool."""
+    """One case's directory: config, database, mail spool (removed when all pass)."""
+
+    made = []
 
     def __init__(self, name):
         self.dir = tempfile.mkdtemp(prefix="finsent-it-alerts-%s-" % name)
+        Env.made.append(self.dir)
         self.db = os.path.join(self.dir, "f.db")
         self.conf = os.path.join(self.dir, "f.conf")
         self.mail = os.path.join(self.dir, "mail")
@@ -280,6 +284,9 @@ def main():
     cases = Cases()
     for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):
         cases.run("alerts_email:" + name[len("case_"):], fn)
+    if not cases.failed:
+        for d in Env.made:
+            shutil.rmtree(d, ignore_errors=True)
     return cases.exit_code()
 
 
