@@ -1,0 +1,115 @@
+/* spike.c — EWMA baselines, z-scores and the spike verdict of one series. */
+#include "trends/spike.h"
+
+#include <math.h>
+
+/* Below this a decayed mean or variance is treated as exactly zero. */
+#define SPIKE_EPS 1e-12
+
+void spike_params_default(struct spike_params *p)
+{
+    p->alpha = 0.1;
+    p->z_threshold = 3.0;
+    p->min_docs = 5;
+    p->min_negative_share = 0.3;
+    p->warmup = 6;
+}
+
+void spike_state_init(struct spike_state *st)
+{
+    st->history = 0;
+    st->count_mean = st->count_var = 0;
+    st->share_mean = st->share_var = 0;
+    st->share_n = 0;
+}
+
+static void ewma_fold(double *mean, double *var, double alpha, double x)
+{
+    double d = x - *mean;
+    *mean += alpha * d;
+    *var = (1.0 - alpha) * (*var + alpha * d * d);
+}
+
+void spike_state_skip(struct spike_state *st, const struct spike_params *p, int64_t n_empty)
+{
+    if (n_empty <= 0)
+        return;
+    st->history += n_empty;
+    for (int64_t i = 0; i < n_empty; i++) {
+        if (st->count_mean < SPIKE_EPS && st->count_var < SPIKE_EPS) {
+            st->count_mean = st->count_var = 0;
+            return;
+        }
+        ewma_fold(&st->count_mean, &st->count_var, p->alpha, 0.0);
+    }
+}
+
+static double count_std(const struct spike_state *st)
+{
+    double sd = sqrt(st->count_var);
+    double poisson = sqrt(st->count_mean);
+    if (sd < poisson)
+        sd = poisson;
+    return sd < 1.0 ? 1.0 : sd;
+}
+
+static double share_std(const struct spike_state *st, int64_t n_docs)
+{
+    double sd = sqrt(st->share_var);
+    double p = st->share_mean;
+    double binomial = sqrt(p * (1.0 - p) / (double)n_docs);
+    if (sd < binomial)
+        sd = binomial;
+    return sd < 0.02 ? 0.02 : sd;
+}
+
+static double clip_high(double x, double limit)
+{
+    return x > limit ? limit : x;
+}
+
+void spike_step(struct spike_state *st, const struct spike_params *p, int64_t n_docs,
+                int64_t n_negative, struct spike_eval *ev)
+{
+    *ev = (struct spike_eval){0};
+    double x_count = (double)n_negative;
+    double x_share = n_docs > 0 ? (double)n_negative / (double)n_docs : 0.0;
+    int share_counts = n_docs > 0 && n_docs >= p->min_docs;
+
+    if (st->history == 0) {
+        st->count_mean = x_count;
+        st->count_var = 0;
+    } else {
+        ev->has_baseline = 1;
+        ev->count_mean = st->count_mean;
+        ev->count_std = count_std(st);
+        ev->z_count = (x_count - ev->count_mean) / ev->count_std;
+        double limit = ev->count_mean + p->z_threshold * ev->count_std;
+        ewma_fold(&st->count_mean, &st->count_var, p->alpha, clip_high(x_count, limit));
+    }
+
+    if (st->share_n > 0 && n_docs > 0) {
+        ev->has_share = 1;
+        ev->share_mean = st->share_mean;
+        ev->share_std = share_std(st, n_docs);
+        ev->z_share = (x_share - ev->share_mean) / ev->share_std;
+    }
+    if (share_counts) {
+        if (st->share_n == 0) {
+            st->share_mean = x_share;
+            st->share_var = 0;
+        } else {
+            double limit = ev->share_mean + p->z_threshold * ev->share_std;
+            ewma_fold(&st->share_mean, &st->share_var, p->alpha, clip_high(x_share, limit));
+        }
+        st->share_n++;
+    }
+
+    if (ev->has_baseline && ev->has_share) {
+        ev->has_z = 1;
+        ev->z = ev->z_count < ev->z_share ? ev->z_count : ev->z_share;
+        ev->spike = st->history >= p->warmup && n_docs >= p->min_docs &&
+                    x_share >= p->min_negative_share && ev->z >= p->z_threshold;
+    }
+    st->history++;
+}

@@ -1,0 +1,97 @@
+/*
+ * spike.h — baselines and z-scores of one topic's negative sentiment over time.
+ *
+ * A series is one (granularity, topic) sequence of consecutive time buckets. For
+ * each bucket we compare two numbers with that series' own past:
+ *
+ *   - the negative count  n_negative           (volume of bad news)
+ *   - the negative share  n_negative / n_docs  (tone of the news)
+ *
+ * Baseline: an exponentially weighted moving mean and variance (EWMA) of each,
+ * with smoothing factor alpha ([trends] alpha):
+ *
+ *     d = x - mean;  mean += alpha * d;  var = (1 - alpha) * (var + alpha * d * d)
+ *
+ * Why EWMA rather than a median/MAD window: the whole state of a series is four
+ * numbers, stored with each bucket, so an incremental update re-evaluates only
+ * the buckets it touched, starting from the stored state of the bucket before
+ * (a window would need the last W buckets, and W hours of rows per topic, for
+ * every evaluation); empty buckets are folded in exactly as zeros in O(1) each;
+ * and the one knob (alpha ~ 2 / (span + 1)) is easy to explain. EWMA's weakness
+ * — an outlier inflates the baseline it is later compared with — is handled the
+ * robust way: a value entering the baseline is first clipped (winsorised) to
+ * mean + z_threshold * std, so a spike cannot hide the next one, while a lasting
+ * level shift is still absorbed within a few spans.
+ *
+ * Noise floors keep a steady series from "spiking" on a single document: the
+ * count's std is at least sqrt(mean) (Poisson) and 1; the share's std is at least
+ * the binomial sqrt(p (1 - p) / n_docs) and 0.02.
+ *
+ *   z_count = (n_negative - count_mean) / count_std
+ *   z_share = (negative_share - share_mean) / share_std
+ *   z       = min(z_count, z_share)      (both must be unusual: more bad news AND
+ *                                         a more negative tone; a busy but calm day
+ *                                         is not a spike)
+ *   spike   = history >= warmup && n_docs >= min_docs
+ *             && negative_share >= min_negative_share && z >= z_threshold
+ *
+ * Empty buckets (n_docs = 0) between active ones enter the count baseline as
+ * zeros; they carry no share, so the share baseline skips them. Buckets with
+ * fewer than min_docs documents do not update the share baseline either (a share
+ * of 1 out of 1 is noise).
+ *
+ * Pure functions, no allocation, no I/O: tested directly in tests/test_trends.c.
+ */
+#ifndef FINSENT_SPIKE_H
+#define FINSENT_SPIKE_H
+
+#include <stdint.h>
+
+/* Detection parameters, from the [trends] section (see trends_config_load()). */
+struct spike_params {
+    double alpha;              /* EWMA smoothing factor, (0, 1]; default 0.1 */
+    double z_threshold;        /* default 3.0 */
+    int64_t min_docs;          /* documents a bucket needs to spike; default 5 */
+    double min_negative_share; /* default 0.3 */
+    int64_t warmup;            /* buckets of history before a spike can be declared; 6 */
+};
+
+/* The EWMA state of a series after some bucket (stored in buckets.ewma_*). */
+struct spike_state {
+    int64_t history;   /* buckets folded in so far, empty ones included */
+    double count_mean; /* EWMA of n_negative */
+    double count_var;
+    double share_mean; /* EWMA of negative_share over buckets with >= min_docs */
+    double share_var;
+    int64_t share_n; /* buckets folded into the share baseline */
+};
+
+/* What one bucket is compared with, and the verdict. */
+struct spike_eval {
+    int has_baseline;             /* 0 for a series' first bucket: every field below unset */
+    double count_mean, count_std; /* the baseline before this bucket (std floored) */
+    double z_count;
+    int has_share; /* the share baseline exists and n_docs > 0 */
+    double share_mean, share_std;
+    double z_share;
+    int has_z; /* has_baseline && has_share: z is min(z_count, z_share) */
+    double z;
+    int spike;
+};
+
+/* Default parameters (the values documented above). */
+void spike_params_default(struct spike_params *p);
+
+/* The state of a series before its first bucket. */
+void spike_state_init(struct spike_state *st);
+
+/* Folds n_empty empty buckets into st (zero negatives, no share). Cheap for any
+ * n_empty: stops iterating once the state has decayed to zero. */
+void spike_state_skip(struct spike_state *st, const struct spike_params *p, int64_t n_empty);
+
+/* Evaluates one bucket (n_docs documents, n_negative of them negative) against st,
+ * fills *ev, then folds the bucket into st. */
+void spike_step(struct spike_state *st, const struct spike_params *p, int64_t n_docs,
+                int64_t n_negative, struct spike_eval *ev);
+
+#endif
