@@ -28,9 +28,11 @@ struct run {
     struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
 };
 
+/* The trends stage's verdict (with its warmup and noise floors) and the rule's own,
+ * possibly stricter, thresholds. */
 static int condition_holds(const struct alert_rule *r, const struct bucket_obs *b)
 {
-    if (b->n_docs < r->min_docs || b->n_docs <= 0 || isnan(b->z_score))
+    if (!b->spike || b->n_docs < r->min_docs || b->n_docs <= 0 || isnan(b->z_score))
         return 0;
     double share = (double)b->n_negative / (double)b->n_docs;
     return share >= r->min_negative_share && b->z_score >= r->z_threshold;
@@ -43,8 +45,10 @@ static void observe(struct alert_row *a, const struct alert_rule *r, const struc
     a->n_docs = b->n_docs;
     a->n_negative = b->n_negative;
     a->negative_share = b->n_docs > 0 ? (double)b->n_negative / (double)b->n_docs : NAN;
-    a->baseline_mean = b->baseline_mean;
-    a->baseline_std = b->baseline_std;
+    a->baseline_share = b->share_mean;
+    a->baseline_share_std = b->share_std;
+    a->baseline_count = b->count_mean;
+    a->baseline_count_std = b->count_std;
     a->z_score = b->z_score;
     int critical = !isnan(b->z_score) && b->z_score >= r->critical_z;
     str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
@@ -157,7 +161,9 @@ static int evaluate_pair(struct run *run, const struct alert_rule *rule, int top
     struct bucket_obs b[2];
     int nb = db_alerts_buckets(run->db, rule->granularity, g, topic, run->now - 2 * (int64_t)g + 1,
                                run->now, b, 2, err);
-    if (nb < 0)
+    if (nb < 0 ||
+        db_alerts_buckets_mark_evaluated(run->db, rule->granularity, topic,
+                                         run->now - 2 * (int64_t)g + 1, run->now, err) < 0)
         return -1;
     const struct bucket_obs *hit = NULL;
     for (int i = 0; i < nb && !hit; i++)

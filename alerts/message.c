@@ -191,11 +191,26 @@ static void format_numbers(const struct alert_row *a, struct strbuf *sb)
 {
     sb_appendf(sb, "%lld of %lld texts negative (%.1f%%)", (long long)a->n_negative,
                (long long)a->n_docs, 100.0 * share(a));
-    if (!isnan(a->baseline_mean)) {
-        sb_appendf(sb, ", baseline %.1f%%", 100.0 * a->baseline_mean);
-        if (!isnan(a->baseline_std))
-            sb_appendf(sb, " \xC2\xB1 %.1f%%", 100.0 * a->baseline_std);
+}
+
+/* "20.0% ± 5.0% negative, 3.1 ± 1.8 negative texts per hour" (what is known of it). */
+static void format_baseline(const struct alert_row *a, struct strbuf *sb)
+{
+    size_t start = sb->len;
+    if (!isnan(a->baseline_share)) {
+        sb_appendf(sb, "%.1f%%", 100.0 * a->baseline_share);
+        if (!isnan(a->baseline_share_std))
+            sb_appendf(sb, " \xC2\xB1 %.1f%%", 100.0 * a->baseline_share_std);
+        sb_append(sb, " negative");
     }
+    if (!isnan(a->baseline_count)) {
+        sb_appendf(sb, "%s%.1f", sb->len > start ? ", " : "", a->baseline_count);
+        if (!isnan(a->baseline_count_std))
+            sb_appendf(sb, " \xC2\xB1 %.1f", a->baseline_count_std);
+        sb_appendf(sb, " negative texts per %s", a->granularity);
+    }
+    if (sb->len == start)
+        sb_append(sb, "not known yet");
 }
 
 static void format_z(const struct alert_item *it, struct strbuf *sb)
@@ -295,6 +310,8 @@ static void compose_text_item(const struct alert_item *it, struct strbuf *sb)
     format_window(&it->alert, sb);
     sb_append(sb, "\n  Observed:  ");
     format_numbers(&it->alert, sb);
+    sb_append(sb, "\n  Usually:   ");
+    format_baseline(&it->alert, sb);
     sb_append(sb, "\n  z-score:   ");
     format_z(it, sb);
     sb_appendf(sb, "\n  Rule:      %s (alert #%lld)\n", it->rule->name, (long long)it->alert.id);
@@ -348,6 +365,10 @@ static void compose_html_item(const struct alert_item *it, struct strbuf *sb)
     sb_reset(&t);
     format_numbers(&it->alert, &t);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Observed</th><td>");
+    msg_append_html(sb, t.buf, 1, 0);
+    sb_reset(&t);
+    format_baseline(&it->alert, &t);
+    sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Usually</th><td>");
     msg_append_html(sb, t.buf, 1, 0);
     sb_reset(&t);
     format_z(it, &t);

@@ -8,8 +8,8 @@
  *                                                 # "overall" watches all topics together
  *   granularity        = hour                     # hour | day
  *   z_threshold        = 3                        # fire when z_score >= this
- *   min_docs           = 10                       # ... and the bucket holds >= this many texts
- *   min_negative_share = 0.4                      # ... and n_negative / n_docs >= this
+ *   min_docs           = 5                        # ... and the bucket holds >= this many texts
+ *   min_negative_share = 0.3                      # ... and n_negative / n_docs >= this
  *   critical_z         = 5                        # z >= this is "critical", else "warning"
  *   for                = 0                        # condition must hold this long (pending) first
  *   repeat             = 6h                       # re-notify a still-firing alert after this
@@ -17,6 +17,12 @@
  *   notify             = desktop,email
  *   resolved           = no                       # also notify when the spike is over
  *   examples           = 5                        # most negative texts quoted (3..5)
+ *
+ * A bucket must first be a spike for the trends stage (buckets.spike = 1: its own
+ * [trends] z_threshold, min_docs, min_negative_share, warmup and noise floors, see
+ * trends/spike.h). A rule's three thresholds default to the [trends] values and may
+ * only be stricter: a lower value is refused with its line, since no bucket below
+ * the [trends] values is ever marked a spike.
  *
  * With no [alert ...] section at all, one built-in rule "default" applies (all topics,
  * hourly, the defaults above; notify = desktop, plus email when [smtp] url is set).

@@ -53,8 +53,9 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT bucket_start, n_docs, n_negative, baseline_mean, baseline_std, "
-                   "z_score FROM buckets WHERE granularity = ?1 AND topic = ?2 "
+                   "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, "
+                   "baseline_mean, baseline_std, z_score, spike, final FROM buckets WHERE "
+                   "granularity = ?1 AND topic = ?2 "
                    "AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5",
                    err) < 0)
         return -1;
@@ -70,9 +71,13 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
         b->bucket_end = b->bucket_start + gran_seconds;
         b->n_docs = sqlite3_column_int64(st, 1);
         b->n_negative = sqlite3_column_int64(st, 2);
-        b->baseline_mean = col_double_or_nan(st, 3);
-        b->baseline_std = col_double_or_nan(st, 4);
-        b->z_score = col_double_or_nan(st, 5);
+        b->share_mean = col_double_or_nan(st, 3);
+        b->share_std = col_double_or_nan(st, 4);
+        b->count_mean = col_double_or_nan(st, 5);
+        b->count_std = col_double_or_nan(st, 6);
+        b->z_score = col_double_or_nan(st, 7);
+        b->spike = sqlite3_column_int(st, 8);
+        b->final = sqlite3_column_int(st, 9);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -128,12 +133,29 @@ void db_alert_example_free(struct alert_example *ex)
     memset(ex, 0, sizeof *ex);
 }
 
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
+                                     int64_t to, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE buckets SET evaluated = 1 WHERE granularity = ?1 AND topic = ?2 "
+                   "AND bucket_start BETWEEN ?3 AND ?4 AND evaluated = 0",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+    return step_done(db, st, err, "database: buckets evaluated");
+}
+
 /* ---- alerts ------------------------------------------------------------------ */
 
 #define ALERT_COLS                                                                                 \
     "id, rule, topic, granularity, state, severity, bucket_start, bucket_end, z_score, "           \
-    "negative_share, n_negative, n_docs, baseline_mean, baseline_std, first_seen_at, "             \
-    "fired_at, last_seen_at, last_notified_at, notify_count, resolved_at, acked_at"
+    "negative_share, n_negative, n_docs, baseline_share, baseline_share_std, first_seen_at, "      \
+    "fired_at, last_seen_at, last_notified_at, notify_count, resolved_at, acked_at, "              \
+    "baseline_count, baseline_count_std"
 
 static void alert_from_row(sqlite3_stmt *st, struct alert_row *a)
 {
@@ -150,8 +172,8 @@ static void alert_from_row(sqlite3_stmt *st, struct alert_row *a)
     a->negative_share = col_double_or_nan(st, 9);
     a->n_negative = sqlite3_column_int64(st, 10);
     a->n_docs = sqlite3_column_int64(st, 11);
-    a->baseline_mean = col_double_or_nan(st, 12);
-    a->baseline_std = col_double_or_nan(st, 13);
+    a->baseline_share = col_double_or_nan(st, 12);
+    a->baseline_share_std = col_double_or_nan(st, 13);
     a->first_seen_at = sqlite3_column_int64(st, 14);
     a->fired_at = sqlite3_column_int64(st, 15);
     a->last_seen_at = sqlite3_column_int64(st, 16);
@@ -159,6 +181,8 @@ static void alert_from_row(sqlite3_stmt *st, struct alert_row *a)
     a->notify_count = sqlite3_column_int64(st, 18);
     a->resolved_at = sqlite3_column_int64(st, 19);
     a->acked_at = sqlite3_column_int64(st, 20);
+    a->baseline_count = col_double_or_nan(st, 21);
+    a->baseline_count_std = col_double_or_nan(st, 22);
 }
 
 static int alert_select_one(sqlite3 *db, sqlite3_stmt *st, struct alert_row *out,
@@ -198,7 +222,7 @@ int db_alert_get(sqlite3 *db, int64_t id, struct alert_row *out, struct fs_error
     return alert_select_one(db, st, out, err);
 }
 
-/* Binds columns 2..21 of ALERT_COLS (everything but id) to parameters ?2..?21. */
+/* Binds columns 2..23 of ALERT_COLS (everything but id) to parameters ?2..?23. */
 static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
 {
     sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
@@ -212,8 +236,8 @@ static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
     bind_double_or_null(st, 10, a->negative_share);
     sqlite3_bind_int64(st, 11, a->n_negative);
     sqlite3_bind_int64(st, 12, a->n_docs);
-    bind_double_or_null(st, 13, a->baseline_mean);
-    bind_double_or_null(st, 14, a->baseline_std);
+    bind_double_or_null(st, 13, a->baseline_share);
+    bind_double_or_null(st, 14, a->baseline_share_std);
     sqlite3_bind_int64(st, 15, a->first_seen_at);
     bind_time_or_null(st, 16, a->fired_at);
     sqlite3_bind_int64(st, 17, a->last_seen_at);
@@ -221,6 +245,8 @@ static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
     sqlite3_bind_int64(st, 19, a->notify_count);
     bind_time_or_null(st, 20, a->resolved_at);
     bind_time_or_null(st, 21, a->acked_at);
+    bind_double_or_null(st, 22, a->baseline_count);
+    bind_double_or_null(st, 23, a->baseline_count_std);
 }
 
 int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
@@ -228,7 +254,7 @@ int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "INSERT INTO alerts(" ALERT_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                    err) < 0)
         return -1;
     alert_bind(st, a);
@@ -241,14 +267,15 @@ int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
 int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "UPDATE alerts SET rule = ?2, topic = ?3, granularity = ?4, state = ?5, "
-                   "severity = ?6, bucket_start = ?7, bucket_end = ?8, z_score = ?9, "
-                   "negative_share = ?10, n_negative = ?11, n_docs = ?12, baseline_mean = ?13, "
-                   "baseline_std = ?14, first_seen_at = ?15, fired_at = ?16, last_seen_at = ?17, "
-                   "last_notified_at = ?18, notify_count = ?19, resolved_at = ?20, "
-                   "acked_at = ?21 WHERE id = ?1",
-                   err) < 0)
+    if (db_prepare(
+            db, &st,
+            "UPDATE alerts SET rule = ?2, topic = ?3, granularity = ?4, state = ?5, "
+            "severity = ?6, bucket_start = ?7, bucket_end = ?8, z_score = ?9, "
+            "negative_share = ?10, n_negative = ?11, n_docs = ?12, baseline_share = ?13, "
+            "baseline_share_std = ?14, first_seen_at = ?15, fired_at = ?16, last_seen_at = ?17, "
+            "last_notified_at = ?18, notify_count = ?19, resolved_at = ?20, "
+            "acked_at = ?21, baseline_count = ?22, baseline_count_std = ?23 WHERE id = ?1",
+            err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, a->id);
     alert_bind(st, a);

@@ -19,12 +19,16 @@
 struct bucket_obs {
     int64_t bucket_start, bucket_end;
     int64_t n_docs, n_negative;
-    double baseline_mean, baseline_std; /* NaN when the trends stage left NULL */
-    double z_score;                     /* NaN when not computed */
+    double share_mean, share_std; /* baseline of the negative share (NaN when NULL) */
+    double count_mean, count_std; /* baseline of n_negative (NaN when NULL) */
+    double z_score;               /* NaN when not computed (a series' first bucket) */
+    int spike;                    /* the trends stage's verdict (spike.h) */
+    int final;                    /* the bucket is over */
 };
 
 /* Buckets of (granularity, topic) with bucket_start in [from, to], newest first,
- * at most max. bucket_end = bucket_start + gran_seconds. Returns the count or -1. */
+ * at most max. bucket_end = bucket_start + gran_seconds. Returns the count or -1.
+ * (Contract with trends/: trends/trends.h.) */
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
                       int64_t from, int64_t to, struct bucket_obs *out, int max,
                       struct fs_error *err);
@@ -55,7 +59,8 @@ struct alert_row {
     char state[12];    /* pending | firing | resolved */
     char severity[12]; /* warning | critical */
     int64_t bucket_start, bucket_end;
-    double z_score, negative_share, baseline_mean, baseline_std;
+    double z_score, negative_share;
+    double baseline_share, baseline_share_std, baseline_count, baseline_count_std;
     int64_t n_negative, n_docs;
     int64_t first_seen_at, fired_at, last_seen_at, last_notified_at, resolved_at, acked_at;
     int64_t notify_count;
@@ -77,6 +82,11 @@ int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err
  * *out is an array of *n rows the caller frees with free(). */
 int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out, int *n,
                    struct fs_error *err);
+
+/* Sets evaluated = 1 on the buckets of (granularity, topic) in [from, to]: the one
+ * column of table buckets the alerting stage writes (trends/trends.h). */
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
+                                     int64_t to, struct fs_error *err);
 
 /* Marks alert id acknowledged at now. Returns 1 when it exists, 0 when not, -1. */
 int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);

@@ -179,8 +179,10 @@ static const char schema_v1[] =
     "  negative_share   REAL,"
     "  n_negative       INTEGER,"
     "  n_docs           INTEGER,"
-    "  baseline_mean    REAL,"
-    "  baseline_std     REAL,"
+    "  baseline_share   REAL,"                      /* buckets.share_baseline */
+    "  baseline_share_std REAL,"
+    "  baseline_count   REAL,"                      /* buckets.baseline_mean (n_negative) */
+    "  baseline_count_std REAL,"
     "  first_seen_at    INTEGER NOT NULL,"
     "  fired_at         INTEGER,"
     "  last_seen_at     INTEGER NOT NULL,"

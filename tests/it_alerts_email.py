@@ -107,7 +107,7 @@ def case_headers_mime_and_escaping():
         check(part["Content-Transfer-Encoding"] in ("base64", "quoted-printable"), "CTE")
     text, html = p["text/plain"].get_content(), p["text/html"].get_content()
     for want in ("Energy | Oil", "2026-03-01 12:00 – 13:00 UTC", "15 of 20 texts negative (75.0%)",
-                 "baseline 20.0%", "6.50", "https://example.com/oil?a=1&b=2", "stürzt, <crash>"):
+                 "20.0% ± 5.0% negative, 3.0 ± 1.5 negative texts per hour", "6.50", "https://example.com/oil?a=1&b=2", "stürzt, <crash>"):
         check(want in text, "text part lacks %r" % want)
     # five most negative texts of the window, lowest score first
     order = re.findall(r"^\s+\d\. \[([-+]\d\.\d\d)\]", text, re.M)

@@ -55,8 +55,9 @@ static void bucket(sqlite3 *db, int topic, int64_t start, int n, int neg, double
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db,
                        "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, "
-                       "n_negative, baseline_mean, baseline_std, z_score) "
-                       "VALUES ('hour', ?1, ?2, ?3, ?4, 0.2, 0.05, ?5)",
+                       "n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
+                       "z_score, spike) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, 0.05, ?5, "
+                       "?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3)",
                        -1, &st, NULL);
     sqlite3_bind_int(st, 1, topic);
     sqlite3_bind_int64(st, 2, start);
@@ -159,6 +160,9 @@ static void test_rules_bad_values_name_file_and_line(void)
         {"[alert a]\nexamples = 9\n", "t.conf:2: [alert a] examples"},
         {"[alert a]\nmin_negative_share = 1.5\n", "t.conf:2: [alert a] min_negative_share"},
         {"[alert a]\nrepeat = soon\n", "t.conf:2: [alert a] repeat"},
+        {"[trends]\nz_threshold = 4\n[alert a]\nz_threshold = 3.5\n",
+         "t.conf:4: [alert a] z_threshold: 3.5 is outside [4,"},
+        {"[alert a]\nmin_docs = 2\n", "t.conf:2: [alert a] min_docs: 2 is outside [5,"},
     };
     for (size_t i = 0; i < FS_ARRAY_LEN(bad); i++) {
         struct config *cfg = conf(bad[i].text);
@@ -254,8 +258,10 @@ static void test_compose_grouped_message(void)
         items[i].alert.n_docs = 20;
         items[i].alert.n_negative = 15;
         items[i].alert.z_score = i ? 4.0 : 6.0;
-        items[i].alert.baseline_mean = 0.2;
-        items[i].alert.baseline_std = NAN;
+        items[i].alert.baseline_share = 0.2;
+        items[i].alert.baseline_share_std = NAN;
+        items[i].alert.baseline_count = 3.14;
+        items[i].alert.baseline_count_std = NAN;
         str_copy(items[i].alert.granularity, 8, "hour");
         str_copy(items[i].alert.severity, 12, i ? "warning" : "critical");
     }
@@ -268,7 +274,8 @@ static void test_compose_grouped_message(void)
     CHECK_STR_EQ(m.subject, "[finsent] CRITICAL: negative sentiment in 2 topics: Energy | Oil, "
                             "Macro");
     CHECK_STR_EQ(m.urgency, "critical");
-    CHECK(strstr(m.text, "15 of 20 texts negative (75.0%), baseline 20.0%\n"));
+    CHECK(strstr(m.text, "15 of 20 texts negative (75.0%)\n"));
+    CHECK(strstr(m.text, "Usually:   20.0% negative, 3.1 negative texts per hour\n"));
     CHECK(strstr(m.text, "<script>x</script> Injected: yes"));
     CHECK(!strstr(m.html, "<script>") && strstr(m.html, "&lt;script&gt;"));
     CHECK(!strstr(m.html, "href=\"javascript")); /* only http(s) links become links */
@@ -437,7 +444,12 @@ static void test_pending_for_and_thresholds(void)
     run_at(db, cfg, T0, &st);
     bucket(db, 6, H12, 20, 15, 2.9);
     run_at(db, cfg, T0, &st);
+    /* high z, but the trends stage said no spike (e.g. still warming up) */
+    bucket(db, 6, H12, 20, 15, 9.0);
+    sqlite3_exec(db, "UPDATE buckets SET spike = 0", NULL, NULL, NULL);
+    run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts"), 0);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM buckets WHERE evaluated = 1"), 1);
     config_free(cfg);
     db_close(db);
 }

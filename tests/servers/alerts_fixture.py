@@ -41,13 +41,18 @@ def new_db(path, config):
     return sqlite3.connect(path)
 
 
-def add_bucket(con, topic, start, n_docs, n_negative, z, granularity="hour", mean=0.2, std=0.05):
+def add_bucket(con, topic, start, n_docs, n_negative, z, granularity="hour", share=0.2,
+               share_std=0.05, count=3.0, count_std=1.5, spike=None):
+    """A row of table buckets as trends/ writes it (contract: trends/trends.h); spike
+    defaults to the [trends] defaults' verdict (z >= 3, n_docs >= 5, share >= 0.3)."""
+    if spike is None:
+        spike = z >= 3 and n_docs >= 5 and n_negative >= 0.3 * n_docs
     con.execute(
         "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, n_negative, "
-        "n_neutral, n_positive, score_sum, baseline_mean, baseline_std, z_score, spike) "
-        "VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?)",
-        (granularity, topic, ts(start), n_docs, n_negative, n_docs - n_negative, mean, std, z,
-         1 if z >= 3 else 0))
+        "n_neutral, n_positive, baseline_mean, baseline_std, share_baseline, share_std, "
+        "z_score, spike, final) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0)",
+        (granularity, topic, ts(start), n_docs, n_negative, n_docs - n_negative, count,
+         count_std, share, share_std, z, 1 if spike else 0))
     con.commit()
 
 
