@@ -75,12 +75,8 @@ static int add_item(struct run *run, const struct alert_rule *rule, const struct
         it->n_examples = n;
     }
     run->n_items++;
-    if (ev == ALERT_EV_FIRING)
-        run->st->fired++;
-    else if (ev == ALERT_EV_REPEAT)
+    if (ev == ALERT_EV_REPEAT)
         run->st->repeated++;
-    else
-        run->st->resolved++;
     return 0;
 }
 
@@ -116,8 +112,10 @@ static int on_condition(struct run *run, const struct alert_rule *rule, int topi
         run->st->pending++;
         return save(run, &a, !open, err);
     }
-    if (!a.fired_at)
+    if (!a.fired_at) {
         a.fired_at = run->now;
+        run->st->fired++;
+    }
     int escalated = was_firing && was_warning && !strcmp(a.severity, "critical");
     int due = !a.acked_at &&
               (!a.last_notified_at || run->now - a.last_notified_at >= rule->repeat || escalated);
@@ -144,6 +142,7 @@ static int on_clear(struct run *run, const struct alert_rule *rule, const struct
         observe(&a, rule, newest);
     str_copy(a.state, sizeof a.state, "resolved");
     a.resolved_at = run->now;
+    run->st->resolved++;
     int notify = rule && was_firing && rule->notify_resolved && a.last_notified_at && !silenced;
     if (notify) {
         a.last_notified_at = run->now;

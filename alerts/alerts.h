@@ -41,7 +41,9 @@
 
 struct alerts_stats {
     int evaluated;                 /* rule x topic pairs looked at */
-    int fired, repeated, resolved; /* notifications decided this run, per kind */
+    int fired;                     /* alerts that started firing this run */
+    int repeated;                  /* repeat notifications of alerts still firing */
+    int resolved;                  /* alerts resolved this run */
     int pending;                   /* alerts waiting for their rule's `for` */
     int suppressed;                /* notifications withheld by a silence */
     int queued;                    /* outbox rows written this run */

@@ -180,7 +180,8 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
         return FS_EXIT_OK;
     }
     if (!strcmp(sub, "--dry-run"))
-        return argc == 2 ? alerts_stage(ctx, 1) : cli_fail(FS_EXIT_USAGE, "%s", alerts_usage);
+        return argc == 2 ? alerts_stage(ctx, 1)
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts --dry-run");
     if (!strcmp(sub, "list") || !strcmp(sub, "--all")) {
         int all = !strcmp(sub, "--all");
         for (int i = 2; i < argc; i++) {
@@ -201,11 +202,13 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
         return alerts_stage(ctx, dry);
     }
     if (!strcmp(sub, "test"))
-        return argc == 2 ? alerts_test_cmd(ctx) : cli_fail(FS_EXIT_USAGE, "%s", alerts_usage);
+        return argc == 2 ? alerts_test_cmd(ctx)
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts test");
     if (!strcmp(sub, "ack"))
         return argc == 3 ? alerts_ack_cmd(ctx, argv[2])
                          : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts ack ID");
     if (!strcmp(sub, "silence"))
         return alerts_silence_cmd(ctx, argc, argv);
-    return cli_fail(FS_EXIT_USAGE, "alerts: unknown subcommand '%s'\n%s", sub, alerts_usage);
+    return cli_fail(FS_EXIT_USAGE, "alerts: unknown subcommand '%s' (see 'finsent alerts --help')",
+                    sub);
 }

@@ -407,11 +407,13 @@ static void test_silence_then_notify_when_it_ends(void)
     CHECK(alerts_silence(db, 6, T0, 3600, &err) == 0);
     run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(st.suppressed, 1);
+    CHECK_INT_EQ(st.fired, 1);
     CHECK_INT_EQ(st.queued, 0);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing'"), 1);
-    run_at(db, cfg, T0 + 3600, &st);
-    CHECK_INT_EQ(st.fired, 1);
+    run_at(db, cfg, T0 + 3600, &st); /* silence over: first notification */
+    CHECK_INT_EQ(st.fired + st.repeated, 0);
     CHECK_INT_EQ(st.queued, 1);
+    CHECK(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE '%CRITICAL: Energy%'") == 1);
     CHECK(alerts_silence(db, -2, T0, 60, &err) == 0);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM silences"), 21);
     config_free(cfg);
@@ -482,7 +484,8 @@ static void test_escalation_resolution_and_orphans(void)
     cfg = conf(other.buf);
     sb_free(&other);
     run_at(db, cfg, H12 + 4 * 3600 + 120, &st);
-    CHECK_INT_EQ(st.resolved, 0);
+    CHECK_INT_EQ(st.resolved, 1);
+    CHECK_INT_EQ(st.queued, 0); /* silently */
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state != 'resolved'"), 0);
     config_free(cfg);
     db_close(db);
