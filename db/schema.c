@@ -164,44 +164,62 @@ static const char schema_v1[] =
     "  WHERE evaluated = 0;"
     "CREATE INDEX buckets_open ON buckets(granularity, bucket_start) WHERE final = 0;"
 
-    /* alerts: state per rule and topic; outbox: deliveries not yet made */
+    /* alerts: one row per episode of a rule on a topic (alerts/alerts.h explains
+     * the states); at most one open (pending or firing) row per rule and topic */
     "CREATE TABLE alerts ("
     "  id               INTEGER PRIMARY KEY,"
     "  rule             TEXT NOT NULL,"
-    "  topic            INTEGER NOT NULL,"
+    "  topic            INTEGER NOT NULL,"           /* -1 = all topics together */
+    "  granularity      TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
     "  state            TEXT NOT NULL CHECK (state IN ('pending','firing','resolved')),"
-    "  severity         TEXT NOT NULL DEFAULT 'warning',"
-    "  bucket_start     INTEGER NOT NULL,"
+    "  severity         TEXT NOT NULL DEFAULT 'warning' CHECK (severity IN ('warning','critical')),"
+    "  bucket_start     INTEGER NOT NULL,"           /* the window last observed */
+    "  bucket_end       INTEGER NOT NULL,"
     "  z_score          REAL,"
     "  negative_share   REAL,"
     "  n_negative       INTEGER,"
     "  n_docs           INTEGER,"
-    "  baseline_mean    REAL,"
+    "  baseline_share   REAL,"                      /* buckets.share_baseline */
+    "  baseline_share_std REAL,"
+    "  baseline_count   REAL,"                      /* buckets.baseline_mean (n_negative) */
+    "  baseline_count_std REAL,"
     "  first_seen_at    INTEGER NOT NULL,"
-    "  last_notified_at INTEGER,"
+    "  fired_at         INTEGER,"
+    "  last_seen_at     INTEGER NOT NULL,"
+    "  last_notified_at INTEGER,"                    /* NULL = never notified */
+    "  notify_count     INTEGER NOT NULL DEFAULT 0,"
     "  resolved_at      INTEGER,"
-    "  acked            INTEGER NOT NULL DEFAULT 0"
+    "  acked_at         INTEGER"                     /* NULL = not acknowledged */
     ");"
-    "CREATE INDEX alerts_rule_topic ON alerts(rule, topic, state);"
+    "CREATE UNIQUE INDEX alerts_open ON alerts(rule, topic) WHERE state != 'resolved';"
+    "CREATE INDEX alerts_state ON alerts(state, topic);"
+
+    /* silences: a topic (-1 = all topics together) muted until a time */
     "CREATE TABLE silences ("
-    "  topic INTEGER PRIMARY KEY,"
-    "  until INTEGER NOT NULL"
+    "  topic      INTEGER PRIMARY KEY,"
+    "  until      INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
     ");"
+
+    /* outbox: every notification, written in the same transaction as the alert
+     * change that caused it, then delivered; kept afterwards as the send log */
     "CREATE TABLE outbox ("
     "  id              INTEGER PRIMARY KEY,"
     "  channel         TEXT NOT NULL CHECK (channel IN ('email','desktop')),"
-    "  alert_ids       TEXT NOT NULL,"        /* JSON array of alerts.id */
+    "  alert_ids       TEXT NOT NULL,"               /* JSON array of alerts.id */
     "  subject         TEXT NOT NULL,"
     "  body_text       TEXT NOT NULL,"
     "  body_html       TEXT,"
-    "  urgency         TEXT,"
-    "  message_id      TEXT,"
-    "  created_at      INTEGER NOT NULL,"
+    "  urgency         TEXT NOT NULL DEFAULT 'normal' CHECK (urgency IN ('low','normal','critical')),"
+    "  message_id      TEXT NOT NULL,"               /* RFC 5322 Message-ID, kept on retry */
+    "  created_at      INTEGER NOT NULL,"            /* also the Date: header */
+    "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','expired')),"
     "  attempts        INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
     "  sent_at         INTEGER,"
-    "  last_error      TEXT"
-    ");";
+    "  last_error      TEXT"                         /* never holds a secret */
+    ");"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_at);";
 
 const char *const db_migrations[] = {schema_v1};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);
