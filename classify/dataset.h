@@ -33,8 +33,7 @@ struct dataset {
 
 /* Loads path as a text,label CSV for task. A row with an unknown label fails with
  * "path:line: ...". Returns 0 or -1. */
-int dataset_load_csv(const char *path, enum task task, struct dataset *out,
-                     struct fs_error *err);
+int dataset_load_csv(const char *path, enum task task, struct dataset *out, struct fs_error *err);
 
 /* Appends all examples of src to dst (taking ownership of their texts). */
 void dataset_append(struct dataset *dst, struct dataset *src);
@@ -46,9 +45,14 @@ int task_from_name(const char *name);
 const char *task_name(enum task task);
 
 int task_n_labels(enum task task);
-/* Label name for finsent's id ("negative", "Fed | Central Banks", ...). */
+/* The task's label names indexed by finsent's id (static, task_n_labels() of
+ * them), or NULL for an unknown task. */
+const char *const *task_label_names(enum task task);
+/* Label name for finsent's id ("negative", "Fed | Central Banks", ...); "?" when
+ * label is out of range. */
 const char *task_label_name(enum task task, int label);
-/* Parses a label given as bundled id or name; -1 when unknown. */
+/* Parses a label given as bundled id or name (names in any case, surrounding
+ * blanks ignored); -1 when unknown. */
 int task_label_parse(enum task task, const char *s);
 
 #endif

@@ -1,0 +1,127 @@
+/*
+ * model.h — the encoder: token + learned position embeddings, L pre-LayerNorm
+ * transformer blocks (multi-head self-attention with a padding mask, GELU
+ * feed-forward, dropout on each residual branch), a final LayerNorm, pooling by
+ * the first token ([CLS]) or attention pooling, and one linear layer holding
+ * every classification head side by side (topic 20 | sentiment 3).
+ *
+ * The model is written once above struct backend (classify/backend.h): its
+ * parameters, gradients, optimiser state and activations are backend buffers.
+ * One function pair per layer (forward beside backward) lives in model.c.
+ *
+ *   struct model *m;
+ *   model_create(&cfg, be, seed, &m, &err);        // random init
+ *   model_forward(m, &batch, 1, step_seed, &loss); // training mode: dropout on
+ *   model_backward(m);                             // gradients into m->grads
+ *   ...                                            // optimiser: classify/train.h
+ *   model_free(m);
+ */
+#ifndef FINSENT_MODEL_H
+#define FINSENT_MODEL_H
+
+#include "classify/backend.h"
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MODEL_MAX_LAYERS = 12, MODEL_MAX_HEADS_OUT = 4 };
+enum { POOL_CLS = 0, POOL_ATTENTION = 1 };
+
+struct model_config {
+    int vocab;   /* token ids are in [0, vocab) */
+    int max_len; /* positions (tokens per text, [CLS] included) */
+    int width;   /* C */
+    int layers;  /* L */
+    int heads;   /* attention heads; width % heads == 0 */
+    int ffn;     /* feed-forward hidden size */
+    int pool;    /* POOL_CLS or POOL_ATTENTION */
+    float dropout;
+    int n_out;                          /* classification heads */
+    int out_sizes[MODEL_MAX_HEADS_OUT]; /* classes per head (20 topics, 3 sentiments) */
+};
+
+/* Fills cfg with finsent's defaults (vocab given by the tokenizer). */
+void model_config_default(struct model_config *cfg);
+
+/* Checks ranges and divisibility; -1 with a reason. */
+int model_config_check(const struct model_config *cfg, struct fs_error *err);
+
+/* Total logits per row (sum of out_sizes). */
+int model_config_logits(const struct model_config *cfg);
+
+/* One named parameter tensor (a slice of the parameter buffer). */
+struct model_tensor {
+    char name[48];
+    int ndim;
+    int shape[2];
+    size_t offset; /* in floats, into params / grads / m / v */
+    size_t size;   /* floats */
+    int decay;     /* AdamW weight decay applies (matrices) */
+};
+
+/* A batch on the host: B texts of T ids each (padded with 0 after lengths[b]),
+ * task[b] / label[b] the head and class a row is labelled with (task -1: none). */
+struct model_batch {
+    int B, T;
+    const int32_t *ids;     /* [B*T] */
+    const int32_t *lengths; /* [B], 1..T */
+    const int32_t *task;    /* [B] or NULL (inference) */
+    const int32_t *label;   /* [B] or NULL */
+};
+
+struct model_acts; /* activation buffers (model.c) */
+
+struct model {
+    struct model_config cfg;
+    struct backend *be; /* not owned */
+    size_t n_params;
+    float *params; /* backend buffer [n_params] */
+    float *grads;  /* NULL until model_train_alloc() */
+    float *adam_m, *adam_v;
+    struct model_tensor *tensors;
+    int n_tensors;
+    float label_smoothing;
+    struct model_acts *acts;
+};
+
+/* Allocates a model with parameters initialised from seed (N(0, 0.02) weights,
+ * zero biases, unit LayerNorm gains). Returns 0 or -1 (out of device memory,
+ * bad config). */
+int model_create(const struct model_config *cfg, struct backend *be, uint64_t seed,
+                 struct model **out, struct fs_error *err);
+
+/* Allocates gradients and AdamW moments (zeroed). */
+int model_train_alloc(struct model *m, struct fs_error *err);
+
+void model_free(struct model *m);
+
+/* Index of the tensor called name, or -1. */
+int model_tensor_find(const struct model *m, const char *name);
+
+/* Runs the encoder and heads on a batch. train != 0 turns dropout on (masks
+ * from seed) and keeps every layer's activations for model_backward(); when
+ * task/label are given, *loss (if not NULL) is the mean loss over labelled rows.
+ * Returns 0, or -1 when the batch does not fit (ids out of range, T > max_len,
+ * device memory). */
+int model_forward(struct model *m, const struct model_batch *batch, int train, uint64_t seed,
+                  float *loss, struct fs_error *err);
+
+/* Backward pass of the last training forward: m->grads = d(mean loss)/d(params)
+ * (overwritten, not accumulated). */
+void model_backward(struct model *m);
+
+/* After model_forward: the probabilities [B, logits] (each head's softmax side
+ * by side) into host memory. */
+void model_get_probs(struct model *m, float *probs);
+
+/* After model_forward: how much the pooled representation attended to each
+ * token, [B, T] on the host (attention-pooling weights, or the last layer's
+ * [CLS] attention row averaged over heads); 0 on padding. */
+void model_get_attention(struct model *m, float *att);
+
+/* Copies all parameters to / from host memory (n_params floats). */
+void model_get_params(struct model *m, float *host);
+void model_set_params(struct model *m, const float *host);
+
+#endif

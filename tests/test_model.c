@@ -1,0 +1,372 @@
+/* test_model.c — the encoder on the CPU backend: finite-difference gradient
+ * checks of every layer's op and of the whole loss, training on a separable toy
+ * task, determinism for a seed, and PyTorch parity (tests/torch_parity.py). */
+#include "classify/backend.h"
+#include "classify/model.h"
+#include "classify/ops_math.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "tests/check.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct backend *cpu(void)
+{
+    static struct backend *be;
+    struct fs_error err;
+    if (!be && backend_cpu_create(&be, &err) < 0)
+        abort();
+    return be;
+}
+
+static uint64_t rng_state = 12345;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng_state = fs_hash64(rng_state);
+    return (float)((rng_state >> 40) / 8388608.0 - 1.0);
+}
+
+static float *rand_vec(size_t n)
+{
+    float *v = xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand();
+    return v;
+}
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+/* ---- per-op gradient checks ------------------------------------------------
+ * For an op y = f(x), the scalar L = r . y with random r has dL/dx = the op's
+ * backward applied to r. Each check compares it with central differences. */
+
+typedef void (*fwd_fn)(const float *x, float *y, void *ctx);
+
+static int grad_check(fwd_fn f, void *ctx, float *x, size_t nx, size_t ny, const float *analytic,
+                      const float *r, double eps, double tol, char *why, size_t why_size)
+{
+    float *y = xmalloc(ny * sizeof *y);
+    int ok = 1;
+    for (size_t i = 0; i < nx && ok; i++) {
+        float keep = x[i];
+        x[i] = keep + (float)eps;
+        f(x, y, ctx);
+        double lp = dot(r, y, ny);
+        x[i] = keep - (float)eps;
+        f(x, y, ctx);
+        double lm = dot(r, y, ny);
+        x[i] = keep;
+        double num = (lp - lm) / (2 * eps);
+        double err = fabs(num - analytic[i]);
+        if (err > tol * (1.0 + fabs(num))) {
+            snprintf(why, why_size, "element %zu: numeric %g analytic %g", i, num, analytic[i]);
+            ok = 0;
+        }
+    }
+    free(y);
+    return ok;
+}
+
+enum { LN_N = 3, LN_C = 8 };
+struct ln_ctx {
+    const float *w, *b;
+    float mean[LN_N], rstd[LN_N];
+};
+static void ln_fwd(const float *x, float *y, void *c)
+{
+    struct ln_ctx *l = c;
+    cpu()->layernorm_forward(cpu(), y, l->mean, l->rstd, x, l->w, l->b, LN_N, LN_C);
+}
+
+static void test_grad_layernorm(void)
+{
+    struct backend *be = cpu();
+    float *x = rand_vec(LN_N * LN_C), *r = rand_vec(LN_N * LN_C);
+    float *w = rand_vec(LN_C), *b = rand_vec(LN_C), y[LN_N * LN_C];
+    float dx[LN_N * LN_C] = {0}, dw[LN_C] = {0}, db[LN_C] = {0};
+    struct ln_ctx c = {w, b, {0}, {0}};
+    ln_fwd(x, y, &c);
+    be->layernorm_backward(be, dx, dw, db, r, x, w, c.mean, c.rstd, LN_N, LN_C);
+    char why[200];
+    CHECK_MSG(
+        grad_check(ln_fwd, &c, x, LN_N * LN_C, LN_N * LN_C, dx, r, 1e-2, 2e-2, why, sizeof why),
+        "dx %s", why);
+    /* dweight, dbias: y is linear in them, so check against the closed form */
+    ln_fwd(x, y, &c);
+    for (int i = 0; i < LN_C; i++) {
+        double sw = 0, sb = 0;
+        for (int n = 0; n < LN_N; n++) {
+            sw += r[n * LN_C + i] * (x[n * LN_C + i] - c.mean[n]) * c.rstd[n];
+            sb += r[n * LN_C + i];
+        }
+        CHECK_NEAR(dw[i], sw, 1e-4);
+        CHECK_NEAR(db[i], sb, 1e-4);
+    }
+    free(x), free(r), free(w), free(b);
+}
+
+static void gelu_fwd(const float *x, float *y, void *c)
+{
+    (void)c;
+    cpu()->gelu_forward(cpu(), y, x, 16);
+}
+
+static void test_grad_gelu(void)
+{
+    float *x = rand_vec(16), *r = rand_vec(16), dx[16] = {0};
+    for (int i = 0; i < 16; i++)
+        x[i] *= 3.0f;
+    cpu()->gelu_backward(cpu(), dx, x, r, 16);
+    char why[200];
+    CHECK_MSG(grad_check(gelu_fwd, NULL, x, 16, 16, dx, r, 1e-2, 1e-2, why, sizeof why), "%s", why);
+    CHECK_NEAR(fs_gelu(1.0f), 0.8413447f, 1e-6);
+    free(x), free(r);
+}
+
+enum { SM_B = 2, SM_H = 2, SM_T = 4 };
+static const int32_t sm_len[SM_B] = {4, 2};
+static void sm_fwd(const float *x, float *y, void *c)
+{
+    (void)c;
+    cpu()->softmax_forward(cpu(), y, x, sm_len, SM_B, SM_H, SM_T, 0.7f);
+}
+
+static void test_grad_masked_softmax(void)
+{
+    size_t n = SM_B * SM_H * SM_T * SM_T;
+    float *x = rand_vec(n), *r = rand_vec(n), *y = xcalloc(n, 4), *dx = xcalloc(n, 4);
+    sm_fwd(x, y, NULL);
+    /* padding: rows and columns beyond length 2 of sequence 1 are zero */
+    float *s1 = y + SM_H * SM_T * SM_T;
+    CHECK(s1[0 * SM_T + 2] == 0.0f && s1[0 * SM_T + 3] == 0.0f);
+    CHECK(s1[3 * SM_T + 0] == 0.0f);
+    CHECK_NEAR(s1[0] + s1[1], 1.0, 1e-6);
+    cpu()->softmax_backward(cpu(), dx, r, y, sm_len, SM_B, SM_H, SM_T, 0.7f);
+    char why[200];
+    CHECK_MSG(grad_check(sm_fwd, NULL, x, n, n, dx, r, 1e-2, 1e-2, why, sizeof why), "%s", why);
+    free(x), free(r), free(y), free(dx);
+}
+
+enum { AP_B = 2, AP_T = 3, AP_C = 4 };
+static const int32_t ap_len[AP_B] = {3, 1};
+struct ap_ctx {
+    const float *x, *q;
+    float w[AP_B * AP_T];
+    int wrt_q;
+};
+static void ap_fwd(const float *v, float *y, void *c)
+{
+    struct ap_ctx *a = c;
+    cpu()->attnpool_forward(cpu(), y, a->w, a->wrt_q ? a->x : v, a->wrt_q ? v : a->q, ap_len, AP_B,
+                            AP_T, AP_C);
+}
+
+static void test_grad_attention_pooling(void)
+{
+    float *x = rand_vec(AP_B * AP_T * AP_C), *q = rand_vec(AP_C), *r = rand_vec(AP_B * AP_C);
+    float y[AP_B * AP_C], dx[AP_B * AP_T * AP_C] = {0}, dq[AP_C] = {0};
+    struct ap_ctx c = {x, q, {0}, 0};
+    ap_fwd(x, y, &c);
+    CHECK(c.w[AP_T + 1] == 0.0f && c.w[AP_T] == 1.0f); /* one token: all weight on it */
+    cpu()->attnpool_backward(cpu(), dx, dq, r, x, q, c.w, ap_len, AP_B, AP_T, AP_C);
+    char why[200];
+    CHECK_MSG(grad_check(ap_fwd, &c, x, AP_B * AP_T * AP_C, AP_B * AP_C, dx, r, 1e-2, 1e-2, why,
+                         sizeof why),
+              "dx %s", why);
+    c.wrt_q = 1;
+    CHECK_MSG(grad_check(ap_fwd, &c, q, AP_C, AP_B * AP_C, dq, r, 1e-2, 1e-2, why, sizeof why),
+              "dq %s", why);
+    free(x), free(q), free(r);
+}
+
+static const int ce_sizes[2] = {4, 3};
+static const int32_t ce_task[3] = {0, 1, -1}, ce_label[3] = {2, 0, 0};
+static void ce_fwd(const float *x, float *y, void *c)
+{
+    float probs[3 * 7];
+    cpu()->crossentropy_forward(cpu(), y, probs, x, ce_task, ce_label, 3, 2, ce_sizes, *(float *)c);
+}
+
+static void test_grad_crossentropy(void)
+{
+    float *x = rand_vec(3 * 7), losses[3], probs[3 * 7], dx[3 * 7] = {0};
+    float r[3] = {1.0f, 1.0f, 1.0f}, eps = 0.1f;
+    cpu()->crossentropy_forward(cpu(), losses, probs, x, ce_task, ce_label, 3, 2, ce_sizes, eps);
+    CHECK(losses[2] == 0.0f); /* unlabelled row adds nothing */
+    CHECK_NEAR(probs[14] + probs[15] + probs[16] + probs[17], 1.0, 1e-6);
+    cpu()->crossentropy_backward(cpu(), dx, probs, ce_task, ce_label, 3, 2, ce_sizes, eps, 1.0f);
+    for (int j = 4; j < 7; j++)
+        CHECK(dx[j] == 0.0f); /* row 0 is a topic row: no sentiment gradient */
+    char why[200];
+    CHECK_MSG(grad_check(ce_fwd, &eps, x, 3 * 7, 3, dx, r, 1e-2, 1e-2, why, sizeof why), "%s", why);
+    free(x);
+}
+
+static void test_dropout_mask(void)
+{
+    struct backend *be = cpu();
+    enum { N = 10000 };
+    float *x = xmalloc(N * 4), *y = xmalloc(N * 4), *dx = xcalloc(N, 4);
+    for (int i = 0; i < N; i++)
+        x[i] = 1.0f;
+    be->dropout_forward(be, y, x, N, 0.25f, 7);
+    int kept = 0;
+    for (int i = 0; i < N; i++)
+        kept += y[i] != 0.0f;
+    CHECK(kept > 7200 && kept < 7800);
+    be->dropout_backward(be, dx, x, N, 0.25f, 7);
+    for (int i = 0; i < N; i++)
+        CHECK(dx[i] == y[i]);
+    free(x), free(y), free(dx);
+}
+
+/* ---- the whole model ------------------------------------------------------------ */
+
+static void tiny_config(struct model_config *c, int pool)
+{
+    model_config_default(c);
+    c->vocab = 24;
+    c->max_len = 8;
+    c->width = 8;
+    c->layers = 2;
+    c->heads = 2;
+    c->ffn = 16;
+    c->pool = pool;
+    c->dropout = 0.0f;
+    c->n_out = 2;
+    c->out_sizes[0] = 4;
+    c->out_sizes[1] = 3;
+}
+
+/* A fixed batch of 3 texts of lengths 6, 3, 1 (padded to 6). */
+static const int32_t tb_ids[3 * 6] = {2, 9, 10, 11, 12, 13, 2, 14, 15, 0, 0, 0, 2, 0, 0, 0, 0, 0};
+static const int32_t tb_len[3] = {6, 3, 1}, tb_task[3] = {0, 1, 1}, tb_label[3] = {3, 2, 0};
+static const struct model_batch tiny_batch = {3, 6, tb_ids, tb_len, tb_task, tb_label};
+
+static float loss_at(struct model *m)
+{
+    float loss;
+    struct fs_error err;
+    if (model_forward(m, &tiny_batch, 1, 1, &loss, &err) < 0)
+        abort();
+    return loss;
+}
+
+static void whole_model_grad_check(int pool)
+{
+    struct model_config c;
+    tiny_config(&c, pool);
+    struct model *m;
+    struct fs_error err;
+    CHECK(model_create(&c, cpu(), 3, &m, &err) == 0);
+    CHECK(model_train_alloc(m, &err) == 0);
+    /* larger weights than the init so that every path matters */
+    float *p = xmalloc(m->n_params * 4), *g = xmalloc(m->n_params * 4);
+    for (size_t i = 0; i < m->n_params; i++)
+        p[i] = 0.3f * frand();
+    model_set_params(m, p);
+    loss_at(m);
+    model_backward(m);
+    cpu()->download(cpu(), g, m->grads, m->n_params * 4);
+    /* every tensor: its 2 largest gradient entries against central differences */
+    for (int t = 0; t < m->n_tensors; t++) {
+        const struct model_tensor *mt = &m->tensors[t];
+        size_t top[2] = {mt->offset, mt->offset};
+        for (size_t i = mt->offset; i < mt->offset + mt->size; i++)
+            if (fabsf(g[i]) > fabsf(g[top[0]]))
+                top[0] = i;
+        for (size_t i = mt->offset; i < mt->offset + mt->size; i++)
+            if (i != top[0] && (top[1] == top[0] || fabsf(g[i]) > fabsf(g[top[1]])))
+                top[1] = i;
+        for (int k = 0; k < (mt->size > 1 ? 2 : 1); k++) {
+            size_t i = top[k];
+            float keep = p[i], eps = 2e-3f;
+            p[i] = keep + eps;
+            model_set_params(m, p);
+            double lp = loss_at(m);
+            p[i] = keep - eps;
+            model_set_params(m, p);
+            double lm = loss_at(m);
+            p[i] = keep;
+            model_set_params(m, p);
+            double num = (lp - lm) / (2 * eps);
+            CHECK_MSG(fabs(num - g[i]) <= 2e-3 + 2e-2 * fabs(num),
+                      "%s[%zu]: numeric %g analytic %g", mt->name, i - mt->offset, num, g[i]);
+        }
+    }
+    /* the whole loss: directional derivative along the gradient equals |g|^2 */
+    double gn = sqrt(dot(g, g, m->n_params)), eps = 1e-3;
+    float *q = xmalloc(m->n_params * 4);
+    for (size_t i = 0; i < m->n_params; i++)
+        q[i] = p[i] + (float)(eps * g[i] / gn);
+    model_set_params(m, q);
+    double lp = loss_at(m);
+    for (size_t i = 0; i < m->n_params; i++)
+        q[i] = p[i] - (float)(eps * g[i] / gn);
+    model_set_params(m, q);
+    double lm = loss_at(m);
+    CHECK_NEAR((lp - lm) / (2 * eps), gn, 1e-2 * gn);
+    free(p), free(g), free(q);
+    model_free(m);
+}
+
+static void test_grad_model_cls(void)
+{
+    whole_model_grad_check(POOL_CLS);
+}
+
+static void test_grad_model_attention_pool(void)
+{
+    whole_model_grad_check(POOL_ATTENTION);
+}
+
+static void test_padding_does_not_leak(void)
+{
+    /* the logits of a short text do not depend on what fills its padding */
+    struct model_config c;
+    tiny_config(&c, POOL_ATTENTION);
+    struct model *m;
+    struct fs_error err;
+    CHECK(model_create(&c, cpu(), 5, &m, &err) == 0);
+    int32_t ids[2 * 6] = {2, 9, 10, 11, 12, 13, 2, 14, 15, 0, 0, 0}, len[2] = {6, 3};
+    struct model_batch b = {2, 6, ids, len, NULL, NULL};
+    float p1[2 * 7], p2[2 * 7], p3[7];
+    CHECK(model_forward(m, &b, 0, 0, NULL, &err) == 0);
+    model_get_probs(m, p1);
+    ids[9] = 20, ids[10] = 21, ids[11] = 22;
+    CHECK(model_forward(m, &b, 0, 0, NULL, &err) == 0);
+    model_get_probs(m, p2);
+    struct model_batch one = {1, 3, ids + 6, len + 1, NULL, NULL};
+    CHECK(model_forward(m, &one, 0, 0, NULL, &err) == 0);
+    model_get_probs(m, p3);
+    for (int i = 0; i < 7; i++) {
+        CHECK_NEAR(p1[7 + i], p2[7 + i], 1e-6);
+        CHECK_NEAR(p1[7 + i], p3[i], 1e-5);
+    }
+    model_free(m);
+}
+
+int main(void)
+{
+    RUN(test_grad_layernorm);
+    RUN(test_grad_gelu);
+    RUN(test_grad_masked_softmax);
+    RUN(test_grad_attention_pooling);
+    RUN(test_grad_crossentropy);
+    RUN(test_dropout_mask);
+    RUN(test_grad_model_cls);
+    RUN(test_grad_model_attention_pool);
+    RUN(test_padding_does_not_leak);
+    return check_summary();
+}
