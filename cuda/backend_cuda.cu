@@ -257,6 +257,18 @@ static void install_ops(struct backend *be)
     cuda_kernels_install(be);
 }
 
+/* The one line for a machine where CUDA cannot start. */
+static int no_device(cudaError_t rc, struct fs_error *err)
+{
+    int rt = 0;
+    if (rc == cudaErrorInsufficientDriver && cudaRuntimeGetVersion(&rt) == cudaSuccess)
+        return fs_error_set(err,
+                            "cuda: no CUDA device (no NVIDIA driver loaded, or one older "
+                            "than this build's CUDA runtime %d.%d)",
+                            rt / 1000, rt % 1000 / 10);
+    return fs_error_set(err, "cuda: no CUDA device (%s)", cudaGetErrorString(rc));
+}
+
 extern "C" int backend_cuda_create(struct backend **out, struct fs_error *err)
 {
     *out = NULL;
@@ -264,7 +276,7 @@ extern "C" int backend_cuda_create(struct backend **out, struct fs_error *err)
     cudaError_t rc = cudaGetDeviceCount(&n);
     if (rc != cudaSuccess) {
         (void)cudaGetLastError(); /* clear it: the process goes on with the CPU */
-        return fs_error_set(err, "cuda: no CUDA device (%s)", cudaGetErrorString(rc));
+        return no_device(rc, err);
     }
     if (n <= 0)
         return fs_error_set(err, "cuda: no CUDA device (none found)");
