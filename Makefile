@@ -45,7 +45,10 @@ LDLIBS   += $(PKG_LIBS) -lopenblas -lm
 
 ifeq ($(CUDA),1)
 CFLAGS   += -DFINSENT_HAVE_CUDA
-NVFLAGS  ?= -O2 -std=c++17 -I. -Xcompiler -Wall,-Wextra -DFINSENT_HAVE_CUDA
+# SASS for every major architecture nvcc supports (sm_75 ... sm_120) plus PTX
+# for later ones; e.g. NVARCH=-arch=sm_86 builds for one GPU only (faster).
+NVARCH   ?= -arch=all-major
+NVFLAGS  ?= -O2 -std=c++17 -I. -Xcompiler -Wall,-Wextra -DFINSENT_HAVE_CUDA $(NVARCH)
 LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
 CUDA_SRC := $(wildcard cuda/*.cu)
 CUDA_OBJ := $(patsubst %.cu,$(B)/%.o,$(CUDA_SRC))
