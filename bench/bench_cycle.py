@@ -38,7 +38,7 @@ for s in range(N_SOURCES):
     items = []
     for k in range(ITEMS_PER_SOURCE):
         topic = rng.choice(list(toyfeeds.TOPICS))
-        text = toyfeeds.text(topic, rng.choice(list(toyfeeds.SENTIMENTS)), rng) + f" #{s}-{k}"
+        text = toyfeeds.text(topic, rng.choice(list(toyfeeds.SENTIMENTS)), rng, serial=f"{s}-{k}")
         items.append({"guid": f"s{s}-{k}", "title": text, "link": f"http://x.example/{s}/{k}",
                       "description": text, "published": now - rng.randint(0, 6 * 3600)})
     with open(os.path.join(site, f"feed{s}.xml"), "w") as f:

@@ -28,7 +28,7 @@
 /* ---- shared helpers --------------------------------------------------------- */
 
 /* The model file: explicit path, [model] path in the config, or the XDG default. */
-static char *model_path(struct cli_ctx *ctx, const char *opt)
+char *cli_model_path(struct cli_ctx *ctx, const char *opt)
 {
     if (opt)
         return xstrdup(opt);
@@ -81,8 +81,8 @@ static char *data_file(const char *dir, const char *set, const char *split)
 }
 
 /* Creates the backend and loads the model; returns 0 or an exit code (printed). */
-static int open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
-                           struct backend **be, struct classifier **cls)
+int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
+                        struct backend **be, struct classifier **cls)
 {
     struct fs_error err;
     *be = NULL;
@@ -99,7 +99,7 @@ static int open_classifier(struct cli_ctx *ctx, const char *path, const char *de
     return 0;
 }
 
-static void close_classifier(struct backend *be, struct classifier *cls)
+void cli_close_classifier(struct backend *be, struct classifier *cls)
 {
     classifier_free(cls);
     if (be)
@@ -342,7 +342,7 @@ int cmd_train(struct cli_ctx *ctx, int argc, char **argv)
     if (!rc) {
         dataset_append(&train, &topic);
         dataset_append(&train, &sent);
-        char *out = model_path(ctx, a.out);
+        char *out = cli_model_path(ctx, a.out);
         rc = train_run(ctx, &a, &train, &vt, &vs, out);
         free(out);
     }
@@ -409,10 +409,10 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
     struct dataset ds;
     if (dataset_load_csv(data, task, &ds, &err) < 0)
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    int rc = open_classifier(ctx, path, device, &be, &cls);
+    int rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc) {
         dataset_free(&ds);
@@ -430,7 +430,7 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
     }
     encoded_set_free(&s);
     dataset_free(&ds);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }
 
@@ -461,10 +461,10 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_db(ctx);
     if (rc)
         return rc;
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    rc = open_classifier(ctx, path, device, &be, &cls);
+    rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc)
         return rc;
@@ -474,7 +474,7 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(FS_EXIT_DB, "classify: %s", err.msg);
     else if (!ctx->quiet)
         printf("classified %lld documents in %.1f s\n", (long long)st.classified, st.seconds);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }
 
@@ -584,10 +584,10 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     size_t n = (size_t)(argc - first);
     if (n == 0)
         return cli_fail(FS_EXIT_USAGE, "predict: give at least one TEXT");
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    int rc = open_classifier(ctx, path, device, &be, &cls);
+    int rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc)
         return rc;
@@ -611,6 +611,6 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
         prediction_free(&p[i]);
     free(p);
     free(lens);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }

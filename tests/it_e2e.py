@@ -79,24 +79,40 @@ def start_smtp():
     return ctl, store, port
 
 
+def notifications_owned():
+    r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                        "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                        "string:org.freedesktop.Notifications"], capture_output=True, text=True)
+    return "true" in r.stdout
+
+
 def start_desktop():
     """Xvfb + dunst on the private bus; returns (procs, ok)."""
-    if not (have("Xvfb") and have("dunst") and os.environ.get("DBUS_SESSION_BUS_ADDRESS")):
+    if not (have("Xvfb") and have("dunst") and have("dbus-send")
+            and os.environ.get("DBUS_SESSION_BUS_ADDRESS")):
         return [], False
-    display = f":{random.randint(150, 250)}"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+    rfd, wfd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-nolisten", "tcp", "-screen", "0",
+                             "800x600x24"], pass_fds=(wfd,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)
+    os.close(wfd)
+    with os.fdopen(rfd) as r:
+        display = r.readline().strip()  # Xvfb writes the display number once it is ready
+    if not display:
+        return [xvfb], False
+    os.environ["DISPLAY"] = ":" + display
     dunst = subprocess.Popen(["dunst"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if subprocess.run(["dunstctl", "is-paused"], capture_output=True).returncode == 0:
+    for _ in range(100):
+        if notifications_owned():
             return [xvfb, dunst], True
-        time.sleep(0.1)
+        time.sleep(0.05)
     return [xvfb, dunst], False
 
 
 def desktop_history():
+    """Every notification shown so far (dunst lists closed ones in its history)."""
+    subprocess.run(["dunstctl", "close-all"], capture_output=True)
+    time.sleep(0.2)
     r = subprocess.run(["dunstctl", "history"], capture_output=True, text=True)
     if r.returncode != 0:
         return []
@@ -113,8 +129,8 @@ FEED_TOPIC = {"energy": "Energy | Oil", "company": "Company | Product News"}
 
 def add_items(name, hour, sentiments):
     for k, sent in enumerate(sentiments):
-        text = toyfeeds.text(FEED_TOPIC[name], sent, rng)
         n = len(feeds[name])
+        text = toyfeeds.text(FEED_TOPIC[name], sent, rng, serial=f"{name[0]}{n}")
         feeds[name].append({
             "guid": f"{name}-{n}", "title": text,
             "link": f"http://news.example/{name}/{n}",

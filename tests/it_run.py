@@ -63,6 +63,13 @@ with t.case("corrupt database exits 6 naming the file") as c:
     c.check("corrupt.db" in one_line(r.stderr), f"stderr: {r.stderr}")
 
 
+with t.case("missing model: one line saying how to fix, exit 7, other stages still run") as c:
+    r = finsent(["--config", minimal_conf(), "--db", os.path.join(work, "nomodel.db"), "run"])
+    c.check(r.returncode == EXIT_MODEL, f"exit {r.returncode}, stderr: {r.stderr}")
+    c.check("finsent train" in r.stderr and "no-such-model" in r.stderr, f"stderr: {r.stderr}")
+    c.check("alerts" in r.stderr, f"later stages did not run: {r.stderr}")
+
+
 def mount_tmpfs(path, opts):
     os.makedirs(path, exist_ok=True)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path],
@@ -77,7 +84,7 @@ with t.case("read-only file system exits 6") as c:
     try:
         db = os.path.join(mnt, "ro.db")
         r = finsent(["--config", minimal_conf(), "--db", db, "run"])
-        c.check(r.returncode == 0, f"first run on a writable fs: {r.returncode} {r.stderr}")
+        c.check(r.returncode == EXIT_MODEL, f"first run on a writable fs: {r.returncode} {r.stderr}")
         subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
         r = finsent(["--config", minimal_conf(), "--db", db, "run"])
         c.check(r.returncode in (EXIT_DB, EXIT_IO), f"exit {r.returncode}, stderr: {r.stderr}")

@@ -29,8 +29,11 @@ SENTIMENTS = {
 }
 
 
-def text(topic, sentiment, rng):
-    return f"{rng.choice(TOPICS[topic])} {rng.choice(SENTIMENTS[sentiment])}"
+def text(topic, sentiment, rng, serial=None):
+    """A headline; serial makes it unique (the crawler dedupes equal content)."""
+    if serial is None:
+        serial = rng.randint(1, 9999)
+    return f"{rng.choice(TOPICS[topic])} {rng.choice(SENTIMENTS[sentiment])} (story {serial})"
 
 
 def make_training_csvs(topic_path, sentiment_path, n=600, seed=7):
