@@ -70,6 +70,24 @@ with t.case("missing model: one line saying how to fix, exit 7, other stages sti
     c.check("alerts" in r.stderr, f"later stages did not run: {r.stderr}")
 
 
+with t.case("the config written by init is valid and names real https feeds") as c:
+    conf = os.path.join(work, "init", "finsent.conf")
+    r = finsent(["--config", conf, "init"])
+    c.check(r.returncode == 0, f"init: {r.returncode} {r.stderr}")
+    text = open(conf).read()
+    urls = [l.split("=", 1)[1].strip() for l in text.splitlines() if l.startswith("url = https://")]
+    c.check(len(urls) >= 8, f"only {len(urls)} feeds")
+    r = finsent(["--config", conf, "init"])
+    c.check(r.returncode != 0 and "already exists" in r.stderr, "init overwrote a config")
+    # point every source at a closed local port: no traffic leaves this machine
+    local = "\n".join("url = http://127.0.0.1:9/feed" if l.startswith("url = https://") else l
+                      for l in text.splitlines())
+    write(conf, local + "\n[model]\npath = /nonexistent/model.safetensors\n")
+    r = finsent(["--config", conf, "--db", os.path.join(work, "init.db"), "run"])
+    c.check(r.returncode == EXIT_MODEL, f"exit {r.returncode}: {r.stderr[-800:]}")
+    c.check(r.stderr.count("failed") >= len(urls), f"sources not reported: {r.stderr[-800:]}")
+
+
 def mount_tmpfs(path, opts):
     os.makedirs(path, exist_ok=True)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path],
