@@ -4,6 +4,7 @@ databases, full disk, missing model. Each failure must be one clear line on
 stderr and a distinct exit code (README: Exit codes)."""
 import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -108,6 +109,45 @@ with t.case("read-only file system exits 6") as c:
         c.check(r.returncode in (EXIT_DB, EXIT_IO), f"exit {r.returncode}, stderr: {r.stderr}")
         c.check("read-only" in one_line(r.stderr).lower(), f"stderr: {r.stderr}")
     finally:
+        subprocess.run(["umount", mnt])
+
+with t.case("full disk: one line, exit 8, what was stored is kept") as c:
+    import functools
+    import http.server
+    import threading
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+    import toyfeeds
+    mnt = os.path.join(work, "full")
+    if os.geteuid() != 0 or not mount_tmpfs(mnt, "size=1m"):
+        c.skip("needs root to mount a tmpfs")
+    site = os.path.join(work, "bigsite")
+    os.makedirs(site, exist_ok=True)
+    items = [{"guid": f"g{i}", "title": f"headline number {i}", "link": f"http://x.example/{i}",
+              "description": f"story {i} " + "lorem ipsum dolor sit amet " * 60,
+              "published": 1772323200 + i} for i in range(3000)]
+    with open(os.path.join(site, "big.xml"), "w") as f:
+        f.write(toyfeeds.rss("big", "http://x.example", items))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                          functools.partial(Quiet, directory=site))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conf = minimal_conf(f"[source big]\nurl = http://127.0.0.1:{srv.server_address[1]}/big.xml\n"
+                            "kind = feed\n")
+        db = os.path.join(mnt, "full.db")
+        r = finsent(["--config", conf, "--db", db, "run"])
+        c.check(r.returncode == EXIT_IO, f"exit {r.returncode}, stderr: {r.stderr[-800:]}")
+        c.check("full" in r.stderr.lower(), f"stderr: {r.stderr[-800:]}")
+        con = sqlite3.connect(db)
+        (ok,) = con.execute("PRAGMA integrity_check").fetchone()
+        c.check(ok == "ok", f"integrity_check after a full disk: {ok}")
+        con.close()
+    finally:
+        srv.shutdown()
         subprocess.run(["umount", mnt])
 
 sys.exit(t.finish())
