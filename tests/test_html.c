@@ -141,7 +141,8 @@ static void test_fool_article_and_comments(void)
     /* "On December 23, 2014, at 10:41 PM, SuntanIronMan wrote:" (no zone: UTC) */
     CHECK_INT_EQ(c[1].published_at, 1419374460);
     for (size_t i = 0; i < n; i++)
-        CHECK_MSG(c[i].author && c[i].text && strlen(c[i].text) > 5, "comment %zu incomplete", i);
+        CHECK_MSG(c[i].author && c[i].text && strlen(c[i].text) > 5 && c[i].published_at > 0,
+                  "comment %zu incomplete", i);
     html_comments_free(c, n);
 }
 
