@@ -114,7 +114,7 @@ CRAFTED = sorted(f for f in os.listdir(os.path.join(FIXTURES, "crafted"))
 def write_config(path, base):
     lines = ["[finsent]", "contact = crawl-test@example.com", "",
              "[crawler]", "concurrency = 8", "per_host = 4", "delay_ms = 0",
-             "connect_timeout = 2", "timeout_ms = 1500", ""]
+             "connect_timeout = 5", "timeout_ms = 3000", ""]
 
     def source(name, url, **kv):
         lines.append("[source %s]" % name)
@@ -129,6 +129,7 @@ def write_config(path, base):
     source("cnbc-copy", "%s/feeds/%s?noetag" % (base, FEED_FIXTURES["cnbc"]))
     source("private", "%s/private/feeds/%s" % (base, FEED_FIXTURES["wsj"]))
     source("gen-follow", "%s/gen/feed/1?items=3" % base, follow_links="yes")
+    source("gen-broken", "%s/gen/feed/2?items=2&broken" % base, follow_links="yes")
     source("article", "%s/pages/bloomberg_jobs_states.html" % base, kind="article")
     source("fool-comments", "%s/pages/fool_top_stocks_2015_with_comments.html" % base,
            kind="comments")
@@ -151,7 +152,9 @@ def run(tmp, *args, now=None, name="t"):
     cmd += ["crawl"] + list(args)
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr, time.time() - t0
+    secs = time.time() - t0
+    print("# %.1f s: finsent %s" % (secs, " ".join(cmd[5:])))
+    return p.returncode, p.stdout, p.stderr, secs
 
 
 def parse_lines(out):
@@ -165,18 +168,23 @@ def parse_lines(out):
 
 FEEDPARSER_SCRIPT = """
 import json, sys, feedparser
-d = feedparser.parse(sys.argv[1])
-print(json.dumps([" ".join((e.get("title") or "").split()) for e in d.entries]))
+out = {}
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    out[path] = [" ".join((e.get("title") or "").split()) for e in d.entries]
+print(json.dumps(out))
 """
 
 
-def feedparser_titles(path):
-    """Titles as feedparser (Debian python3-feedparser) reads them, or None. The
-    python3 on PATH may not be Debian's, so Debian's is tried too."""
+def feedparser_titles(paths):
+    """{path: titles} as feedparser (Debian python3-feedparser) reads them, or None.
+    The python3 on PATH may not be Debian's, so Debian's is tried too."""
+    paths = list(paths)
     for py in (sys.executable, "/usr/bin/python3"):
         if not os.path.exists(py):
             continue
-        p = subprocess.run([py, "-c", FEEDPARSER_SCRIPT, path], capture_output=True, text=True)
+        p = subprocess.run([py, "-c", FEEDPARSER_SCRIPT] + paths, capture_output=True,
+                           text=True)
         if p.returncode == 0:
             return json.loads(p.stdout)
     return None
@@ -204,11 +212,13 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 6 + len(HOSTILE) + len(CRAFTED)
+    n_sources = len(FEED_FIXTURES) + 7 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
     # --- real fixtures: counts and titles ---------------------------------------
+    fixture_path = lambda f: os.path.join(FIXTURES, "feeds", f)
+    reference = feedparser_titles(fixture_path(f) for f in FEED_FIXTURES.values()) or {}
     for name, fixture in FEED_FIXTURES.items():
         line = lines.get(name, "")
         m = re.match(r"new (\d+) \(of (\d+) items\)", line)
@@ -220,7 +230,7 @@ def checks(tmp, srv):
                    "WHERE s.name = ?", name)
         report(new == len(stored) and items > 0, "fixture %s: stored = reported new" % name,
                "new %d of %d, stored %d" % (new, items, len(stored)))
-        ref = feedparser_titles(os.path.join(FIXTURES, "feeds", fixture))
+        ref = reference.get(fixture_path(fixture))
         if ref is None:
             skip("fixture %s titles" % name, "python3-feedparser not installed")
             continue
@@ -257,6 +267,15 @@ def checks(tmp, srv):
     report(len(rows) == 3 and all("Full article" in t for (t,) in rows),
            "follow_links stores the article text, not the summary",
            "%d rows: %r" % (len(rows), [t[:60] for (t,) in rows]))
+    rows = q("SELECT d.text FROM documents d JOIN sources s ON s.id = d.source_id "
+             "WHERE s.name = 'gen-broken'")
+    links = q("SELECT l.outcome, l.http_status, l.error FROM crawl_log l JOIN sources s "
+              "ON s.id = l.source_id WHERE s.name = 'gen-broken' AND l.url != s.url")
+    report(lines.get("gen-broken", "").startswith("new 2") and len(rows) == 2
+           and all(t.startswith("Summary") for (t,) in rows)
+           and links == [("failed", 404, "HTTP 404")] * 2,
+           "a followed link that fails keeps the summary and logs the failure",
+           "line %r rows %r log %r" % (lines.get("gen-broken"), rows, links))
     rows = q("SELECT d.title, length(d.text) FROM documents d JOIN sources s "
              "ON s.id = d.source_id WHERE s.name = 'article'")
     report(lines.get("article", "").startswith("new 1") and len(rows) == 1 and rows[0][1] > 500,
