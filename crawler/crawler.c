@@ -379,8 +379,10 @@ static void job_request(struct job *job, const char *url, long doc)
         w->job = job;
         w->url = xstrdup(url);
         w->doc = doc;
-        w->next = o->waiters;
-        o->waiters = w;
+        struct waiter **tail = &o->waiters; /* FIFO: requests go out in config order */
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = w;
         job->in_flight++;
         return;
     }
