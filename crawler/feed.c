@@ -561,13 +561,13 @@ static xmlDocPtr xml_read(const char *buf, size_t len, const char *url, int *und
 static int dispatch_root(struct feed_ctx *fc, const xmlNode *root, struct fs_error *err)
 {
     const char *name = (const char *)root->name;
-    if (el_is(root, NS_ANY, "rss") || el_is(root, NULL, "rss"))
+    if (el_is(root, NS_ANY, "rss"))
         return feed_parse_rss2(fc, root, err);
     if (el_is(root, NS_RDF, "RDF"))
         return feed_parse_rss1(fc, root, err);
     if (el_is(root, NULL, "feed") || el_is(root, NS_ATOM, "feed") || el_is(root, NS_ATOM03, "feed"))
         return feed_parse_atom(fc, root, err);
-    if (el_is(root, NS_ANY, "urlset") || el_is(root, NULL, "urlset"))
+    if (el_is(root, NS_ANY, "urlset"))
         return feed_parse_sitemap(fc, root, err);
     if (strcasecmp(name, "html") == 0)
         return fs_error_set(err, "not a feed: the body is an HTML page");
@@ -611,11 +611,7 @@ int feed_parse(const char *body, size_t len, const char *charset, const char *ba
     memset(out, 0, sizeof *out);
     out->ttl_minutes = -1;
     struct strbuf utf8 = STRBUF_INIT;
-    char *sniffed = NULL;
-    if (!charset || !*charset)
-        charset = sniffed = text_sniff_charset(body, len, 0);
-    text_to_utf8(&utf8, body, len, charset);
-    free(sniffed);
+    text_decode_document(&utf8, body, len, charset, 0);
     const char *p = skip_space(utf8.buf, utf8.buf + utf8.len);
     size_t n = (size_t)(utf8.buf + utf8.len - p);
     struct feed_ctx fc = {.feed = out, .base_url = base_url};

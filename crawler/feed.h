@@ -19,8 +19,12 @@
  * news:title, published_at = news:publication_date, guid NULL and text "".
  * A plain sitemap without news:title gives items with a url only.
  *
- * Charset: the charset argument (HTTP header) wins, then a byte-order mark, then
- * the XML declaration, else UTF-8; invalid sequences become U+FFFD.
+ * Charset: a byte-order mark, else the charset argument (HTTP header) when
+ * iconv knows it, else the XML declaration, else UTF-8 (text_decode_document);
+ * ISO-8859-1 is read as windows-1252; invalid sequences become U+FFFD.
+ *
+ * Threads: parsing is reentrant; as libxml2 asks, call xmlInitParser() once
+ * from the main thread before parsing in several threads.
  * Entities: only the XML built-ins and character references are expanded;
  * entities declared in a DTD are never substituted (their references yield no
  * text) and external ones are never loaded. HTML named entities such as
@@ -39,7 +43,8 @@ enum feed_format { FEED_UNKNOWN = 0, FEED_RSS2, FEED_RSS1, FEED_ATOM, FEED_JSON,
 
 struct feed_item {
     char *guid;           /* <guid>, <id>, rdf:about or JSON id; NULL when absent */
-    char *url;            /* absolute link (resolved against the feed URL); may be NULL */
+    char *url;            /* link resolved against base_url (kept as given when it is
+                             relative and there is no base); may be NULL */
     char *title;          /* plain text; may be NULL */
     char *text;           /* plain text of description/summary/content; may be "" */
     char *author;         /* may be NULL */

@@ -38,11 +38,7 @@ static htmlDocPtr html_read(const char *body, size_t len, const char *charset, c
                             struct fs_error *err)
 {
     struct strbuf utf8 = STRBUF_INIT;
-    char *sniffed = NULL;
-    if (!charset || !*charset)
-        charset = sniffed = text_sniff_charset(body, len, 1);
-    text_to_utf8(&utf8, body, len, charset);
-    free(sniffed);
+    text_decode_document(&utf8, body, len, charset, 1);
     size_t i = 0;
     while (i < utf8.len && isspace((unsigned char)utf8.buf[i]))
         i++;

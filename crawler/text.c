@@ -202,15 +202,23 @@ static char *sniff_html_meta(const char *body, size_t len)
     return NULL;
 }
 
-char *text_sniff_charset(const char *body, size_t len, int html)
+static const char *bom_charset(const char *body, size_t len)
 {
     const unsigned char *u = (const unsigned char *)body;
     if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
-        return xstrdup("utf-8");
+        return "utf-8";
     if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
-        return xstrdup("utf-16le");
+        return "utf-16le";
     if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
-        return xstrdup("utf-16be");
+        return "utf-16be";
+    return NULL;
+}
+
+char *text_sniff_charset(const char *body, size_t len, int html)
+{
+    const char *bom = bom_charset(body, len);
+    if (bom)
+        return xstrdup(bom);
     char *cs = sniff_xml_decl(body, len);
     if (!cs && html)
         cs = sniff_html_meta(body, len);
@@ -276,6 +284,23 @@ int text_to_utf8(struct strbuf *out, const char *in, size_t len, const char *cha
         in += 3, len -= 3;
     text_utf8_repair(out, in, len);
     return unknown;
+}
+
+void text_decode_document(struct strbuf *out, const char *body, size_t len,
+                          const char *http_charset, int html)
+{
+    const char *bom = bom_charset(body, len);
+    if (bom) {
+        text_to_utf8(out, body, len, bom);
+        return;
+    }
+    size_t start = out->len;
+    if (http_charset && *http_charset && text_to_utf8(out, body, len, http_charset) == 0)
+        return;
+    sb_truncate(out, start);
+    char *declared = text_sniff_charset(body, len, html);
+    text_to_utf8(out, body, len, declared);
+    free(declared);
 }
 
 /* ---- entities --------------------------------------------------------------- */

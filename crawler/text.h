@@ -26,6 +26,14 @@ char *text_sniff_charset(const char *body, size_t len, int html);
  * charset was used as given, 1 when it was unknown and UTF-8 was assumed. */
 int text_to_utf8(struct strbuf *out, const char *in, size_t len, const char *charset);
 
+/* Decodes a whole fetched document into UTF-8 (appended to out), choosing the
+ * charset as browsers do: a byte-order mark, else http_charset (the HTTP
+ * Content-Type charset; ignored when NULL, empty or unknown to iconv), else
+ * what the document declares (text_sniff_charset; <meta> only when html is
+ * non-zero), else UTF-8. */
+void text_decode_document(struct strbuf *out, const char *body, size_t len,
+                          const char *http_charset, int html);
+
 /* Appends in to out, replacing every invalid UTF-8 sequence (bad lead bytes,
  * truncated or overlong sequences, surrogates, > U+10FFFF) by U+FFFD and every
  * NUL or C0 control other than tab, LF and CR by a space (XML 1.0 forbids them). */

@@ -93,6 +93,35 @@ static void test_charset_sniffing(void)
     CHECK(text_sniff_charset("<html><p>charset=utf-8</p>", 26, 1) == NULL);
 }
 
+static char *document(const char *s, size_t len, const char *http, int html)
+{
+    struct strbuf sb = STRBUF_INIT;
+    text_decode_document(&sb, s, len, http, html);
+    return sb_detach(&sb);
+}
+
+static void test_document_charset_order(void)
+{
+    /* a BOM beats the HTTP header */
+    CHECK_OWNED_STR_EQ(document("\xEF\xBB\xBF"
+                                "caf\xC3\xA9",
+                                8, "iso-8859-1", 0),
+                       "café");
+    /* the HTTP header beats the declaration */
+    const char *x = "<?xml version='1.0' encoding='utf-8'?><a>caf\xe9</a>";
+    CHECK_OWNED_STR_EQ(document(x, strlen(x), "latin1", 0),
+                       "<?xml version='1.0' encoding='utf-8'?><a>café</a>");
+    /* an unknown HTTP charset falls back to the declaration */
+    const char *y = "<?xml version='1.0' encoding='iso-8859-1'?><a>caf\xe9</a>";
+    CHECK_OWNED_STR_EQ(document(y, strlen(y), "x-unknown", 0),
+                       "<?xml version='1.0' encoding='iso-8859-1'?><a>café</a>");
+    /* <meta> counts for HTML only */
+    const char *h = "<meta charset=iso-8859-1><p>caf\xe9";
+    CHECK_OWNED_STR_EQ(document(h, strlen(h), NULL, 1), "<meta charset=iso-8859-1><p>café");
+    CHECK_OWNED_STR_EQ(document(h, strlen(h), NULL, 0),
+                       "<meta charset=iso-8859-1><p>caf\xEF\xBF\xBD");
+}
+
 static void test_entities(void)
 {
     CHECK_OWNED_STR_EQ(decoded("AT&amp;T &lt;b&gt; &quot;x&quot; &apos;y&apos;"),
@@ -260,6 +289,7 @@ int main(void)
     RUN(test_utf8_repair);
     RUN(test_charset_conversion);
     RUN(test_charset_sniffing);
+    RUN(test_document_charset_order);
     RUN(test_entities);
     RUN(test_whitespace);
     RUN(test_html_to_text);
