@@ -363,8 +363,12 @@ static void job_request(struct job *job, const char *url, long doc)
             struct robots_ctx *rc = xcalloc(1, sizeof *rc);
             rc->c = c;
             rc->origin = index;
-            struct fetch_request req = {
-                .url = ru.buf, .max_body = ROBOTS_MAX_BYTES, .done = on_robots, .user = rc};
+            struct fetch_request req = {.url = ru.buf,
+                                        .max_body =
+                                            ROBOTS_MAX_BYTES, /* RFC 9309: parse at least 500 KiB */
+                                        .truncate = 1,
+                                        .done = on_robots,
+                                        .user = rc};
             if (fetch_engine_add(c->engine, &req, &err) < 0) {
                 free(rc);
                 origin_set_rules(c, o, NULL);

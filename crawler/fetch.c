@@ -28,6 +28,7 @@ struct transfer {
     struct transfer *next; /* pending FIFO */
     char *url, *etag, *last_modified;
     size_t max_body;
+    int truncate; /* keep the first max_body bytes instead of failing */
     fetch_done_fn done;
     void *user;
     int host;
@@ -262,6 +263,7 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
     t->etag = header_copy(req->etag);
     t->last_modified = header_copy(req->last_modified);
     t->max_body = req->max_body ? req->max_body : e->opts.max_body;
+    t->truncate = req->truncate;
     t->done = req->done;
     t->user = req->user;
     t->host = host_index(e, origin);
@@ -281,6 +283,8 @@ static size_t on_write(char *data, size_t size, size_t n, void *user)
     size_t len = size * n;
     if (t->body.len + len > t->max_body) {
         t->too_large = 1;
+        if (t->truncate)
+            sb_append_n(&t->body, data, t->max_body - t->body.len);
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
     sb_append_n(&t->body, data, len);
@@ -304,7 +308,8 @@ static int transfer_setup(struct fetch_engine *e, struct transfer *t)
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opts.connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->opts.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
+    if (!t->truncate)
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     curl_easy_setopt(c, CURLOPT_USERAGENT, e->user_agent);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
@@ -386,8 +391,11 @@ static void transfer_finish(struct fetch_engine *e, struct transfer *t, CURLcode
     r.etag = etag;
     r.last_modified = lm;
     r.retry_after = ra;
+    if (rc == CURLE_WRITE_ERROR && t->too_large && t->truncate)
+        rc = CURLE_OK; /* cut on purpose */
     if (rc == CURLE_OK) {
         r.ok = 1;
+        r.truncated = t->too_large;
         r.body = t->body.buf;
         r.len = t->body.len;
     } else {

@@ -43,8 +43,8 @@ def iso(t):
 
 
 class Server:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, SERVER, "--root", FIXTURES, "--watch-stdin"],
+    def __init__(self, root=FIXTURES):
+        self.proc = subprocess.Popen([sys.executable, SERVER, "--root", root, "--watch-stdin"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.port = int(self.proc.stdout.readline())
         self.base = "http://127.0.0.1:%d" % self.port
@@ -379,7 +379,38 @@ def checks(tmp, srv):
            "exit %d: %r" % (rc4, err4))
     db.close()
     politeness(tmp, srv)
+    big_robots(tmp)
     return 1 if failures else 0
+
+
+def big_robots(tmp):
+    """A robots.txt over 512 KiB is read up to 512 KiB (RFC 9309), not rejected;
+    its Crawl-delay spaces the requests to that host."""
+    root = os.path.join(tmp, "robots-root")
+    os.makedirs(root)
+    with open(os.path.join(root, "robots.txt"), "w") as f:
+        f.write("User-agent: *\nDisallow: /blocked/\nCrawl-delay: 0.3\n")
+        f.write(("# padding padding padding padding padding padding padding\n") * 11000)
+        f.write("Disallow: /gen/\n")  # beyond 512 KiB: ignored
+    srv = Server(root)
+    try:
+        with open(os.path.join(tmp, "r.conf"), "w") as f:
+            f.write("[crawler]\nper_host = 8\ndelay_ms = 0\n")
+            for i in range(3):
+                f.write("[source r%d]\nurl = %s/gen/feed/%d?items=1\n" % (i, srv.base, 700 + i))
+            f.write("[source blocked]\nurl = %s/blocked/feed.xml\n" % srv.base)
+        rc, out, err, _ = run(tmp, name="r")
+        lines = parse_lines(out)
+        ok = all(lines.get("r%d" % i, "").startswith("new 1") for i in range(3)) and \
+            lines.get("blocked", "").startswith("skipped: disallowed")
+        report(ok and rc == 0, "robots.txt over 512 KiB read up to the limit",
+               "exit %d: %r %s" % (rc, out, err[-300:]))
+        st = srv.stats()
+        feeds = [t for t, p in st["starts"] if p.startswith("/gen/")]
+        print("# Crawl-delay 0.3: gaps between request starts %r s"
+              % [round(b - a, 3) for a, b in zip(feeds, feeds[1:])])
+    finally:
+        srv.stop()
 
 
 def politeness(tmp, srv):
