@@ -363,9 +363,9 @@ static void job_request(struct job *job, const char *url, long doc)
             struct robots_ctx *rc = xcalloc(1, sizeof *rc);
             rc->c = c;
             rc->origin = index;
+            /* RFC 9309: at least 500 KiB are parsed; the rest is ignored */
             struct fetch_request req = {.url = ru.buf,
-                                        .max_body =
-                                            ROBOTS_MAX_BYTES, /* RFC 9309: parse at least 500 KiB */
+                                        .max_body = ROBOTS_MAX_BYTES,
                                         .truncate = 1,
                                         .done = on_robots,
                                         .user = rc};
