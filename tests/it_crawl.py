@@ -127,6 +127,7 @@ def write_config(path, base):
         source(name, "%s/feeds/%s" % (base, fixture))
     # the same feed under another URL (no validators): every item is already known
     source("cnbc-copy", "%s/feeds/%s?noetag" % (base, FEED_FIXTURES["cnbc"]))
+    source("lm-only", "%s/feeds/%s?lmonly" % (base, FEED_FIXTURES["wsj"]))
     source("private", "%s/private/feeds/%s" % (base, FEED_FIXTURES["wsj"]))
     source("gen-follow", "%s/gen/feed/1?items=3" % base, follow_links="yes")
     source("gen-broken", "%s/gen/feed/2?items=2&broken" % base, follow_links="yes")
@@ -212,7 +213,7 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 7 + len(HOSTILE) + len(CRAFTED)
+    n_sources = len(FEED_FIXTURES) + 8 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
@@ -351,6 +352,8 @@ def checks(tmp, srv):
     unchanged = [n for n in FEED_FIXTURES if res[n]["outcome"] == "unchanged"]
     report(len(unchanged) == len(FEED_FIXTURES) and res["cnbc"]["http_status"] == 304,
            "second run: 304 -> unchanged", "unchanged: %r" % unchanged)
+    report(res["lm-only"]["outcome"] == "unchanged",
+           "second run: If-Modified-Since alone gives unchanged", repr(res["lm-only"]))
     report(res["cnbc-copy"]["outcome"] == "new" and res["cnbc-copy"]["new"] == 0,
            "second run: dedupe gives 0 new", repr(res["cnbc-copy"]))
     report(res["gen-follow"]["new"] == 0, "second run: followed items not stored again",

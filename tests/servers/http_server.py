@@ -10,7 +10,8 @@ takes the server with it).
 What it serves:
   /<path>                  files under --root (default tests/fixtures), with ETag and
                            Last-Modified; If-None-Match / If-Modified-Since -> 304.
-                           Add ?noetag to a URL to get the file without validators.
+                           Add ?noetag to a URL to get the file without validators,
+                           ?lmonly to get (and honour) Last-Modified only.
   /robots.txt              ROOT/robots.txt when present, else "Disallow: /private/"
   /private/<path>          like /<path>, but disallowed by the default robots.txt
   /gen/feed/N?items=K      a generated RSS 2.0 feed, K items (default 20) unique to N,
@@ -276,7 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(200, body, ctype)
         etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
         mtime = int(os.path.getmtime(full))
-        inm = self.headers.get("If-None-Match")
+        inm = None if "lmonly" in query else self.headers.get("If-None-Match")
         ims = self.headers.get("If-Modified-Since")
         fresh = False
         if inm is not None:
@@ -287,6 +288,8 @@ class Handler(BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 fresh = False
         validators = [("ETag", etag), ("Last-Modified", http_date(mtime))]
+        if "lmonly" in query:
+            validators = validators[1:]
         if fresh:
             self.server.stats.count(self.server.stats.not_modified, self.path)
             self.send_response(304)
