@@ -523,6 +523,7 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
         set_error(job, CRAWL_FAILED, "%s", r->error);
     } else if (r->status == 304) {
         job->result->outcome = CRAWL_UNCHANGED;
+        job->ttl_seconds = job->state.ttl_seconds; /* the feed's <ttl> still holds */
     } else if (r->status == 429 || r->status == 503) {
         int64_t at = 0;
         if (fetch_parse_retry_after(r->retry_after, job->c->now, &at) == 0) {

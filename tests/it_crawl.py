@@ -352,6 +352,9 @@ def checks(tmp, srv):
     unchanged = [n for n in FEED_FIXTURES if res[n]["outcome"] == "unchanged"]
     report(len(unchanged) == len(FEED_FIXTURES) and res["cnbc"]["http_status"] == 304,
            "second run: 304 -> unchanged", "unchanged: %r" % unchanged)
+    cnbc = q("SELECT ttl_seconds, next_fetch_at - ? FROM sources WHERE name = 'cnbc'", now)[0]
+    report(cnbc == (3600, 3600 + 3600), "second run: <ttl> still honoured after a 304",
+           "ttl, next in: %r" % (cnbc,))
     report(res["lm-only"]["outcome"] == "unchanged",
            "second run: If-Modified-Since alone gives unchanged", repr(res["lm-only"]))
     report(res["cnbc-copy"]["outcome"] == "new" and res["cnbc-copy"]["new"] == 0,
