@@ -22,6 +22,7 @@ struct host {
     int active;
     double next_start; /* monotonic seconds: earliest start of the next request */
     double delay;      /* seconds between starts; < 0: the engine's delay_ms */
+    unsigned scan;     /* start_ready() pass in which the host was found blocked */
 };
 
 struct transfer {
@@ -49,6 +50,7 @@ struct fetch_engine {
     int n_active;
     struct host *hosts;
     int n_hosts, cap_hosts;
+    unsigned scan; /* start_ready() pass counter */
 };
 
 void fetch_options_default(struct fetch_options *o)
@@ -221,7 +223,7 @@ static int host_index(struct fetch_engine *e, const char *origin)
         e->cap_hosts = e->cap_hosts ? 2 * e->cap_hosts : 16;
         e->hosts = xrealloc(e->hosts, (size_t)e->cap_hosts * sizeof *e->hosts);
     }
-    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0};
+    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0, 0};
     return e->n_hosts++;
 }
 
@@ -419,12 +421,18 @@ static void start_ready(struct fetch_engine *e, long *wait_ms)
     double now = time_monotonic();
     double soonest = -1.0;
     struct transfer *prev = NULL, *t = e->pending_head;
-    while (t && e->n_active < e->opts.concurrency) {
+    int n_blocked = 0; /* hosts found blocked in this pass: when all are, stop early */
+    e->scan++;
+    while (t && e->n_active < e->opts.concurrency && n_blocked < e->n_hosts) {
         struct host *h = &e->hosts[t->host];
         int startable = h->active < e->opts.per_host && now >= h->next_start;
         if (!startable) {
             if (h->active < e->opts.per_host && (soonest < 0 || h->next_start < soonest))
                 soonest = h->next_start;
+            if (h->scan != e->scan) {
+                h->scan = e->scan;
+                n_blocked++;
+            }
             prev = t;
             t = t->next;
             continue;
