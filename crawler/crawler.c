@@ -619,6 +619,8 @@ static int store_docs(struct job *job, struct fs_error *err)
     struct crawler *c = job->c;
     int64_t parent = 0;
     int n_new = 0;
+    if (job->result->outcome == CRAWL_FAILED)
+        return 0; /* a failed fetch stores nothing, not even what was parsed before the error */
     for (size_t i = 0; i < job->n_docs; i++) {
         struct doc *d = &job->docs[i];
         char *keys[DEDUPE_MAX_KEYS];
