@@ -136,6 +136,7 @@ def write_config(path, base):
            kind="comments")
     source("gen-comments", "%s/gen/comments/7" % base, kind="comments",
            comment_selector="//div[@class='comment']")
+    source("bad-xpath", "%s/gen/comments/8" % base, kind="comments", comment_selector="//div[")
     for name, (hostile, _, _) in HOSTILE.items():
         source(name, "%s/hostile/%s" % (base, hostile))
     for i, f in enumerate(CRAFTED):
@@ -213,7 +214,7 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 8 + len(HOSTILE) + len(CRAFTED)
+    n_sources = len(FEED_FIXTURES) + 9 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
@@ -291,6 +292,12 @@ def checks(tmp, srv):
         report(ok, "%s: %d comments under the page's article" % (name, expect),
                "line %r, parent %r, %d comments, parents %r" %
                (lines.get(name), parent, len(comments), sorted({p for (p,) in comments})))
+
+    stored = q("SELECT count(*) FROM documents d JOIN sources s ON s.id = d.source_id "
+               "WHERE s.name = 'bad-xpath'")[0][0]
+    report(re.match(r"failed: .*XPath", lines.get("bad-xpath", "")) and stored == 0,
+           "invalid comment_selector fails the source, stores nothing",
+           "line %r, %d stored" % (lines.get("bad-xpath"), stored))
 
     # --- hostile cases -------------------------------------------------------------
     log = {name: row for (name, *row) in q(
