@@ -473,6 +473,18 @@ static int feed_parse_json(struct feed_ctx *fc, const char *buf, size_t len, str
 
 /* ---- XML parsing and dispatch ----------------------------------------------- */
 
+static int prefix_has(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (p[i] == '<' && strncasecmp(p + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when the body is an HTML page: it starts like one, or (anywhere != 0, for
+ * a body that failed to parse as XML) its first 4 KiB hold an <html> tag and
+ * no feed root element. */
 static int looks_like_html(const char *p, size_t len, int anywhere)
 {
     if (str_starts_with_ci(p, "<!doctype html") || str_starts_with_ci(p, "<html"))
@@ -480,10 +492,11 @@ static int looks_like_html(const char *p, size_t len, int anywhere)
     if (!anywhere)
         return 0;
     size_t n = len < 4096 ? len : 4096;
-    for (size_t i = 0; i + 5 <= n; i++)
-        if (p[i] == '<' && strncasecmp(p + i, "<html", 5) == 0)
-            return 1;
-    return 0;
+    static const char *const roots[] = {"<rss", "<feed", "<rdf:rdf", "<urlset"};
+    for (size_t i = 0; i < FS_ARRAY_LEN(roots); i++)
+        if (prefix_has(p, n, roots[i]))
+            return 0;
+    return prefix_has(p, n, "<html");
 }
 
 /* Rewrites HTML named entities (&nbsp; &eacute; ...) as numeric references, so

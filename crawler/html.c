@@ -672,14 +672,97 @@ static char *unit_body(const xmlNode *unit)
     return unit_text(b ? b : unit);
 }
 
-static int64_t unit_time(const xmlNode *unit)
+/* Reads "H:MM [AM|PM]" at p into *h / *mi. Returns 0 or -1. */
+static int prose_clock(const char *p, int *h, int *mi)
+{
+    char *end;
+    long hh = strtol(p, &end, 10);
+    if (end == p || end - p > 2 || *end != ':' || !isdigit((unsigned char)end[1]) ||
+        !isdigit((unsigned char)end[2]))
+        return -1;
+    long mm = strtol(end + 1, &end, 10);
+    while (*end == ' ')
+        end++;
+    int pm = strncasecmp(end, "pm", 2) == 0 || strncasecmp(end, "p.m.", 4) == 0;
+    int am = strncasecmp(end, "am", 2) == 0 || strncasecmp(end, "a.m.", 4) == 0;
+    if ((am || pm) && (hh < 1 || hh > 12))
+        return -1;
+    if (pm && hh != 12)
+        hh += 12;
+    if (am && hh == 12)
+        hh = 0;
+    *h = (int)hh, *mi = (int)mm;
+    return 0;
+}
+
+/* Finds "Month D, YYYY" (full or three-letter month), optionally followed by
+ * "[,] [at] H:MM [AM|PM]", in free text such as "On December 23, 2014, at 10:41
+ * PM, alice wrote:". The time is taken as UTC. Returns 0 and sets *out, or -1. */
+static int find_prose_date(const char *s, int64_t *out)
+{
+    static const char *const months[] = {"january",   "february", "march",    "april",
+                                         "may",       "june",     "july",     "august",
+                                         "september", "october",  "november", "december"};
+    for (const char *p = s; *p; p++) {
+        if (!isalpha((unsigned char)*p) || (p > s && isalpha((unsigned char)p[-1])))
+            continue;
+        for (int m = 0; m < 12; m++) {
+            size_t full = strlen(months[m]), n = 0;
+            if (strncasecmp(p, months[m], full) == 0)
+                n = full;
+            else if (strncasecmp(p, months[m], 3) == 0 && !isalpha((unsigned char)p[3]))
+                n = p[3] == '.' ? 4 : 3;
+            if (!n)
+                continue;
+            char *end;
+            const char *q = p + n;
+            while (*q == ' ')
+                q++;
+            long d = strtol(q, &end, 10);
+            if (end == q || end - q > 2 || *end != ',')
+                continue;
+            q = end + 1;
+            while (*q == ' ')
+                q++;
+            long y = strtol(q, &end, 10);
+            if (end - q != 4)
+                continue;
+            q = end;
+            while (*q == ',' || *q == ' ')
+                q++;
+            if (strncasecmp(q, "at ", 3) == 0)
+                q += 3;
+            int h = 0, mi = 0;
+            if (prose_clock(q, &h, &mi) < 0)
+                h = mi = 0;
+            char iso[40];
+            snprintf(iso, sizeof iso, "%04ld-%02d-%02ldT%02d:%02d:00Z", y, m + 1, d, h, mi);
+            if (time_parse_iso8601(iso, out) == 0)
+                return 0;
+        }
+    }
+    return -1;
+}
+
+/* A <time datetime> inside the unit, else a date written in the comment's
+ * head (the unit text before its body). 0 when none. */
+static int64_t unit_time(const xmlNode *unit, const char *body)
 {
     const xmlNode *tm = find_first(unit, "time", 0);
     char *v = tm ? get_attr(tm, "datetime") : NULL;
     int64_t t = 0;
-    if (v && time_parse_any(v, &t) < 0)
-        t = 0;
+    int found = v && time_parse_any(v, &t) == 0;
     free(v);
+    if (found)
+        return t;
+    char *all = unit_text(unit);
+    const char *at = all ? strstr(all, body) : NULL;
+    if (at && at > all) {
+        all[at - all] = '\0';
+        if (find_prose_date(all, &t) < 0)
+            t = 0;
+    }
+    free(all);
     return t;
 }
 
@@ -711,7 +794,7 @@ static void comment_from_unit(struct comment_list *l, const xmlNode *unit, const
     }
     it->url = page_url_with(url, it->guid);
     it->author = unit_author(unit);
-    it->published_at = unit_time(unit);
+    it->published_at = unit_time(unit, text);
 }
 
 static void comments_from_nodes(struct comment_list *l, xmlNode **nodes, size_t n, const char *url)

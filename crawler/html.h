@@ -44,7 +44,8 @@ void html_article_free(struct html_article *a);
  * "#" + id, or the page url; title NULL; author from an element whose class,
  * id, itemprop or rel mentions author/user/byline..., else a link to a user
  * profile; text from the part whose class mentions body/text/content/message/
- * post, else the whole node; published_at from a <time datetime>, else 0).
+ * post, else the whole node; published_at from a <time datetime>, else from a
+ * "Month D, YYYY[, at H:MM AM]" written before the body (taken as UTC), else 0).
  * A reply nested inside a selected comment is not repeated in its parent.
  *
  * Defaults: elements whose class (or id) contains "comment" are grouped by tag

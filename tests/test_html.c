@@ -138,8 +138,11 @@ static void test_fool_article_and_comments(void)
     CHECK(strncmp(c[1].text, "Given that Cedar Fair trades at a similar earnings multiple", 59) ==
           0);
     CHECK(!strstr(c[1].text, "Report this Comment")); /* the head is not the body */
+    /* "On December 23, 2014, at 10:41 PM, SuntanIronMan wrote:" (no zone: UTC) */
+    CHECK_INT_EQ(c[1].published_at, 1419374460);
     for (size_t i = 0; i < n; i++)
-        CHECK_MSG(c[i].author && c[i].text && strlen(c[i].text) > 5, "comment %zu incomplete", i);
+        CHECK_MSG(c[i].author && c[i].text && strlen(c[i].text) > 5 && c[i].published_at > 0,
+                  "comment %zu incomplete", i);
     html_comments_free(c, n);
 }
 
