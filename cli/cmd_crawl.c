@@ -24,14 +24,17 @@ static void crawl_usage(FILE *out)
                  "  --force        fetch even the sources that are not due yet\n");
 }
 
+/* "crawl: 3/200 sources" on stderr, redrawn in place; the cursor stays at the
+ * start of the line so that a log line simply overwrites it. Cleared at the end. */
 static void progress_line(void *user, size_t done, size_t total)
 {
     (void)user;
     if (total < PROGRESS_MIN_SOURCES)
         return;
-    fprintf(stderr, "\rcrawl: %zu/%zu sources", done, total);
-    if (done == total)
-        fputc('\n', stderr);
+    if (done < total)
+        fprintf(stderr, "\r\033[Kcrawl: %zu/%zu sources\r", done, total);
+    else
+        fprintf(stderr, "\r\033[K");
     fflush(stderr);
 }
 

@@ -363,8 +363,12 @@ static void job_request(struct job *job, const char *url, long doc)
             struct robots_ctx *rc = xcalloc(1, sizeof *rc);
             rc->c = c;
             rc->origin = index;
-            struct fetch_request req = {
-                .url = ru.buf, .max_body = ROBOTS_MAX_BYTES, .done = on_robots, .user = rc};
+            /* RFC 9309: at least 500 KiB are parsed; the rest is ignored */
+            struct fetch_request req = {.url = ru.buf,
+                                        .max_body = ROBOTS_MAX_BYTES,
+                                        .truncate = 1,
+                                        .done = on_robots,
+                                        .user = rc};
             if (fetch_engine_add(c->engine, &req, &err) < 0) {
                 free(rc);
                 origin_set_rules(c, o, NULL);
@@ -379,8 +383,10 @@ static void job_request(struct job *job, const char *url, long doc)
         w->job = job;
         w->url = xstrdup(url);
         w->doc = doc;
-        w->next = o->waiters;
-        o->waiters = w;
+        struct waiter **tail = &o->waiters; /* FIFO: requests go out in config order */
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = w;
         job->in_flight++;
         return;
     }
@@ -517,6 +523,7 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
         set_error(job, CRAWL_FAILED, "%s", r->error);
     } else if (r->status == 304) {
         job->result->outcome = CRAWL_UNCHANGED;
+        job->ttl_seconds = job->state.ttl_seconds; /* the feed's <ttl> still holds */
     } else if (r->status == 429 || r->status == 503) {
         int64_t at = 0;
         if (fetch_parse_retry_after(r->retry_after, job->c->now, &at) == 0) {
@@ -612,6 +619,8 @@ static int store_docs(struct job *job, struct fs_error *err)
     struct crawler *c = job->c;
     int64_t parent = 0;
     int n_new = 0;
+    if (job->result->outcome == CRAWL_FAILED)
+        return 0; /* a failed fetch stores nothing, not even what was parsed before the error */
     for (size_t i = 0; i < job->n_docs; i++) {
         struct doc *d = &job->docs[i];
         char *keys[DEDUPE_MAX_KEYS];

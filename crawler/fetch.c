@@ -22,12 +22,14 @@ struct host {
     int active;
     double next_start; /* monotonic seconds: earliest start of the next request */
     double delay;      /* seconds between starts; < 0: the engine's delay_ms */
+    unsigned scan;     /* start_ready() pass in which the host was found blocked */
 };
 
 struct transfer {
     struct transfer *next; /* pending FIFO */
     char *url, *etag, *last_modified;
     size_t max_body;
+    int truncate; /* keep the first max_body bytes instead of failing */
     fetch_done_fn done;
     void *user;
     int host;
@@ -48,6 +50,7 @@ struct fetch_engine {
     int n_active;
     struct host *hosts;
     int n_hosts, cap_hosts;
+    unsigned scan; /* start_ready() pass counter */
 };
 
 void fetch_options_default(struct fetch_options *o)
@@ -220,7 +223,7 @@ static int host_index(struct fetch_engine *e, const char *origin)
         e->cap_hosts = e->cap_hosts ? 2 * e->cap_hosts : 16;
         e->hosts = xrealloc(e->hosts, (size_t)e->cap_hosts * sizeof *e->hosts);
     }
-    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0};
+    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0, 0};
     return e->n_hosts++;
 }
 
@@ -262,6 +265,7 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
     t->etag = header_copy(req->etag);
     t->last_modified = header_copy(req->last_modified);
     t->max_body = req->max_body ? req->max_body : e->opts.max_body;
+    t->truncate = req->truncate;
     t->done = req->done;
     t->user = req->user;
     t->host = host_index(e, origin);
@@ -281,6 +285,8 @@ static size_t on_write(char *data, size_t size, size_t n, void *user)
     size_t len = size * n;
     if (t->body.len + len > t->max_body) {
         t->too_large = 1;
+        if (t->truncate)
+            sb_append_n(&t->body, data, t->max_body - t->body.len);
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
     sb_append_n(&t->body, data, len);
@@ -304,7 +310,8 @@ static int transfer_setup(struct fetch_engine *e, struct transfer *t)
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opts.connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->opts.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
+    if (!t->truncate)
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     curl_easy_setopt(c, CURLOPT_USERAGENT, e->user_agent);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
@@ -386,8 +393,11 @@ static void transfer_finish(struct fetch_engine *e, struct transfer *t, CURLcode
     r.etag = etag;
     r.last_modified = lm;
     r.retry_after = ra;
+    if (rc == CURLE_WRITE_ERROR && t->too_large && t->truncate)
+        rc = CURLE_OK; /* cut on purpose */
     if (rc == CURLE_OK) {
         r.ok = 1;
+        r.truncated = t->too_large;
         r.body = t->body.buf;
         r.len = t->body.len;
     } else {
@@ -411,12 +421,18 @@ static void start_ready(struct fetch_engine *e, long *wait_ms)
     double now = time_monotonic();
     double soonest = -1.0;
     struct transfer *prev = NULL, *t = e->pending_head;
-    while (t && e->n_active < e->opts.concurrency) {
+    int n_blocked = 0; /* hosts found blocked in this pass: when all are, stop early */
+    e->scan++;
+    while (t && e->n_active < e->opts.concurrency && n_blocked < e->n_hosts) {
         struct host *h = &e->hosts[t->host];
         int startable = h->active < e->opts.per_host && now >= h->next_start;
         if (!startable) {
             if (h->active < e->opts.per_host && (soonest < 0 || h->next_start < soonest))
                 soonest = h->next_start;
+            if (h->scan != e->scan) {
+                h->scan = e->scan;
+                n_blocked++;
+            }
             prev = t;
             t = t->next;
             continue;

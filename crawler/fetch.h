@@ -55,6 +55,7 @@ struct fetch_response {
     long status;               /* HTTP status of the last response; 0 when none */
     const char *body;          /* NUL-terminated (the NUL is not counted in len) */
     size_t len;
+    int truncated;            /* cut at max_body (requests with truncate set) */
     const char *content_type; /* header values or NULL */
     const char *etag;
     const char *last_modified;
@@ -73,6 +74,8 @@ struct fetch_request {
     const char *etag;          /* If-None-Match, or NULL (copied) */
     const char *last_modified; /* If-Modified-Since, or NULL (copied) */
     size_t max_body;           /* 0 = the engine's limit */
+    int truncate;              /* 1: a longer body is cut at max_body and reported ok
+                                * (truncated = 1) instead of failing */
     fetch_done_fn done;        /* called exactly once per added request */
     void *user;
 };

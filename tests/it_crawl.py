@@ -43,8 +43,8 @@ def iso(t):
 
 
 class Server:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, SERVER, "--root", FIXTURES, "--watch-stdin"],
+    def __init__(self, root=FIXTURES):
+        self.proc = subprocess.Popen([sys.executable, SERVER, "--root", root, "--watch-stdin"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.port = int(self.proc.stdout.readline())
         self.base = "http://127.0.0.1:%d" % self.port
@@ -114,7 +114,7 @@ CRAFTED = sorted(f for f in os.listdir(os.path.join(FIXTURES, "crafted"))
 def write_config(path, base):
     lines = ["[finsent]", "contact = crawl-test@example.com", "",
              "[crawler]", "concurrency = 8", "per_host = 4", "delay_ms = 0",
-             "connect_timeout = 2", "timeout_ms = 1500", ""]
+             "connect_timeout = 5", "timeout_ms = 3000", ""]
 
     def source(name, url, **kv):
         lines.append("[source %s]" % name)
@@ -127,13 +127,16 @@ def write_config(path, base):
         source(name, "%s/feeds/%s" % (base, fixture))
     # the same feed under another URL (no validators): every item is already known
     source("cnbc-copy", "%s/feeds/%s?noetag" % (base, FEED_FIXTURES["cnbc"]))
+    source("lm-only", "%s/feeds/%s?lmonly" % (base, FEED_FIXTURES["wsj"]))
     source("private", "%s/private/feeds/%s" % (base, FEED_FIXTURES["wsj"]))
     source("gen-follow", "%s/gen/feed/1?items=3" % base, follow_links="yes")
+    source("gen-broken", "%s/gen/feed/2?items=2&broken" % base, follow_links="yes")
     source("article", "%s/pages/bloomberg_jobs_states.html" % base, kind="article")
     source("fool-comments", "%s/pages/fool_top_stocks_2015_with_comments.html" % base,
            kind="comments")
     source("gen-comments", "%s/gen/comments/7" % base, kind="comments",
            comment_selector="//div[@class='comment']")
+    source("bad-xpath", "%s/gen/comments/8" % base, kind="comments", comment_selector="//div[")
     for name, (hostile, _, _) in HOSTILE.items():
         source(name, "%s/hostile/%s" % (base, hostile))
     for i, f in enumerate(CRAFTED):
@@ -151,7 +154,9 @@ def run(tmp, *args, now=None, name="t"):
     cmd += ["crawl"] + list(args)
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr, time.time() - t0
+    secs = time.time() - t0
+    print("# %.1f s: finsent %s" % (secs, " ".join(cmd[5:])))
+    return p.returncode, p.stdout, p.stderr, secs
 
 
 def parse_lines(out):
@@ -165,18 +170,23 @@ def parse_lines(out):
 
 FEEDPARSER_SCRIPT = """
 import json, sys, feedparser
-d = feedparser.parse(sys.argv[1])
-print(json.dumps([" ".join((e.get("title") or "").split()) for e in d.entries]))
+out = {}
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    out[path] = [" ".join((e.get("title") or "").split()) for e in d.entries]
+print(json.dumps(out))
 """
 
 
-def feedparser_titles(path):
-    """Titles as feedparser (Debian python3-feedparser) reads them, or None. The
-    python3 on PATH may not be Debian's, so Debian's is tried too."""
+def feedparser_titles(paths):
+    """{path: titles} as feedparser (Debian python3-feedparser) reads them, or None.
+    The python3 on PATH may not be Debian's, so Debian's is tried too."""
+    paths = list(paths)
     for py in (sys.executable, "/usr/bin/python3"):
         if not os.path.exists(py):
             continue
-        p = subprocess.run([py, "-c", FEEDPARSER_SCRIPT, path], capture_output=True, text=True)
+        p = subprocess.run([py, "-c", FEEDPARSER_SCRIPT] + paths, capture_output=True,
+                           text=True)
         if p.returncode == 0:
             return json.loads(p.stdout)
     return None
@@ -204,11 +214,13 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 6 + len(HOSTILE) + len(CRAFTED)
+    n_sources = len(FEED_FIXTURES) + 9 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
     # --- real fixtures: counts and titles ---------------------------------------
+    fixture_path = lambda f: os.path.join(FIXTURES, "feeds", f)
+    reference = feedparser_titles(fixture_path(f) for f in FEED_FIXTURES.values()) or {}
     for name, fixture in FEED_FIXTURES.items():
         line = lines.get(name, "")
         m = re.match(r"new (\d+) \(of (\d+) items\)", line)
@@ -220,7 +232,7 @@ def checks(tmp, srv):
                    "WHERE s.name = ?", name)
         report(new == len(stored) and items > 0, "fixture %s: stored = reported new" % name,
                "new %d of %d, stored %d" % (new, items, len(stored)))
-        ref = feedparser_titles(os.path.join(FIXTURES, "feeds", fixture))
+        ref = reference.get(fixture_path(fixture))
         if ref is None:
             skip("fixture %s titles" % name, "python3-feedparser not installed")
             continue
@@ -257,6 +269,15 @@ def checks(tmp, srv):
     report(len(rows) == 3 and all("Full article" in t for (t,) in rows),
            "follow_links stores the article text, not the summary",
            "%d rows: %r" % (len(rows), [t[:60] for (t,) in rows]))
+    rows = q("SELECT d.text FROM documents d JOIN sources s ON s.id = d.source_id "
+             "WHERE s.name = 'gen-broken'")
+    links = q("SELECT l.outcome, l.http_status, l.error FROM crawl_log l JOIN sources s "
+              "ON s.id = l.source_id WHERE s.name = 'gen-broken' AND l.url != s.url")
+    report(lines.get("gen-broken", "").startswith("new 2") and len(rows) == 2
+           and all(t.startswith("Summary") for (t,) in rows)
+           and links == [("failed", 404, "HTTP 404")] * 2,
+           "a followed link that fails keeps the summary and logs the failure",
+           "line %r rows %r log %r" % (lines.get("gen-broken"), rows, links))
     rows = q("SELECT d.title, length(d.text) FROM documents d JOIN sources s "
              "ON s.id = d.source_id WHERE s.name = 'article'")
     report(lines.get("article", "").startswith("new 1") and len(rows) == 1 and rows[0][1] > 500,
@@ -271,6 +292,12 @@ def checks(tmp, srv):
         report(ok, "%s: %d comments under the page's article" % (name, expect),
                "line %r, parent %r, %d comments, parents %r" %
                (lines.get(name), parent, len(comments), sorted({p for (p,) in comments})))
+
+    stored = q("SELECT count(*) FROM documents d JOIN sources s ON s.id = d.source_id "
+               "WHERE s.name = 'bad-xpath'")[0][0]
+    report(re.match(r"failed: .*XPath", lines.get("bad-xpath", "")) and stored == 0,
+           "invalid comment_selector fails the source, stores nothing",
+           "line %r, %d stored" % (lines.get("bad-xpath"), stored))
 
     # --- hostile cases -------------------------------------------------------------
     log = {name: row for (name, *row) in q(
@@ -332,6 +359,11 @@ def checks(tmp, srv):
     unchanged = [n for n in FEED_FIXTURES if res[n]["outcome"] == "unchanged"]
     report(len(unchanged) == len(FEED_FIXTURES) and res["cnbc"]["http_status"] == 304,
            "second run: 304 -> unchanged", "unchanged: %r" % unchanged)
+    cnbc = q("SELECT ttl_seconds, next_fetch_at - ? FROM sources WHERE name = 'cnbc'", now)[0]
+    report(cnbc == (3600, 3600 + 3600), "second run: <ttl> still honoured after a 304",
+           "ttl, next in: %r" % (cnbc,))
+    report(res["lm-only"]["outcome"] == "unchanged",
+           "second run: If-Modified-Since alone gives unchanged", repr(res["lm-only"]))
     report(res["cnbc-copy"]["outcome"] == "new" and res["cnbc-copy"]["new"] == 0,
            "second run: dedupe gives 0 new", repr(res["cnbc-copy"]))
     report(res["gen-follow"]["new"] == 0, "second run: followed items not stored again",
@@ -360,7 +392,38 @@ def checks(tmp, srv):
            "exit %d: %r" % (rc4, err4))
     db.close()
     politeness(tmp, srv)
+    big_robots(tmp)
     return 1 if failures else 0
+
+
+def big_robots(tmp):
+    """A robots.txt over 512 KiB is read up to 512 KiB (RFC 9309), not rejected;
+    its Crawl-delay spaces the requests to that host."""
+    root = os.path.join(tmp, "robots-root")
+    os.makedirs(root)
+    with open(os.path.join(root, "robots.txt"), "w") as f:
+        f.write("User-agent: *\nDisallow: /blocked/\nCrawl-delay: 0.3\n")
+        f.write(("# padding padding padding padding padding padding padding\n") * 11000)
+        f.write("Disallow: /gen/\n")  # beyond 512 KiB: ignored
+    srv = Server(root)
+    try:
+        with open(os.path.join(tmp, "r.conf"), "w") as f:
+            f.write("[crawler]\nper_host = 8\ndelay_ms = 0\n")
+            for i in range(3):
+                f.write("[source r%d]\nurl = %s/gen/feed/%d?items=1\n" % (i, srv.base, 700 + i))
+            f.write("[source blocked]\nurl = %s/blocked/feed.xml\n" % srv.base)
+        rc, out, err, _ = run(tmp, name="r")
+        lines = parse_lines(out)
+        ok = all(lines.get("r%d" % i, "").startswith("new 1") for i in range(3)) and \
+            lines.get("blocked", "").startswith("skipped: disallowed")
+        report(ok and rc == 0, "robots.txt over 512 KiB read up to the limit",
+               "exit %d: %r %s" % (rc, out, err[-300:]))
+        st = srv.stats()
+        feeds = [t for t, p in st["starts"] if p.startswith("/gen/")]
+        print("# Crawl-delay 0.3: gaps between request starts %r s"
+              % [round(b - a, 3) for a, b in zip(feeds, feeds[1:])])
+    finally:
+        srv.stop()
 
 
 def politeness(tmp, srv):

@@ -10,11 +10,13 @@ takes the server with it).
 What it serves:
   /<path>                  files under --root (default tests/fixtures), with ETag and
                            Last-Modified; If-None-Match / If-Modified-Since -> 304.
-                           Add ?noetag to a URL to get the file without validators.
+                           Add ?noetag to a URL to get the file without validators,
+                           ?lmonly to get (and honour) Last-Modified only.
   /robots.txt              ROOT/robots.txt when present, else "Disallow: /private/"
   /private/<path>          like /<path>, but disallowed by the default robots.txt
   /gen/feed/N?items=K      a generated RSS 2.0 feed, K items (default 20) unique to N,
-                           each linking to /gen/article/N/I
+                           each linking to /gen/article/N/I (&broken: to a 404 instead;
+                           &ttl=M: with <ttl>M</ttl>)
   /gen/article/N/I         a generated HTML article page
   /gen/comments/N          a generated article page with 5 reader comments
   /gen/...?sleep=S         the same, answered after S seconds (at most 5)
@@ -84,12 +86,12 @@ def http_date(t):
     return email.utils.formatdate(t, usegmt=True)
 
 
-def gen_feed(n, items, host, extra=""):
+def gen_feed(n, items, host, extra="", link_path="/gen/article"):
     out = [RSS_HEAD.format(enc="UTF-8", title="Generated feed %d" % n, extra=extra)]
     for i in range(items):
         out.append(RSS_ITEM.format(
             title="Generated feed %d item %d: shares of Company%d rise" % (n, i, n * 1000 + i),
-            link="http://%s/gen/article/%d/%d" % (host, n, i),
+            link="http://%s%s/%d/%d" % (host, link_path, n, i),
             guid="gen-%d-%d" % (n, i),
             date=http_date(1700000000 + n * 3600 + i * 60),
             text="Summary %d/%d: analysts expect growth at Company%d." % (n, i, n * 1000 + i)))
@@ -275,7 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(200, body, ctype)
         etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
         mtime = int(os.path.getmtime(full))
-        inm = self.headers.get("If-None-Match")
+        inm = None if "lmonly" in query else self.headers.get("If-None-Match")
         ims = self.headers.get("If-Modified-Since")
         fresh = False
         if inm is not None:
@@ -286,6 +288,8 @@ class Handler(BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 fresh = False
         validators = [("ETag", etag), ("Last-Modified", http_date(mtime))]
+        if "lmonly" in query:
+            validators = validators[1:]
         if fresh:
             self.server.stats.count(self.server.stats.not_modified, self.path)
             self.send_response(304)
@@ -304,7 +308,9 @@ class Handler(BaseHTTPRequestHandler):
                 items = int(query.get("items", ["20"])[0])
                 ttl = query.get("ttl", [None])[0]
                 extra = "<ttl>%d</ttl>" % int(ttl) if ttl else ""
-                return self.send_body(200, gen_feed(int(bits[1]), items, self.host(), extra),
+                links = "/hostile/404" if "broken" in query else "/gen/article"
+                return self.send_body(200, gen_feed(int(bits[1]), items, self.host(), extra,
+                                                    links),
                                       "application/rss+xml; charset=utf-8")
             if bits[0] == "article" and len(bits) == 3:
                 return self.send_body(200, gen_article(int(bits[1]), int(bits[2])),
@@ -468,6 +474,12 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # clients that hang up early (a cut body, a timeout) are part of the tests
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def main():
