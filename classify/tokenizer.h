@@ -60,6 +60,20 @@ struct tokenizer;
 int tokenizer_train(const char *const *texts, size_t n, int vocab_size, struct tokenizer **out,
                     struct fs_error *err);
 
+/* The normaliser's choices, fixed at training and stored with the vocabulary. */
+struct tokenizer_options {
+    int ticker_symbols; /* 1: TOK_TICKER then the symbol's pieces; 0: TOK_TICKER alone */
+    int number_marker;  /* 1: numbers -> TOK_NUM; 0: digits are pieces like letters */
+};
+
+/* What tokenizer_train() uses (see the measurements above). */
+extern const struct tokenizer_options tokenizer_default_options;
+
+/* tokenizer_train() with explicit options. */
+int tokenizer_train_opts(const char *const *texts, size_t n, int vocab_size,
+                         const struct tokenizer_options *opt, struct tokenizer **out,
+                         struct fs_error *err);
+
 int tokenizer_vocab_size(const struct tokenizer *tok);
 
 /* Encodes text (len bytes, need not be NUL-terminated or valid UTF-8; NULL is an
