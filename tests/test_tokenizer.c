@@ -124,8 +124,11 @@ static void test_deterministic(void)
 
 static void test_normalisation_markers(void)
 {
-    struct tokenizer *tok = small_tokenizer(300);
-    CHECK(tok != NULL);
+    /* the symbol pieces after the ticker marker are an option (default: off) */
+    struct tokenizer_options opt = {1, 1};
+    struct tokenizer *tok;
+    struct fs_error err;
+    CHECK(tokenizer_train_opts(corpus, FS_ARRAY_LEN(corpus), 300, &opt, &tok, &err) == 0);
     int32_t ids[64];
     struct strbuf sb = STRBUF_INIT;
     int n = encode_str(tok, "$AAPL", ids, 64);
@@ -198,6 +201,12 @@ static void test_options(void)
     struct tokenizer_options opt = {0, 0};
     struct tokenizer *tok, *back;
     struct fs_error err;
+    /* the default: the ticker marker alone, numbers as TOK_NUM */
+    CHECK(tokenizer_train(corpus, FS_ARRAY_LEN(corpus), 300, &tok, &err) == 0);
+    int32_t def[8];
+    CHECK_INT_EQ(encode_str(tok, "$AAPL 500", def, 8), 3);
+    CHECK(def[1] == TOK_TICKER && def[2] == TOK_NUM);
+    tokenizer_free(tok);
     CHECK(tokenizer_train_opts(corpus, FS_ARRAY_LEN(corpus), 300, &opt, &tok, &err) == 0);
     int32_t ids[16];
     /* the ticker marker alone; digits as pieces */
@@ -217,8 +226,6 @@ static void test_options(void)
     free(s);
     tokenizer_free(back);
     tokenizer_free(tok);
-    CHECK(tokenizer_default_options.ticker_symbols == 0 ||
-          tokenizer_default_options.ticker_symbols == 1);
 }
 
 static void test_words_surface_forms(void)
@@ -514,7 +521,7 @@ static void test_deserialize_rejects_corrupt(void)
     CHECK(rejects(sb.buf, sb.len, NULL, &err));
     /* a correct checksum over a bad body */
     CHECK(rejects_edit(s, "finsent-tokenizer 1", "finsent-tokenizer 9", "format", &err));
-    CHECK(rejects_edit(s, "ticker_symbols=1", "ticker_symbols=7", "options", &err));
+    CHECK(rejects_edit(s, "ticker_symbols=0", "ticker_symbols=7", "options", &err));
     CHECK(rejects_edit(s, "number_marker=1", "number_marker=", "options", &err));
     CHECK(rejects_edit(s, " number_marker", "  number_marker", "options", &err));
     char count[32];
