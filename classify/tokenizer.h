@@ -55,7 +55,9 @@
  *   through tokenizer_words); the number marker stays (no clear difference, and it
  *   keeps digit pieces out of the vocabulary); the sign and '%' tokens stay because
  *   "+5%" and "-5%" should differ for a sequence model even if bag-of-n-grams do
- *   not show it. Unigram LM segmentation was not tried: BPE + longest match already
+ *   not show it. The vocabulary size hardly matters to that SVM: 1,000 / 2,000 /
+ *   4,000 / 8,000 / 16,000 pieces give 0.845-0.850 sentiment and 0.852-0.856 topic
+ *   accuracy. Unigram LM segmentation was not tried: BPE + longest match already
  *   leaves almost nothing unknown and trains in well under a second.
  *
  * Thread safety: a trained or deserialised tokenizer is read-only; encode and words
@@ -78,7 +80,7 @@ enum {
     TOK_SEP = 3,
     TOK_URL = 4,    /* a URL */
     TOK_USER = 5,   /* an @user mention */
-    TOK_TICKER = 6, /* a $TICKER (its symbol's pieces follow) */
+    TOK_TICKER = 6, /* a $TICKER (its symbol's pieces follow with ticker_symbols) */
     TOK_NUM = 7,    /* a number */
     TOK_N_SPECIAL = 8
 };
