@@ -113,14 +113,16 @@ ABLATION = [
 ]
 
 
-def finsent_pieces(tool):
-    """finsent's token pieces per task and split (bench_tokenizer --dump), or None."""
+def finsent_pieces(tool, options=()):
+    """finsent's token pieces per task and split (bench_tokenizer --dump DIR 8000
+    ticker_symbols number_marker), or None."""
     import tempfile
 
     if not os.access(tool, os.X_OK):
         return None
     with tempfile.TemporaryDirectory() as d:
-        if subprocess.run([tool, "--dump", d], cwd=ROOT).returncode != 0:
+        cmd = [tool, "--dump", d] + (["8000"] + [str(o) for o in options] if options else [])
+        if subprocess.run(cmd, cwd=ROOT).returncode != 0:
             return None
         out = {}
         for split in ("train", "validation"):
@@ -143,12 +145,17 @@ def run_ablation(data, tool):
             row.extend(scores(vy, pred))
         print(f"{name:34s} {row[0]:9.4f} {row[1]:8.4f} {row[2]:10.4f} {row[3]:9.4f}")
     # word n-grams alone: sklearn's words of the raw text vs finsent's token pieces
-    pieces = finsent_pieces(tool)
-    rows = [("word 1-2 grams only, raw text", None)]
-    if pieces:
-        rows.append(("word 1-2 grams of finsent pieces", pieces))
-    else:
-        print(f"(finsent pieces skipped: no {tool})")
+    # under each choice of tokenizer_options (ticker_symbols, number_marker)
+    print()
+    print("word 1-2 grams only (no char n-grams): raw words vs finsent's pieces (vocab 8000)")
+    rows = [("raw text, sklearn words", None)]
+    for opts, name in [((1, 1), "pieces: ticker+symbol, <num>"), ((0, 1), "pieces: ticker alone, <num>"),
+                       ((1, 0), "pieces: ticker+symbol, digits"), ((0, 0), "pieces: ticker alone, digits")]:
+        pieces = finsent_pieces(tool, opts)
+        if not pieces:
+            print(f"(finsent pieces skipped: no {tool})")
+            break
+        rows.append((name, pieces))
     for name, p in rows:
         row = []
         for task in ("sentiment", "topic"):

@@ -3,7 +3,7 @@
  * and for comparison the unknown-word rate of a plain word vocabulary of the same
  * size (what subwords buy). Prints, never asserts.
  * Usage: bench_tokenizer [vocab_size...]
- *        bench_tokenizer --dump DIR [vocab_size]
+ *        bench_tokenizer --dump DIR [vocab_size [ticker_symbols number_marker]]
  *   writes DIR/train.txt and DIR/validation.txt, one line per example in file order
  *   ("task<TAB>piece piece ..."), for bench_baseline.py --ablation to fit on finsent's
  *   own token stream. */
@@ -178,11 +178,11 @@ static int dump_split(const struct tokenizer *tok, const struct dataset *ds, con
 }
 
 static int dump(const char *const *texts, const struct dataset *train, const struct dataset *valid,
-                const char *dir, int vocab)
+                const char *dir, int vocab, const struct tokenizer_options *opt)
 {
     struct tokenizer *tok;
     struct fs_error err;
-    if (tokenizer_train(texts, train->n, vocab, &tok, &err) < 0) {
+    if (tokenizer_train_opts(texts, train->n, vocab, opt, &tok, &err) < 0) {
         fprintf(stderr, "bench_tokenizer: %s\n", err.msg);
         return 1;
     }
@@ -201,7 +201,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < train.n; i++)
         texts[i] = train.ex[i].text;
     if (argc > 2 && strcmp(argv[1], "--dump") == 0) {
-        int rc = dump(texts, &train, &valid, argv[2], argc > 3 ? atoi(argv[3]) : 8000);
+        struct tokenizer_options opt = tokenizer_default_options;
+        if (argc > 5) {
+            opt.ticker_symbols = atoi(argv[4]);
+            opt.number_marker = atoi(argv[5]);
+        }
+        int rc = dump(texts, &train, &valid, argv[2], argc > 3 ? atoi(argv[3]) : 8000, &opt);
         free(texts);
         dataset_free(&train);
         dataset_free(&valid);
