@@ -40,11 +40,17 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
     static const char probs[] = "[0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.09,0.1,0.11,"
                                 "0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.07]";
     sqlite3_stmt *d, *c;
+    /* article text: BENCH_TEXT_BYTES long (default 1500, a short news story) */
+    const char *env = getenv("BENCH_TEXT_BYTES");
+    size_t text_len = env ? (size_t)atol(env) : 1500;
+    char *text = xmalloc(text_len + 1);
+    for (size_t i = 0; i < text_len; i++)
+        text[i] = "shares fell after the company cut its outlook "[i % 47];
+    text[text_len] = '\0';
     if (db_begin(db, err) < 0 ||
         db_prepare(db, &d,
                    "INSERT INTO documents(id, dedupe_hash, title, text, kind, published_at, "
-                   "fetched_at) VALUES (?1, ?2, 'A headline about markets', "
-                   "'Some text of moderate length about a company and its shares.', "
+                   "fetched_at) VALUES (?1, ?2, 'A headline about markets', ?5, "
                    "'article', ?3, ?4)",
                    err) < 0 ||
         db_prepare(db, &c,
@@ -66,6 +72,7 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
         else
             sqlite3_bind_int64(d, 3, t);
         sqlite3_bind_int64(d, 4, t);
+        sqlite3_bind_text(d, 5, text, -1, SQLITE_STATIC);
         sqlite3_reset(c);
         sqlite3_bind_int64(c, 1, id);
         sqlite3_bind_int(c, 2, (int)(lcg(seed) % 20));
@@ -80,6 +87,7 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
     }
     sqlite3_finalize(d);
     sqlite3_finalize(c);
+    free(text);
     if (db_commit(db, err) < 0)
         return -1;
     /* the generator's WAL is checkpointed here, not inside the timed update */
