@@ -10,6 +10,7 @@
  */
 #include "common/util.h"
 #include "db/db.h"
+#include "trends/report.h"
 #include "trends/trends.h"
 
 #include <stdio.h>
@@ -24,6 +25,16 @@ static uint32_t lcg(uint32_t *s)
 {
     *s = *s * 1664525u + 1013904223u;
     return *s >> 8;
+}
+
+/* CPU seconds of this process (user + system): less sensitive than wall time to
+ * other jobs on a shared machine. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static long peak_rss_mb(void)
@@ -94,11 +105,21 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
     return db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", err);
 }
 
+static double cpu0;
+
+static int count_doc(void *ctx, const struct trend_doc *d)
+{
+    (void)d;
+    ++*(int *)ctx;
+    return 0;
+}
+
 static void print_stats(const char *what, double secs, const struct trends_stats *st)
 {
-    printf("%-34s %8.3f s  docs %lld  rows written %lld  spikes %lld  peak RSS %ld MB\n", what,
-           secs, (long long)st->n_docs, (long long)st->n_rows, (long long)st->n_new_spikes,
-           peak_rss_mb());
+    printf("%-36s %7.3f s wall %7.3f s cpu  docs %lld  rows written %lld  spikes %lld  peak RSS "
+           "%ld MB\n",
+           what, secs, cpu_seconds() - cpu0, (long long)st->n_docs, (long long)st->n_rows,
+           (long long)st->n_new_spikes, peak_rss_mb());
 }
 
 int main(int argc, char **argv)
@@ -129,6 +150,7 @@ int main(int argc, char **argv)
     struct trends_stats st;
     int64_t now = T0 + SPAN;
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_update_params(db, &p, now, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -140,6 +162,7 @@ int main(int argc, char **argv)
         return 1;
     }
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_update_params(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -147,10 +170,40 @@ int main(int argc, char **argv)
     print_stats("incremental +10,000 (target < 0.1 s)", time_monotonic() - t, &st);
 
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     trends_update_params(db, &p, now + 3600, &st, &err);
     print_stats("nothing new", time_monotonic() - t, &st);
 
+    /* the HTML report of the whole range, day buckets, with each spike's headlines */
+    struct report_opts ro = {
+        .filter = {.granularity = DB_TREND_DAY, .since = T0, .until = now + 86400},
+        .now = now,
+        .headlines = 5,
+    };
+    struct strbuf html = STRBUF_INIT;
     t = time_monotonic();
+    cpu0 = cpu_seconds();
+    if (report_html(db, &ro, &html, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    printf("%-36s %7.3f s wall %7.3f s cpu  %zu bytes of HTML\n", "report, 90 days",
+           time_monotonic() - t, cpu_seconds() - cpu0, html.len);
+
+    /* the most negative headlines of one hour of one topic (what a spike lists) */
+    t = time_monotonic();
+    cpu0 = cpu_seconds();
+    int n_found = 0;
+    for (int i = 0; i < 10; i++)
+        if (db_trends_headlines(db, i, now - (i + 1) * 3600 * 24, now - (i + 1) * 3600 * 24 + 3600,
+                                5, count_doc, &n_found, &err) < 0)
+            return 1;
+    printf("%-36s %7.3f s wall %7.3f s cpu  %d documents\n", "10 spike headline queries",
+           time_monotonic() - t, cpu_seconds() - cpu0, n_found);
+    sb_free(&html);
+
+    t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_rebuild(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

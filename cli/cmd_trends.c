@@ -17,9 +17,11 @@
 #include "trends/table.h"
 #include "trends/trends.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct trends_args {
     struct trend_filter f;
@@ -150,6 +152,40 @@ static int emit(const char *path, const struct strbuf *sb)
     return 0;
 }
 
+/* Streams the documents CSV to path through a temporary file in the same
+ * directory, renamed over path once complete and synced: as atomic as
+ * file_write_atomic() without holding a large export in memory. */
+static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter *f,
+                                 const char *path)
+{
+    struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
+    sb_appendf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp.buf, "w");
+    if (!fp) {
+        int rc = cli_fail(FS_EXIT_IO, "%s: %s", tmp.buf, strerror(errno));
+        sb_free(&tmp);
+        return rc;
+    }
+    struct fs_error err;
+    int rc = 0;
+    if (export_documents_csv(ctx->db, f, fp, &sb, &err) < 0)
+        rc = cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s: %s", path,
+                      err.msg);
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        if (rc == 0)
+            rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (fclose(fp) != 0 && rc == 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp.buf, path) != 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp.buf);
+    sb_free(&sb);
+    sb_free(&tmp);
+    return rc;
+}
+
 int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct trends_args a = {0};
@@ -196,13 +232,15 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv)", a.format);
     if ((rc = prepare(ctx, &a)))
         return rc;
+    if (!strcmp(a.what, "documents") && a.output)
+        return export_documents_file(ctx, &a.f, a.output);
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     int r;
     if (!strcmp(a.what, "trends"))
         r = export_trends_csv(ctx->db, &a.f, &sb, &err);
     else
-        r = export_documents_csv(ctx->db, &a.f, a.output ? NULL : stdout, &sb, &err);
+        r = export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
     if (r < 0) {
         sb_free(&sb);
         return cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s",
