@@ -138,6 +138,16 @@ static void default_window(struct trends_args *a, int64_t now, int64_t n_buckets
         a->f.since = a->f.until - n_buckets * width;
 }
 
+/* Widens [since, until) to whole buckets of the filter's granularity. */
+static void align_filter(struct trend_filter *f)
+{
+    int64_t width = trend_bucket_width(f->granularity);
+    if (f->since != INT64_MIN)
+        f->since = trend_bucket_start(f->since, f->granularity);
+    if (f->until != INT64_MAX)
+        f->until = trend_bucket_start(f->until - 1, f->granularity) + width;
+}
+
 /* Writes text to path atomically, or to stdout when path is NULL. */
 static int emit(const char *path, const struct strbuf *sb)
 {
@@ -197,11 +207,11 @@ int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
-    int64_t width = trend_bucket_width(a.f.granularity);
+    align_filter(&a.f);
     struct table_opts o = {
         .granularity = a.f.granularity,
-        .since = trend_bucket_start(a.f.since, a.f.granularity),
-        .until = trend_bucket_start(a.f.until - 1, a.f.granularity) + width,
+        .since = a.f.since,
+        .until = a.f.until,
         .unicode = ctx->is_tty,
         .colour = ctx->is_tty && !getenv("NO_COLOR"),
         .only_topic_set = a.f.topic_set,
@@ -232,6 +242,8 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv)", a.format);
     if ((rc = prepare(ctx, &a)))
         return rc;
+    if (!strcmp(a.what, "trends")) /* include the buckets holding --since / --until */
+        align_filter(&a.f);
     if (!strcmp(a.what, "documents") && a.output)
         return export_documents_file(ctx, &a.f, a.output);
     struct strbuf sb = STRBUF_INIT;
@@ -264,15 +276,13 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 90 : 7 * 24);
-    int64_t width = trend_bucket_width(a.f.granularity);
+    align_filter(&a.f);
     struct report_opts o = {
         .filter = a.f,
         .now = ctx->now,
         .headlines = 5,
         .fit_since = !a.since_set,
     };
-    o.filter.since = trend_bucket_start(a.f.since, a.f.granularity);
-    o.filter.until = trend_bucket_start(a.f.until - 1, a.f.granularity) + width;
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     if (report_html(ctx->db, &o, &sb, &err) < 0) {
