@@ -17,9 +17,11 @@
 #include "trends/table.h"
 #include "trends/trends.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct trends_args {
     struct trend_filter f;
@@ -136,6 +138,16 @@ static void default_window(struct trends_args *a, int64_t now, int64_t n_buckets
         a->f.since = a->f.until - n_buckets * width;
 }
 
+/* Widens [since, until) to whole buckets of the filter's granularity. */
+static void align_filter(struct trend_filter *f)
+{
+    int64_t width = trend_bucket_width(f->granularity);
+    if (f->since != INT64_MIN)
+        f->since = trend_bucket_start(f->since, f->granularity);
+    if (f->until != INT64_MAX)
+        f->until = trend_bucket_start(f->until - 1, f->granularity) + width;
+}
+
 /* Writes text to path atomically, or to stdout when path is NULL. */
 static int emit(const char *path, const struct strbuf *sb)
 {
@@ -150,6 +162,40 @@ static int emit(const char *path, const struct strbuf *sb)
     return 0;
 }
 
+/* Streams the documents CSV to path through a temporary file in the same
+ * directory, renamed over path once complete and synced: as atomic as
+ * file_write_atomic() without holding a large export in memory. */
+static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter *f,
+                                 const char *path)
+{
+    struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
+    sb_appendf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp.buf, "w");
+    if (!fp) {
+        int rc = cli_fail(FS_EXIT_IO, "%s: %s", tmp.buf, strerror(errno));
+        sb_free(&tmp);
+        return rc;
+    }
+    struct fs_error err;
+    int rc = 0;
+    if (export_documents_csv(ctx->db, f, fp, &sb, &err) < 0)
+        rc = cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s: %s", path,
+                      err.msg);
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        if (rc == 0)
+            rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (fclose(fp) != 0 && rc == 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp.buf, path) != 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp.buf);
+    sb_free(&sb);
+    sb_free(&tmp);
+    return rc;
+}
+
 int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct trends_args a = {0};
@@ -161,11 +207,11 @@ int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
-    int64_t width = trend_bucket_width(a.f.granularity);
+    align_filter(&a.f);
     struct table_opts o = {
         .granularity = a.f.granularity,
-        .since = trend_bucket_start(a.f.since, a.f.granularity),
-        .until = trend_bucket_start(a.f.until - 1, a.f.granularity) + width,
+        .since = a.f.since,
+        .until = a.f.until,
         .unicode = ctx->is_tty,
         .colour = ctx->is_tty && !getenv("NO_COLOR"),
         .only_topic_set = a.f.topic_set,
@@ -196,13 +242,17 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv)", a.format);
     if ((rc = prepare(ctx, &a)))
         return rc;
+    if (!strcmp(a.what, "trends")) /* include the buckets holding --since / --until */
+        align_filter(&a.f);
+    if (!strcmp(a.what, "documents") && a.output)
+        return export_documents_file(ctx, &a.f, a.output);
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     int r;
     if (!strcmp(a.what, "trends"))
         r = export_trends_csv(ctx->db, &a.f, &sb, &err);
     else
-        r = export_documents_csv(ctx->db, &a.f, a.output ? NULL : stdout, &sb, &err);
+        r = export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
     if (r < 0) {
         sb_free(&sb);
         return cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s",
@@ -226,15 +276,13 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 90 : 7 * 24);
-    int64_t width = trend_bucket_width(a.f.granularity);
+    align_filter(&a.f);
     struct report_opts o = {
         .filter = a.f,
         .now = ctx->now,
         .headlines = 5,
         .fit_since = !a.since_set,
     };
-    o.filter.since = trend_bucket_start(a.f.since, a.f.granularity);
-    o.filter.until = trend_bucket_start(a.f.until - 1, a.f.granularity) + width;
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     if (report_html(ctx->db, &o, &sb, &err) < 0) {

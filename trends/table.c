@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define TOPIC_WIDTH 28
+#define SPARK_MIN_WIDTH 14 /* strlen("negative share"), the column's title */
 
 struct columns {
     size_t n;
@@ -57,6 +58,8 @@ static void table_line(struct strbuf *sb, int topic, const struct trend_series *
     else
         sb_appendf(sb, "%5s %6s  ", "-", "-");
     sparkline_append(sb, c->share, c->spike, c->n, o->unicode, o->colour);
+    for (size_t k = c->n; k < SPARK_MIN_WIDTH; k++)
+        sb_append_char(sb, ' ');
     sb_appendf(sb, "  %3lld", (long long)t.n_spikes);
     for (size_t i = s ? s->n : 0; i-- > 0;) {
         if (s->rows[i].spike) {

@@ -254,7 +254,8 @@ static void agg_sort(struct agg *a)
     for (size_t i = 0; i < a->cap; i++)
         if (a->slots[i].used)
             a->slots[k++] = a->slots[i];
-    qsort(a->slots, k, sizeof *a->slots, entry_cmp);
+    if (k > 1)
+        qsort(a->slots, k, sizeof *a->slots, entry_cmp);
 }
 
 /* ---- scoring one series ---- */

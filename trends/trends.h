@@ -9,10 +9,10 @@
  * at least one document; topic -1 is the all-topics series.
  *
  * Incremental and exact. A trigger queues every new classification in table
- * trends_pending; trends_update() counts the queued ones, re-evaluates each touched series from its
- * earliest touched bucket on (a late document re-scores the buckets after it),
- * and empties the queue, all in one transaction: a run killed midway loses
- * nothing and the next run does the work. Deleting, replacing (INSERT OR
+ * trends_pending; trends_update() counts the queued ones, re-evaluates each
+ * touched series from its earliest touched bucket on (a late document re-scores
+ * the buckets after it), and empties the queue, all in one transaction: a run
+ * killed midway loses nothing and the next run does the work. Deleting, replacing (INSERT OR
  * REPLACE) or changing a counted classification fires a trigger that sets meta
  * 'trends.stale'; the next update then rebuilds every bucket from scratch.
  * Changing the [trends] parameters re-scores every series (counts are kept).
@@ -46,7 +46,10 @@
  *   When to read: after trends_update(), rows with evaluated = 0 are new or have
  *   changed since alerts last looked. trends/ sets evaluated = 0 whenever it
  *   changes a row (new documents, re-scoring, the bucket becoming final);
- *   alerts/ sets evaluated = 1 after reading (the only column alerts/ writes).
+ *   alerts/ sets evaluated = 1 after reading (the only column alerts/ writes),
+ *   in the same BEGIN IMMEDIATE transaction as the read, so that an update in
+ *   between cannot be marked read unseen. Index buckets_unevaluated serves
+ *   "WHERE evaluated = 0 AND granularity = ?".
  *   After a rebuild every row has evaluated = 0 again: consider only buckets
  *   within your look-back window.
  *
@@ -127,7 +130,8 @@ struct trends_stats {
 
 /* Counts every classification not yet counted into table buckets, re-scores the
  * series it touched and marks newly ended buckets final, in one transaction
- * (BEGIN IMMEDIATE .. COMMIT; rolled back on error). Idempotent: a second call
+ * (BEGIN IMMEDIATE .. COMMIT; rolled back on error; so db must not be inside a
+ * transaction already). Idempotent: a second call
  * with nothing new writes nothing. cfg may be NULL (defaults). `now` is the
  * clock (tests fix it). out may be NULL. Returns 0 or -1 with err set. */
 int trends_update(sqlite3 *db, const struct config *cfg, int64_t now, struct trends_stats *out,
