@@ -354,8 +354,14 @@ static int deliver(struct run *run, struct fs_error *err)
     run->st->sent = res.sent;
     run->st->failed = res.failed;
     run->st->expired = res.expired;
-    const char *why = !run->smtp_ok && res.failed ? run->smtp_err.msg : res.first_error;
-    str_copy(run->st->warning, sizeof run->st->warning, why);
+    /* one line for the whole run, whichever channels failed */
+    const char *email_why =
+        res.email_error[0] && !run->smtp_ok ? run->smtp_err.msg : res.email_error;
+    struct strbuf why = STRBUF_INIT;
+    sb_appendf(&why, "%s%s%s", res.desktop_error, res.desktop_error[0] && email_why[0] ? "; " : "",
+               email_why);
+    str_copy(run->st->warning, sizeof run->st->warning, why.buf);
+    sb_free(&why);
     if (db_outbox_counts(run->db, &run->st->still_queued, err) < 0)
         return -1;
     return res.failed > 0 ? 1 : 0;

@@ -450,6 +450,22 @@ int db_outbox_counts(sqlite3 *db, int64_t *queued, struct fs_error *err)
     return 0;
 }
 
+int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE outbox SET next_attempt_at = ?3 WHERE id = ?1 AND state = 'queued' "
+                   "AND next_attempt_at <= ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, lease_until);
+    if (step_done(db, st, err, "database: outbox claim") < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
 int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
 {
     sqlite3_stmt *st;

@@ -537,6 +537,32 @@ static void test_outbox_backoff_and_desktop_expiry(void)
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE state = 'queued' AND attempts = 1 "
                            "AND next_attempt_at = 1772368260"),
                  1);
+    /* a row claimed by another process is not due for this one */
+    CHECK(db_outbox_insert(db, &r, &err) == 0);
+    CHECK_INT_EQ(db_outbox_claim(db, r.id, T0, T0 + OUTBOX_LEASE, &err), 1);
+    CHECK_INT_EQ(db_outbox_claim(db, r.id, T0, T0 + OUTBOX_LEASE, &err), 0);
+    CHECK(outbox_deliver_due(db, NULL, T0 + 30, &res, &err) == 0);
+    CHECK_INT_EQ(res.failed + res.sent + res.expired, 0);
+    db_close(db);
+}
+
+static void test_broken_smtp_still_records_and_queues(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
+                              "to = o@example.com\ntls = none\nusername = u\n"
+                              "password_env = FINSENT_TEST_SURELY_UNSET\n"
+                              "[alert r]\ntopics = Energy | Oil\nnotify = email\n");
+    bucket(db, 6, H12, 20, 15, 6.0);
+    struct alerts_stats st;
+    struct fs_error err;
+    CHECK_INT_EQ(alerts_run(db, cfg, T0, 0, &st, &err), 1);
+    CHECK_MSG(strstr(st.warning, "t.conf:7: [smtp] password_env"), "%s", st.warning);
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing'"), 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE state = 'queued'"), 1);
+    CHECK(alerts_config_check(cfg, &err) < 0); /* the command layer refuses it up front */
+    config_free(cfg);
     db_close(db);
 }
 
@@ -560,5 +586,6 @@ int main(void)
     RUN(test_escalation_resolution_and_orphans);
     RUN(test_dry_run_changes_nothing);
     RUN(test_outbox_backoff_and_desktop_expiry);
+    RUN(test_broken_smtp_still_records_and_queues);
     return check_summary();
 }
