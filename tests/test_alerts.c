@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "db/db_alerts.h"
 #include "tests/check.h"
+#include "trends/trends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -566,6 +567,57 @@ static void test_broken_smtp_still_records_and_queues(void)
     db_close(db);
 }
 
+/* Documents of one hour of topic 6: n texts, neg of them negative. */
+static void hour_of_docs(sqlite3 *db, int64_t hour_start, int n, int neg, int *next_id)
+{
+    for (int i = 0; i < n; i++) {
+        int id = (*next_id)++, negative = i < neg;
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO documents(id, url, dedupe_hash, title, text, kind, published_at, "
+                 "fetched_at) VALUES (%d, 'https://example.com/%d', 'h%d', 'headline %d', 't', "
+                 "'article', %lld, %lld);"
+                 "INSERT INTO classifications VALUES (%d, 'm', 6, '[]', %d, '[]', %s, "
+                 "'[\"w%d\"]', 0);",
+                 id, id, id, id, (long long)(hour_start + 60 * i), (long long)(hour_start + 60 * i),
+                 id, negative ? 0 : 2, negative ? "-0.8" : "0.6", id);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
+
+/* The real trends stage fills the buckets; the alert fires once on the spike hour. */
+static void test_with_real_trends_stage(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = rule_conf("min_docs = 5\n");
+    struct fs_error err;
+    struct alerts_stats st;
+    int next_id = 1, emails = 0;
+    const int64_t start = H12 - 12 * 3600, spike_hour = 10;
+    for (int h = 0; h <= spike_hour + 3; h++) {
+        int64_t hs = start + h * 3600;
+        if (h < spike_hour)
+            hour_of_docs(db, hs, 8, 1 + h % 2, &next_id);
+        else if (h == spike_hour)
+            hour_of_docs(db, hs, 14, 13, &next_id);
+        int64_t now = hs + 50 * 60;
+        CHECK_MSG(trends_update(db, cfg, now, NULL, &err) == 0, "%s", err.msg);
+        CHECK(alerts_run(db, cfg, now, 0, &st, &err) >= 0);
+        alerts_stats_free(&st);
+        int64_t total = count(db, "SELECT count(*) FROM outbox");
+        CHECK_MSG(total == (h >= spike_hour), "hour %d: %lld notifications", h, (long long)total);
+        emails = (int)total;
+    }
+    CHECK_INT_EQ(emails, 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'resolved' AND topic = 6"),
+                 1);
+    CHECK(
+        count(db, "SELECT count(*) FROM outbox WHERE body_text LIKE '%13 of 14 texts negative%'") ==
+        1);
+    config_free(cfg);
+    db_close(db);
+}
+
 int main(void)
 {
     /* nothing in these tests may reach a real desktop */
@@ -587,5 +639,6 @@ int main(void)
     RUN(test_dry_run_changes_nothing);
     RUN(test_outbox_backoff_and_desktop_expiry);
     RUN(test_broken_smtp_still_records_and_queues);
+    RUN(test_with_real_trends_stage);
     return check_summary();
 }
