@@ -71,6 +71,15 @@ def add_doc(con, topic, when, text, score, title=None, url=None, attended=()):
     return doc
 
 
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1: returns (cert, key) paths."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -82,11 +91,15 @@ def free_port():
 class SmtpServer:
     """tests/servers/smtp_server.py as a context manager: .port, .messages()."""
 
-    def __init__(self, directory, port=0, auth=None):
+    def __init__(self, directory, port=0, auth=None, starttls=None, smtps=None):
         self.directory = directory
         cmd = [SYSTEM_PYTHON, SMTP_SERVER, directory, "--port", str(port)]
         if auth:
             cmd += ["--auth", auth]
+        if starttls:
+            cmd += ["--starttls", *starttls]
+        if smtps:
+            cmd += ["--smtps", *smtps]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.strip().isdigit():
