@@ -69,7 +69,7 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
 void alerts_stats_free(struct alerts_stats *s);
 
 /* Sends a test notification through every channel some rule uses (desktop, email).
- * One line per channel is appended to report ("desktop: sent", "email: failed: ...").
+ * One line per channel is appended to report ("desktop: sent", "email: FAILED: ...").
  * Returns 0 when all went through, 1 when one failed, -1 on a configuration error. */
 int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err);
 

@@ -22,7 +22,8 @@ struct bucket_obs {
     double share_mean, share_std; /* baseline of the negative share (NaN when NULL) */
     double count_mean, count_std; /* baseline of n_negative (NaN when NULL) */
     double z_score;               /* NaN when not computed (a series' first bucket) */
-    int spike;                    /* the trends stage's verdict (spike.h) */
+    int64_t history;              /* buckets of the series before this one */
+    int spike;                    /* the trends stage's verdict with [trends] thresholds */
     int final;                    /* the bucket is over */
 };
 

@@ -57,8 +57,8 @@ static void bucket(sqlite3 *db, int topic, int64_t start, int n, int neg, double
     sqlite3_prepare_v2(db,
                        "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, "
                        "n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
-                       "z_score, spike) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, 0.05, ?5, "
-                       "?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3)",
+                       "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, "
+                       "0.05, ?5, ?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3, 10)",
                        -1, &st, NULL);
     sqlite3_bind_int(st, 1, topic);
     sqlite3_bind_int64(st, 2, start);
@@ -104,8 +104,10 @@ static struct config *rule_conf(const char *rule)
 
 static void test_rules_parse_topics_and_defaults(void)
 {
-    struct config *cfg = conf("[alert a]\ntopics = energy | oil, 14 , overall\n"
-                              "[alert b]\ngranularity = day\nrepeat = 2h\nresolved = yes\n");
+    struct config *cfg = conf("[trends]\nz_threshold = 3.5\nwarmup = 4\n"
+                              "[alert a]\ntopics = energy | oil, 14 , overall\nnotify = "
+                              "desktop,email\n[alert b]\ngranularity = day\nrepeat = 2h\n"
+                              "resolved = yes\nz_threshold = 2.5\n");
     CHECK(cfg);
     struct alert_rule *r;
     int n;
@@ -117,8 +119,11 @@ static void test_rules_parse_topics_and_defaults(void)
     CHECK(r[0].topics[0] == 6 && r[0].topics[1] == 14 && r[0].topics[2] == ALERT_TOPIC_OVERALL);
     CHECK_INT_EQ(r[0].granularity_seconds, 3600);
     CHECK_INT_EQ(r[0].repeat, 6 * 3600);
-    CHECK_NEAR(r[0].z_threshold, 3.0, 1e-9);
-    CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp]: desktop only */
+    CHECK_NEAR(r[0].z_threshold, 3.5, 1e-9); /* [trends] default */
+    CHECK_INT_EQ(r[0].min_docs, 5);
+    CHECK_INT_EQ(r[0].warmup, 4);
+    CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp] url: email is off */
+    CHECK_NEAR(r[1].z_threshold, 2.5, 1e-9);     /* looser than [trends] is allowed */
     CHECK_INT_EQ(r[1].n_topics, 20);
     CHECK_STR_EQ(r[1].granularity, "day");
     CHECK_INT_EQ(r[1].repeat, 7200);
@@ -156,14 +161,12 @@ static void test_rules_bad_values_name_file_and_line(void)
          "t.conf:3: [alert a] topics: unknown topic 'Energy'"},
         {"[alert a]\nquiet_hours = 25-03\n", "t.conf:2: [alert a] quiet_hours"},
         {"[alert a]\nnotify = pager\n", "t.conf:2: [alert a] notify"},
-        {"[alert a]\nnotify = email\n", "t.conf:2: [alert a] notify: email needs an [smtp]"},
         {"[alert a]\nz_treshold = 3\n", "t.conf:2: [alert a] z_treshold: unknown key"},
         {"[alert a]\nexamples = 9\n", "t.conf:2: [alert a] examples"},
         {"[alert a]\nmin_negative_share = 1.5\n", "t.conf:2: [alert a] min_negative_share"},
         {"[alert a]\nrepeat = soon\n", "t.conf:2: [alert a] repeat"},
-        {"[trends]\nz_threshold = 4\n[alert a]\nz_threshold = 3.5\n",
-         "t.conf:4: [alert a] z_threshold: 3.5 is outside [4,"},
-        {"[alert a]\nmin_docs = 2\n", "t.conf:2: [alert a] min_docs: 2 is outside [5,"},
+        {"[alert a]\nmin_docs = 0\n", "t.conf:2: [alert a] min_docs: 0 is outside [1,"},
+        {"[trends]\nwarmup = many\n[alert a]\n", "t.conf:2: [trends] warmup"},
     };
     for (size_t i = 0; i < FS_ARRAY_LEN(bad); i++) {
         struct config *cfg = conf(bad[i].text);
@@ -447,9 +450,9 @@ static void test_pending_for_and_thresholds(void)
     run_at(db, cfg, T0, &st);
     bucket(db, 6, H12, 20, 15, 2.9);
     run_at(db, cfg, T0, &st);
-    /* high z, but the trends stage said no spike (e.g. still warming up) */
+    /* high z, but the series is still warming up ([trends] warmup = 6) */
     bucket(db, 6, H12, 20, 15, 9.0);
-    sqlite3_exec(db, "UPDATE buckets SET spike = 0", NULL, NULL, NULL);
+    sqlite3_exec(db, "UPDATE buckets SET history = 5", NULL, NULL, NULL);
     run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts"), 0);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM buckets WHERE evaluated = 1"), 1);
