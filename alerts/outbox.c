@@ -50,6 +50,14 @@ static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct
         return db_outbox_mark_sent(db, r->id, now, err);
     }
     res->failed++;
+    if (rc == DESKTOP_NO_BUS) {
+        /* no bus in this environment (cron without DBUS_SESSION_BUS_ADDRESS): say it
+         * once and give the pop-up up rather than warn on every run for hours */
+        res->expired++;
+        if (!res->desktop_error[0])
+            str_copy(res->desktop_error, FS_ERROR_MAX, derr.msg);
+        return db_outbox_mark_failed(db, r->id, now, derr.msg, 1, err);
+    }
     char *first = is_desktop ? res->desktop_error : res->email_error;
     if (!first[0])
         str_copy(first, FS_ERROR_MAX, derr.msg);

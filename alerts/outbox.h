@@ -15,9 +15,11 @@
  * mail client can tell it is the same message. Nothing is ever lost, and outside
  * that window nothing is sent twice.
  *
- * Desktop notifications that cannot be shown (no session bus, no daemon) are
- * retried like email until they are DESKTOP_MAX_AGE old, then marked expired: a
- * pop-up about yesterday's spike helps nobody, and the email carries the record.
+ * Desktop notifications that no daemon answered are retried like email until they
+ * are DESKTOP_MAX_AGE old, then marked expired: a pop-up about yesterday's spike
+ * helps nobody, and the email carries the record. With no session bus at all (cron
+ * without DBUS_SESSION_BUS_ADDRESS) a desktop notification is expired at once: one
+ * warning in that run instead of one in every run for hours.
  */
 #ifndef FINSENT_ALERTS_OUTBOX_H
 #define FINSENT_ALERTS_OUTBOX_H
