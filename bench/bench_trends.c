@@ -10,6 +10,7 @@
  */
 #include "common/util.h"
 #include "db/db.h"
+#include "trends/report.h"
 #include "trends/trends.h"
 
 #include <stdio.h>
@@ -26,6 +27,16 @@ static uint32_t lcg(uint32_t *s)
     return *s >> 8;
 }
 
+/* CPU seconds of this process (user + system): less sensitive than wall time to
+ * other jobs on a shared machine. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static long peak_rss_mb(void)
 {
     struct rusage ru;
@@ -40,11 +51,17 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
     static const char probs[] = "[0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.09,0.1,0.11,"
                                 "0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.07]";
     sqlite3_stmt *d, *c;
+    /* article text: BENCH_TEXT_BYTES long (default 1500, a short news story) */
+    const char *env = getenv("BENCH_TEXT_BYTES");
+    size_t text_len = env ? (size_t)atol(env) : 1500;
+    char *text = xmalloc(text_len + 1);
+    for (size_t i = 0; i < text_len; i++)
+        text[i] = "shares fell after the company cut its outlook "[i % 47];
+    text[text_len] = '\0';
     if (db_begin(db, err) < 0 ||
         db_prepare(db, &d,
                    "INSERT INTO documents(id, dedupe_hash, title, text, kind, published_at, "
-                   "fetched_at) VALUES (?1, ?2, 'A headline about markets', "
-                   "'Some text of moderate length about a company and its shares.', "
+                   "fetched_at) VALUES (?1, ?2, 'A headline about markets', ?5, "
                    "'article', ?3, ?4)",
                    err) < 0 ||
         db_prepare(db, &c,
@@ -66,6 +83,7 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
         else
             sqlite3_bind_int64(d, 3, t);
         sqlite3_bind_int64(d, 4, t);
+        sqlite3_bind_text(d, 5, text, -1, SQLITE_STATIC);
         sqlite3_reset(c);
         sqlite3_bind_int64(c, 1, id);
         sqlite3_bind_int(c, 2, (int)(lcg(seed) % 20));
@@ -80,17 +98,28 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
     }
     sqlite3_finalize(d);
     sqlite3_finalize(c);
+    free(text);
     if (db_commit(db, err) < 0)
         return -1;
     /* the generator's WAL is checkpointed here, not inside the timed update */
     return db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", err);
 }
 
+static double cpu0;
+
+static int count_doc(void *ctx, const struct trend_doc *d)
+{
+    (void)d;
+    ++*(int *)ctx;
+    return 0;
+}
+
 static void print_stats(const char *what, double secs, const struct trends_stats *st)
 {
-    printf("%-34s %8.3f s  docs %lld  rows written %lld  spikes %lld  peak RSS %ld MB\n", what,
-           secs, (long long)st->n_docs, (long long)st->n_rows, (long long)st->n_new_spikes,
-           peak_rss_mb());
+    printf("%-36s %7.3f s wall %7.3f s cpu  docs %lld  rows written %lld  spikes %lld  peak RSS "
+           "%ld MB\n",
+           what, secs, cpu_seconds() - cpu0, (long long)st->n_docs, (long long)st->n_rows,
+           (long long)st->n_new_spikes, peak_rss_mb());
 }
 
 int main(int argc, char **argv)
@@ -121,6 +150,7 @@ int main(int argc, char **argv)
     struct trends_stats st;
     int64_t now = T0 + SPAN;
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_update_params(db, &p, now, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -132,6 +162,7 @@ int main(int argc, char **argv)
         return 1;
     }
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_update_params(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -139,10 +170,40 @@ int main(int argc, char **argv)
     print_stats("incremental +10,000 (target < 0.1 s)", time_monotonic() - t, &st);
 
     t = time_monotonic();
+    cpu0 = cpu_seconds();
     trends_update_params(db, &p, now + 3600, &st, &err);
     print_stats("nothing new", time_monotonic() - t, &st);
 
+    /* the HTML report of the whole range, day buckets, with each spike's headlines */
+    struct report_opts ro = {
+        .filter = {.granularity = DB_TREND_DAY, .since = T0, .until = now + 86400},
+        .now = now,
+        .headlines = 5,
+    };
+    struct strbuf html = STRBUF_INIT;
     t = time_monotonic();
+    cpu0 = cpu_seconds();
+    if (report_html(db, &ro, &html, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    printf("%-36s %7.3f s wall %7.3f s cpu  %zu bytes of HTML\n", "report, 90 days",
+           time_monotonic() - t, cpu_seconds() - cpu0, html.len);
+
+    /* the most negative headlines of one hour of one topic (what a spike lists) */
+    t = time_monotonic();
+    cpu0 = cpu_seconds();
+    int n_found = 0;
+    for (int i = 0; i < 10; i++)
+        if (db_trends_headlines(db, i, now - (i + 1) * 3600 * 24, now - (i + 1) * 3600 * 24 + 3600,
+                                5, count_doc, &n_found, &err) < 0)
+            return 1;
+    printf("%-36s %7.3f s wall %7.3f s cpu  %d documents\n", "10 spike headline queries",
+           time_monotonic() - t, cpu_seconds() - cpu0, n_found);
+    sb_free(&html);
+
+    t = time_monotonic();
+    cpu0 = cpu_seconds();
     if (trends_rebuild(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

@@ -39,7 +39,7 @@ int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct 
         "CROSS JOIN documents d ON d.id = c.document_id";
     static const char all_sql[] =
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM classifications c "
-        "JOIN documents d ON d.id = c.document_id";
+        "CROSS JOIN documents d ON d.id = c.document_id";
     sqlite3_stmt *st;
     if (db_prepare(db, &st, all ? all_sql : pending_sql, err) < 0)
         return -1;

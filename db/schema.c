@@ -47,6 +47,8 @@ static const char schema_v1[] =
     ");"
     "CREATE INDEX documents_source ON documents(source_id);"
     "CREATE INDEX documents_parent ON documents(parent_id);"
+    /* a document's time as trends/ uses it: report headlines, export --since */
+    "CREATE INDEX documents_time ON documents(coalesce(published_at, fetched_at));"
 
     /* dedupe_keys: 'g:'+GUID, 'u:'+normalised URL, 'h:'+content hash; any hit = seen */
     "CREATE TABLE dedupe_keys ("

@@ -6,7 +6,11 @@
 #include "db/db.h"
 #include "db/db_trends.h"
 #include "tests/check.h"
+#include "trends/export.h"
+#include "trends/report.h"
+#include "trends/sparkline.h"
 #include "trends/spike.h"
+#include "trends/table.h"
 #include "trends/trends.h"
 
 #include <stdio.h>
@@ -615,6 +619,187 @@ static void test_rolled_back_update_loses_nothing(void)
     db_close(db);
 }
 
+static const char *const nasty_titles[] = {
+    "Fed cuts, markets slide",
+    "He said \"sell\", then \"buy\"",
+    "Line one\nline two\r\nline three",
+    "<script>alert('x')</script> & co",
+    "",
+};
+
+static void test_documents_csv_round_trips_titles(void)
+{
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    for (size_t i = 0; i < FS_ARRAY_LEN(nasty_titles); i++)
+        CHECK(ins_doc_full(&in, i == 2 ? -1 : T0 + (int64_t)i * HOUR, T0 + 50 * HOUR, (int)i,
+                           (int)i % 3, -0.25, nasty_titles[i], "https://example.com/a,b") == 0);
+    ins_close(&in);
+    struct trend_filter f = {.granularity = DB_TREND_DAY, .since = INT64_MIN, .until = INT64_MAX};
+    struct strbuf sb = STRBUF_INIT;
+    struct fs_error err;
+    CHECK_MSG(export_documents_csv(db, &f, NULL, &sb, &err) == 0, "%s", err.msg);
+    struct csv_reader r;
+    struct csv_record rec = {0};
+    csv_reader_init(&r, sb.buf, sb.len);
+    CHECK(csv_read_record(&r, &rec, &err) == 1);
+    CHECK_INT_EQ(rec.n_fields, 12);
+    CHECK_STR_EQ(rec.fields[0], "id");
+    CHECK_STR_EQ(rec.fields[11], "text");
+    int seen = 0;
+    while (csv_read_record(&r, &rec, &err) == 1) {
+        CHECK_INT_EQ(rec.n_fields, 12);
+        int id = atoi(rec.fields[0]);
+        CHECK(id >= 1 && id <= (int)FS_ARRAY_LEN(nasty_titles));
+        CHECK_STR_EQ(rec.fields[6], nasty_titles[id - 1]);
+        CHECK_STR_EQ(rec.fields[5], "https://example.com/a,b");
+        CHECK_STR_EQ(rec.fields[9], "-0.2500");
+        if (id == 3) {
+            CHECK_STR_EQ(rec.fields[1], ""); /* no published date */
+            CHECK_STR_EQ(rec.fields[2], "2026-03-03T02:00:00Z");
+        }
+        if (id == 2) {
+            CHECK_STR_EQ(rec.fields[7], "Fed | Central Banks");
+            CHECK_STR_EQ(rec.fields[8], "neutral");
+        }
+        seen++;
+    }
+    CHECK_INT_EQ(seen, FS_ARRAY_LEN(nasty_titles));
+    csv_record_free(&rec);
+    /* filtered by topic and time: only document 2 */
+    sb_reset(&sb);
+    f.topic_set = 1;
+    f.topic = 1;
+    CHECK(export_documents_csv(db, &f, NULL, &sb, &err) == 0);
+    CHECK(strstr(sb.buf, "\r\n2,") != NULL);
+    CHECK(strstr(sb.buf, "\r\n1,") == NULL);
+    sb_free(&sb);
+    db_close(db);
+}
+
+static void test_trends_csv_header_and_rows(void)
+{
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    CHECK(fill_planted(db) == 0);
+    struct fs_error err;
+    struct spike_params p = test_params();
+    CHECK(trends_update_params(db, &p, T0 + 80 * HOUR, NULL, &err) == 0);
+    struct trend_filter f = {.granularity = DB_TREND_HOUR,
+                             .topic_set = 1,
+                             .topic = 5,
+                             .since = T0 + 49 * HOUR,
+                             .until = T0 + 51 * HOUR};
+    struct strbuf sb = STRBUF_INIT;
+    CHECK(export_trends_csv(db, &f, &sb, &err) == 0);
+    CHECK_STR_EQ(sb.buf, "topic,bucket_start,n_docs,n_negative,n_neutral,n_positive,mean_score,"
+                         "negative_share,z_score,spike\r\n"
+                         "Earnings,2026-03-03T01:00:00Z,10,3,4,3,-0.0100,0.3000,0.284,0\r\n"
+                         "Earnings,2026-03-03T02:00:00Z,22,18,2,2,-0.5864,0.8182,6.516,1\r\n");
+    /* a series' first bucket has an empty z_score; "all" is named */
+    f.topic = 0;
+    f.since = T0;
+    f.until = T0 + HOUR;
+    sb_reset(&sb);
+    CHECK(export_trends_csv(db, &f, &sb, &err) == 0);
+    CHECK_MSG(strstr(sb.buf, "\r\nAnalyst Update,2026-03-01T00:00:00Z,10,2,4,4,") != NULL, "%s",
+              sb.buf);
+    CHECK(strstr(sb.buf, ",,0\r\n") != NULL);
+    f.topic = -1;
+    sb_reset(&sb);
+    CHECK(export_trends_csv(db, &f, &sb, &err) == 0);
+    CHECK(strstr(sb.buf, "\r\nall,2026-03-01T00:00:00Z,") != NULL);
+    sb_free(&sb);
+    db_close(db);
+}
+
+static void test_report_escapes_and_links_safely(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    report_escape(&sb, "<a href=\"x\">'&'</a>");
+    CHECK_STR_EQ(sb.buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    sb_free(&sb);
+    CHECK(report_url_is_safe("https://example.com/"));
+    CHECK(report_url_is_safe("HTTP://example.com/"));
+    CHECK(!report_url_is_safe("javascript:alert(1)"));
+    CHECK(!report_url_is_safe("data:text/html,x"));
+    CHECK(!report_url_is_safe(NULL));
+
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    for (int h = 0; h < 20; h++)
+        CHECK(ins_bucket(&in, T0 + h * HOUR, 1, 12, 2) == 0);
+    for (int i = 0; i < 20; i++)
+        CHECK(ins_doc_full(&in, T0 + 20 * HOUR + i, T0 + 20 * HOUR + i, 1, 0, -0.99,
+                           i ? "<img src=x onerror=alert(1)>" : "Bad \"news\" & more",
+                           i % 2 ? "javascript:alert(1)" : "https://example.com/?a=1&b=2") == 0);
+    ins_close(&in);
+    struct fs_error err;
+    struct spike_params p = test_params();
+    CHECK(trends_update_params(db, &p, T0 + 30 * HOUR, NULL, &err) == 0);
+    struct report_opts o = {
+        .filter = {.granularity = DB_TREND_HOUR, .since = T0, .until = T0 + 24 * HOUR},
+        .now = T0 + 30 * HOUR,
+        .headlines = 3,
+    };
+    CHECK_MSG(report_html(db, &o, &sb, &err) == 0, "%s", err.msg);
+    CHECK(strstr(sb.buf, "<img") == NULL);
+    CHECK(strstr(sb.buf, "javascript:") == NULL);
+    CHECK(strstr(sb.buf, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
+    CHECK(strstr(sb.buf, "href=\"https://example.com/?a=1&amp;b=2\"") != NULL);
+    CHECK(strstr(sb.buf, "Bad &quot;news&quot; &amp; more") != NULL);
+    /* all + topic 1: two charts, and the planted hour is marked in both */
+    int svgs = 0, markers = 0;
+    for (const char *q = sb.buf; (q = strstr(q, "<svg")); q++)
+        svgs++;
+    for (const char *q = sb.buf; (q = strstr(q, "class=\"spike-marker\"")); q++)
+        markers++;
+    CHECK_INT_EQ(svgs, 2);
+    CHECK_INT_EQ(markers, 2);
+    sb_free(&sb);
+    db_close(db);
+}
+
+static void test_sparkline_and_table(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    double v[] = {0, 0.5, 1, NAN, 2, -1};
+    sparkline_append(&sb, v, NULL, 6, 0, 0);
+    CHECK_STR_EQ(sb.buf, "_=@ @_");
+    sb_reset(&sb);
+    sparkline_append(&sb, v, NULL, 3, 1, 0);
+    CHECK_STR_EQ(sb.buf, "\u2581\u2584\u2588");
+    sb_reset(&sb);
+
+    struct trend_row rows[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        rows[i].granularity = DB_TREND_DAY;
+        rows[i].topic = 5;
+        rows[i].bucket_start = T0 + (i == 2 ? 4 : i) * DAY;
+        rows[i].n_docs = 10;
+        rows[i].n_negative = i == 2 ? 10 : 0;
+    }
+    rows[2].spike = 1;
+    rows[2].z_score = 7.25;
+    struct table_opts o = {.granularity = DB_TREND_DAY, .since = T0, .until = T0 + 6 * DAY};
+    trends_table_append(&sb, rows, 3, &o);
+    CHECK_MSG(strstr(sb.buf, "Earnings") != NULL, "%s", sb.buf);
+    CHECK_MSG(strstr(sb.buf, "__  @   ") != NULL, "gap and spike: %s", sb.buf);
+    CHECK_MSG(strstr(sb.buf, "last 2026-03-05 (z 7.2)") != NULL, "%s", sb.buf);
+    CHECK_MSG(strstr(sb.buf, "    ^\n") != NULL, "spike marker: %s", sb.buf);
+    /* a topic asked for by name but without documents still gets its line */
+    sb_reset(&sb);
+    o.only_topic_set = 1;
+    o.only_topic = 11;
+    trends_table_append(&sb, rows, 3, &o);
+    CHECK_MSG(strstr(sb.buf, "IPO") != NULL, "%s", sb.buf);
+    sb_free(&sb);
+}
+
 int main(void)
 {
     RUN(test_bucket_start_utc_boundaries);
@@ -633,5 +818,9 @@ int main(void)
     RUN(test_reclassification_triggers_rebuild);
     RUN(test_parameter_change_rescores);
     RUN(test_rolled_back_update_loses_nothing);
+    RUN(test_documents_csv_round_trips_titles);
+    RUN(test_trends_csv_header_and_rows);
+    RUN(test_report_escapes_and_links_safely);
+    RUN(test_sparkline_and_table);
     return check_summary();
 }

@@ -10,7 +10,7 @@ void spike_params_default(struct spike_params *p)
 {
     p->alpha = 0.1;
     p->z_threshold = 3.0;
-    p->min_docs = 5;
+    p->min_docs = 10;
     p->min_negative_share = 0.3;
     p->warmup = 6;
 }
@@ -47,10 +47,8 @@ void spike_state_skip(struct spike_state *st, const struct spike_params *p, int6
 static double count_std(const struct spike_state *st)
 {
     double sd = sqrt(st->count_var);
-    double poisson = sqrt(st->count_mean);
-    if (sd < poisson)
-        sd = poisson;
-    return sd < 1.0 ? 1.0 : sd;
+    double poisson = sqrt(st->count_mean + 1.0);
+    return sd < poisson ? poisson : sd;
 }
 
 static double share_std(const struct spike_state *st, int64_t n_docs)
@@ -74,7 +72,6 @@ void spike_step(struct spike_state *st, const struct spike_params *p, int64_t n_
     *ev = (struct spike_eval){0};
     double x_count = (double)n_negative;
     double x_share = n_docs > 0 ? (double)n_negative / (double)n_docs : 0.0;
-    int share_counts = n_docs > 0 && n_docs >= p->min_docs;
 
     if (st->history == 0) {
         st->count_mean = x_count;
@@ -94,7 +91,7 @@ void spike_step(struct spike_state *st, const struct spike_params *p, int64_t n_
         ev->share_std = share_std(st, n_docs);
         ev->z_share = (x_share - ev->share_mean) / ev->share_std;
     }
-    if (share_counts) {
+    if (n_docs > 0) {
         if (st->share_n == 0) {
             st->share_mean = x_share;
             st->share_var = 0;

@@ -23,9 +23,10 @@
  * mean + z_threshold * std, so a spike cannot hide the next one, while a lasting
  * level shift is still absorbed within a few spans.
  *
- * Noise floors keep a steady series from "spiking" on a single document: the
- * count's std is at least sqrt(mean) (Poisson) and 1; the share's std is at least
- * the binomial sqrt(p (1 - p) / n_docs) and 0.02.
+ * Noise floors keep a steady series from "spiking" on a few documents: the
+ * count's std is at least sqrt(mean + 1) (Poisson, with one document of slack so
+ * that a quiet topic going from 1 to 4 negatives is not 3 sigma); the share's std
+ * is at least the binomial sqrt(p (1 - p) / n_docs) and 0.02.
  *
  *   z_count = (n_negative - count_mean) / count_std
  *   z_share = (negative_share - share_mean) / share_std
@@ -36,9 +37,9 @@
  *             && negative_share >= min_negative_share && z >= z_threshold
  *
  * Empty buckets (n_docs = 0) between active ones enter the count baseline as
- * zeros; they carry no share, so the share baseline skips them. Buckets with
- * fewer than min_docs documents do not update the share baseline either (a share
- * of 1 out of 1 is noise).
+ * zeros; they carry no share, so the share baseline skips them. Small buckets do
+ * enter the share baseline: their noisy shares widen its std, which makes a small
+ * topic harder to trip, as it should.
  *
  * Pure functions, no allocation, no I/O: tested directly in tests/test_trends.c.
  */
@@ -51,7 +52,7 @@
 struct spike_params {
     double alpha;              /* EWMA smoothing factor, (0, 1]; default 0.1 */
     double z_threshold;        /* default 3.0 */
-    int64_t min_docs;          /* documents a bucket needs to spike; default 5 */
+    int64_t min_docs;          /* documents a bucket needs to spike; default 10 */
     double min_negative_share; /* default 0.3 */
     int64_t warmup;            /* buckets of history before a spike can be declared; 6 */
 };
@@ -61,7 +62,7 @@ struct spike_state {
     int64_t history;   /* buckets folded in so far, empty ones included */
     double count_mean; /* EWMA of n_negative */
     double count_var;
-    double share_mean; /* EWMA of negative_share over buckets with >= min_docs */
+    double share_mean; /* EWMA of negative_share over non-empty buckets */
     double share_var;
     int64_t share_n; /* buckets folded into the share baseline */
 };

@@ -81,6 +81,19 @@ int64_t trend_bucket_start(int64_t t, int granularity)
     return q * w;
 }
 
+void trend_format_bucket(int64_t t, int granularity, char *buf, size_t size)
+{
+    char iso[32];
+    time_format_iso8601(t, iso, sizeof iso);
+    if (granularity == DB_TREND_DAY)
+        iso[10] = '\0';
+    else {
+        iso[10] = ' ';
+        iso[16] = '\0';
+    }
+    str_copy(buf, size, iso);
+}
+
 int trend_granularity_parse(const char *s)
 {
     if (s && strcmp(s, "hour") == 0)
@@ -105,6 +118,31 @@ int trends_config_load(const struct config *cfg, struct spike_params *p, struct 
         config_get_int(cfg, s, "warmup", p->warmup, 0, 1000000, &p->warmup, err) < 0)
         return -1;
     return 0;
+}
+
+size_t trends_series_split(const struct trend_row *rows, size_t n, struct trend_series **out)
+{
+    size_t n_series = 0;
+    struct trend_series *v = xmalloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n;) {
+        size_t i0 = i;
+        while (i < n && rows[i].topic == rows[i0].topic)
+            i++;
+        v[n_series++] = (struct trend_series){rows[i0].topic, rows + i0, i - i0};
+    }
+    *out = v;
+    return n_series;
+}
+
+void trends_series_totals(const struct trend_series *s, struct trend_totals *t)
+{
+    *t = (struct trend_totals){0};
+    for (size_t i = 0; i < s->n; i++) {
+        t->n_docs += s->rows[i].n_docs;
+        t->n_negative += s->rows[i].n_negative;
+        t->score_sum_micro += s->rows[i].score_sum_micro;
+        t->n_spikes += s->rows[i].spike != 0;
+    }
 }
 
 /* ---- aggregation: an open-addressing hash of (granularity, topic, bucket) ---- */
@@ -216,7 +254,8 @@ static void agg_sort(struct agg *a)
     for (size_t i = 0; i < a->cap; i++)
         if (a->slots[i].used)
             a->slots[k++] = a->slots[i];
-    qsort(a->slots, k, sizeof *a->slots, entry_cmp);
+    if (k > 1)
+        qsort(a->slots, k, sizeof *a->slots, entry_cmp);
 }
 
 /* ---- scoring one series ---- */

@@ -9,10 +9,10 @@
  * at least one document; topic -1 is the all-topics series.
  *
  * Incremental and exact. A trigger queues every new classification in table
- * trends_pending; trends_update() counts the queued ones, re-evaluates each touched series from its
- * earliest touched bucket on (a late document re-scores the buckets after it),
- * and empties the queue, all in one transaction: a run killed midway loses
- * nothing and the next run does the work. Deleting, replacing (INSERT OR
+ * trends_pending; trends_update() counts the queued ones, re-evaluates each
+ * touched series from its earliest touched bucket on (a late document re-scores
+ * the buckets after it), and empties the queue, all in one transaction: a run
+ * killed midway loses nothing and the next run does the work. Deleting, replacing (INSERT OR
  * REPLACE) or changing a counted classification fires a trigger that sets meta
  * 'trends.stale'; the next update then rebuilds every bucket from scratch.
  * Changing the [trends] parameters re-scores every series (counts are kept).
@@ -22,7 +22,7 @@
  * Configuration, section [trends] (errors name file:line):
  *   alpha              = 0.1   EWMA smoothing factor (0.001 .. 1)
  *   z_threshold        = 3.0   z-score from which a bucket is a spike
- *   min_docs           = 5     documents a bucket needs to be a spike
+ *   min_docs           = 10    documents a bucket needs to be a spike
  *   min_negative_share = 0.3   negative share a bucket needs to be a spike
  *   warmup             = 6     buckets of history a series needs before it can spike
  * The method (EWMA with winsorising and noise floors) is explained in spike.h.
@@ -46,7 +46,10 @@
  *   When to read: after trends_update(), rows with evaluated = 0 are new or have
  *   changed since alerts last looked. trends/ sets evaluated = 0 whenever it
  *   changes a row (new documents, re-scoring, the bucket becoming final);
- *   alerts/ sets evaluated = 1 after reading (the only column alerts/ writes).
+ *   alerts/ sets evaluated = 1 after reading (the only column alerts/ writes),
+ *   in the same BEGIN IMMEDIATE transaction as the read, so that an update in
+ *   between cannot be marked read unseen. Index buckets_unevaluated serves
+ *   "WHERE evaluated = 0 AND granularity = ?".
  *   After a rebuild every row has evaluated = 0 again: consider only buckets
  *   within your look-back window.
  *
@@ -78,6 +81,9 @@ int64_t trend_bucket_width(int granularity);
 /* Start of the UTC bucket holding t (floor, also for times before 1970). */
 int64_t trend_bucket_start(int64_t t, int granularity);
 
+/* A bucket's start for people: "2026-03-06" (day), "2026-03-06 14:00" (hour). */
+void trend_format_bucket(int64_t t, int granularity, char *buf, size_t size);
+
 /* "hour" / "day" -> granularity id; -1 when neither. */
 int trend_granularity_parse(const char *s);
 
@@ -95,6 +101,23 @@ int trends_topic_parse(const char *s, int *topic);
  * a malformed or out-of-range value. */
 int trends_config_load(const struct config *cfg, struct spike_params *p, struct fs_error *err);
 
+/* One topic's rows inside a sorted row array (as db_trends_query() returns). */
+struct trend_series {
+    int topic;
+    const struct trend_row *rows;
+    size_t n;
+};
+
+/* Splits rows (sorted by topic, then time) into per-topic series. Returns the
+ * number of series and a new array in *out (caller frees; rows stay borrowed). */
+size_t trends_series_split(const struct trend_row *rows, size_t n, struct trend_series **out);
+
+/* Totals of a series: documents, negatives, score sum (micro-units), spikes. */
+struct trend_totals {
+    int64_t n_docs, n_negative, score_sum_micro, n_spikes;
+};
+void trends_series_totals(const struct trend_series *s, struct trend_totals *t);
+
 /* What an update did. */
 struct trends_stats {
     int64_t n_docs;       /* classified documents newly counted */
@@ -107,7 +130,8 @@ struct trends_stats {
 
 /* Counts every classification not yet counted into table buckets, re-scores the
  * series it touched and marks newly ended buckets final, in one transaction
- * (BEGIN IMMEDIATE .. COMMIT; rolled back on error). Idempotent: a second call
+ * (BEGIN IMMEDIATE .. COMMIT; rolled back on error; so db must not be inside a
+ * transaction already). Idempotent: a second call
  * with nothing new writes nothing. cfg may be NULL (defaults). `now` is the
  * clock (tests fix it). out may be NULL. Returns 0 or -1 with err set. */
 int trends_update(sqlite3 *db, const struct config *cfg, int64_t now, struct trends_stats *out,
