@@ -28,11 +28,11 @@ struct run {
     struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
 };
 
-/* The trends stage's verdict (with its warmup and noise floors) and the rule's own,
- * possibly stricter, thresholds. */
+/* The trends stage's spike test (trends/spike.h) with the rule's thresholds; with
+ * the rule at its defaults this is exactly buckets.spike. */
 static int condition_holds(const struct alert_rule *r, const struct bucket_obs *b)
 {
-    if (!b->spike || b->n_docs < r->min_docs || b->n_docs <= 0 || isnan(b->z_score))
+    if (b->history < r->warmup || b->n_docs < r->min_docs || b->n_docs <= 0 || isnan(b->z_score))
         return 0;
     double share = (double)b->n_negative / (double)b->n_docs;
     return share >= r->min_negative_share && b->z_score >= r->z_threshold;
@@ -354,8 +354,14 @@ static int deliver(struct run *run, struct fs_error *err)
     run->st->sent = res.sent;
     run->st->failed = res.failed;
     run->st->expired = res.expired;
-    const char *why = !run->smtp_ok && res.failed ? run->smtp_err.msg : res.first_error;
-    str_copy(run->st->warning, sizeof run->st->warning, why);
+    /* one line for the whole run, whichever channels failed */
+    const char *email_why =
+        res.email_error[0] && !run->smtp_ok ? run->smtp_err.msg : res.email_error;
+    struct strbuf why = STRBUF_INIT;
+    sb_appendf(&why, "%s%s%s", res.desktop_error, res.desktop_error[0] && email_why[0] ? "; " : "",
+               email_why);
+    str_copy(run->st->warning, sizeof run->st->warning, why.buf);
+    sb_free(&why);
     if (db_outbox_counts(run->db, &run->st->still_queued, err) < 0)
         return -1;
     return res.failed > 0 ? 1 : 0;
@@ -434,7 +440,10 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
     if (rc == 0)
         sb_appendf(report, "%s: sent\n", name);
     else
-        sb_appendf(report, "%s: failed: %s\n", name, e.msg);
+        sb_appendf(report, "%s: FAILED: %s\n", name,
+                   strncmp(e.msg, name, strlen(name)) == 0 && e.msg[strlen(name)] == ':'
+                       ? e.msg + strlen(name) + 2
+                       : e.msg);
     sb_free(&text);
     return rc == 0 ? 0 : 1;
 }
@@ -449,8 +458,10 @@ int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, st
     for (int i = 0; i < n; i++)
         channels |= rules[i].notify;
     free(rules);
+    if (!config_get(cfg, "smtp", "url"))
+        sb_append(report, "email: off ([smtp] url is not set)\n");
     if (!channels) {
-        sb_append(report, "no channel configured (notify = none everywhere)\n");
+        sb_append(report, "no channel to test\n");
         return 0;
     }
     int failed = 0;

@@ -40,17 +40,17 @@
 #include <stdint.h>
 
 struct alerts_stats {
-    int evaluated;                 /* rule x topic pairs looked at */
-    int fired;                     /* alerts that started firing this run */
-    int repeated;                  /* repeat notifications of alerts still firing */
-    int resolved;                  /* alerts resolved this run */
-    int pending;                   /* alerts waiting for their rule's `for` */
-    int suppressed;                /* notifications withheld by a silence */
-    int queued;                    /* outbox rows written this run */
-    int sent, failed, expired;     /* deliveries attempted this run */
-    int64_t still_queued;          /* outbox rows left for a later run */
-    char warning[FS_ERROR_MAX];    /* the first delivery problem, "" when none */
-    char *preview;                 /* dry run only: what would be sent (owned) */
+    int evaluated;              /* rule x topic pairs looked at */
+    int fired;                  /* alerts that started firing this run */
+    int repeated;               /* repeat notifications of alerts still firing */
+    int resolved;               /* alerts resolved this run */
+    int pending;                /* alerts waiting for their rule's `for` */
+    int suppressed;             /* notifications withheld by a silence */
+    int queued;                 /* outbox rows written this run */
+    int sent, failed, expired;  /* deliveries attempted this run */
+    int64_t still_queued;       /* outbox rows left for a later run */
+    char warning[FS_ERROR_MAX]; /* the first delivery problem, "" when none */
+    char *preview;              /* dry run only: what would be sent (owned) */
 };
 
 /* Validates the [alert ...] and [smtp] sections without touching anything.
@@ -69,7 +69,7 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
 void alerts_stats_free(struct alerts_stats *s);
 
 /* Sends a test notification through every channel some rule uses (desktop, email).
- * One line per channel is appended to report ("desktop: sent", "email: failed: ...").
+ * One line per channel is appended to report ("desktop: sent", "email: FAILED: ...").
  * Returns 0 when all went through, 1 when one failed, -1 on a configuration error. */
 int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err);
 

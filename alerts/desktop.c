@@ -50,9 +50,11 @@ static NotifyUrgency urgency_of(const char *urgency)
 
 int desktop_notify(const char *summary, const char *body, const char *urgency, struct fs_error *err)
 {
-    if (!session_bus_present())
-        return fs_error_set(err, "desktop: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is "
-                                 "not set); notification not shown");
+    if (!session_bus_present()) {
+        fs_error_set(err, "desktop: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set); "
+                          "notification not shown");
+        return DESKTOP_NO_BUS;
+    }
     if (!notify_init("finsent"))
         return fs_error_set(err, "desktop: cannot initialise libnotify");
     struct strbuf text = STRBUF_INIT;

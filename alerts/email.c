@@ -39,6 +39,7 @@ void smtp_config_free(struct smtp_config *sc)
     free(sc->to);
     free(sc->to_addr);
     free(sc->username);
+    free(sc->ca_file);
     wipe_free(sc->password);
     memset(sc, 0, sizeof *sc);
 }
@@ -236,6 +237,14 @@ int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct f
             goto out;
         }
         sc.username = xstrdup(user);
+    }
+    const char *ca = config_get(cfg, "smtp", "ca_file");
+    if (ca) {
+        if (access(ca, R_OK) != 0) {
+            config_error(cfg, "smtp", "ca_file", err, "%s: %s", ca, strerror(errno));
+            goto out;
+        }
+        sc.ca_file = xstrdup(ca);
     }
     if (load_password(cfg, &sc, err) < 0 ||
         config_get_duration(cfg, "smtp", "timeout", 30, &sc.timeout, err) < 0)
@@ -480,6 +489,8 @@ int email_send(const struct smtp_config *sc, const char *message, size_t len, st
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(sc->timeout < 15 ? sc->timeout : 15));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (sc->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, sc->ca_file);
     if (sc->username)
         curl_easy_setopt(h, CURLOPT_USERNAME, sc->username);
     if (sc->password)

@@ -10,6 +10,7 @@
  *   password_env = FINSENT_SMTP_PASSWORD         # or password_file = PATH (mode 0600)
  *   tls          = required                      # required | optional | none
  *   timeout      = 30s
+ *   ca_file      = /path/ca.pem                  # optional: trust this CA (else the system's)
  *
  * smtp:// upgrades with STARTTLS, which is required unless tls says otherwise;
  * smtps:// is TLS from the first byte. Credentials never go in the url. The
@@ -38,6 +39,7 @@ struct smtp_config {
     char *username; /* NULL = no AUTH */
     char *password; /* secret; NULL when none */
     enum smtp_tls tls;
+    char *ca_file;   /* NULL = the system's CA store */
     int64_t timeout; /* seconds */
 };
 

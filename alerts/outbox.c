@@ -40,6 +40,9 @@ static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct
                                      r->last_error ? r->last_error : "expired before delivery", 1,
                                      err);
     }
+    int claimed = db_outbox_claim(db, r->id, now, now + OUTBOX_LEASE, err);
+    if (claimed <= 0)
+        return claimed; /* -1 error, 0 another process has it */
     int rc = is_desktop ? desktop_notify(r->subject, r->body_text, r->urgency, &derr)
                         : deliver_email(smtp, r, &derr);
     if (rc == 0) {
@@ -47,8 +50,17 @@ static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct
         return db_outbox_mark_sent(db, r->id, now, err);
     }
     res->failed++;
-    if (!res->first_error[0])
-        str_copy(res->first_error, sizeof res->first_error, derr.msg);
+    if (rc == DESKTOP_NO_BUS) {
+        /* no bus in this environment (cron without DBUS_SESSION_BUS_ADDRESS): say it
+         * once and give the pop-up up rather than warn on every run for hours */
+        res->expired++;
+        if (!res->desktop_error[0])
+            str_copy(res->desktop_error, FS_ERROR_MAX, derr.msg);
+        return db_outbox_mark_failed(db, r->id, now, derr.msg, 1, err);
+    }
+    char *first = is_desktop ? res->desktop_error : res->email_error;
+    if (!first[0])
+        str_copy(first, FS_ERROR_MAX, derr.msg);
     return db_outbox_mark_failed(db, r->id, now + outbox_backoff(r->attempts + 1), derr.msg, 0,
                                  err);
 }

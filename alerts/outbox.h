@@ -6,15 +6,20 @@
  * is marked sent in its own transaction at once; a failed delivery stays queued
  * with attempts + 1 and next_attempt_at = now + backoff, and a later run retries it.
  *
+ * Before an attempt the row is claimed (OUTBOX_LEASE), so two finsent processes
+ * running at once never both send it.
+ *
  * Crash window: a crash (or a failing disk) after the server accepted a message and
  * before "sent" is committed makes the next run send it again. That window is a
  * single SQLite UPDATE long; the resent email keeps its Message-ID (and Date), so a
  * mail client can tell it is the same message. Nothing is ever lost, and outside
  * that window nothing is sent twice.
  *
- * Desktop notifications that cannot be shown (no session bus, no daemon) are
- * retried like email until they are DESKTOP_MAX_AGE old, then marked expired: a
- * pop-up about yesterday's spike helps nobody, and the email carries the record.
+ * Desktop notifications that no daemon answered are retried like email until they
+ * are DESKTOP_MAX_AGE old, then marked expired: a pop-up about yesterday's spike
+ * helps nobody, and the email carries the record. With no session bus at all (cron
+ * without DBUS_SESSION_BUS_ADDRESS) a desktop notification is expired at once: one
+ * warning in that run instead of one in every run for hours.
  */
 #ifndef FINSENT_ALERTS_OUTBOX_H
 #define FINSENT_ALERTS_OUTBOX_H
@@ -27,9 +32,14 @@
 
 #define OUTBOX_DESKTOP_MAX_AGE (12 * 3600)
 
+/* A row being delivered is leased for this long: a concurrent finsent skips it,
+ * and a process that dies mid-delivery leaves it to be retried after the lease. */
+#define OUTBOX_LEASE (15 * 60)
+
 struct outbox_result {
     int sent, failed, expired;
-    char first_error[FS_ERROR_MAX]; /* first delivery failure of this call, "" if none */
+    char desktop_error[FS_ERROR_MAX]; /* first desktop failure of this call, "" if none */
+    char email_error[FS_ERROR_MAX];   /* first email failure of this call, "" if none */
 };
 
 /* Seconds to wait after the attempts-th failed attempt (1, 2, ...): 1 min doubling

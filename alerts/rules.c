@@ -3,6 +3,7 @@
 
 #include "common/strbuf.h"
 #include "common/util.h"
+#include "trends/trends.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -130,9 +131,8 @@ static int parse_notify(const struct config *cfg, const char *sec, struct alert_
         }
     }
     free(copy);
-    if ((r->notify & ALERT_CH_EMAIL) && !smtp_url)
-        return config_error(cfg, sec, "notify", err,
-                            "email needs an [smtp] section with url, from and to");
+    if (!smtp_url)
+        r->notify &= ~(unsigned)ALERT_CH_EMAIL; /* email is off until [smtp] url is set */
     return 0;
 }
 
@@ -191,31 +191,6 @@ static int check_keys(const struct config *cfg, const char *sec, struct fs_error
     return 0;
 }
 
-/* The [trends] thresholds: the trends stage marks no bucket below them as a spike,
- * so a rule may be stricter but not looser (a looser value is refused with its
- * line rather than silently never firing). */
-struct trend_floor {
-    double z, share;
-    int64_t min_docs;
-};
-
-static int trend_floor_load(const struct config *cfg, struct trend_floor *tf, struct fs_error *err)
-{
-    if (config_get_double(cfg, "trends", "z_threshold", 3.0, -1e9, 1e9, &tf->z, err) < 0 ||
-        config_get_int(cfg, "trends", "min_docs", 5, 0, INT64_MAX, &tf->min_docs, err) < 0 ||
-        config_get_double(cfg, "trends", "min_negative_share", 0.3, -1e9, 1e9, &tf->share, err) < 0)
-        return -1;
-    if (tf->z < 0)
-        tf->z = 0;
-    if (tf->min_docs < 1)
-        tf->min_docs = 1;
-    if (tf->share < 0)
-        tf->share = 0;
-    if (tf->share > 1)
-        tf->share = 1;
-    return 0;
-}
-
 static int parse_rule(const struct config *cfg, const char *sec, const char *name,
                       struct alert_rule *r, struct fs_error *err)
 {
@@ -237,13 +212,14 @@ static int parse_rule(const struct config *cfg, const char *sec, const char *nam
         return config_error(cfg, sec, "granularity", err, "'%s' is not hour or day", g);
     }
     int64_t examples;
-    struct trend_floor tf;
-    if (trend_floor_load(cfg, &tf, err) < 0)
+    struct spike_params sp; /* the rule's defaults are the [trends] thresholds */
+    if (trends_config_load(cfg, &sp, err) < 0)
         return -1;
-    if (config_get_double(cfg, sec, "z_threshold", tf.z, tf.z, 1000.0, &r->z_threshold, err) < 0 ||
-        config_get_int(cfg, sec, "min_docs", tf.min_docs, tf.min_docs, 100000000, &r->min_docs,
-                       err) < 0 ||
-        config_get_double(cfg, sec, "min_negative_share", tf.share, tf.share, 1.0,
+    r->warmup = sp.warmup;
+    if (config_get_double(cfg, sec, "z_threshold", sp.z_threshold, 0.0, 1000.0, &r->z_threshold,
+                          err) < 0 ||
+        config_get_int(cfg, sec, "min_docs", sp.min_docs, 1, 1000000000, &r->min_docs, err) < 0 ||
+        config_get_double(cfg, sec, "min_negative_share", sp.min_negative_share, 0.0, 1.0,
                           &r->min_negative_share, err) < 0 ||
         config_get_double(cfg, sec, "critical_z", 5.0, 0.0, 1000.0, &r->critical_z, err) < 0 ||
         config_get_duration(cfg, sec, "for", 0, &r->pending_for, err) < 0 ||

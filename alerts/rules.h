@@ -14,15 +14,17 @@
  *   for                = 0                        # condition must hold this long (pending) first
  *   repeat             = 6h                       # re-notify a still-firing alert after this
  *   quiet_hours        = 22-07                    # local hours; desktop held back until the end
- *   notify             = desktop,email
+ *   notify             = desktop,email            # email only once [smtp] url is set
  *   resolved           = no                       # also notify when the spike is over
  *   examples           = 5                        # most negative texts quoted (3..5)
  *
- * A bucket must first be a spike for the trends stage (buckets.spike = 1: its own
- * [trends] z_threshold, min_docs, min_negative_share, warmup and noise floors, see
- * trends/spike.h). A rule's three thresholds default to the [trends] values and may
- * only be stricter: a lower value is refused with its line, since no bucket below
- * the [trends] values is ever marked a spike.
+ * The condition is the trends stage's spike test (trends/spike.h) with the rule's
+ * thresholds: the series has [trends] warmup buckets of history, and z_score,
+ * n_docs and the negative share reach the rule's z_threshold, min_docs and
+ * min_negative_share, which default to the [trends] values (so a rule without them
+ * fires exactly on the buckets trends marks spike = 1; a rule may be stricter or
+ * looser, e.g. a daily digest at z 2.5). The z-score already carries the trends
+ * stage's noise floors. notify = email is ignored while [smtp] url is not set.
  *
  * With no [alert ...] section at all, one built-in rule "default" applies (all topics,
  * hourly, the defaults above; notify = desktop, plus email when [smtp] url is set).
@@ -49,6 +51,7 @@ struct alert_rule {
     double z_threshold;
     int64_t min_docs;
     double min_negative_share;
+    int64_t warmup; /* [trends] warmup: buckets of history a series needs */
     double critical_z;
     int64_t pending_for;        /* seconds the condition must hold before firing */
     int64_t repeat;             /* seconds between repeats of a firing alert */

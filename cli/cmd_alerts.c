@@ -57,7 +57,7 @@ static int alerts_list(struct cli_ctx *ctx, int all)
     return FS_EXIT_OK;
 }
 
-static int alerts_stage(struct cli_ctx *ctx, int dry_run)
+int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
 {
     int rc = cli_config(ctx);
     if (rc)
@@ -180,7 +180,7 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
         return FS_EXIT_OK;
     }
     if (!strcmp(sub, "--dry-run"))
-        return argc == 2 ? alerts_stage(ctx, 1)
+        return argc == 2 ? cmd_alerts_stage(ctx, 1)
                          : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts --dry-run");
     if (!strcmp(sub, "list") || !strcmp(sub, "--all")) {
         int all = !strcmp(sub, "--all");
@@ -199,7 +199,7 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
                 return cli_fail(FS_EXIT_USAGE, "alerts run: unknown argument '%s'", argv[i]);
             dry = 1;
         }
-        return alerts_stage(ctx, dry);
+        return cmd_alerts_stage(ctx, dry);
     }
     if (!strcmp(sub, "test"))
         return argc == 2 ? alerts_test_cmd(ctx)

@@ -54,7 +54,7 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, "
-                   "baseline_mean, baseline_std, z_score, spike, final FROM buckets WHERE "
+                   "baseline_mean, baseline_std, z_score, spike, final, history FROM buckets WHERE "
                    "granularity = ?1 AND topic = ?2 "
                    "AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5",
                    err) < 0)
@@ -78,6 +78,7 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
         b->z_score = col_double_or_nan(st, 7);
         b->spike = sqlite3_column_int(st, 8);
         b->final = sqlite3_column_int(st, 9);
+        b->history = sqlite3_column_int64(st, 10);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -448,6 +449,22 @@ int db_outbox_counts(sqlite3 *db, int64_t *queued, struct fs_error *err)
     if (rc != SQLITE_ROW)
         return db_error(db, err, "database: outbox");
     return 0;
+}
+
+int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE outbox SET next_attempt_at = ?3 WHERE id = ?1 AND state = 'queued' "
+                   "AND next_attempt_at <= ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, lease_until);
+    if (step_done(db, st, err, "database: outbox claim") < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
 int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)

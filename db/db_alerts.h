@@ -22,7 +22,8 @@ struct bucket_obs {
     double share_mean, share_std; /* baseline of the negative share (NaN when NULL) */
     double count_mean, count_std; /* baseline of n_negative (NaN when NULL) */
     double z_score;               /* NaN when not computed (a series' first bucket) */
-    int spike;                    /* the trends stage's verdict (spike.h) */
+    int64_t history;              /* buckets of the series before this one */
+    int spike;                    /* the trends stage's verdict with [trends] thresholds */
     int final;                    /* the bucket is over */
 };
 
@@ -122,6 +123,13 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
 
 /* Number of queued rows, due or not. */
 int db_outbox_counts(sqlite3 *db, int64_t *queued, struct fs_error *err);
+
+/* Claims a due row for one delivery attempt by moving its next_attempt_at to
+ * lease_until, so a second finsent process running at the same time skips it.
+ * Returns 1 when claimed, 0 when the row is no longer due (another process has
+ * it), -1 on error. */
+int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until,
+                    struct fs_error *err);
 
 /* Marks a row sent (state sent, sent_at = now, attempts + 1). */
 int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);

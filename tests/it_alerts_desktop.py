@@ -148,7 +148,10 @@ def case_no_bus_one_warning_email_still_sent(keep):
     db = sqlite3.connect(os.path.join(work, "f.db"))
     check(db.execute("SELECT state FROM alerts").fetchall() == [("firing",)], "alert not kept")
     rows = db.execute("SELECT channel, state FROM outbox ORDER BY channel").fetchall()
-    check(rows == [("desktop", "queued"), ("email", "sent")], "outbox %r" % rows)
+    check(rows == [("desktop", "expired"), ("email", "sent")], "outbox %r" % rows)
+    r = finsent(["alerts", "run"], os.path.join(work, "f.db"), os.path.join(work, "f.conf"),
+                now="2026-03-01T12:45:00Z", env=env)
+    check(r.returncode == 0 and not r.stderr.strip(), "warned again on the next run: %r" % r.stderr)
 
 
 def case_quiet_hours_hold_desktop_not_email(keep):

@@ -18,7 +18,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
 from alerts_fixture import (Cases, SmtpServer, add_bucket, add_doc, check, finsent,  # noqa: E402
-                            free_port, new_db, ts)
+                            free_port, make_cert, new_db, ts)
 
 NOW = "2026-03-01T12:30:00Z"
 HEADLINE = "Ölpreis stürzt ab\r\nBcc: evil@example.org <b>📉</b>"
@@ -39,10 +39,11 @@ class Env:
         self.conf = os.path.join(self.dir, "f.conf")
         self.mail = os.path.join(self.dir, "mail")
 
-    def write_conf(self, port, rule="", smtp="tls = none\n"):
+    def write_conf(self, port, rule="", smtp="tls = none\n", scheme="smtp"):
         with open(self.conf, "w") as f:
-            f.write("[smtp]\nurl = smtp://127.0.0.1:%d\nfrom = finsent <alerts@example.com>\n"
-                    "to = ops@example.com, Risk Desk <risk@example.com>\n%s\n" % (port, smtp))
+            f.write("[smtp]\nurl = %s://127.0.0.1:%d\nfrom = finsent <alerts@example.com>\n"
+                    "to = ops@example.com, Risk Desk <risk@example.com>\n%s\n"
+                    % (scheme, port, smtp))
             f.write(rule or "[alert energy]\ntopics = Energy | Oil, Macro, Fed | Central Banks\n"
                             "min_docs = 10\nz_threshold = 3\nnotify = email\n")
         self.con = new_db(self.db, self.conf)
@@ -213,6 +214,39 @@ def case_tls_required_without_starttls_stays_queued():
     check(len(msgs) == 0, "sent in clear text despite tls = required")
     row = sqlite3.connect(e.db).execute("SELECT state, last_error FROM outbox").fetchone()
     check(row[0] == "queued" and "STARTTLS" in row[1], "outbox row %r" % (row,))
+
+
+def case_starttls_and_smtps_with_a_trusted_ca():
+    e = Env("tlsok")
+    cert, key = make_cert(e.dir)
+    with SmtpServer(e.mail, starttls=(cert, key)) as srv:
+        e.write_conf(srv.port, smtp="tls = required\nca_file = %s\n" % cert)
+        spike(e, ENERGY)
+        r = e.run("alerts", "run")
+        msgs = srv.messages()
+    check(r.returncode == 0, "STARTTLS: exit %d: %s" % (r.returncode, r.stderr))
+    check(len(msgs) == 1 and msgs[0][1]["tls"], "not delivered over STARTTLS")
+    e2 = Env("smtps")
+    with SmtpServer(e2.mail, smtps=(cert, key)) as srv:
+        e2.write_conf(srv.port, smtp="ca_file = %s\n" % cert, scheme="smtps")
+        spike(e2, ENERGY)
+        r = e2.run("alerts", "run")
+        msgs = srv.messages()
+    check(r.returncode == 0, "smtps: exit %d: %s" % (r.returncode, r.stderr))
+    check(len(msgs) == 1 and msgs[0][1]["tls"], "not delivered over smtps")
+
+
+def case_untrusted_certificate_is_refused():
+    e = Env("tlsbad")
+    cert, key = make_cert(e.dir)
+    with SmtpServer(e.mail, starttls=(cert, key)) as srv:
+        e.write_conf(srv.port, smtp="tls = required\n")  # system CAs only
+        spike(e, ENERGY)
+        r = e.run("alerts", "run")
+        msgs = srv.messages()
+    check(r.returncode == 3, "self-signed certificate accepted (exit %d)" % r.returncode)
+    check(not msgs, "mail delivered over an unverified connection")
+    check(e.count("SELECT count(*) FROM outbox WHERE state = 'queued'") == 1, "not kept")
 
 
 def case_password_never_leaks():

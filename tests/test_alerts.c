@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "db/db_alerts.h"
 #include "tests/check.h"
+#include "trends/trends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,8 @@ static void bucket(sqlite3 *db, int topic, int64_t start, int n, int neg, double
     sqlite3_prepare_v2(db,
                        "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, "
                        "n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
-                       "z_score, spike) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, 0.05, ?5, "
-                       "?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3)",
+                       "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, "
+                       "0.05, ?5, ?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3, 10)",
                        -1, &st, NULL);
     sqlite3_bind_int(st, 1, topic);
     sqlite3_bind_int64(st, 2, start);
@@ -103,8 +104,10 @@ static struct config *rule_conf(const char *rule)
 
 static void test_rules_parse_topics_and_defaults(void)
 {
-    struct config *cfg = conf("[alert a]\ntopics = energy | oil, 14 , overall\n"
-                              "[alert b]\ngranularity = day\nrepeat = 2h\nresolved = yes\n");
+    struct config *cfg = conf("[trends]\nz_threshold = 3.5\nwarmup = 4\n"
+                              "[alert a]\ntopics = energy | oil, 14 , overall\nnotify = "
+                              "desktop,email\n[alert b]\ngranularity = day\nrepeat = 2h\n"
+                              "resolved = yes\nz_threshold = 2.5\n");
     CHECK(cfg);
     struct alert_rule *r;
     int n;
@@ -116,8 +119,11 @@ static void test_rules_parse_topics_and_defaults(void)
     CHECK(r[0].topics[0] == 6 && r[0].topics[1] == 14 && r[0].topics[2] == ALERT_TOPIC_OVERALL);
     CHECK_INT_EQ(r[0].granularity_seconds, 3600);
     CHECK_INT_EQ(r[0].repeat, 6 * 3600);
-    CHECK_NEAR(r[0].z_threshold, 3.0, 1e-9);
-    CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp]: desktop only */
+    CHECK_NEAR(r[0].z_threshold, 3.5, 1e-9); /* [trends] default */
+    CHECK_INT_EQ(r[0].min_docs, 5);
+    CHECK_INT_EQ(r[0].warmup, 4);
+    CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp] url: email is off */
+    CHECK_NEAR(r[1].z_threshold, 2.5, 1e-9);     /* looser than [trends] is allowed */
     CHECK_INT_EQ(r[1].n_topics, 20);
     CHECK_STR_EQ(r[1].granularity, "day");
     CHECK_INT_EQ(r[1].repeat, 7200);
@@ -155,14 +161,12 @@ static void test_rules_bad_values_name_file_and_line(void)
          "t.conf:3: [alert a] topics: unknown topic 'Energy'"},
         {"[alert a]\nquiet_hours = 25-03\n", "t.conf:2: [alert a] quiet_hours"},
         {"[alert a]\nnotify = pager\n", "t.conf:2: [alert a] notify"},
-        {"[alert a]\nnotify = email\n", "t.conf:2: [alert a] notify: email needs an [smtp]"},
         {"[alert a]\nz_treshold = 3\n", "t.conf:2: [alert a] z_treshold: unknown key"},
         {"[alert a]\nexamples = 9\n", "t.conf:2: [alert a] examples"},
         {"[alert a]\nmin_negative_share = 1.5\n", "t.conf:2: [alert a] min_negative_share"},
         {"[alert a]\nrepeat = soon\n", "t.conf:2: [alert a] repeat"},
-        {"[trends]\nz_threshold = 4\n[alert a]\nz_threshold = 3.5\n",
-         "t.conf:4: [alert a] z_threshold: 3.5 is outside [4,"},
-        {"[alert a]\nmin_docs = 2\n", "t.conf:2: [alert a] min_docs: 2 is outside [5,"},
+        {"[alert a]\nmin_docs = 0\n", "t.conf:2: [alert a] min_docs: 0 is outside [1,"},
+        {"[trends]\nwarmup = many\n[alert a]\n", "t.conf:2: [trends] warmup"},
     };
     for (size_t i = 0; i < FS_ARRAY_LEN(bad); i++) {
         struct config *cfg = conf(bad[i].text);
@@ -446,9 +450,9 @@ static void test_pending_for_and_thresholds(void)
     run_at(db, cfg, T0, &st);
     bucket(db, 6, H12, 20, 15, 2.9);
     run_at(db, cfg, T0, &st);
-    /* high z, but the trends stage said no spike (e.g. still warming up) */
+    /* high z, but the series is still warming up ([trends] warmup = 6) */
     bucket(db, 6, H12, 20, 15, 9.0);
-    sqlite3_exec(db, "UPDATE buckets SET spike = 0", NULL, NULL, NULL);
+    sqlite3_exec(db, "UPDATE buckets SET history = 5", NULL, NULL, NULL);
     run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts"), 0);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM buckets WHERE evaluated = 1"), 1);
@@ -537,6 +541,83 @@ static void test_outbox_backoff_and_desktop_expiry(void)
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE state = 'queued' AND attempts = 1 "
                            "AND next_attempt_at = 1772368260"),
                  1);
+    /* a row claimed by another process is not due for this one */
+    CHECK(db_outbox_insert(db, &r, &err) == 0);
+    CHECK_INT_EQ(db_outbox_claim(db, r.id, T0, T0 + OUTBOX_LEASE, &err), 1);
+    CHECK_INT_EQ(db_outbox_claim(db, r.id, T0, T0 + OUTBOX_LEASE, &err), 0);
+    CHECK(outbox_deliver_due(db, NULL, T0 + 30, &res, &err) == 0);
+    CHECK_INT_EQ(res.failed + res.sent + res.expired, 0);
+    db_close(db);
+}
+
+static void test_broken_smtp_still_records_and_queues(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
+                              "to = o@example.com\ntls = none\nusername = u\n"
+                              "password_env = FINSENT_TEST_SURELY_UNSET\n"
+                              "[alert r]\ntopics = Energy | Oil\nnotify = email\n");
+    bucket(db, 6, H12, 20, 15, 6.0);
+    struct alerts_stats st;
+    struct fs_error err;
+    CHECK_INT_EQ(alerts_run(db, cfg, T0, 0, &st, &err), 1);
+    CHECK_MSG(strstr(st.warning, "t.conf:7: [smtp] password_env"), "%s", st.warning);
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing'"), 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE state = 'queued'"), 1);
+    CHECK(alerts_config_check(cfg, &err) < 0); /* the command layer refuses it up front */
+    config_free(cfg);
+    db_close(db);
+}
+
+/* Documents of one hour of topic 6: n texts, neg of them negative. */
+static void hour_of_docs(sqlite3 *db, int64_t hour_start, int n, int neg, int *next_id)
+{
+    for (int i = 0; i < n; i++) {
+        int id = (*next_id)++, negative = i < neg;
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO documents(id, url, dedupe_hash, title, text, kind, published_at, "
+                 "fetched_at) VALUES (%d, 'https://example.com/%d', 'h%d', 'headline %d', 't', "
+                 "'article', %lld, %lld);"
+                 "INSERT INTO classifications VALUES (%d, 'm', 6, '[]', %d, '[]', %s, "
+                 "'[\"w%d\"]', 0);",
+                 id, id, id, id, (long long)(hour_start + 60 * i), (long long)(hour_start + 60 * i),
+                 id, negative ? 0 : 2, negative ? "-0.8" : "0.6", id);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
+
+/* The real trends stage fills the buckets; the alert fires once on the spike hour. */
+static void test_with_real_trends_stage(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = rule_conf("min_docs = 5\n");
+    struct fs_error err;
+    struct alerts_stats st;
+    int next_id = 1, emails = 0;
+    const int64_t start = H12 - 12 * 3600, spike_hour = 10;
+    for (int h = 0; h <= spike_hour + 3; h++) {
+        int64_t hs = start + h * 3600;
+        if (h < spike_hour)
+            hour_of_docs(db, hs, 8, 1 + h % 2, &next_id);
+        else if (h == spike_hour)
+            hour_of_docs(db, hs, 14, 13, &next_id);
+        int64_t now = hs + 50 * 60;
+        CHECK_MSG(trends_update(db, cfg, now, NULL, &err) == 0, "%s", err.msg);
+        CHECK(alerts_run(db, cfg, now, 0, &st, &err) >= 0);
+        alerts_stats_free(&st);
+        int64_t total = count(db, "SELECT count(*) FROM outbox");
+        CHECK_MSG(total == (h >= spike_hour), "hour %d: %lld notifications", h, (long long)total);
+        emails = (int)total;
+    }
+    CHECK_INT_EQ(emails, 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'resolved' AND topic = 6"),
+                 1);
+    CHECK(
+        count(db, "SELECT count(*) FROM outbox WHERE body_text LIKE '%13 of 14 texts negative%'") ==
+        1);
+    config_free(cfg);
     db_close(db);
 }
 
@@ -560,5 +641,7 @@ int main(void)
     RUN(test_escalation_resolution_and_orphans);
     RUN(test_dry_run_changes_nothing);
     RUN(test_outbox_backoff_and_desktop_expiry);
+    RUN(test_broken_smtp_still_records_and_queues);
+    RUN(test_with_real_trends_stage);
     return check_summary();
 }

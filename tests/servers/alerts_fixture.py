@@ -42,17 +42,18 @@ def new_db(path, config):
 
 
 def add_bucket(con, topic, start, n_docs, n_negative, z, granularity="hour", share=0.2,
-               share_std=0.05, count=3.0, count_std=1.5, spike=None):
+               share_std=0.05, count=3.0, count_std=1.5, spike=None, history=10):
     """A row of table buckets as trends/ writes it (contract: trends/trends.h); spike
-    defaults to the [trends] defaults' verdict (z >= 3, n_docs >= 5, share >= 0.3)."""
+    defaults to the [trends] defaults' verdict (history >= 6, z >= 3, n_docs >= 5,
+    share >= 0.3). The alerter reads history (warmup), z_score, n_docs, n_negative."""
     if spike is None:
-        spike = z >= 3 and n_docs >= 5 and n_negative >= 0.3 * n_docs
+        spike = history >= 6 and z >= 3 and n_docs >= 5 and n_negative >= 0.3 * n_docs
     con.execute(
         "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, n_negative, "
         "n_neutral, n_positive, baseline_mean, baseline_std, share_baseline, share_std, "
-        "z_score, spike, final) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0)",
+        "z_score, spike, final, history) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
         (granularity, topic, ts(start), n_docs, n_negative, n_docs - n_negative, count,
-         count_std, share, share_std, z, 1 if spike else 0))
+         count_std, share, share_std, z, 1 if spike else 0, history))
     con.commit()
 
 
@@ -71,6 +72,15 @@ def add_doc(con, topic, when, text, score, title=None, url=None, attended=()):
     return doc
 
 
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1: returns (cert, key) paths."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -82,11 +92,15 @@ def free_port():
 class SmtpServer:
     """tests/servers/smtp_server.py as a context manager: .port, .messages()."""
 
-    def __init__(self, directory, port=0, auth=None):
+    def __init__(self, directory, port=0, auth=None, starttls=None, smtps=None):
         self.directory = directory
         cmd = [SYSTEM_PYTHON, SMTP_SERVER, directory, "--port", str(port)]
         if auth:
             cmd += ["--auth", auth]
+        if starttls:
+            cmd += ["--starttls", *starttls]
+        if smtps:
+            cmd += ["--smtps", *smtps]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.strip().isdigit():

@@ -2,12 +2,14 @@
 """A real SMTP server for tests (Debian's python3-aiosmtpd), on 127.0.0.1 only.
 
     smtp_server.py DIR [--port N] [--auth USER:PASSWORD]
+                       [--starttls CERT KEY | --smtps CERT KEY]
 
 Listens on 127.0.0.1 (a free port unless --port), prints the port on the first
 line of stdout, then stores every message it accepts as DIR/NNNN.eml (the bytes
 received after DATA) with DIR/NNNN.json beside it (envelope sender, recipients,
-the AUTH login used if any). Files appear atomically (written, then renamed).
-No STARTTLS is offered. With --auth, AUTH PLAIN/LOGIN is accepted over plain text
+the AUTH login used if any, whether the session was encrypted). Files appear
+atomically (written, then renamed). No STARTTLS is offered unless --starttls
+(then it is required before MAIL); --smtps speaks TLS from the first byte. With --auth, AUTH PLAIN/LOGIN is accepted over plain text
 for that user and password only (auth_require_tls off: test use only).
 Stops on SIGTERM or SIGINT.
 """
@@ -17,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import warnings
 
@@ -24,8 +27,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Store:
-    def __init__(self, directory):
+    def __init__(self, directory, implicit_tls=False):
         self.directory = directory
+        self.implicit_tls = implicit_tls
         self.count = len([f for f in os.listdir(directory) if f.endswith(".eml")])
 
     async def handle_DATA(self, server, session, envelope):
@@ -36,6 +40,7 @@ class Store:
             "rcpt_tos": list(envelope.rcpt_tos),
             "auth_login": session.auth_data.login.decode()
             if isinstance(session.auth_data, LoginPassword) else None,
+            "tls": self.implicit_tls or session.ssl is not None,
         }
         for suffix, data in ((".json", json.dumps(meta).encode()),
                              (".eml", envelope.original_content or envelope.content)):
@@ -58,20 +63,31 @@ async def main():
     ap.add_argument("directory")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--auth")
+    ap.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--smtps", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     # plain-text AUTH is what --auth asks for; aiosmtpd's warnings about it are noise here
     warnings.filterwarnings("ignore", module="aiosmtpd")
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    # failed handshakes (tests of refused certificates) are expected, not news
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     os.makedirs(args.directory, exist_ok=True)
-    store = Store(args.directory)
+    store = Store(args.directory, implicit_tls=bool(args.smtps))
     kwargs = {}
     if args.auth:
         user, _, password = args.auth.partition(":")
         kwargs = dict(authenticator=make_authenticator(user, password),
                       auth_require_tls=False, auth_required=True)
+    implicit = None
+    if args.starttls or args.smtps:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*(args.starttls or args.smtps))
+        if args.starttls:
+            kwargs.update(tls_context=ctx, require_starttls=True)
+        else:
+            implicit = ctx
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(store, enable_SMTPUTF8=True, **kwargs),
-                                      "127.0.0.1", args.port)
+                                      "127.0.0.1", args.port, ssl=implicit)
     print(server.sockets[0].getsockname()[1], flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
