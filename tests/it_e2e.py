@@ -242,8 +242,16 @@ try:
             runs.append(r)
             c.check(r.returncode == 0, f"run at hour {hour}: exit {r.returncode}: {r.stderr}")
 
+    def run_log():
+        """What the runs said about spikes and alerts, for a failure message."""
+        lines = [f"h{h}: {l}" for h, r in enumerate(runs)
+                 for l in (r.stdout + r.stderr).splitlines() if "alert" in l or "spike" in l]
+        a = finsent(["--db", db, "--config", conf, "alerts", "list"])
+        return "\n".join(lines[-20:]) + "\nalerts list:\n" + a.stdout + a.stderr
+
     with t.case("exactly one alert email, about Energy | Oil") as c:
-        c.check(len(smtp_store.messages) == 1, f"{len(smtp_store.messages)} emails received")
+        c.check(len(smtp_store.messages) == 1,
+                f"{len(smtp_store.messages)} emails received\n{run_log()}")
         subj = subject(smtp_store.messages[0])
         c.check("Energy" in subj, f"subject: {subj}")
 
@@ -317,6 +325,9 @@ finally:
     smtp_ctl.stop()
     for p in desktop_procs:
         p.terminate()
-    shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get("FINSENT_KEEP"):
+        print(f"# kept {work}", flush=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 sys.exit(t.finish())
