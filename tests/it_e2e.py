@@ -138,12 +138,17 @@ def add_items(name, hour, sentiments):
         })
 
 
-def publish():
+def publish(hour):
+    """Writes every feed's snapshot. Last-Modified comes from the file's mtime with
+    one-second resolution, so each snapshot gets its simulated time as mtime: a
+    rewrite within the same wall-clock second must not look unmodified (304)."""
+    stamp = T0 + hour * HOUR
     for name, items in feeds.items():
         xml = toyfeeds.rss(f"{name} news", f"http://news.example/{name}", items[-30:])
         tmp = os.path.join(site, name + ".xml.tmp")
         with open(tmp, "w") as f:
             f.write(xml)
+        os.utime(tmp, (stamp, stamp))
         os.replace(tmp, os.path.join(site, name + ".xml"))
 
 
@@ -237,7 +242,7 @@ try:
                 add_items("energy", hour, ["negative"] * 12)
             if hour <= SPIKE_HOUR:
                 steady("company", hour)
-            publish()
+            publish(hour)
             r = run_at(conf, db, hour)
             runs.append(r)
             c.check(r.returncode == 0, f"run at hour {hour}: exit {r.returncode}: {r.stderr}")
