@@ -11,6 +11,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "crawler/crawler.h"
+#include "crawler/source.h"
 #include "trends/trends.h"
 
 #include <errno.h>
@@ -125,7 +126,7 @@ static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
     else
         log_info("alerts: nothing to send (%d rules x topics evaluated)", st.evaluated);
     if (rc > 0)
-        log_warn("alerts: %s (kept in the outbox, retried next run)", st.warning);
+        log_warn("alerts: %s", st.warning);
     alerts_stats_free(&st);
     return rc > 0 ? FS_EXIT_PARTIAL : FS_EXIT_OK;
 }
@@ -178,13 +179,34 @@ static int run_merge_status(int acc, int rc)
     return acc;
 }
 
+/* Checks every stage's configuration before anything runs, so a bad value stops
+ * the cycle with "FILE:LINE: ..." and exit 4 instead of failing half-way. */
+static int run_check_config(struct cli_ctx *ctx)
+{
+    struct fs_error err;
+    struct crawler_settings cs;
+    if (crawler_settings_load(ctx->cfg, &cs, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    struct source_config *sources = NULL;
+    size_t n_sources = 0;
+    int rc = source_list_load(ctx->cfg, cs.interval, &sources, &n_sources, &err);
+    crawler_settings_free(&cs);
+    if (rc < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    source_list_free(sources, n_sources);
+    struct spike_params sp;
+    if (trends_config_load(ctx->cfg, &sp, &err) < 0 || alerts_config_check(ctx->cfg, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    return 0;
+}
+
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct run_opts opts = {0};
     int rc = cli_config(ctx);
     if (rc)
         return rc;
-    if ((rc = run_parse_args(ctx, argc, argv, &opts)) != 0)
+    if ((rc = run_parse_args(ctx, argc, argv, &opts)) != 0 || (rc = run_check_config(ctx)) != 0)
         return rc;
     if ((rc = cli_db_path(ctx)) != 0)
         return rc;

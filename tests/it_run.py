@@ -43,6 +43,16 @@ with t.case("bad config value names file and line, exit 4") as c:
     c.check(r.returncode == EXIT_CONFIG, f"exit {r.returncode}, stderr: {r.stderr}")
     c.check(f"{conf}:2:" in one_line(r.stderr), f"stderr: {r.stderr}")
 
+with t.case("a bad stage setting stops the run before crawling, exit 4") as c:
+    for body, line in (("[alert x]\ngranularity = weekly\n", 2),
+                       ("[finsent]\ncontact = a@b.c\n[source s]\nurl = ftp://example.com/f\n", 4),
+                       ("[trends]\nalpha = 7\n", 2)):
+        conf = write(os.path.join(work, "stage.conf"), body)
+        r = finsent(["--config", conf, "--db", os.path.join(work, "stage.db"), "run"])
+        c.check(r.returncode == EXIT_CONFIG, f"{body!r}: exit {r.returncode}, stderr: {r.stderr}")
+        c.check(f"{conf}:{line}:" in one_line(r.stderr), f"{body!r}: stderr: {r.stderr}")
+        c.check("crawl:" not in r.stderr, f"{body!r}: crawled anyway: {r.stderr}")
+
 with t.case("missing --config file is a config error") as c:
     r = finsent(["--config", os.path.join(work, "nope.conf"), "--db",
                  os.path.join(work, "a.db"), "run"])
