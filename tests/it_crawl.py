@@ -97,6 +97,7 @@ HOSTILE = {
     "h-malformed": ("malformed", {"failed"}, r"."),
     "h-truncgz": ("truncated-gzip", {"failed"}, r"."),
     "h-xxe": ("xxe", {"new", "failed"}, None),
+    "h-xxe-net": ("xxe-net", {"new", "failed"}, None),
     "h-billion": ("billion", {"new", "failed"}, None),
     "h-wrongcs": ("wrong-charset", {"new"}, None),
     "h-hdrcs": ("header-charset", {"new"}, None),
@@ -326,6 +327,8 @@ def checks(tmp, srv):
 
     leaked = q("SELECT count(*) FROM documents WHERE text LIKE '%root:%' OR title LIKE '%root:%'")
     report(leaked[0][0] == 0, "XXE: no local file content stored", "%d rows" % leaked[0][0])
+    probes = [p for p in srv.stats()["requests"] if p.startswith("/xxe-probe")]
+    report(not probes, "XXE: external DTD and entities never fetched", repr(probes))
     biggest = q("SELECT max(length(text)) FROM documents")[0][0] or 0
     report(biggest < 1_000_000, "billion laughs: no entity expansion stored", "%d chars" % biggest)
     titles = [t for (t,) in q("SELECT title FROM documents WHERE guid LIKE 'charset-%'")]

@@ -408,6 +408,19 @@ def h_xxe(self, query):
     self.send_body(200, XXE_FEED, "application/rss+xml")
 
 
+def h_xxe_net(self, query):
+    """External DTD and entity on this server: a parser that loads them shows up as
+    requests for /xxe-probe/... in /__stats."""
+    host = self.host()
+    body = ('<?xml version="1.0"?>\n'
+            '<!DOCTYPE rss SYSTEM "http://%s/xxe-probe/dtd" [\n'
+            '<!ENTITY remote SYSTEM "http://%s/xxe-probe/entity">]>\n'
+            '<rss version="2.0"><channel><title>net</title><item><title>Remote &remote;</title>'
+            '<guid>xxe-net-1</guid><description>remote entity &remote; here</description>'
+            '</item></channel></rss>\n' % (host, host)).encode()
+    self.send_body(200, body, "application/rss+xml")
+
+
 def h_billion(self, query):
     self.send_body(200, BILLION_LAUGHS, "application/rss+xml")
 
@@ -455,7 +468,7 @@ HOSTILE = {
     "redirect-ok": h_redirect_ok,
     "429": h_429, "429-date": h_429_date, "503": h_503, "404": h_404, "500": h_500,
     "empty": h_empty, "html-as-feed": h_html_as_feed, "malformed": h_malformed,
-    "xxe": h_xxe, "billion": h_billion,
+    "xxe": h_xxe, "xxe-net": h_xxe_net, "billion": h_billion,
     "wrong-charset": h_wrong_charset, "header-charset": h_header_charset,
     "gzip": h_gzip, "truncated-gzip": h_truncated_gzip, "ttl": h_ttl,
 }
