@@ -99,6 +99,10 @@ static void test_url_origin_and_path(void)
     CHECK(fetch_url_origin("ftp://example.com/x") == NULL);
     CHECK(fetch_url_origin("file:///etc/passwd") == NULL);
     CHECK(fetch_url_origin("not a url") == NULL);
+    char *h = fetch_url_host("https://News.Example.COM:8443/x");
+    CHECK_STR_EQ(h, "news.example.com");
+    free(h);
+    CHECK(fetch_url_host("ftp://example.com/") == NULL);
     char *p = fetch_url_path("http://example.com/a/b?x=1#frag");
     CHECK_STR_EQ(p, "/a/b?x=1");
     free(p);
