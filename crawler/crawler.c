@@ -286,6 +286,18 @@ static void origin_wake(struct crawler *c, size_t index)
     }
 }
 
+/* One --verbose line per answered request. */
+static void log_fetch(const struct crawl_options *opts, const struct fetch_response *r)
+{
+    if (opts->quiet)
+        return;
+    if (r->ok)
+        log_debug("GET %s: HTTP %ld, %zu bytes, %lld ms", r->url, r->status, r->len,
+                  (long long)r->duration_ms);
+    else
+        log_debug("GET %s: %s (%lld ms)", r->url, r->error, (long long)r->duration_ms);
+}
+
 struct robots_ctx {
     struct crawler *c;
     size_t origin;
@@ -298,6 +310,7 @@ static void on_robots(struct fetch_engine *e, const struct fetch_response *r, vo
     struct crawler *c = rc->c;
     struct origin *o = &c->origins[rc->origin];
     struct fs_error err;
+    log_fetch(c->opts, r);
     if (r->ok && r->status >= 200 && r->status < 300) {
         origin_set_rules(c, o, robots_parse(r->body, r->len, ROBOTS_AGENT));
         if (db_crawl_robots_put(c->dc, o->name, r->body, c->now, c->now + ROBOTS_TTL, &err) < 0)
@@ -515,6 +528,7 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
 {
     (void)e;
     struct job *job = user;
+    log_fetch(job->c->opts, r);
     job->in_flight--;
     job->duration_ms = r->duration_ms;
     job->bytes = (int64_t)r->len;
@@ -566,6 +580,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
     struct job *job = lc->job;
     long doc = lc->doc;
     free(lc);
+    log_fetch(job->c->opts, r);
     job->in_flight--;
     struct fs_error err;
     char why[FS_ERROR_MAX];
