@@ -9,7 +9,6 @@ known: dedupe path). Figures are printed, never asserted. Targets: < 5 s, < 50 M
 """
 import argparse
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
