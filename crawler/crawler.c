@@ -46,7 +46,6 @@ enum doc_kind { DOC_ITEM, DOC_PAGE, DOC_COMMENT };
 struct doc {
     struct feed_item item; /* owned strings */
     enum doc_kind kind;
-    int fetch_failed; /* followed link failed: the summary is kept */
 };
 
 struct link_log {
@@ -69,7 +68,6 @@ struct job {
     char *etag, *last_modified; /* from a 200 */
     int ttl_seconds;
     int64_t retry_at;
-    int disallowed;
     struct doc *docs;
     size_t n_docs, cap_docs;
     struct link_log *links;
@@ -339,10 +337,8 @@ static void on_robots(struct fetch_engine *e, const struct fetch_response *r, vo
 static void on_source(struct fetch_engine *e, const struct fetch_response *r, void *user);
 static void on_link(struct fetch_engine *e, const struct fetch_response *r, void *user);
 
-static void link_failed(struct job *job, long doc, const char *url, const char *why)
+static void link_failed(const struct job *job, const char *url, const char *why)
 {
-    struct doc *d = &job->docs[doc];
-    d->fetch_failed = 1;
     if (!job->c->opts->quiet)
         log_info("%s: %s: %s; keeping the feed's summary", job->src->name, url, why);
 }
@@ -358,7 +354,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "not an http(s) URL: %s", url);
         else
-            link_failed(job, doc, url, "not an http(s) URL");
+            link_failed(job, url, "not an http(s) URL");
         return;
     }
     struct origin *o = origin_get(c, origin_name);
@@ -407,7 +403,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "%s", o->unavailable);
         else
-            link_failed(job, doc, url, o->unavailable);
+            link_failed(job, url, o->unavailable);
         return;
     }
     char *path = fetch_url_path(url);
@@ -415,10 +411,9 @@ static void job_request(struct job *job, const char *url, long doc)
     free(path);
     if (!allowed) {
         if (doc < 0) {
-            job->disallowed = 1;
             set_error(job, CRAWL_SKIPPED, "disallowed by robots.txt");
         } else {
-            link_failed(job, doc, url, "disallowed by robots.txt");
+            link_failed(job, url, "disallowed by robots.txt");
         }
         return;
     }
@@ -441,7 +436,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "%s", err.msg);
         else
-            link_failed(job, doc, url, err.msg);
+            link_failed(job, url, err.msg);
         return;
     }
     job->in_flight++;
@@ -623,7 +618,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
     str_strip_controls(why);
     job_add_link_log(job, r, why[0] ? why : NULL);
     if (why[0])
-        link_failed(job, doc, r->url, why);
+        link_failed(job, r->url, why);
     job_finish_if_idle(job);
 }
 
