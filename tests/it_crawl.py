@@ -96,6 +96,7 @@ HOSTILE = {
     "h-html": ("html-as-feed", {"failed"}, r"."),
     "h-malformed": ("malformed", {"failed"}, r"."),
     "h-truncgz": ("truncated-gzip", {"failed"}, r"."),
+    "h-gzbomb": ("gzip-bomb", {"failed"}, r"15 MiB limit"),
     "h-xxe": ("xxe", {"new", "failed"}, None),
     "h-xxe-net": ("xxe-net", {"new", "failed"}, None),
     "h-billion": ("billion", {"new", "failed"}, None),

@@ -456,6 +456,16 @@ def h_truncated_gzip(self, query):
     self.send_body(200, body, "application/rss+xml", headers=[("Content-Encoding", "gzip")])
 
 
+_BOMB = []
+
+
+def h_gzip_bomb(self, query):
+    """About 50 KB on the wire that decode to 50 MB: the limit applies to decoded bytes."""
+    if not _BOMB:
+        _BOMB.append(gzip.compress(b"<rss>" + b" " * (50 << 20), compresslevel=9))
+    self.send_body(200, _BOMB[0], "application/rss+xml", headers=[("Content-Encoding", "gzip")])
+
+
 def h_ttl(self, query):
     self.send_body(200, gen_feed(903, 2, self.host(), "<ttl>180</ttl>"),
                    "application/rss+xml; charset=utf-8")
@@ -470,7 +480,8 @@ HOSTILE = {
     "empty": h_empty, "html-as-feed": h_html_as_feed, "malformed": h_malformed,
     "xxe": h_xxe, "xxe-net": h_xxe_net, "billion": h_billion,
     "wrong-charset": h_wrong_charset, "header-charset": h_header_charset,
-    "gzip": h_gzip, "truncated-gzip": h_truncated_gzip, "ttl": h_ttl,
+    "gzip": h_gzip, "truncated-gzip": h_truncated_gzip, "gzip-bomb": h_gzip_bomb,
+    "ttl": h_ttl,
 }
 
 
