@@ -68,6 +68,7 @@ struct job {
     char *etag, *last_modified; /* from a 200 */
     int ttl_seconds;
     int64_t retry_at;
+    int deferred; /* new items not stored yet (follow_links cap) */
     struct doc *docs;
     size_t n_docs, cap_docs;
     struct link_log *links;
@@ -464,13 +465,22 @@ static int parse_feed(struct job *job, const struct fetch_response *r, const cha
     job->result->n_items = (int)feed.n_items;
     if (feed.ttl_minutes > 0)
         job->ttl_seconds = feed.ttl_minutes > MAX_TTL / 60 ? MAX_TTL : feed.ttl_minutes * 60;
+    int followed = 0;
     for (size_t i = 0; i < feed.n_items; i++) {
         const struct feed_item *it = &feed.items[i];
         if (item_known(job, it))
             continue;
+        int follow = job->src->follow_links && it->url && url_is_http_or_https(it->url);
+        if (follow && followed == job->c->settings.max_follow_links) {
+            /* left for the next crawl, which must then get the whole feed again */
+            job->deferred++;
+            continue;
+        }
         job_add_doc(job, it, DOC_ITEM);
-        if (job->src->follow_links && it->url && url_is_http_or_https(it->url))
+        if (follow) {
+            followed++;
             job_request(job, it->url, (long)job->n_docs - 1);
+        }
     }
     feed_free(&feed);
     return 0;
@@ -559,7 +569,9 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
         } else {
             rc = parse_comments(job, r, charset);
         }
-        if (rc == 0 && job->result->outcome != CRAWL_FAILED) {
+        /* validators are kept only when every new item was taken: otherwise a 304
+         * next time would hide the deferred ones */
+        if (rc == 0 && job->result->outcome != CRAWL_FAILED && job->deferred == 0) {
             job->etag = dup_or_null(r->etag);
             job->last_modified = dup_or_null(r->last_modified);
         }
