@@ -267,6 +267,9 @@ static void test_source_config_parsing(void)
     CHECK_INT_EQ(s.timeout_ms, 1500);
     CHECK_INT_EQ(s.connect_timeout_ms, 10000);
     CHECK_INT_EQ(s.max_body, 15 << 20);
+    CHECK_INT_EQ(s.max_follow_links, 50);
+    CHECK_INT_EQ(s.backoff_min, 900);
+    CHECK_INT_EQ(s.backoff_max, 86400);
     CHECK(strstr(s.user_agent, "finsent/") == s.user_agent);
     CHECK(strstr(s.user_agent, "ops@example.com") != NULL);
     struct source_config *src;
@@ -326,6 +329,7 @@ static void test_source_config_errors(void)
     expect_config_error("[source a]\nurl = http://x.com/\ninterval = soon\n", "duration");
     expect_config_error("[crawler]\nconcurrency = 0\n", "bad.conf:2:");
     expect_config_error("[crawler]\nper_host = lots\n", "not an integer");
+    expect_config_error("[crawler]\nmax_follow_links = 0\n", "bad.conf:2:");
     expect_config_error("[crawler]\nbackoff_min = 1h\nbackoff_max = 1m\n", "backoff_max");
 }
 
