@@ -9,7 +9,6 @@ known: dedupe path). Figures are printed, never asserted. Targets: < 5 s, < 50 M
 """
 import argparse
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -40,6 +39,27 @@ def run_measured(cmd):
             usage.ru_utime + usage.ru_stime)
 
 
+def write_config(tmp, name, port, args, n_sources, n_items, follow):
+    conf = os.path.join(tmp, name + ".conf")
+    with open(conf, "w") as f:
+        # one local host: per_host = concurrency so the global limit is what is measured
+        f.write("[crawler]\nconcurrency = %d\nper_host = %d\ndelay_ms = 0\n\n"
+                % (args.concurrency, args.concurrency))
+        for n in range(n_sources):
+            f.write("[source gen-%d]\nurl = http://127.0.0.1:%d/gen/feed/%d?items=%d\n"
+                    "follow_links = %s\n\n" % (n, port, n, n_items, "yes" if follow else "no"))
+    return conf, os.path.join(tmp, name + ".db")
+
+
+def measure(label, conf, db, now):
+    cmd = [BIN, "--db", db, "--config", conf, "--now",
+           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "crawl"]
+    rc, wall, rss, cpu = run_measured(cmd)
+    n_docs = sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone()[0]
+    print("  %-28s wall %.2f s   finsent CPU %.2f s   peak RSS %.1f MiB   documents %d   "
+          "exit %d" % (label, wall, cpu, rss, n_docs, rc))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sources", type=int, default=200)
@@ -54,27 +74,17 @@ def main():
                            stdout=subprocess.PIPE)
     try:
         port = int(srv.stdout.readline())
-        conf = os.path.join(tmp, "bench.conf")
-        db = os.path.join(tmp, "bench.db")
-        with open(conf, "w") as f:
-            # one local host: per_host = concurrency so the global limit is what is measured
-            f.write("[crawler]\nconcurrency = %d\nper_host = %d\ndelay_ms = 0\n\n"
-                    % (args.concurrency, args.concurrency))
-            for n in range(args.sources):
-                f.write("[source gen-%d]\nurl = http://127.0.0.1:%d/gen/feed/%d?items=%d\n\n"
-                        % (n, port, n, args.items))
-        cmd = [BIN, "--db", db, "--config", conf, "crawl"]
-        now = int(time.time())
         print("crawl of %d sources x %d items, concurrency %d, one local HTTP server"
               % (args.sources, args.items, args.concurrency))
+        conf, db = write_config(tmp, "bench", port, args, args.sources, args.items, False)
+        now = int(time.time())
         for label, t in (("first crawl (all new)", now), ("second crawl (all known)", now + 7200)):
-            rc, wall, rss, cpu = run_measured(cmd[:5] + ["--now", time.strftime(
-                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))] + cmd[5:])
-            n_docs = sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone()[0]
-            print("  %-26s wall %.2f s   finsent CPU %.2f s   peak RSS %.1f MiB   "
-                  "documents %d   exit %d" % (label, wall, cpu, rss, n_docs, rc))
-        print("  targets: wall < 5 s, peak RSS < 50 MiB (the Python test server is usually"
-              " the bottleneck: compare wall with finsent CPU)")
+            measure(label, conf, db, t)
+        n_follow = max(1, args.sources // 4)
+        conf, db = write_config(tmp, "follow", port, args, n_follow, 10, True)
+        measure("follow_links: %d x 10 pages" % n_follow, conf, db, now)
+        print("  targets (first crawl): wall < 5 s, peak RSS < 50 MiB; the Python test server"
+              " is usually the bottleneck: compare wall with finsent CPU")
     finally:
         srv.stdin.close()
         srv.wait(timeout=10)

@@ -46,7 +46,6 @@ enum doc_kind { DOC_ITEM, DOC_PAGE, DOC_COMMENT };
 struct doc {
     struct feed_item item; /* owned strings */
     enum doc_kind kind;
-    int fetch_failed; /* followed link failed: the summary is kept */
 };
 
 struct link_log {
@@ -69,7 +68,7 @@ struct job {
     char *etag, *last_modified; /* from a 200 */
     int ttl_seconds;
     int64_t retry_at;
-    int disallowed;
+    int deferred; /* new items not stored yet (follow_links cap) */
     struct doc *docs;
     size_t n_docs, cap_docs;
     struct link_log *links;
@@ -286,6 +285,18 @@ static void origin_wake(struct crawler *c, size_t index)
     }
 }
 
+/* One --verbose line per answered request. */
+static void log_fetch(const struct crawl_options *opts, const struct fetch_response *r)
+{
+    if (opts->quiet)
+        return;
+    if (r->ok)
+        log_debug("GET %s: HTTP %ld, %zu bytes, %lld ms", r->url, r->status, r->len,
+                  (long long)r->duration_ms);
+    else
+        log_debug("GET %s: %s (%lld ms)", r->url, r->error, (long long)r->duration_ms);
+}
+
 struct robots_ctx {
     struct crawler *c;
     size_t origin;
@@ -298,6 +309,7 @@ static void on_robots(struct fetch_engine *e, const struct fetch_response *r, vo
     struct crawler *c = rc->c;
     struct origin *o = &c->origins[rc->origin];
     struct fs_error err;
+    log_fetch(c->opts, r);
     if (r->ok && r->status >= 200 && r->status < 300) {
         origin_set_rules(c, o, robots_parse(r->body, r->len, ROBOTS_AGENT));
         if (db_crawl_robots_put(c->dc, o->name, r->body, c->now, c->now + ROBOTS_TTL, &err) < 0)
@@ -326,10 +338,8 @@ static void on_robots(struct fetch_engine *e, const struct fetch_response *r, vo
 static void on_source(struct fetch_engine *e, const struct fetch_response *r, void *user);
 static void on_link(struct fetch_engine *e, const struct fetch_response *r, void *user);
 
-static void link_failed(struct job *job, long doc, const char *url, const char *why)
+static void link_failed(const struct job *job, const char *url, const char *why)
 {
-    struct doc *d = &job->docs[doc];
-    d->fetch_failed = 1;
     if (!job->c->opts->quiet)
         log_info("%s: %s: %s; keeping the feed's summary", job->src->name, url, why);
 }
@@ -345,7 +355,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "not an http(s) URL: %s", url);
         else
-            link_failed(job, doc, url, "not an http(s) URL");
+            link_failed(job, url, "not an http(s) URL");
         return;
     }
     struct origin *o = origin_get(c, origin_name);
@@ -394,7 +404,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "%s", o->unavailable);
         else
-            link_failed(job, doc, url, o->unavailable);
+            link_failed(job, url, o->unavailable);
         return;
     }
     char *path = fetch_url_path(url);
@@ -402,10 +412,9 @@ static void job_request(struct job *job, const char *url, long doc)
     free(path);
     if (!allowed) {
         if (doc < 0) {
-            job->disallowed = 1;
             set_error(job, CRAWL_SKIPPED, "disallowed by robots.txt");
         } else {
-            link_failed(job, doc, url, "disallowed by robots.txt");
+            link_failed(job, url, "disallowed by robots.txt");
         }
         return;
     }
@@ -428,7 +437,7 @@ static void job_request(struct job *job, const char *url, long doc)
         if (doc < 0)
             set_error(job, CRAWL_FAILED, "%s", err.msg);
         else
-            link_failed(job, doc, url, err.msg);
+            link_failed(job, url, err.msg);
         return;
     }
     job->in_flight++;
@@ -456,13 +465,22 @@ static int parse_feed(struct job *job, const struct fetch_response *r, const cha
     job->result->n_items = (int)feed.n_items;
     if (feed.ttl_minutes > 0)
         job->ttl_seconds = feed.ttl_minutes > MAX_TTL / 60 ? MAX_TTL : feed.ttl_minutes * 60;
+    int followed = 0;
     for (size_t i = 0; i < feed.n_items; i++) {
         const struct feed_item *it = &feed.items[i];
         if (item_known(job, it))
             continue;
+        int follow = job->src->follow_links && it->url && url_is_http_or_https(it->url);
+        if (follow && followed == job->c->settings.max_follow_links) {
+            /* left for the next crawl, which must then get the whole feed again */
+            job->deferred++;
+            continue;
+        }
         job_add_doc(job, it, DOC_ITEM);
-        if (job->src->follow_links && it->url && url_is_http_or_https(it->url))
+        if (follow) {
+            followed++;
             job_request(job, it->url, (long)job->n_docs - 1);
+        }
     }
     feed_free(&feed);
     return 0;
@@ -515,6 +533,7 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
 {
     (void)e;
     struct job *job = user;
+    log_fetch(job->c->opts, r);
     job->in_flight--;
     job->duration_ms = r->duration_ms;
     job->bytes = (int64_t)r->len;
@@ -550,7 +569,9 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
         } else {
             rc = parse_comments(job, r, charset);
         }
-        if (rc == 0 && job->result->outcome != CRAWL_FAILED) {
+        /* validators are kept only when every new item was taken: otherwise a 304
+         * next time would hide the deferred ones */
+        if (rc == 0 && job->result->outcome != CRAWL_FAILED && job->deferred == 0) {
             job->etag = dup_or_null(r->etag);
             job->last_modified = dup_or_null(r->last_modified);
         }
@@ -566,6 +587,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
     struct job *job = lc->job;
     long doc = lc->doc;
     free(lc);
+    log_fetch(job->c->opts, r);
     job->in_flight--;
     struct fs_error err;
     char why[FS_ERROR_MAX];
@@ -608,7 +630,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
     str_strip_controls(why);
     job_add_link_log(job, r, why[0] ? why : NULL);
     if (why[0])
-        link_failed(job, doc, r->url, why);
+        link_failed(job, r->url, why);
     job_finish_if_idle(job);
 }
 

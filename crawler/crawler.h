@@ -17,7 +17,10 @@
  *
  * Failures of a source never stop the others and never lose what is stored: each
  * source's documents, state and crawl_log rows are written in one transaction when
- * that source is done. Source-level outcomes are returned, not printed; problems
+ * that source is done (a failed fetch stores no documents, only its crawl_log row
+ * and the source's backoff). Sources disallowed by robots.txt are SKIPPED, not
+ * failed. With follow_links, a page that cannot be fetched or read leaves the
+ * item stored with the feed's summary and a 'failed' crawl_log row for that URL. Source-level outcomes are returned, not printed; problems
  * below a source (a followed link that failed, kept as the feed's summary) are
  * logged through common/log.h at INFO level unless opts->quiet.
  */

@@ -18,7 +18,7 @@
 #endif
 
 struct host {
-    char *origin;
+    char *name; /* lowercased host name: http and https, any port, count as one host */
     int active;
     double next_start; /* monotonic seconds: earliest start of the next request */
     double delay;      /* seconds between starts; < 0: the engine's delay_ms */
@@ -109,6 +109,24 @@ char *fetch_url_origin(const char *url)
     curl_free(scheme);
     curl_free(host);
     curl_free(port);
+    curl_url_cleanup(h);
+    return out;
+}
+
+char *fetch_url_host(const char *url)
+{
+    char *scheme = NULL, *host = NULL;
+    CURLU *h = url_handle(url, &scheme);
+    if (!h)
+        return NULL;
+    char *out = NULL;
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host) {
+        out = xstrdup(host);
+        for (char *p = out; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    curl_free(scheme);
+    curl_free(host);
     curl_url_cleanup(h);
     return out;
 }
@@ -214,22 +232,26 @@ int fetch_engine_new(struct fetch_engine **out, const struct fetch_options *opts
     return 0;
 }
 
-static int host_index(struct fetch_engine *e, const char *origin)
+static int host_index(struct fetch_engine *e, const char *name)
 {
     for (int i = 0; i < e->n_hosts; i++)
-        if (!strcmp(e->hosts[i].origin, origin))
+        if (!strcmp(e->hosts[i].name, name))
             return i;
     if (e->n_hosts == e->cap_hosts) {
         e->cap_hosts = e->cap_hosts ? 2 * e->cap_hosts : 16;
         e->hosts = xrealloc(e->hosts, (size_t)e->cap_hosts * sizeof *e->hosts);
     }
-    e->hosts[e->n_hosts] = (struct host){xstrdup(origin), 0, 0.0, -1.0, 0};
+    e->hosts[e->n_hosts] = (struct host){xstrdup(name), 0, 0.0, -1.0, 0};
     return e->n_hosts++;
 }
 
-void fetch_engine_set_host_delay(struct fetch_engine *e, const char *origin, int delay_ms)
+void fetch_engine_set_host_delay(struct fetch_engine *e, const char *url, int delay_ms)
 {
-    e->hosts[host_index(e, origin)].delay = delay_ms < 0 ? -1.0 : delay_ms / 1000.0;
+    char *name = fetch_url_host(url);
+    if (!name)
+        return;
+    e->hosts[host_index(e, name)].delay = delay_ms < 0 ? -1.0 : delay_ms / 1000.0;
+    free(name);
 }
 
 static void transfer_free(struct transfer *t)
@@ -257,8 +279,8 @@ static char *header_copy(const char *s)
 
 int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, struct fs_error *err)
 {
-    char *origin = fetch_url_origin(req->url);
-    if (!origin)
+    char *host = fetch_url_host(req->url);
+    if (!host)
         return fs_error_set(err, "fetch: refusing '%s': not an http(s) URL with a host", req->url);
     struct transfer *t = xcalloc(1, sizeof *t);
     t->url = xstrdup(req->url);
@@ -268,9 +290,9 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
     t->truncate = req->truncate;
     t->done = req->done;
     t->user = req->user;
-    t->host = host_index(e, origin);
+    t->host = host_index(e, host);
     sb_init(&t->body);
-    free(origin);
+    free(host);
     if (e->pending_tail)
         e->pending_tail->next = t;
     else
@@ -528,7 +550,7 @@ void fetch_engine_free(struct fetch_engine *e)
         }
     }
     for (int i = 0; i < e->n_hosts; i++)
-        free(e->hosts[i].origin);
+        free(e->hosts[i].name);
     free(e->hosts);
     curl_multi_cleanup(e->multi);
     free(e->user_agent);

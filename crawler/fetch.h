@@ -10,8 +10,10 @@
  *   fetch_engine_free(e);
  *
  * Politeness: at most opts.concurrency transfers in flight, at most opts.per_host
- * to one host (scheme://host:port), and opts.delay_ms between the starts of two
- * requests to one host. Requests to one host start in the order they were added.
+ * to one host (by name: http and https and every port of a host count as one), and
+ * opts.delay_ms between the starts of two requests to one host. Requests to one
+ * host start in the order they were added. (Redirects are followed within the
+ * transfer and count against the host first asked.)
  *
  * Safety: only http and https, on redirects too (at most opts.max_redirects);
  * bodies above opts.max_body are cut off in the write callback and reported as an
@@ -92,16 +94,21 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
  * fails (not for failed requests, which are reported to their callbacks). */
 int fetch_engine_run(struct fetch_engine *e, struct fs_error *err);
 
-/* Sets the delay between request starts for the host of origin (as returned by
- * fetch_url_origin), e.g. from a robots.txt Crawl-delay; overrides opts.delay_ms. */
-void fetch_engine_set_host_delay(struct fetch_engine *e, const char *origin, int delay_ms);
+/* Sets the delay between request starts for the host of url (any URL or origin
+ * on that host), e.g. from a robots.txt Crawl-delay; overrides opts.delay_ms. */
+void fetch_engine_set_host_delay(struct fetch_engine *e, const char *url, int delay_ms);
 
 /* Frees the engine; requests never run are dropped without callbacks. */
 void fetch_engine_free(struct fetch_engine *e);
 
 /* "scheme://host[:port]" of an http(s) URL, lowercased, default port omitted; the
- * key politeness and robots.txt work on. NULL when url is not http(s). Caller frees. */
+ * key robots.txt works on (RFC 9309: one robots.txt per scheme, host and port). NULL when url is
+ * not http(s). Caller frees. */
 char *fetch_url_origin(const char *url);
+
+/* Lowercased host name of an http(s) URL, the key of the per-host limits. NULL
+ * when url is not http(s). Caller frees. */
+char *fetch_url_host(const char *url);
 
 /* Path plus query of an http(s) URL ("/" when empty). NULL on error. Caller frees. */
 char *fetch_url_path(const char *url);

@@ -59,7 +59,7 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
 {
     memset(out, 0, sizeof *out);
     const char *sec = "crawler";
-    int64_t conc, per_host, delay, cto, to, to_ms, max_body;
+    int64_t conc, per_host, delay, cto, to, to_ms, max_body, max_follow;
     if (config_get_int(cfg, sec, "concurrency", 8, 1, 256, &conc, err) < 0 ||
         config_get_int(cfg, sec, "per_host", 2, 1, 64, &per_host, err) < 0 ||
         config_get_int(cfg, sec, "delay_ms", 500, 0, 600000, &delay, err) < 0 ||
@@ -70,7 +70,8 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
                        (int64_t)1 << 31, &max_body, err) < 0 ||
         config_get_duration(cfg, sec, "interval", 30 * 60, &out->interval, err) < 0 ||
         config_get_duration(cfg, sec, "backoff_min", 15 * 60, &out->backoff_min, err) < 0 ||
-        config_get_duration(cfg, sec, "backoff_max", 24 * 3600, &out->backoff_max, err) < 0)
+        config_get_duration(cfg, sec, "backoff_max", 24 * 3600, &out->backoff_max, err) < 0 ||
+        config_get_int(cfg, sec, "max_follow_links", 50, 1, 100000, &max_follow, err) < 0)
         return -1;
     if (cto < 1 || cto > 3600)
         return config_error(cfg, sec, "connect_timeout", err, "must be between 1s and 1h");
@@ -86,6 +87,7 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
     out->connect_timeout_ms = cto * 1000;
     out->timeout_ms = to_ms;
     out->max_body = max_body;
+    out->max_follow_links = (int)max_follow;
     out->user_agent =
         build_user_agent(config_get(cfg, sec, "user_agent"), config_get(cfg, "finsent", "contact"));
     return 0;

@@ -16,6 +16,8 @@
  *   backoff_min = 15m                # first retry delay after a failure
  *   backoff_max = 24h                # cap of the doubling retry delay
  *   user_agent = finsent             # product token; version and contact appended
+ *   max_follow_links = 50            # pages followed per source and crawl; the other
+ *                                    # new items wait for the next crawl
  *
  *   [source reuters-markets]
  *   url = https://example.com/feed.xml
@@ -53,10 +55,11 @@ struct crawler_settings {
     int64_t connect_timeout_ms;
     int64_t timeout_ms;
     int64_t max_body;
-    int64_t interval;    /* default for sources without one */
-    int64_t backoff_min; /* seconds */
-    int64_t backoff_max; /* seconds */
-    char *user_agent;    /* full header value: "finsent/0.1.0 (+contact)" */
+    int64_t interval;     /* default for sources without one */
+    int64_t backoff_min;  /* seconds */
+    int64_t backoff_max;  /* seconds */
+    int max_follow_links; /* per source and crawl */
+    char *user_agent;     /* full header value: "finsent/0.1.0 (+contact)" */
 };
 
 /* Reads [crawler] and [finsent] contact. Caller frees with crawler_settings_free. */

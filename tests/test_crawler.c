@@ -99,6 +99,10 @@ static void test_url_origin_and_path(void)
     CHECK(fetch_url_origin("ftp://example.com/x") == NULL);
     CHECK(fetch_url_origin("file:///etc/passwd") == NULL);
     CHECK(fetch_url_origin("not a url") == NULL);
+    char *h = fetch_url_host("https://News.Example.COM:8443/x");
+    CHECK_STR_EQ(h, "news.example.com");
+    free(h);
+    CHECK(fetch_url_host("ftp://example.com/") == NULL);
     char *p = fetch_url_path("http://example.com/a/b?x=1#frag");
     CHECK_STR_EQ(p, "/a/b?x=1");
     free(p);
@@ -263,6 +267,9 @@ static void test_source_config_parsing(void)
     CHECK_INT_EQ(s.timeout_ms, 1500);
     CHECK_INT_EQ(s.connect_timeout_ms, 10000);
     CHECK_INT_EQ(s.max_body, 15 << 20);
+    CHECK_INT_EQ(s.max_follow_links, 50);
+    CHECK_INT_EQ(s.backoff_min, 900);
+    CHECK_INT_EQ(s.backoff_max, 86400);
     CHECK(strstr(s.user_agent, "finsent/") == s.user_agent);
     CHECK(strstr(s.user_agent, "ops@example.com") != NULL);
     struct source_config *src;
@@ -322,6 +329,7 @@ static void test_source_config_errors(void)
     expect_config_error("[source a]\nurl = http://x.com/\ninterval = soon\n", "duration");
     expect_config_error("[crawler]\nconcurrency = 0\n", "bad.conf:2:");
     expect_config_error("[crawler]\nper_host = lots\n", "not an integer");
+    expect_config_error("[crawler]\nmax_follow_links = 0\n", "bad.conf:2:");
     expect_config_error("[crawler]\nbackoff_min = 1h\nbackoff_max = 1m\n", "backoff_max");
 }
 

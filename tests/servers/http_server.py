@@ -408,6 +408,19 @@ def h_xxe(self, query):
     self.send_body(200, XXE_FEED, "application/rss+xml")
 
 
+def h_xxe_net(self, query):
+    """External DTD and entity on this server: a parser that loads them shows up as
+    requests for /xxe-probe/... in /__stats."""
+    host = self.host()
+    body = ('<?xml version="1.0"?>\n'
+            '<!DOCTYPE rss SYSTEM "http://%s/xxe-probe/dtd" [\n'
+            '<!ENTITY remote SYSTEM "http://%s/xxe-probe/entity">]>\n'
+            '<rss version="2.0"><channel><title>net</title><item><title>Remote &remote;</title>'
+            '<guid>xxe-net-1</guid><description>remote entity &remote; here</description>'
+            '</item></channel></rss>\n' % (host, host)).encode()
+    self.send_body(200, body, "application/rss+xml")
+
+
 def h_billion(self, query):
     self.send_body(200, BILLION_LAUGHS, "application/rss+xml")
 
@@ -443,6 +456,16 @@ def h_truncated_gzip(self, query):
     self.send_body(200, body, "application/rss+xml", headers=[("Content-Encoding", "gzip")])
 
 
+_BOMB = []
+
+
+def h_gzip_bomb(self, query):
+    """About 50 KB on the wire that decode to 50 MB: the limit applies to decoded bytes."""
+    if not _BOMB:
+        _BOMB.append(gzip.compress(b"<rss>" + b" " * (50 << 20), compresslevel=9))
+    self.send_body(200, _BOMB[0], "application/rss+xml", headers=[("Content-Encoding", "gzip")])
+
+
 def h_ttl(self, query):
     self.send_body(200, gen_feed(903, 2, self.host(), "<ttl>180</ttl>"),
                    "application/rss+xml; charset=utf-8")
@@ -455,9 +478,10 @@ HOSTILE = {
     "redirect-ok": h_redirect_ok,
     "429": h_429, "429-date": h_429_date, "503": h_503, "404": h_404, "500": h_500,
     "empty": h_empty, "html-as-feed": h_html_as_feed, "malformed": h_malformed,
-    "xxe": h_xxe, "billion": h_billion,
+    "xxe": h_xxe, "xxe-net": h_xxe_net, "billion": h_billion,
     "wrong-charset": h_wrong_charset, "header-charset": h_header_charset,
-    "gzip": h_gzip, "truncated-gzip": h_truncated_gzip, "ttl": h_ttl,
+    "gzip": h_gzip, "truncated-gzip": h_truncated_gzip, "gzip-bomb": h_gzip_bomb,
+    "ttl": h_ttl,
 }
 
 
