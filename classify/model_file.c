@@ -10,6 +10,7 @@
 #include "common/util.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
