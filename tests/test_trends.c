@@ -361,6 +361,49 @@ static void test_empty_database_and_single_bucket(void)
     db_close(db);
 }
 
+static void test_hour_and_day_buckets_split_at_utc_midnight(void)
+{
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    CHECK(ins_doc(&in, T0 - 1, 2, 0) == 0);        /* 2026-02-28T23:59:59Z */
+    CHECK(ins_doc(&in, T0, 2, 2) == 0);            /* 2026-03-01T00:00:00Z */
+    CHECK(ins_doc(&in, T0 + HOUR - 1, 2, 1) == 0); /* 00:59:59 */
+    CHECK(ins_doc(&in, T0 + DAY - 1, 2, 0) == 0);  /* 23:59:59 */
+    ins_close(&in);
+    struct fs_error err;
+    struct spike_params p = test_params();
+    CHECK(trends_update_params(db, &p, T0 + 2 * DAY, NULL, &err) == 0);
+    struct trend_filter f = {.granularity = DB_TREND_DAY,
+                             .topic_set = 1,
+                             .topic = 2,
+                             .since = INT64_MIN,
+                             .until = INT64_MAX};
+    struct trend_row *rows;
+    size_t n;
+    CHECK(db_trends_query(db, &f, &rows, &n, &err) == 0);
+    CHECK_INT_EQ(n, 2);
+    CHECK_INT_EQ(rows[0].bucket_start, T0 - DAY);
+    CHECK_INT_EQ(rows[0].n_docs, 1);
+    CHECK_INT_EQ(rows[1].bucket_start, T0);
+    CHECK_INT_EQ(rows[1].n_docs, 3);
+    CHECK_INT_EQ(rows[1].history, 1);
+    free(rows);
+    f.granularity = DB_TREND_HOUR;
+    CHECK(db_trends_query(db, &f, &rows, &n, &err) == 0);
+    CHECK_INT_EQ(n, 3);
+    CHECK_INT_EQ(rows[0].bucket_start, T0 - HOUR);
+    CHECK_INT_EQ(rows[1].bucket_start, T0);
+    CHECK_INT_EQ(rows[1].n_docs, 2);
+    CHECK_INT_EQ(rows[1].n_positive, 1);
+    CHECK_INT_EQ(rows[1].n_neutral, 1);
+    CHECK_INT_EQ(rows[2].bucket_start, T0 + 23 * HOUR);
+    CHECK_INT_EQ(rows[2].history, 24); /* 22 empty hours in between count */
+    free(rows);
+    db_close(db);
+}
+
 static void test_published_at_null_uses_fetched_at(void)
 {
     sqlite3 *db = temp_db();
@@ -812,6 +855,7 @@ int main(void)
     RUN(test_warmup_and_min_docs);
     RUN(test_empty_buckets_fold_as_zeros);
     RUN(test_empty_database_and_single_bucket);
+    RUN(test_hour_and_day_buckets_split_at_utc_midnight);
     RUN(test_published_at_null_uses_fetched_at);
     RUN(test_planted_spikes_found_exactly);
     RUN(test_incremental_equals_full_recompute);
