@@ -272,6 +272,28 @@ static void test_planted_jump_spikes_then_recovers(void)
     CHECK(ev.spike);
 }
 
+/* A quiet topic (3-5 documents an hour, shares swinging between 0 and 67 %) is
+ * judged on a 30-document burst with the burst's own binomial noise. */
+static void test_burst_in_a_quiet_topic_spikes(void)
+{
+    struct spike_params p = test_params();
+    struct spike_state st;
+    spike_state_init(&st);
+    struct spike_eval ev;
+    uint32_t seed = 77;
+    for (int i = 0; i < 300; i++) {
+        int n = 3 + (int)(lcg(&seed) % 3), neg = 0;
+        for (int k = 0; k < n; k++)
+            neg += lcg(&seed) % 100 < 20;
+        spike_step(&st, &p, n, neg, &ev);
+        CHECK(!ev.spike);
+    }
+    spike_step(&st, &p, 30, 24, &ev);
+    CHECK_MSG(ev.spike, "burst missed: z_count %g z_share %g (share std %g)", ev.z_count,
+              ev.z_share, ev.share_std);
+    CHECK(ev.share_std < 0.1);
+}
+
 static void test_volume_surge_with_same_tone_is_not_a_spike(void)
 {
     struct spike_params p = test_params();
@@ -460,9 +482,9 @@ static int fill_planted(sqlite3 *db)
                 rc = ins_bucket(&in, T0 + h * HOUR, t, 10 + (h + t) % 3, 2 + (h % 2));
         }
     }
-    /* topic 7: one post a day at noon for 30 days, 12 a day, 3 negative; day 20 jumps */
+    /* topic 7: 12 posts a day at noon for 30 days, 3 negative; on day 20 all 12 are */
     for (int d = 0; d < 30 && rc == 0; d++) {
-        int neg = d == 20 ? 11 : 3;
+        int neg = d == 20 ? 12 : 3;
         for (int i = 0; i < 12 && rc == 0; i++)
             rc = ins_doc(&in, T0 - 40 * DAY + d * DAY + 12 * HOUR, 7, i < neg ? 0 : 1);
     }
@@ -851,6 +873,7 @@ int main(void)
     RUN(test_steady_series_never_spikes);
     RUN(test_noisy_series_gives_no_spike);
     RUN(test_planted_jump_spikes_then_recovers);
+    RUN(test_burst_in_a_quiet_topic_spikes);
     RUN(test_volume_surge_with_same_tone_is_not_a_spike);
     RUN(test_warmup_and_min_docs);
     RUN(test_empty_buckets_fold_as_zeros);
