@@ -71,7 +71,7 @@ int db_trends_clear(sqlite3 *db, struct fs_error *err)
     "granularity, topic, bucket_start, n_docs, n_negative, n_neutral, n_positive, "                \
     "score_sum_micro, history, baseline_mean, baseline_std, share_baseline, share_std, "           \
     "z_count, z_share, z_score, spike, ewma_count_mean, ewma_count_var, ewma_share_mean, "         \
-    "ewma_share_var, ewma_share_n, final, updated_at, evaluated"
+    "ewma_share_excess, ewma_share_n, final, updated_at, evaluated"
 
 static double col_opt(sqlite3_stmt *st, int col, int *present)
 {
@@ -108,7 +108,7 @@ static void row_read(sqlite3_stmt *st, struct trend_row *r)
     r->ewma_count_mean = sqlite3_column_double(st, 17);
     r->ewma_count_var = sqlite3_column_double(st, 18);
     r->ewma_share_mean = sqlite3_column_double(st, 19);
-    r->ewma_share_var = sqlite3_column_double(st, 20);
+    r->ewma_share_excess = sqlite3_column_double(st, 20);
     r->ewma_share_n = sqlite3_column_int64(st, 21);
     r->final = sqlite3_column_int(st, 22);
     r->updated_at = sqlite3_column_int64(st, 23);
@@ -243,7 +243,7 @@ int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_
     sqlite3_bind_double(st, 18, r->ewma_count_mean);
     sqlite3_bind_double(st, 19, r->ewma_count_var);
     sqlite3_bind_double(st, 20, r->ewma_share_mean);
-    sqlite3_bind_double(st, 21, r->ewma_share_var);
+    sqlite3_bind_double(st, 21, r->ewma_share_excess);
     sqlite3_bind_int64(st, 22, r->ewma_share_n);
     sqlite3_bind_int(st, 23, r->final);
     sqlite3_bind_int64(st, 24, r->updated_at);

@@ -37,7 +37,7 @@ struct trend_row {
     double z_score;
     int spike;
     /* EWMA state after this bucket */
-    double ewma_count_mean, ewma_count_var, ewma_share_mean, ewma_share_var;
+    double ewma_count_mean, ewma_count_var, ewma_share_mean, ewma_share_excess;
     int64_t ewma_share_n;
     int final;
     int64_t updated_at;

@@ -153,7 +153,7 @@ static const char schema_v1[] =
     "  ewma_count_mean REAL NOT NULL DEFAULT 0,"    /* EWMA state after this bucket */
     "  ewma_count_var  REAL NOT NULL DEFAULT 0,"
     "  ewma_share_mean REAL NOT NULL DEFAULT 0,"
-    "  ewma_share_var  REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_excess REAL NOT NULL DEFAULT 0,"
     "  ewma_share_n    INTEGER NOT NULL DEFAULT 0,"
     "  final           INTEGER NOT NULL DEFAULT 0," /* bucket had ended at updated_at */
     "  updated_at      INTEGER NOT NULL DEFAULT 0,"

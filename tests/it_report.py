@@ -222,6 +222,14 @@ def test_report(db, tmp):
     n_sections = html.count('<section class="series"')
     ok = n_sections == 5 and html.count("<svg") == 5
     report(ok, "report_one_chart_per_series", f"{n_sections} sections")
+    # the hostile headlines belong to the Fed's bad hour: an hourly report lists them
+    hour_path = os.path.join(tmp, "hour.html")
+    finsent(db, "report", "--html", hour_path, "--bucket", "hour", "--topic", "Fed | Central Banks",
+            "--since", "2026-03-25", "--until", "2026-03-27")
+    hour_html = open(hour_path, encoding="utf-8").read()
+    ok = hour_html.count("<svg") == 1 and hour_html.count('class="spike-marker"') == 1
+    report(ok, "report_hourly_one_topic", f"{hour_html.count('<svg')} svg")
+    day_html, html = html, html + hour_html
     lowered = html.lower()
     ok = "<script" not in lowered and "javascript:" not in lowered
     ok = ok and 'src="http' not in lowered and "@import" not in lowered
@@ -231,7 +239,7 @@ def test_report(db, tmp):
         if needle not in html:
             ok, why = False, f"missing {needle}"
     report(ok, "report_self_contained_and_escaped", why)
-    n_markers = html.count('class="spike-marker"')
+    n_markers = day_html.count('class="spike-marker"')
     report(n_markers >= 2, "report_spike_markers", f"{n_markers}")
 
     if not find_chromium():

@@ -272,6 +272,28 @@ static void test_planted_jump_spikes_then_recovers(void)
     CHECK(ev.spike);
 }
 
+/* A quiet topic (3-5 documents an hour, shares swinging between 0 and 67 %) is
+ * judged on a 30-document burst with the burst's own binomial noise. */
+static void test_burst_in_a_quiet_topic_spikes(void)
+{
+    struct spike_params p = test_params();
+    struct spike_state st;
+    spike_state_init(&st);
+    struct spike_eval ev;
+    uint32_t seed = 77;
+    for (int i = 0; i < 300; i++) {
+        int n = 3 + (int)(lcg(&seed) % 3), neg = 0;
+        for (int k = 0; k < n; k++)
+            neg += lcg(&seed) % 100 < 20;
+        spike_step(&st, &p, n, neg, &ev);
+        CHECK(!ev.spike);
+    }
+    spike_step(&st, &p, 30, 24, &ev);
+    CHECK_MSG(ev.spike, "burst missed: z_count %g z_share %g (share std %g)", ev.z_count,
+              ev.z_share, ev.share_std);
+    CHECK(ev.share_std < 0.1);
+}
+
 static void test_volume_surge_with_same_tone_is_not_a_spike(void)
 {
     struct spike_params p = test_params();
@@ -361,6 +383,49 @@ static void test_empty_database_and_single_bucket(void)
     db_close(db);
 }
 
+static void test_hour_and_day_buckets_split_at_utc_midnight(void)
+{
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    CHECK(ins_doc(&in, T0 - 1, 2, 0) == 0);        /* 2026-02-28T23:59:59Z */
+    CHECK(ins_doc(&in, T0, 2, 2) == 0);            /* 2026-03-01T00:00:00Z */
+    CHECK(ins_doc(&in, T0 + HOUR - 1, 2, 1) == 0); /* 00:59:59 */
+    CHECK(ins_doc(&in, T0 + DAY - 1, 2, 0) == 0);  /* 23:59:59 */
+    ins_close(&in);
+    struct fs_error err;
+    struct spike_params p = test_params();
+    CHECK(trends_update_params(db, &p, T0 + 2 * DAY, NULL, &err) == 0);
+    struct trend_filter f = {.granularity = DB_TREND_DAY,
+                             .topic_set = 1,
+                             .topic = 2,
+                             .since = INT64_MIN,
+                             .until = INT64_MAX};
+    struct trend_row *rows;
+    size_t n;
+    CHECK(db_trends_query(db, &f, &rows, &n, &err) == 0);
+    CHECK_INT_EQ(n, 2);
+    CHECK_INT_EQ(rows[0].bucket_start, T0 - DAY);
+    CHECK_INT_EQ(rows[0].n_docs, 1);
+    CHECK_INT_EQ(rows[1].bucket_start, T0);
+    CHECK_INT_EQ(rows[1].n_docs, 3);
+    CHECK_INT_EQ(rows[1].history, 1);
+    free(rows);
+    f.granularity = DB_TREND_HOUR;
+    CHECK(db_trends_query(db, &f, &rows, &n, &err) == 0);
+    CHECK_INT_EQ(n, 3);
+    CHECK_INT_EQ(rows[0].bucket_start, T0 - HOUR);
+    CHECK_INT_EQ(rows[1].bucket_start, T0);
+    CHECK_INT_EQ(rows[1].n_docs, 2);
+    CHECK_INT_EQ(rows[1].n_positive, 1);
+    CHECK_INT_EQ(rows[1].n_neutral, 1);
+    CHECK_INT_EQ(rows[2].bucket_start, T0 + 23 * HOUR);
+    CHECK_INT_EQ(rows[2].history, 24); /* 22 empty hours in between count */
+    free(rows);
+    db_close(db);
+}
+
 static void test_published_at_null_uses_fetched_at(void)
 {
     sqlite3 *db = temp_db();
@@ -417,9 +482,9 @@ static int fill_planted(sqlite3 *db)
                 rc = ins_bucket(&in, T0 + h * HOUR, t, 10 + (h + t) % 3, 2 + (h % 2));
         }
     }
-    /* topic 7: one post a day at noon for 30 days, 12 a day, 3 negative; day 20 jumps */
+    /* topic 7: 12 posts a day at noon for 30 days, 3 negative; on day 20 all 12 are */
     for (int d = 0; d < 30 && rc == 0; d++) {
-        int neg = d == 20 ? 11 : 3;
+        int neg = d == 20 ? 12 : 3;
         for (int i = 0; i < 12 && rc == 0; i++)
             rc = ins_doc(&in, T0 - 40 * DAY + d * DAY + 12 * HOUR, 7, i < neg ? 0 : 1);
     }
@@ -808,10 +873,12 @@ int main(void)
     RUN(test_steady_series_never_spikes);
     RUN(test_noisy_series_gives_no_spike);
     RUN(test_planted_jump_spikes_then_recovers);
+    RUN(test_burst_in_a_quiet_topic_spikes);
     RUN(test_volume_surge_with_same_tone_is_not_a_spike);
     RUN(test_warmup_and_min_docs);
     RUN(test_empty_buckets_fold_as_zeros);
     RUN(test_empty_database_and_single_bucket);
+    RUN(test_hour_and_day_buckets_split_at_utc_midnight);
     RUN(test_published_at_null_uses_fetched_at);
     RUN(test_planted_spikes_found_exactly);
     RUN(test_incremental_equals_full_recompute);

@@ -9,7 +9,7 @@
 void spike_params_default(struct spike_params *p)
 {
     p->alpha = 0.1;
-    p->z_threshold = 3.0;
+    p->z_threshold = 4.0;
     p->min_docs = 10;
     p->min_negative_share = 0.3;
     p->warmup = 6;
@@ -19,7 +19,7 @@ void spike_state_init(struct spike_state *st)
 {
     st->history = 0;
     st->count_mean = st->count_var = 0;
-    st->share_mean = st->share_var = 0;
+    st->share_mean = st->share_excess = 0;
     st->share_n = 0;
 }
 
@@ -51,14 +51,34 @@ static double count_std(const struct spike_state *st)
     return sd < poisson ? poisson : sd;
 }
 
+/* Binomial variance of a share p over n documents. p is kept inside [0.05, 0.95]
+ * so that a topic that was never (or always) negative still has room for noise. */
+static double binomial_var(double p, int64_t n)
+{
+    if (p < 0.05)
+        p = 0.05;
+    if (p > 0.95)
+        p = 0.95;
+    return p * (1.0 - p) / (double)n;
+}
+
+/* The share's std for a bucket of n_docs: the between-bucket excess variance
+ * (what the topic's tone really moves) plus this bucket's own sampling noise. */
 static double share_std(const struct spike_state *st, int64_t n_docs)
 {
-    double sd = sqrt(st->share_var);
-    double p = st->share_mean;
-    double binomial = sqrt(p * (1.0 - p) / (double)n_docs);
-    if (sd < binomial)
-        sd = binomial;
+    double excess = st->share_excess > 0 ? st->share_excess : 0;
+    double sd = sqrt(excess + binomial_var(st->share_mean, n_docs));
     return sd < 0.02 ? 0.02 : sd;
+}
+
+/* Folds a bucket's share x (of n_docs documents) into the share baseline: the
+ * EWMA mean, and the EWMA of the squared deviation beyond binomial noise. */
+static void share_fold(struct spike_state *st, double alpha, double x, int64_t n_docs)
+{
+    double d = x - st->share_mean;
+    double excess = d * d - binomial_var(st->share_mean, n_docs);
+    st->share_excess += alpha * (excess - st->share_excess);
+    st->share_mean += alpha * d;
 }
 
 static double clip_high(double x, double limit)
@@ -94,10 +114,10 @@ void spike_step(struct spike_state *st, const struct spike_params *p, int64_t n_
     if (n_docs > 0) {
         if (st->share_n == 0) {
             st->share_mean = x_share;
-            st->share_var = 0;
+            st->share_excess = 0;
         } else {
             double limit = ev->share_mean + p->z_threshold * ev->share_std;
-            ewma_fold(&st->share_mean, &st->share_var, p->alpha, clip_high(x_share, limit));
+            share_fold(st, p->alpha, clip_high(x_share, limit), n_docs);
         }
         st->share_n++;
     }

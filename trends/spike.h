@@ -7,12 +7,23 @@
  *   - the negative count  n_negative           (volume of bad news)
  *   - the negative share  n_negative / n_docs  (tone of the news)
  *
- * Baseline: an exponentially weighted moving mean and variance (EWMA) of each,
- * with smoothing factor alpha ([trends] alpha):
+ * Baseline: exponentially weighted moving averages (EWMA) with smoothing factor
+ * alpha ([trends] alpha).
  *
- *     d = x - mean;  mean += alpha * d;  var = (1 - alpha) * (var + alpha * d * d)
+ *   count: mean and variance of n_negative,
+ *            d = x - mean;  mean += alpha * d;  var = (1 - alpha) * (var + alpha * d * d)
+ *          std = max(sqrt(var), sqrt(mean + 1))   (Poisson floor, with one document
+ *          of slack so that a quiet topic going from 1 to 4 negatives is not 3 sigma)
  *
- * Why EWMA rather than a median/MAD window: the whole state of a series is four
+ *   share: mean p of negative_share, and the *excess* variance tau^2 — how much
+ *          the share moves between buckets beyond the binomial noise of their size:
+ *            d = x - p;  tau2 += alpha * (d * d - p (1 - p) / n_b - tau2);  p += alpha * d
+ *          std for a bucket of n documents = max(sqrt(max(tau2, 0) + p (1 - p) / n), 0.02)
+ *          (p clamped to [0.05, 0.95] inside the binomial term). So a quiet topic
+ *          whose 4-document hours swing between 0 % and 50 % negative is judged on
+ *          a 30-document burst with the burst's own, much smaller, noise.
+ *
+ * Why EWMA rather than a median/MAD window: the whole state of a series is a few
  * numbers, stored with each bucket, so an incremental update re-evaluates only
  * the buckets it touched, starting from the stored state of the bucket before
  * (a window would need the last W buckets, and W hours of rows per topic, for
@@ -23,11 +34,6 @@
  * mean + z_threshold * std, so a spike cannot hide the next one, while a lasting
  * level shift is still absorbed within a few spans.
  *
- * Noise floors keep a steady series from "spiking" on a few documents: the
- * count's std is at least sqrt(mean + 1) (Poisson, with one document of slack so
- * that a quiet topic going from 1 to 4 negatives is not 3 sigma); the share's std
- * is at least the binomial sqrt(p (1 - p) / n_docs) and 0.02.
- *
  *   z_count = (n_negative - count_mean) / count_std
  *   z_share = (negative_share - share_mean) / share_std
  *   z       = min(z_count, z_share)      (both must be unusual: more bad news AND
@@ -37,9 +43,7 @@
  *             && negative_share >= min_negative_share && z >= z_threshold
  *
  * Empty buckets (n_docs = 0) between active ones enter the count baseline as
- * zeros; they carry no share, so the share baseline skips them. Small buckets do
- * enter the share baseline: their noisy shares widen its std, which makes a small
- * topic harder to trip, as it should.
+ * zeros; they carry no share, so the share baseline skips them.
  *
  * Pure functions, no allocation, no I/O: tested directly in tests/test_trends.c.
  */
@@ -51,7 +55,7 @@
 /* Detection parameters, from the [trends] section (see trends_config_load()). */
 struct spike_params {
     double alpha;              /* EWMA smoothing factor, (0, 1]; default 0.1 */
-    double z_threshold;        /* default 3.0 */
+    double z_threshold;        /* default 4.0 */
     int64_t min_docs;          /* documents a bucket needs to spike; default 10 */
     double min_negative_share; /* default 0.3 */
     int64_t warmup;            /* buckets of history before a spike can be declared; 6 */
@@ -62,9 +66,9 @@ struct spike_state {
     int64_t history;   /* buckets folded in so far, empty ones included */
     double count_mean; /* EWMA of n_negative */
     double count_var;
-    double share_mean; /* EWMA of negative_share over non-empty buckets */
-    double share_var;
-    int64_t share_n; /* buckets folded into the share baseline */
+    double share_mean;   /* EWMA of negative_share over non-empty buckets */
+    double share_excess; /* EWMA of the share's variance beyond binomial noise */
+    int64_t share_n;     /* buckets folded into the share baseline */
 };
 
 /* What one bucket is compared with, and the verdict. */

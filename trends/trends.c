@@ -274,7 +274,7 @@ static void state_from_row(struct spike_state *st, const struct trend_row *r)
     st->count_mean = r->ewma_count_mean;
     st->count_var = r->ewma_count_var;
     st->share_mean = r->ewma_share_mean;
-    st->share_var = r->ewma_share_var;
+    st->share_excess = r->ewma_share_excess;
     st->share_n = r->ewma_share_n;
 }
 
@@ -298,7 +298,7 @@ static int row_score(struct trend_row *r, int64_t history, const struct spike_ev
     r->ewma_count_mean = st->count_mean;
     r->ewma_count_var = st->count_var;
     r->ewma_share_mean = st->share_mean;
-    r->ewma_share_var = st->share_var;
+    r->ewma_share_excess = st->share_excess;
     r->ewma_share_n = st->share_n;
     return old.history != r->history || old.has_baseline != r->has_baseline ||
            old.baseline_mean != r->baseline_mean || old.baseline_std != r->baseline_std ||
@@ -307,7 +307,7 @@ static int row_score(struct trend_row *r, int64_t history, const struct spike_ev
            old.z_share != r->z_share || old.has_z != r->has_z || old.z_score != r->z_score ||
            old.spike != r->spike || old.ewma_count_mean != r->ewma_count_mean ||
            old.ewma_count_var != r->ewma_count_var || old.ewma_share_mean != r->ewma_share_mean ||
-           old.ewma_share_var != r->ewma_share_var || old.ewma_share_n != r->ewma_share_n;
+           old.ewma_share_excess != r->ewma_share_excess || old.ewma_share_n != r->ewma_share_n;
 }
 
 /* One bucket of the merged walk: folds the gap since the previous bucket, scores
