@@ -120,7 +120,10 @@ static void test_rules_parse_topics_and_defaults(void)
     CHECK_INT_EQ(r[0].granularity_seconds, 3600);
     CHECK_INT_EQ(r[0].repeat, 6 * 3600);
     CHECK_NEAR(r[0].z_threshold, 3.5, 1e-9); /* [trends] default */
-    CHECK_INT_EQ(r[0].min_docs, 5);
+    struct spike_params sp;
+    CHECK(trends_config_load(cfg, &sp, &err) == 0);
+    CHECK_INT_EQ(r[0].min_docs, sp.min_docs);
+    CHECK_NEAR(r[0].min_negative_share, sp.min_negative_share, 1e-12);
     CHECK_INT_EQ(r[0].warmup, 4);
     CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp] url: email is off */
     CHECK_NEAR(r[1].z_threshold, 2.5, 1e-9);     /* looser than [trends] is allowed */
