@@ -294,9 +294,9 @@ static int preview(struct run *run, struct fs_error *err)
                    (long long)r->id, r->attempts ? ", retry" : "",
                    r->created_at == run->now ? ", new" : "");
         sb_append(&sb, "Subject: ");
-        msg_append_clean(&sb, r->subject, 1, 0);
+        text_append_clean(&sb, r->subject, 1, 0);
         sb_append(&sb, "\n");
-        msg_append_clean(&sb, r->body_text, 0, 0);
+        text_append_clean(&sb, r->body_text, 0, 0);
         sb_append(&sb, "\n");
     }
     sb_appendf(&sb,
@@ -425,7 +425,7 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
             email_make_message_id(&sc, "test", now, mid, sizeof mid);
             struct strbuf html = STRBUF_INIT;
             sb_append(&html, "<!DOCTYPE html>\n<html><body><p>");
-            msg_append_html(&html, text.buf, 1, 0);
+            text_append_html(&html, text.buf, 1, 0);
             sb_append(&html, "</p></body></html>\n");
             struct email_msg m = {subject, text.buf, html.buf, mid, now};
             struct strbuf msg = STRBUF_INIT;

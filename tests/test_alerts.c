@@ -4,6 +4,7 @@
 #include "alerts/alerts.h"
 #include "alerts/email.h"
 #include "alerts/message.h"
+#include "alerts/mime.h"
 #include "alerts/outbox.h"
 #include "alerts/rules.h"
 #include "common/config.h"
@@ -235,19 +236,19 @@ static void test_quiet_hours_local_time(void)
 static void test_clean_text_utf8_controls_escaping(void)
 {
     struct strbuf sb = STRBUF_INIT;
-    msg_append_clean(&sb, "a\r\nBcc: x\t\x01 \xff\xc3(", 1, 0);
+    text_append_clean(&sb, "a\r\nBcc: x\t\x01 \xff\xc3(", 1, 0);
     CHECK_STR_EQ(sb.buf, "a Bcc: x \xEF\xBF\xBD\xEF\xBF\xBD(");
     sb_reset(&sb);
-    msg_append_clean(&sb, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 1, 8); /* 5 x é */
-    CHECK_STR_EQ(sb.buf, "\xC3\xA9\xC3\xA9\xE2\x80\xA6");                    /* éé… */
+    text_append_clean(&sb, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 1, 8); /* 5 x é */
+    CHECK_STR_EQ(sb.buf, "\xC3\xA9\xC3\xA9\xE2\x80\xA6");                     /* éé… */
     sb_reset(&sb);
-    msg_append_html(&sb, "<a href=\"x\">'&'</a>", 1, 0);
+    text_append_html(&sb, "<a href=\"x\">'&'</a>", 1, 0);
     CHECK_STR_EQ(sb.buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     sb_reset(&sb);
-    msg_append_attended(&sb, "[\"crash\", {\"word\": \"plunge\", \"weight\": 0.3}, 7]");
+    text_append_attended(&sb, "[\"crash\", {\"word\": \"plunge\", \"weight\": 0.3}, 7]");
     CHECK_STR_EQ(sb.buf, "crash, plunge");
     sb_reset(&sb);
-    msg_append_attended(&sb, "not json");
+    text_append_attended(&sb, "not json");
     CHECK_STR_EQ(sb.buf, "");
     sb_free(&sb);
 }
@@ -323,8 +324,8 @@ static void test_subject_rfc2047_folded(void)
     const char *subject = "Ölpreis \xF0\x9F\x93\x89 stürzt\r\nBcc: evil@x — 価格が急落した、"
                           "市場は混乱している。これは長い件名のテストです。";
     struct strbuf out = STRBUF_INIT, decoded = STRBUF_INIT, clean = STRBUF_INIT;
-    email_encode_subject(&out, subject);
-    msg_append_clean(&clean, subject, 1, 400);
+    mime_encode_subject(&out, subject);
+    text_append_clean(&clean, subject, 1, 400);
     CHECK(strncmp(out.buf, "Subject: =?UTF-8?B?", 19) == 0);
     CHECK(out.len > 2 && strcmp(out.buf + out.len - 2, "\r\n") == 0);
     const char *p = out.buf;
@@ -353,7 +354,7 @@ static void test_subject_rfc2047_folded(void)
 static void test_email_date_and_crlf(void)
 {
     char date[64];
-    email_format_date(1772366405, date, sizeof date);
+    mime_format_date(1772366405, date, sizeof date);
     CHECK_STR_EQ(date, "Sun, 01 Mar 2026 12:00:05 +0000");
     struct config *cfg = conf(smtp_refused);
     struct smtp_config sc;
