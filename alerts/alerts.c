@@ -50,7 +50,9 @@ static void observe(struct alert_row *a, const struct alert_rule *r, const struc
     a->baseline_count = b->count_mean;
     a->baseline_count_std = b->count_std;
     a->z_score = b->z_score;
-    int critical = !isnan(b->z_score) && b->z_score >= r->critical_z;
+    /* severity only rises within an episode: one escalation, never a see-saw */
+    int critical = !strcmp(a->severity, "critical") ||
+                   (!isnan(b->z_score) && b->z_score >= r->critical_z);
     str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
 }
 

@@ -476,6 +476,12 @@ static void test_escalation_resolution_and_orphans(void)
     run_at(db, cfg, T0 + 600, &st);
     CHECK_INT_EQ(st.repeated, 1); /* warning -> critical notifies at once */
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE severity = 'critical'"), 1);
+    bucket(db, 6, H12, 20, 18, 4.0); /* back to warning level, then critical again */
+    run_at(db, cfg, T0 + 1200, &st);
+    bucket(db, 6, H12, 20, 18, 7.0);
+    run_at(db, cfg, T0 + 1800, &st);
+    CHECK_INT_EQ(st.repeated, 0);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox"), 2);
     bucket(db, 6, H12 + 3600, 20, 2, 0.0);
     run_at(db, cfg, H12 + 2 * 3600 + 60, &st); /* 12:00 bucket left the window */
     CHECK_INT_EQ(st.resolved, 1);
