@@ -51,8 +51,8 @@ static void observe(struct alert_row *a, const struct alert_rule *r, const struc
     a->baseline_count_std = b->count_std;
     a->z_score = b->z_score;
     /* severity only rises within an episode: one escalation, never a see-saw */
-    int critical = !strcmp(a->severity, "critical") ||
-                   (!isnan(b->z_score) && b->z_score >= r->critical_z);
+    int critical =
+        !strcmp(a->severity, "critical") || (!isnan(b->z_score) && b->z_score >= r->critical_z);
     str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
 }
 
@@ -183,7 +183,8 @@ static int evaluate_pair(struct run *run, const struct alert_rule *rule, int top
     return 0;
 }
 
-/* Open alerts of rules or topics no longer configured are resolved silently. */
+/* Open alerts of rules, topics or granularities no longer configured are resolved
+ * silently. */
 static int resolve_orphans(struct run *run, struct fs_error *err)
 {
     struct alert_row *rows;
@@ -339,12 +340,13 @@ static void free_items(struct run *run)
 /* Evaluates every rule and queues notifications, in the caller's transaction. */
 static int evaluate_all(struct run *run, struct fs_error *err)
 {
+    /* first, so that a rule whose granularity changed starts a fresh episode */
+    if (resolve_orphans(run, err) < 0)
+        return -1;
     for (int r = 0; r < run->n_rules; r++)
         for (int t = 0; t < run->rules[r].n_topics; t++)
             if (evaluate_pair(run, &run->rules[r], run->rules[r].topics[t], err) < 0)
                 return -1;
-    if (resolve_orphans(run, err) < 0)
-        return -1;
     return queue_notifications(run, err);
 }
 

@@ -502,6 +502,23 @@ static void test_escalation_resolution_and_orphans(void)
     CHECK_INT_EQ(st.queued, 0); /* silently */
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state != 'resolved'"), 0);
     config_free(cfg);
+    /* the same rule name with another granularity starts a new episode */
+    cfg = rule_conf("");
+    run_at(db, cfg, H12 + 4 * 3600 + 180, &st);
+    CHECK_INT_EQ(st.fired, 1);
+    config_free(cfg);
+    cfg = rule_conf("granularity = day\n");
+    sqlite3_exec(db,
+                 "INSERT INTO buckets(granularity, topic, bucket_start, n_docs, n_negative, "
+                 "z_score, spike, history) VALUES ('day', 6, 1772323200, 50, 40, 6, 1, 10)",
+                 NULL, NULL, NULL);
+    run_at(db, cfg, H12 + 4 * 3600 + 240, &st);
+    CHECK_INT_EQ(st.resolved, 1);
+    CHECK_INT_EQ(st.fired, 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing' AND "
+                           "granularity = 'day'"),
+                 1);
+    config_free(cfg);
     db_close(db);
 }
 
