@@ -37,11 +37,31 @@ static struct config *conf(const char *text)
     return cfg;
 }
 
+/* Directories made by temp_db(), removed by remove_temp_dirs() at the end. */
+static char temp_dirs[32][32];
+static int n_temp_dirs;
+
+static void remove_temp_dirs(void)
+{
+    static const char *const files[] = {"a.db", "a.db-wal", "a.db-shm"};
+    for (int i = 0; i < n_temp_dirs; i++) {
+        for (size_t k = 0; k < FS_ARRAY_LEN(files); k++) {
+            struct strbuf path = STRBUF_INIT;
+            sb_appendf(&path, "%s/%s", temp_dirs[i], files[k]);
+            unlink(path.buf);
+            sb_free(&path);
+        }
+        rmdir(temp_dirs[i]);
+    }
+}
+
 static sqlite3 *temp_db(void)
 {
     char dir[] = "/tmp/finsent-alerts-XXXXXX";
     if (!mkdtemp(dir))
         return NULL;
+    if (n_temp_dirs < (int)FS_ARRAY_LEN(temp_dirs))
+        str_copy(temp_dirs[n_temp_dirs++], sizeof temp_dirs[0], dir);
     struct strbuf p = STRBUF_INIT;
     sb_appendf(&p, "%s/a.db", dir);
     sqlite3 *db = NULL;
@@ -670,5 +690,6 @@ int main(void)
     RUN(test_outbox_backoff_and_desktop_expiry);
     RUN(test_broken_smtp_still_records_and_queues);
     RUN(test_with_real_trends_stage);
+    remove_temp_dirs();
     return check_summary();
 }
