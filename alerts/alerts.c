@@ -50,7 +50,9 @@ static void observe(struct alert_row *a, const struct alert_rule *r, const struc
     a->baseline_count = b->count_mean;
     a->baseline_count_std = b->count_std;
     a->z_score = b->z_score;
-    int critical = !isnan(b->z_score) && b->z_score >= r->critical_z;
+    /* severity only rises within an episode: one escalation, never a see-saw */
+    int critical =
+        !strcmp(a->severity, "critical") || (!isnan(b->z_score) && b->z_score >= r->critical_z);
     str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
 }
 
@@ -181,7 +183,8 @@ static int evaluate_pair(struct run *run, const struct alert_rule *rule, int top
     return 0;
 }
 
-/* Open alerts of rules or topics no longer configured are resolved silently. */
+/* Open alerts of rules, topics or granularities no longer configured are resolved
+ * silently. */
 static int resolve_orphans(struct run *run, struct fs_error *err)
 {
     struct alert_row *rows;
@@ -294,9 +297,9 @@ static int preview(struct run *run, struct fs_error *err)
                    (long long)r->id, r->attempts ? ", retry" : "",
                    r->created_at == run->now ? ", new" : "");
         sb_append(&sb, "Subject: ");
-        msg_append_clean(&sb, r->subject, 1, 0);
+        text_append_clean(&sb, r->subject, 1, 0);
         sb_append(&sb, "\n");
-        msg_append_clean(&sb, r->body_text, 0, 0);
+        text_append_clean(&sb, r->body_text, 0, 0);
         sb_append(&sb, "\n");
     }
     sb_appendf(&sb,
@@ -337,12 +340,13 @@ static void free_items(struct run *run)
 /* Evaluates every rule and queues notifications, in the caller's transaction. */
 static int evaluate_all(struct run *run, struct fs_error *err)
 {
+    /* first, so that a rule whose granularity changed starts a fresh episode */
+    if (resolve_orphans(run, err) < 0)
+        return -1;
     for (int r = 0; r < run->n_rules; r++)
         for (int t = 0; t < run->rules[r].n_topics; t++)
             if (evaluate_pair(run, &run->rules[r], run->rules[r].topics[t], err) < 0)
                 return -1;
-    if (resolve_orphans(run, err) < 0)
-        return -1;
     return queue_notifications(run, err);
 }
 
@@ -425,7 +429,7 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
             email_make_message_id(&sc, "test", now, mid, sizeof mid);
             struct strbuf html = STRBUF_INIT;
             sb_append(&html, "<!DOCTYPE html>\n<html><body><p>");
-            msg_append_html(&html, text.buf, 1, 0);
+            text_append_html(&html, text.buf, 1, 0);
             sb_append(&html, "</p></body></html>\n");
             struct email_msg m = {subject, text.buf, html.buf, mid, now};
             struct strbuf msg = STRBUF_INIT;

@@ -5,9 +5,11 @@
  * For each rule (alerts/rules.h) and each of its topics, alerts_run() looks at the
  * newest two buckets of the rule's granularity (the current one and the one before,
  * bucket_start in (now - 2 * granularity, now]). The condition holds when one of
- * them has n_docs >= min_docs, n_negative / n_docs >= min_negative_share and
- * z_score >= z_threshold (the trends stage's z-score: positive = more negative than
- * the baseline). Then, per rule and topic, in table alerts:
+ * them passes the trends stage's spike test with the rule's thresholds: history >=
+ * [trends] warmup, n_docs >= min_docs, n_negative / n_docs >= min_negative_share
+ * and z_score >= z_threshold (trends/spike.h: positive = more negative than the
+ * series' own baseline). Those buckets are marked evaluated in the same
+ * transaction (trends/trends.h). Then, per rule and topic, in table alerts:
  *
  *   (none)   --condition-->  pending (when the rule has `for`) or firing
  *   pending  --held for `for`-->  firing

@@ -59,11 +59,11 @@ int desktop_notify(const char *summary, const char *body, const char *urgency, s
         return fs_error_set(err, "desktop: cannot initialise libnotify");
     struct strbuf text = STRBUF_INIT;
     if (server_has_markup())
-        msg_append_html(&text, body, 0, 2000);
+        text_append_html(&text, body, 0, 2000);
     else
-        msg_append_clean(&text, body, 0, 2000);
+        text_append_clean(&text, body, 0, 2000);
     struct strbuf title = STRBUF_INIT;
-    msg_append_clean(&title, summary, 1, 200);
+    text_append_clean(&title, summary, 1, 200);
     NotifyNotification *n = notify_notification_new(title.buf, text.buf, "dialog-warning");
     notify_notification_set_urgency(n, urgency_of(urgency));
     notify_notification_set_category(n, "finsent.alert");

@@ -59,15 +59,9 @@ struct email_msg {
     int64_t date;
 };
 
-/* Appends the complete message (headers + MIME body, CRLF line ends) to out. */
+/* Appends the complete message (headers + MIME body, CRLF line ends; see mime.h)
+ * from sc's From and To to out. */
 void email_build(const struct smtp_config *sc, const struct email_msg *m, struct strbuf *out);
-
-/* Appends s as a "Subject: " header value of RFC 2047 encoded-words (UTF-8, base64),
- * folded so no line exceeds 78 characters, ended by CRLF. */
-void email_encode_subject(struct strbuf *out, const char *subject);
-
-/* Formats t as an RFC 5322 date ("Mon, 02 Mar 2026 14:05:09 +0000"). */
-void email_format_date(int64_t t, char *buf, size_t size);
 
 /* Makes a Message-ID "<32 hex digits@domain>" from seed, now and the process id, with
  * the domain of the From address ("finsent.localhost" when sc is NULL). */

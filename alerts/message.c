@@ -3,159 +3,11 @@
 
 #include "common/util.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- UTF-8 cleaning ------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static int utf8_seq_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    int n;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-/* Calls emit(sb, bytes, len) for each cleaned character of s. Returns 1 when cut. */
-typedef void (*emit_fn)(struct strbuf *sb, const char *p, size_t n);
-
-static void emit_plain(struct strbuf *sb, const char *p, size_t n)
-{
-    sb_append_n(sb, p, n);
-}
-
-static void emit_html(struct strbuf *sb, const char *p, size_t n)
-{
-    if (n == 1) {
-        switch (*p) {
-        case '&':
-            sb_append(sb, "&amp;");
-            return;
-        case '<':
-            sb_append(sb, "&lt;");
-            return;
-        case '>':
-            sb_append(sb, "&gt;");
-            return;
-        case '"':
-            sb_append(sb, "&quot;");
-            return;
-        case '\'':
-            sb_append(sb, "&#39;");
-            return;
-        }
-    }
-    sb_append_n(sb, p, n);
-}
-
-static void append_clean(struct strbuf *sb, const char *s, int one_line, size_t max_bytes,
-                         emit_fn emit)
-{
-    static const char replacement[] = "\xEF\xBF\xBD", ellipsis[] = "\xE2\x80\xA6";
-    if (!s)
-        return;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t used = 0;
-    int last_space = one_line; /* also trims leading spaces of one-line text */
-    while (*p) {
-        int n = utf8_seq_len(p);
-        const char *ch = (const char *)p;
-        size_t chlen = (size_t)n;
-        if (n == 0) {
-            ch = replacement;
-            chlen = 3;
-            n = 1;
-        } else if (n == 1 && (*p < 0x20 || *p == 0x7F)) {
-            int keep = !one_line && (*p == '\n' || *p == '\t');
-            ch = keep ? (const char *)p : " ";
-        } else if (n == 2 && p[0] == 0xC2 && p[1] < 0xA0) {
-            ch = " "; /* C1 controls */
-            chlen = 1;
-        }
-        if (one_line && ch[0] == ' ' && chlen == 1) {
-            if (last_space) {
-                p += n;
-                continue;
-            }
-            last_space = 1;
-        } else {
-            last_space = 0;
-        }
-        if (max_bytes && used + chlen + 3 > max_bytes && p[n] != '\0') {
-            emit(sb, ellipsis, 3);
-            return;
-        }
-        emit(sb, ch, chlen);
-        used += chlen;
-        p += n;
-    }
-}
-
-void msg_append_clean(struct strbuf *sb, const char *s, int one_line, size_t max_bytes)
-{
-    size_t start = sb->len;
-    append_clean(sb, s, one_line, max_bytes, emit_plain);
-    while (one_line && sb->len > start && sb->buf[sb->len - 1] == ' ')
-        sb_truncate(sb, sb->len - 1);
-}
-
-void msg_append_html(struct strbuf *sb, const char *s, int one_line, size_t max_bytes)
-{
-    append_clean(sb, s, one_line, max_bytes, emit_html);
-}
-
-void msg_append_attended(struct strbuf *sb, const char *json)
-{
-    if (!json)
-        return;
-    json_error_t jerr;
-    json_t *arr = json_loads(json, 0, &jerr);
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return;
-    }
-    size_t i, k = 0;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        const char *w = json_is_string(v)   ? json_string_value(v)
-                        : json_is_object(v) ? json_string_value(json_object_get(v, "word"))
-                                            : NULL;
-        if (!w || k >= 10)
-            continue;
-        if (k++)
-            sb_append(sb, ", ");
-        msg_append_clean(sb, w, 1, 40);
-    }
-    json_decref(arr);
-}
 
 /* ---- pieces -------------------------------------------------------------------- */
 
@@ -276,7 +128,7 @@ static void compose_subject(const struct alert_item *items, int n, struct strbuf
                    isnan(it->alert.z_score) ? 0.0 : it->alert.z_score);
         if (it->n_examples > 0) {
             sb_append(sb, ": \xE2\x80\x9C");
-            msg_append_clean(sb, headline_of(&it->examples[0]), 1, 90);
+            text_append_clean(sb, headline_of(&it->examples[0]), 1, 90);
             sb_append(sb, "\xE2\x80\x9D");
         }
         return;
@@ -321,15 +173,15 @@ static void compose_text_item(const struct alert_item *it, struct strbuf *sb)
     for (int i = 0; i < it->n_examples; i++) {
         const struct alert_example *ex = &it->examples[i];
         sb_appendf(sb, "  %d. [%+.2f] ", i + 1, ex->score);
-        msg_append_clean(sb, headline_of(ex), 1, 300);
+        text_append_clean(sb, headline_of(ex), 1, 300);
         sb_append(sb, "\n");
         if (ex->url) {
             sb_append(sb, "     ");
-            msg_append_clean(sb, ex->url, 1, 500);
+            text_append_clean(sb, ex->url, 1, 500);
             sb_append(sb, "\n");
         }
         struct strbuf words = STRBUF_INIT;
-        msg_append_attended(&words, ex->attended);
+        text_append_attended(&words, ex->attended);
         if (words.len)
             sb_appendf(sb, "     attended to: %s\n", words.buf);
         sb_free(&words);
@@ -357,25 +209,25 @@ static void compose_html_item(const struct alert_item *it, struct strbuf *sb)
                          : !strcmp(it->alert.severity, "critical") ? "#c62828"
                                                                    : "#ef6c00";
     sb_appendf(sb, "<h2 style=\"color:%s\">%s &mdash; ", colour, event_label(it));
-    msg_append_html(sb, topic_of(it, buf, sizeof buf), 1, 0);
+    text_append_html(sb, topic_of(it, buf, sizeof buf), 1, 0);
     sb_appendf(sb, " &mdash; %s</h2>\n<table>\n", event_phrase(it));
     format_window(&it->alert, &t);
     sb_append(sb, "<tr><th align=\"left\">Window</th><td>");
-    msg_append_html(sb, t.buf, 1, 0);
+    text_append_html(sb, t.buf, 1, 0);
     sb_reset(&t);
     format_numbers(&it->alert, &t);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Observed</th><td>");
-    msg_append_html(sb, t.buf, 1, 0);
+    text_append_html(sb, t.buf, 1, 0);
     sb_reset(&t);
     format_baseline(&it->alert, &t);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Usually</th><td>");
-    msg_append_html(sb, t.buf, 1, 0);
+    text_append_html(sb, t.buf, 1, 0);
     sb_reset(&t);
     format_z(it, &t);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">z-score</th><td>");
-    msg_append_html(sb, t.buf, 1, 0);
+    text_append_html(sb, t.buf, 1, 0);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Rule</th><td>");
-    msg_append_html(sb, it->rule->name, 1, 0);
+    text_append_html(sb, it->rule->name, 1, 0);
     sb_appendf(sb, " (alert #%lld)</td></tr>\n</table>\n", (long long)it->alert.id);
     sb_free(&t);
     if (it->n_examples == 0 || it->event == ALERT_EV_RESOLVED)
@@ -386,18 +238,18 @@ static void compose_html_item(const struct alert_item *it, struct strbuf *sb)
         sb_appendf(sb, "<li>[%+.2f] ", ex->score);
         if (is_web_link(ex->url)) {
             sb_append(sb, "<a href=\"");
-            msg_append_html(sb, ex->url, 1, 0);
+            text_append_html(sb, ex->url, 1, 0);
             sb_append(sb, "\">");
-            msg_append_html(sb, headline_of(ex), 1, 300);
+            text_append_html(sb, headline_of(ex), 1, 300);
             sb_append(sb, "</a>");
         } else {
-            msg_append_html(sb, headline_of(ex), 1, 300);
+            text_append_html(sb, headline_of(ex), 1, 300);
         }
         struct strbuf words = STRBUF_INIT;
-        msg_append_attended(&words, ex->attended);
+        text_append_attended(&words, ex->attended);
         if (words.len) {
             sb_append(sb, "<br><small>attended to: ");
-            msg_append_html(sb, words.buf, 1, 0);
+            text_append_html(sb, words.buf, 1, 0);
             sb_append(sb, "</small>");
         }
         sb_free(&words);
@@ -410,7 +262,7 @@ static void compose_html(const struct alert_item *items, int n, const char *subj
                          struct strbuf *sb)
 {
     sb_append(sb, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-    msg_append_html(sb, subject, 1, 0);
+    text_append_html(sb, subject, 1, 0);
     sb_append(sb, "</title></head>\n<body style=\"font-family:sans-serif\">\n");
     for (int i = 0; i < n; i++)
         compose_html_item(&items[i], sb);
@@ -438,7 +290,7 @@ static void compose_desktop(const struct alert_item *items, int n, struct strbuf
                    (long long)it->alert.n_docs, isnan(it->alert.z_score) ? 0.0 : it->alert.z_score);
         if (it->n_examples > 0) {
             sb_append(sb, "\n\xE2\x80\x9C");
-            msg_append_clean(sb, headline_of(&it->examples[0]), 1, 120);
+            text_append_clean(sb, headline_of(&it->examples[0]), 1, 120);
             sb_append(sb, "\xE2\x80\x9D");
         }
     }

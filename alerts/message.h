@@ -14,6 +14,7 @@
 #define FINSENT_ALERTS_MESSAGE_H
 
 #include "alerts/rules.h"
+#include "alerts/text.h"
 #include "common/strbuf.h"
 #include "db/db_alerts.h"
 
@@ -40,18 +41,5 @@ struct alert_message {
  * alert_message_free(). */
 void alert_message_compose(const struct alert_item *items, int n, struct alert_message *out);
 void alert_message_free(struct alert_message *m);
-
-/* Appends s to sb as valid UTF-8 (invalid bytes become U+FFFD). With one_line,
- * control characters (CR, LF, TAB, ...) become spaces and runs of spaces collapse.
- * At most max_bytes bytes of output, cut on a character boundary and ended by
- * "…" when cut (max_bytes 0 = no limit). */
-void msg_append_clean(struct strbuf *sb, const char *s, int one_line, size_t max_bytes);
-
-/* Appends s HTML-escaped (& < > " ') as msg_append_clean would clean it. */
-void msg_append_html(struct strbuf *sb, const char *s, int one_line, size_t max_bytes);
-
-/* Appends the attended words (a JSON array of strings, or of objects with "word")
- * joined by ", "; nothing when json is NULL or not such an array. */
-void msg_append_attended(struct strbuf *sb, const char *json);
 
 #endif

@@ -8,7 +8,7 @@
  *                                                 # "overall" watches all topics together
  *   granularity        = hour                     # hour | day
  *   z_threshold        = 3                        # fire when z_score >= this
- *   min_docs           = 5                        # ... and the bucket holds >= this many texts
+ *   min_docs           = 10                       # ... and the bucket holds >= this many texts
  *   min_negative_share = 0.3                      # ... and n_negative / n_docs >= this
  *   critical_z         = 5                        # z >= this is "critical", else "warning"
  *   for                = 0                        # condition must hold this long (pending) first

@@ -74,12 +74,6 @@ int cmd_trends(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
 int cmd_export(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_trends.c */
 int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_alerts.c */
-/* The alerting stage as `run` needs it (cmd_alerts.c): checks [alert]/[smtp], runs
- * alerts_run() at ctx->now, prints the one warning and a summary line (not with
- * --quiet; with dry_run the preview instead). Returns FS_EXIT_OK, FS_EXIT_PARTIAL
- * when a delivery failed (it stays queued), FS_EXIT_CONFIG, FS_EXIT_DB or
- * FS_EXIT_FAILURE. */
-int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run);
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv);      /* cmd_run.c */
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
 int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */

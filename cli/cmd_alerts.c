@@ -57,7 +57,8 @@ static int alerts_list(struct cli_ctx *ctx, int all)
     return FS_EXIT_OK;
 }
 
-int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
+/* The alerting stage alone: `finsent alerts run [--dry-run]`. */
+static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
 {
     int rc = cli_config(ctx);
     if (rc)

@@ -192,9 +192,6 @@ static const char schema_v1[] =
     "  acked_at         INTEGER"                     /* NULL = not acknowledged */
     ");"
     "CREATE UNIQUE INDEX alerts_open ON alerts(rule, topic) WHERE state != 'resolved';"
-    /* the most negative texts of a window (alerts' examples): a range on the document
-     * time without a scan of every document (1.07 s -> 0.07 s for 20 topics at 300k) */
-    "CREATE INDEX documents_time ON documents(COALESCE(published_at, fetched_at));"
     "CREATE INDEX alerts_state ON alerts(state, topic);"
 
     /* silences: a topic (-1 = all topics together) muted until a time */

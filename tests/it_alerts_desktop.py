@@ -154,6 +154,24 @@ def case_no_bus_one_warning_email_still_sent(keep):
     check(r.returncode == 0 and not r.stderr.strip(), "warned again on the next run: %r" % r.stderr)
 
 
+def case_bus_without_daemon_is_retried(keep):
+    if not shutil.which("dbus-run-session"):
+        raise SkipCase("missing dbus-run-session")
+    work, con = make_env("nodaemon", "[alert energy]\ntopics = Energy | Oil\nnotify = desktop\n")
+    keep.append(work)
+    spike_with_doc(con, ENERGY, "Oil slumps")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = subprocess.run(["dbus-run-session", "--", BIN, "--db", os.path.join(work, "f.db"),
+                        "--config", os.path.join(work, "f.conf"), "--now", NOW, "alerts", "run"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("finsent:")]
+    check(r.returncode == 3, "exit %d, want 3: %s" % (r.returncode, r.stderr))
+    check(len(warnings) == 1 and "no notification daemon" in warnings[0], r.stderr)
+    row = sqlite3.connect(os.path.join(work, "f.db")).execute(
+        "SELECT state, attempts, next_attempt_at FROM outbox").fetchone()
+    check(row == ("queued", 1, ts(NOW) + 60), "not kept for a retry: %r" % (row,))
+
+
 def case_quiet_hours_hold_desktop_not_email(keep):
     work = tempfile.mkdtemp(prefix="finsent-it-desktop-quiet-")
     keep.append(work)

@@ -4,6 +4,7 @@
 #include "alerts/alerts.h"
 #include "alerts/email.h"
 #include "alerts/message.h"
+#include "alerts/mime.h"
 #include "alerts/outbox.h"
 #include "alerts/rules.h"
 #include "common/config.h"
@@ -36,11 +37,31 @@ static struct config *conf(const char *text)
     return cfg;
 }
 
+/* Directories made by temp_db(), removed by remove_temp_dirs() at the end. */
+static char temp_dirs[32][32];
+static int n_temp_dirs;
+
+static void remove_temp_dirs(void)
+{
+    static const char *const files[] = {"a.db", "a.db-wal", "a.db-shm"};
+    for (int i = 0; i < n_temp_dirs; i++) {
+        for (size_t k = 0; k < FS_ARRAY_LEN(files); k++) {
+            struct strbuf path = STRBUF_INIT;
+            sb_appendf(&path, "%s/%s", temp_dirs[i], files[k]);
+            unlink(path.buf);
+            sb_free(&path);
+        }
+        rmdir(temp_dirs[i]);
+    }
+}
+
 static sqlite3 *temp_db(void)
 {
     char dir[] = "/tmp/finsent-alerts-XXXXXX";
     if (!mkdtemp(dir))
         return NULL;
+    if (n_temp_dirs < (int)FS_ARRAY_LEN(temp_dirs))
+        str_copy(temp_dirs[n_temp_dirs++], sizeof temp_dirs[0], dir);
     struct strbuf p = STRBUF_INIT;
     sb_appendf(&p, "%s/a.db", dir);
     sqlite3 *db = NULL;
@@ -120,7 +141,10 @@ static void test_rules_parse_topics_and_defaults(void)
     CHECK_INT_EQ(r[0].granularity_seconds, 3600);
     CHECK_INT_EQ(r[0].repeat, 6 * 3600);
     CHECK_NEAR(r[0].z_threshold, 3.5, 1e-9); /* [trends] default */
-    CHECK_INT_EQ(r[0].min_docs, 5);
+    struct spike_params sp;
+    CHECK(trends_config_load(cfg, &sp, &err) == 0);
+    CHECK_INT_EQ(r[0].min_docs, sp.min_docs);
+    CHECK_NEAR(r[0].min_negative_share, sp.min_negative_share, 1e-12);
     CHECK_INT_EQ(r[0].warmup, 4);
     CHECK_INT_EQ(r[0].notify, ALERT_CH_DESKTOP); /* no [smtp] url: email is off */
     CHECK_NEAR(r[1].z_threshold, 2.5, 1e-9);     /* looser than [trends] is allowed */
@@ -232,19 +256,19 @@ static void test_quiet_hours_local_time(void)
 static void test_clean_text_utf8_controls_escaping(void)
 {
     struct strbuf sb = STRBUF_INIT;
-    msg_append_clean(&sb, "a\r\nBcc: x\t\x01 \xff\xc3(", 1, 0);
+    text_append_clean(&sb, "a\r\nBcc: x\t\x01 \xff\xc3(", 1, 0);
     CHECK_STR_EQ(sb.buf, "a Bcc: x \xEF\xBF\xBD\xEF\xBF\xBD(");
     sb_reset(&sb);
-    msg_append_clean(&sb, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 1, 8); /* 5 x é */
-    CHECK_STR_EQ(sb.buf, "\xC3\xA9\xC3\xA9\xE2\x80\xA6");                    /* éé… */
+    text_append_clean(&sb, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 1, 8); /* 5 x é */
+    CHECK_STR_EQ(sb.buf, "\xC3\xA9\xC3\xA9\xE2\x80\xA6");                     /* éé… */
     sb_reset(&sb);
-    msg_append_html(&sb, "<a href=\"x\">'&'</a>", 1, 0);
+    text_append_html(&sb, "<a href=\"x\">'&'</a>", 1, 0);
     CHECK_STR_EQ(sb.buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     sb_reset(&sb);
-    msg_append_attended(&sb, "[\"crash\", {\"word\": \"plunge\", \"weight\": 0.3}, 7]");
+    text_append_attended(&sb, "[\"crash\", {\"word\": \"plunge\", \"weight\": 0.3}, 7]");
     CHECK_STR_EQ(sb.buf, "crash, plunge");
     sb_reset(&sb);
-    msg_append_attended(&sb, "not json");
+    text_append_attended(&sb, "not json");
     CHECK_STR_EQ(sb.buf, "");
     sb_free(&sb);
 }
@@ -320,8 +344,8 @@ static void test_subject_rfc2047_folded(void)
     const char *subject = "Ölpreis \xF0\x9F\x93\x89 stürzt\r\nBcc: evil@x — 価格が急落した、"
                           "市場は混乱している。これは長い件名のテストです。";
     struct strbuf out = STRBUF_INIT, decoded = STRBUF_INIT, clean = STRBUF_INIT;
-    email_encode_subject(&out, subject);
-    msg_append_clean(&clean, subject, 1, 400);
+    mime_encode_subject(&out, subject);
+    text_append_clean(&clean, subject, 1, 400);
     CHECK(strncmp(out.buf, "Subject: =?UTF-8?B?", 19) == 0);
     CHECK(out.len > 2 && strcmp(out.buf + out.len - 2, "\r\n") == 0);
     const char *p = out.buf;
@@ -350,7 +374,7 @@ static void test_subject_rfc2047_folded(void)
 static void test_email_date_and_crlf(void)
 {
     char date[64];
-    email_format_date(1772366405, date, sizeof date);
+    mime_format_date(1772366405, date, sizeof date);
     CHECK_STR_EQ(date, "Sun, 01 Mar 2026 12:00:05 +0000");
     struct config *cfg = conf(smtp_refused);
     struct smtp_config sc;
@@ -472,6 +496,12 @@ static void test_escalation_resolution_and_orphans(void)
     run_at(db, cfg, T0 + 600, &st);
     CHECK_INT_EQ(st.repeated, 1); /* warning -> critical notifies at once */
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE severity = 'critical'"), 1);
+    bucket(db, 6, H12, 20, 18, 4.0); /* back to warning level, then critical again */
+    run_at(db, cfg, T0 + 1200, &st);
+    bucket(db, 6, H12, 20, 18, 7.0);
+    run_at(db, cfg, T0 + 1800, &st);
+    CHECK_INT_EQ(st.repeated, 0);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox"), 2);
     bucket(db, 6, H12 + 3600, 20, 2, 0.0);
     run_at(db, cfg, H12 + 2 * 3600 + 60, &st); /* 12:00 bucket left the window */
     CHECK_INT_EQ(st.resolved, 1);
@@ -491,6 +521,23 @@ static void test_escalation_resolution_and_orphans(void)
     CHECK_INT_EQ(st.resolved, 1);
     CHECK_INT_EQ(st.queued, 0); /* silently */
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state != 'resolved'"), 0);
+    config_free(cfg);
+    /* the same rule name with another granularity starts a new episode */
+    cfg = rule_conf("");
+    run_at(db, cfg, H12 + 4 * 3600 + 180, &st);
+    CHECK_INT_EQ(st.fired, 1);
+    config_free(cfg);
+    cfg = rule_conf("granularity = day\n");
+    sqlite3_exec(db,
+                 "INSERT INTO buckets(granularity, topic, bucket_start, n_docs, n_negative, "
+                 "z_score, spike, history) VALUES ('day', 6, 1772323200, 50, 40, 6, 1, 10)",
+                 NULL, NULL, NULL);
+    run_at(db, cfg, H12 + 4 * 3600 + 240, &st);
+    CHECK_INT_EQ(st.resolved, 1);
+    CHECK_INT_EQ(st.fired, 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing' AND "
+                           "granularity = 'day'"),
+                 1);
     config_free(cfg);
     db_close(db);
 }
@@ -643,5 +690,6 @@ int main(void)
     RUN(test_outbox_backoff_and_desktop_expiry);
     RUN(test_broken_smtp_still_records_and_queues);
     RUN(test_with_real_trends_stage);
+    remove_temp_dirs();
     return check_summary();
 }

@@ -44,10 +44,10 @@ def new_db(path, config):
 def add_bucket(con, topic, start, n_docs, n_negative, z, granularity="hour", share=0.2,
                share_std=0.05, count=3.0, count_std=1.5, spike=None, history=10):
     """A row of table buckets as trends/ writes it (contract: trends/trends.h); spike
-    defaults to the [trends] defaults' verdict (history >= 6, z >= 3, n_docs >= 5,
+    defaults to the [trends] defaults' verdict (history >= 6, z >= 3, n_docs >= 10,
     share >= 0.3). The alerter reads history (warmup), z_score, n_docs, n_negative."""
     if spike is None:
-        spike = history >= 6 and z >= 3 and n_docs >= 5 and n_negative >= 0.3 * n_docs
+        spike = history >= 6 and z >= 3 and n_docs >= 10 and n_negative >= 0.3 * n_docs
     con.execute(
         "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, n_negative, "
         "n_neutral, n_positive, baseline_mean, baseline_std, share_baseline, share_std, "
