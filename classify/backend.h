@@ -39,6 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { BACKEND_MAX_HEADS_OUT = 4 }; /* classification heads in crossentropy ops */
 
 struct backend {
@@ -172,10 +176,8 @@ int backend_cpu_create(struct backend **out, struct fs_error *err);
 
 /* The CUDA backend (cuda/backend_cuda.cu; cuda/backend_cuda_stub.c when built
  * with CUDA=0). Fails with a one-line reason when no device is usable. */
-#ifdef __cplusplus
-extern "C" {
-#endif
 int backend_cuda_create(struct backend **out, struct fs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

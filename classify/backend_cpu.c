@@ -513,9 +513,10 @@ static void cpu_adamw(struct backend *be, float *param, const float *grad, float
                       float grad_scale, int t)
 {
     (void)be;
+    float c1 = fs_adamw_correction(beta1, t), c2 = fs_adamw_correction(beta2, t);
     for (size_t i = 0; i < n; i++)
         param[i] = fs_adamw_step(param[i], grad[i] * grad_scale, &m[i], &v[i], lr, beta1, beta2,
-                                 eps, wd, t);
+                                 eps, wd, c1, c2);
 }
 
 /* ---- registry entry ---------------------------------------------------------------------------

@@ -563,6 +563,23 @@ static void block_forward(struct model *m, int l, struct layer_acts *la, const f
     be->residual_forward(be, out, la->x_mid, la->fo, NC);
 }
 
+/* Zeroes the used part of each layer-gradient buffer for a B x T batch. */
+static void zero_layer_grads(struct model *m, int B, int T)
+{
+    struct backend *be = m->be;
+    struct layer_grads *g = &m->acts->g;
+    size_t N = (size_t)B * T, C = m->cfg.width, F = m->cfg.ffn;
+    size_t A = (size_t)B * m->cfg.heads * T * T, f = sizeof(float);
+    float *nc[] = {g->dln1, g->dq, g->dk, g->dv, g->dy, g->dyc, g->dao, g->dln2, g->dfo};
+    for (size_t i = 0; i < FS_ARRAY_LEN(nc); i++)
+        be->zero(be, nc[i], N * C * f);
+    be->zero(be, g->dqkv, 3 * N * C * f);
+    be->zero(be, g->datt, A * f);
+    be->zero(be, g->dscores, A * f);
+    be->zero(be, g->dfh, N * F * f);
+    be->zero(be, g->dfg, N * F * f);
+}
+
 /* dres holds d(out) on entry and d(x) on return. */
 static void block_backward(struct model *m, int l, struct layer_acts *la, const float *x,
                            float *dres, int B, int T)
@@ -572,7 +589,7 @@ static void block_backward(struct model *m, int l, struct layer_acts *la, const 
     struct layer_grads *g = &a->g;
     int C = m->cfg.width, N = B * T;
     size_t NC = (size_t)N * C;
-    be->zero(be, a->grad_arena, a->grad_arena_floats * sizeof(float));
+    zero_layer_grads(m, B, T);
     be->dropout_backward(be, g->dfo, dres, NC, drop_p(m), site_seed(a->seed, 2 + 2 * l));
     ffn_backward(m, la, g, l, N);
     be->layernorm_backward(be, dres, G(m, idx_layer(l, LN2_W)), G(m, idx_layer(l, LN2_B)), g->dln2,
@@ -742,6 +759,13 @@ void model_get_probs(struct model *m, float *probs)
     struct model_acts *a = m->acts;
     size_t n = (size_t)a->B * model_config_logits(&m->cfg);
     m->be->download(m->be, probs, a->probs, n * sizeof(float));
+}
+
+void model_get_logits(struct model *m, float *logits)
+{
+    struct model_acts *a = m->acts;
+    size_t n = (size_t)a->B * model_config_logits(&m->cfg);
+    m->be->download(m->be, logits, a->logits, n * sizeof(float));
 }
 
 void model_get_attention(struct model *m, float *att)

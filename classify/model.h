@@ -115,6 +115,9 @@ void model_backward(struct model *m);
  * by side) into host memory. */
 void model_get_probs(struct model *m, float *probs);
 
+/* After model_forward: the logits [B, logits] into host memory. */
+void model_get_logits(struct model *m, float *logits);
+
 /* After model_forward: how much the pooled representation attended to each
  * token, [B, T] on the host (attention-pooling weights, or the last layer's
  * [CLS] attention row averaged over heads); 0 on padding. */

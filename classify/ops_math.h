@@ -50,19 +50,25 @@ FS_HD static inline float fs_ln_dinp(float dout_w, float xhat, float mean_dn, fl
     return (dout_w - mean_dn - xhat * mean_dnx) * rstd;
 }
 
-/* One AdamW step on one parameter; t is the 1-based step. Updates *m, *v and
- * returns the new parameter value. Weight decay is decoupled (applied to the
- * parameter, scaled by lr), as in torch.optim.AdamW. */
+/* Bias corrections of AdamW's moments at 1-based step t: 1 / (1 - beta^t). */
+FS_HD static inline float fs_adamw_correction(float beta, int t)
+{
+    return 1.0f / (1.0f - powf(beta, (float)t));
+}
+
+/* One AdamW step on one parameter. c1, c2 are fs_adamw_correction(beta1, t) and
+ * fs_adamw_correction(beta2, t). Updates *m, *v and returns the new parameter.
+ * Weight decay is decoupled (applied to the parameter, scaled by lr), as in
+ * torch.optim.AdamW. */
 FS_HD static inline float fs_adamw_step(float param, float grad, float *m, float *v, float lr,
-                                        float beta1, float beta2, float eps, float wd, int t)
+                                        float beta1, float beta2, float eps, float wd, float c1,
+                                        float c2)
 {
     float mt = beta1 * *m + (1.0f - beta1) * grad;
     float vt = beta2 * *v + (1.0f - beta2) * grad * grad;
     *m = mt;
     *v = vt;
-    float mhat = mt / (1.0f - powf(beta1, (float)t));
-    float vhat = vt / (1.0f - powf(beta2, (float)t));
-    return param - lr * (mhat / (sqrtf(vhat) + eps) + wd * param);
+    return param - lr * ((mt * c1) / (sqrtf(vt * c2) + eps) + wd * param);
 }
 
 /* Softmax helper: exp(x - max) * scale-free; callers normalise by the sum. */

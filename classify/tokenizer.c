@@ -860,6 +860,13 @@ static void bpe_alphabet(struct bpe *b, struct tokenizer *tok, int vocab_size)
     for (int i = 0; i < 512; i++)
         if (freq[i])
             order[n++] = i;
+    /* printable ASCII (lowercase) in both positions even when unseen, after the
+     * seen bytes: only bytes outside it can become TOK_UNK in a roomy vocabulary */
+    for (int i = 0; i < 512; i++) {
+        int c = i & 255;
+        if (!freq[i] && c > 0x20 && c < 0x7F && !(c >= 'A' && c <= 'Z'))
+            freq[i] = -1;
+    }
     for (int i = 1; i < n; i++) { /* insertion sort: frequency desc, then index */
         int x = order[i], j = i;
         while (j > 0 && (freq[order[j - 1]] < freq[x] ||
@@ -869,6 +876,9 @@ static void bpe_alphabet(struct bpe *b, struct tokenizer *tok, int vocab_size)
         }
         order[j] = x;
     }
+    for (int i = 0; i < 512; i++)
+        if (freq[i] < 0)
+            order[n++] = i;
     int32_t id_of[512];
     for (int i = 0; i < 512; i++)
         id_of[i] = TOK_UNK;

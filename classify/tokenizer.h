@@ -22,8 +22,9 @@
  * (invalid UTF-8, NULs, binary) encodes.
  *
  * The vocabulary is learned by byte-level BPE merges over the training words
- * (alphabet = bytes seen, most frequent first; merges need a count >= 2; pieces are
- * at most 32 bytes). Measured with bench/bench_tokenizer on the bundled train sets
+ * (alphabet = the bytes seen, most frequent first, then any printable ASCII not
+ * seen, so that only unseen non-ASCII bytes can be TOK_UNK; merges need a count
+ * >= 2; pieces are at most 32 bytes). Measured with bench/bench_tokenizer on the bundled train sets
  * (26,533 texts of both tasks): training takes about 0.1 s, encoding all of them
  * about 0.05 s; at 8,000 pieces a validation text is 19.3 words and 22.9 tokens on
  * average, 0.002% of tokens are TOK_UNK and 0.7% of texts exceed 64 tokens.

@@ -1,35 +1,616 @@
-/* cmd_model.c — the 'train', 'eval', 'classify', 'predict' commands. (stub: being built) */
+/*
+ * cmd_model.c — the model commands: 'train', 'eval', 'classify', 'predict'.
+ *
+ * Model path: --model / --out, else "path" in the config's [model] section,
+ * else $XDG_DATA_HOME/finsent/model.safetensors. Training data: --*-data, else
+ * data/ found through $FINSENT_DATA, beside the binary, or the install prefix.
+ */
+#include "classify/classify.h"
+#include "classify/dataset.h"
+#include "classify/infer.h"
+#include "classify/metrics.h"
+#include "classify/metrics_report.h"
+#include "classify/train.h"
 #include "cli/cli.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RETRAIN "run 'finsent train' to make one"
+
+/* ---- shared helpers --------------------------------------------------------- */
+
+/* The model file: explicit path, [model] path in the config, or the XDG default. */
+static char *model_path(struct cli_ctx *ctx, const char *opt)
+{
+    if (opt)
+        return xstrdup(opt);
+    if (cli_config(ctx) == 0) {
+        const char *p = config_get(ctx->cfg, "model", "path");
+        if (p)
+            return xstrdup(p);
+    }
+    return path_xdg_data("model.safetensors");
+}
+
+static int dir_exists(const char *path)
+{
+    return access(path, R_OK | X_OK) == 0;
+}
+
+/* data/ from $FINSENT_DATA, beside the binary (or its ../share/finsent), or
+ * the install prefix. Caller frees; NULL when none exists. */
+static char *find_data_dir(void)
+{
+    const char *env = getenv("FINSENT_DATA");
+    if (env && *env)
+        return xstrdup(env);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        const char *rel[] = {"/data", "/../share/finsent/data", "/../data"};
+        for (size_t i = 0; i < FS_ARRAY_LEN(rel); i++) {
+            struct strbuf sb = STRBUF_INIT;
+            sb_appendf(&sb, "%s%s", exe, rel[i]);
+            if (dir_exists(sb.buf))
+                return sb_detach(&sb);
+            sb_free(&sb);
+        }
+    }
+    if (dir_exists("/usr/local/share/finsent/data"))
+        return xstrdup("/usr/local/share/finsent/data");
+    return NULL;
+}
+
+static char *data_file(const char *dir, const char *set, const char *split)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_appendf(&sb, "%s/twitter_financial_news_%s/%s.csv", dir, set, split);
+    return sb_detach(&sb);
+}
+
+/* Creates the backend and loads the model; returns 0 or an exit code (printed). */
+static int open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
+                           struct backend **be, struct classifier **cls)
+{
+    struct fs_error err;
+    *be = NULL;
+    *cls = NULL;
+    if (access(path, F_OK) != 0)
+        return cli_fail(FS_EXIT_MODEL, "no model at %s (%s)", path, RETRAIN);
+    if (backend_create(device, be, ctx->verbose, &err) < 0)
+        return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
+    if (classifier_load(path, *be, cls, &err) < 0) {
+        (*be)->destroy(*be);
+        *be = NULL;
+        return cli_fail(FS_EXIT_MODEL, "invalid model: %s (%s)", err.msg, RETRAIN);
+    }
+    return 0;
+}
+
+static void close_classifier(struct backend *be, struct classifier *cls)
+{
+    classifier_free(cls);
+    if (be)
+        be->destroy(be);
+}
+
+static int parse_int_opt(const char *name, const char *v, int min, int max, int *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || x < min || x > max)
+        return cli_fail(FS_EXIT_USAGE, "%s: expected an integer in [%d, %d], got '%s'", name, min,
+                        max, v);
+    *out = (int)x;
+    return 0;
+}
+
+static int parse_float_opt(const char *name, const char *v, float min, float max, float *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x >= min && x <= max))
+        return cli_fail(FS_EXIT_USAGE, "%s: expected a number in [%g, %g], got '%s'", name,
+                        (double)min, (double)max, v);
+    *out = (float)x;
+    return 0;
+}
+
+/* Accuracy and macro-F1 of c on an encoded set (rows all of one task). */
+static int evaluate(struct classifier *c, const struct encoded_set *s, enum task task,
+                    struct metrics *m, struct fs_error *err)
+{
+    int *pred = xcalloc(s->n + 1, sizeof *pred);
+    int *truth = xcalloc(s->n + 1, sizeof *truth);
+    int rc = classifier_predict_encoded(c, s, pred, err);
+    for (size_t i = 0; i < s->n; i++)
+        truth[i] = s->label[i];
+    if (rc == 0)
+        metrics_compute(truth, pred, s->n, task_n_labels(task), m);
+    free(pred);
+    free(truth);
+    return rc;
+}
+
+/* ---- train ----------------------------------------------------------------------- */
+
+struct train_args {
+    const char *out, *device, *sent, *topic, *sent_val, *topic_val;
+    struct model_config cfg;
+    struct train_options opt;
+};
+
+static void train_usage(void)
+{
+    printf("usage: finsent train [--out PATH] [--epochs N] [--seed N] [--device auto|cpu|cuda]\n"
+           "         [--sentiment-data CSV] [--topic-data CSV] [--sentiment-val CSV]\n"
+           "         [--topic-val CSV] [--width N] [--layers N] [--heads N] [--ffn N]\n"
+           "         [--vocab N] [--max-len N] [--pool cls|attention] [--dropout P]\n"
+           "         [--batch N] [--lr X] [--label-smoothing X]\n"
+           "Learns the tokenizer and the topic + sentiment model from text,label CSVs\n"
+           "(the bundled data/ by default) and saves it (safetensors).\n");
+}
+
+static int train_parse(int argc, char **argv, struct train_args *a)
+{
+    model_config_default(&a->cfg);
+    train_options_default(&a->opt);
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r = 0, rc = 0;
+        if (!strcmp(argv[i], "--help")) {
+            train_usage();
+            exit(FS_EXIT_OK);
+        }
+#define OPT(name) ((r = cli_opt_value(argc, argv, &i, name, &v)) != 0)
+        if (OPT("--out"))
+            a->out = v;
+        else if (OPT("--device"))
+            a->device = v;
+        else if (OPT("--sentiment-data"))
+            a->sent = v;
+        else if (OPT("--topic-data"))
+            a->topic = v;
+        else if (OPT("--sentiment-val"))
+            a->sent_val = v;
+        else if (OPT("--topic-val"))
+            a->topic_val = v;
+        else if (OPT("--epochs"))
+            rc = r > 0 ? parse_int_opt("--epochs", v, 1, 1000, &a->opt.epochs) : 0;
+        else if (OPT("--seed")) {
+            int s = 0;
+            rc = r > 0 ? parse_int_opt("--seed", v, 0, INT_MAX, &s) : 0;
+            a->opt.seed = (uint64_t)s;
+        } else if (OPT("--width"))
+            rc = r > 0 ? parse_int_opt("--width", v, 2, 4096, &a->cfg.width) : 0;
+        else if (OPT("--layers"))
+            rc = r > 0 ? parse_int_opt("--layers", v, 1, MODEL_MAX_LAYERS, &a->cfg.layers) : 0;
+        else if (OPT("--heads"))
+            rc = r > 0 ? parse_int_opt("--heads", v, 1, 64, &a->cfg.heads) : 0;
+        else if (OPT("--ffn"))
+            rc = r > 0 ? parse_int_opt("--ffn", v, 1, 16384, &a->cfg.ffn) : 0;
+        else if (OPT("--vocab"))
+            rc = r > 0 ? parse_int_opt("--vocab", v, 64, 1000000, &a->cfg.vocab) : 0;
+        else if (OPT("--max-len"))
+            rc = r > 0 ? parse_int_opt("--max-len", v, 4, 4096, &a->cfg.max_len) : 0;
+        else if (OPT("--batch"))
+            rc = r > 0 ? parse_int_opt("--batch", v, 1, 4096, &a->opt.batch_size) : 0;
+        else if (OPT("--dropout"))
+            rc = r > 0 ? parse_float_opt("--dropout", v, 0, 0.9f, &a->cfg.dropout) : 0;
+        else if (OPT("--lr"))
+            rc = r > 0 ? parse_float_opt("--lr", v, 1e-6f, 1.0f, &a->opt.lr) : 0;
+        else if (OPT("--label-smoothing"))
+            rc = r > 0 ? parse_float_opt("--label-smoothing", v, 0, 0.5f, &a->opt.label_smoothing)
+                       : 0;
+        else if (OPT("--pool")) {
+            if (r > 0 && strcmp(v, "cls") && strcmp(v, "attention"))
+                return cli_fail(FS_EXIT_USAGE, "--pool: expected cls or attention");
+            if (r > 0)
+                a->cfg.pool = strcmp(v, "cls") ? POOL_ATTENTION : POOL_CLS;
+        } else
+            return cli_fail(FS_EXIT_USAGE, "train: unknown option '%s' (see --help)", argv[i]);
+#undef OPT
+        if (r < 0)
+            return FS_EXIT_USAGE;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Loads one training CSV (or the bundled one) into ds. */
+static int load_set(const char *given, const char *data_dir, const char *set, const char *split,
+                    enum task task, int required, struct dataset *ds)
+{
+    struct fs_error err;
+    memset(ds, 0, sizeof *ds);
+    char *path = given ? xstrdup(given) : data_dir ? data_file(data_dir, set, split) : NULL;
+    if (!path) {
+        if (!required)
+            return 0;
+        return cli_fail(FS_EXIT_USAGE,
+                        "no training data: give --%s-data, or set FINSENT_DATA to finsent's data/",
+                        set);
+    }
+    if (!given && !required && access(path, R_OK) != 0) {
+        free(path);
+        return 0;
+    }
+    int rc = dataset_load_csv(path, task, ds, &err);
+    free(path);
+    if (rc < 0)
+        return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
+    return 0;
+}
+
+static void report_validation(struct cli_ctx *ctx, struct classifier *cls,
+                              const struct dataset *val, enum task task)
+{
+    if (!val->n || ctx->quiet)
+        return;
+    struct encoded_set s;
+    encoded_set_build(cls->tok, val, cls->model->cfg.max_len, &s);
+    struct metrics m;
+    struct fs_error err;
+    if (evaluate(cls, &s, task, &m, &err) == 0) {
+        printf("validation %-9s accuracy %.4f  macro-F1 %.4f  (n=%zu)\n", task_name(task),
+               m.accuracy, m.macro_f1, m.n);
+        metrics_free(&m);
+    } else {
+        log_warn("validation %s: %s", task_name(task), err.msg);
+    }
+    encoded_set_free(&s);
+}
+
+static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *train,
+                     struct dataset *val_topic, struct dataset *val_sent, const char *out)
+{
+    struct fs_error err;
+    const char **texts = xmalloc((train->n + 1) * sizeof *texts);
+    for (size_t i = 0; i < train->n; i++)
+        texts[i] = train->ex[i].text;
+    struct classifier cls = {0};
+    int rc = tokenizer_train(texts, train->n, a->cfg.vocab, &cls.tok, &err);
+    free(texts);
+    if (rc < 0)
+        return cli_fail(FS_EXIT_FAILURE, "tokenizer: %s", err.msg);
+    a->cfg.vocab = tokenizer_vocab_size(cls.tok);
+    if (backend_create(a->device ? a->device : "auto", &cls.be, ctx->verbose, &err) < 0) {
+        tokenizer_free(cls.tok);
+        return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
+    }
+    rc = model_create(&a->cfg, cls.be, a->opt.seed, &cls.model, &err);
+    struct encoded_set set = {0};
+    struct train_stats st;
+    if (rc == 0) {
+        encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
+        a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
+        if (!ctx->quiet)
+            printf("training on %zu examples: width %d, %d layers, %d heads, vocabulary %d, "
+                   "%zu parameters, %d epochs (%s)\n",
+                   train->n, a->cfg.width, a->cfg.layers, a->cfg.heads, a->cfg.vocab,
+                   cls.model->n_params, a->opt.epochs, cls.be->name);
+        fflush(stdout);
+        rc = train_model(cls.model, &set, &a->opt, &st, &err);
+    }
+    if (rc == 0)
+        rc = classifier_save(&cls, out, &err);
+    int code = FS_EXIT_OK;
+    if (rc < 0) {
+        code = cli_fail(FS_EXIT_FAILURE, "train: %s", err.msg);
+    } else {
+        if (!ctx->quiet)
+            printf("trained in %.0f s (%.0f examples/s, final loss %.4f); saved %s (model %s)\n",
+                   st.seconds, st.examples_per_second, st.last_loss, out, cls.model_id);
+        report_validation(ctx, &cls, val_topic, TASK_TOPIC);
+        report_validation(ctx, &cls, val_sent, TASK_SENTIMENT);
+    }
+    encoded_set_free(&set);
+    model_free(cls.model);
+    tokenizer_free(cls.tok);
+    cls.be->destroy(cls.be);
+    return code;
+}
 
 int cmd_train(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "train: not implemented yet");
+    struct train_args a = {0};
+    int rc = train_parse(argc, argv, &a);
+    if (rc)
+        return rc;
+    char *dir = (a.sent && a.topic) ? NULL : find_data_dir();
+    struct dataset train = {0}, topic, sent, vt = {0}, vs = {0};
+    rc = load_set(a.topic, dir, "topic", "train", TASK_TOPIC, 1, &topic);
+    if (!rc)
+        rc = load_set(a.sent, dir, "sentiment", "train", TASK_SENTIMENT, 1, &sent);
+    if (!rc && (a.topic_val || !a.topic))
+        rc = load_set(a.topic_val, dir, "topic", "validation", TASK_TOPIC, 0, &vt);
+    if (!rc && (a.sent_val || !a.sent))
+        rc = load_set(a.sent_val, dir, "sentiment", "validation", TASK_SENTIMENT, 0, &vs);
+    if (!rc) {
+        dataset_append(&train, &topic);
+        dataset_append(&train, &sent);
+        char *out = model_path(ctx, a.out);
+        rc = train_run(ctx, &a, &train, &vt, &vs, out);
+        free(out);
+    }
+    dataset_free(&train), dataset_free(&topic), dataset_free(&sent);
+    dataset_free(&vt), dataset_free(&vs);
+    free(dir);
+    return rc;
+}
+
+/* ---- eval --------------------------------------------------------------------------- */
+
+static void print_metrics(const struct metrics *m, enum task task, const char *model_id, int json)
+{
+    const char *const *names = task_label_names(task);
+    if (json) {
+        json_t *o = metrics_report_json(m, names);
+        json_object_set_new(o, "task", json_string(task_name(task)));
+        json_object_set_new(o, "model_id", json_string(model_id));
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    metrics_report_text(&sb, m, names);
+    printf("%s: model %s\n%s", task_name(task), model_id, sb.buf);
+    sb_free(&sb);
 }
 
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "eval: not implemented yet");
+    const char *task_s = NULL, *data = NULL, *model = NULL, *device = "auto";
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0;
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help")) {
+            printf("usage: finsent eval --task sentiment|topic --data FILE.csv [--model PATH]\n"
+                   "                    [--device auto|cpu|cuda] [--json]\n");
+            return FS_EXIT_OK;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--task", &v))) {
+            task_s = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--data", &v))) {
+            data = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
+            model = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
+            device = v;
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "eval: unknown option '%s' (see --help)", argv[i]);
+        }
+        if (r < 0)
+            return FS_EXIT_USAGE;
+    }
+    if (!task_s || task_from_name(task_s) < 0)
+        return cli_fail(FS_EXIT_USAGE, "eval: --task sentiment|topic is required");
+    if (!data)
+        return cli_fail(FS_EXIT_USAGE, "eval: --data FILE.csv is required");
+    enum task task = (enum task)task_from_name(task_s);
+    struct fs_error err;
+    struct dataset ds;
+    if (dataset_load_csv(data, task, &ds, &err) < 0)
+        return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
+    char *path = model_path(ctx, model);
+    struct backend *be;
+    struct classifier *cls;
+    int rc = open_classifier(ctx, path, device, &be, &cls);
+    free(path);
+    if (rc) {
+        dataset_free(&ds);
+        return rc;
+    }
+    struct encoded_set s;
+    encoded_set_build(cls->tok, &ds, cls->model->cfg.max_len, &s);
+    struct metrics m;
+    rc = evaluate(cls, &s, task, &m, &err);
+    if (rc == 0) {
+        print_metrics(&m, task, cls->model_id, json);
+        metrics_free(&m);
+    } else {
+        rc = cli_fail(FS_EXIT_FAILURE, "eval: %s", err.msg);
+    }
+    encoded_set_free(&s);
+    dataset_free(&ds);
+    close_classifier(be, cls);
+    return rc;
 }
+
+/* ---- classify ------------------------------------------------------------------------ */
 
 int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "classify: not implemented yet");
+    const char *model = NULL, *device = "auto";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--help")) {
+            printf("usage: finsent classify [--model PATH] [--device auto|cpu|cuda]\n"
+                   "Classifies every stored document that has no classification yet.\n");
+            return FS_EXIT_OK;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            model = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            device = v;
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "classify: unknown option '%s'", argv[i]);
+        }
+    }
+    int rc = cli_db(ctx);
+    if (rc)
+        return rc;
+    char *path = model_path(ctx, model);
+    struct backend *be;
+    struct classifier *cls;
+    rc = open_classifier(ctx, path, device, &be, &cls);
+    free(path);
+    if (rc)
+        return rc;
+    struct classify_stats st;
+    struct fs_error err;
+    if (classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
+        rc = cli_fail(FS_EXIT_DB, "classify: %s", err.msg);
+    else if (!ctx->quiet)
+        printf("classified %lld documents in %.1f s\n", (long long)st.classified, st.seconds);
+    close_classifier(be, cls);
+    return rc;
+}
+
+/* ---- predict ------------------------------------------------------------------------------ */
+
+/* Prints text with the attended words in bold (on a terminal). */
+static void print_highlighted(const char *text, const struct prediction *p, int bold)
+{
+    const char *s = text;
+    while (*s) {
+        const char *best = NULL;
+        size_t best_len = 0;
+        for (int i = 0; bold && i < p->n_attended; i++) {
+            const char *hit = strstr(s, p->attended[i]);
+            if (hit && (!best || hit < best)) {
+                best = hit;
+                best_len = strlen(p->attended[i]);
+            }
+        }
+        if (!best || best_len == 0) {
+            fputs(s, stdout);
+            break;
+        }
+        fwrite(s, 1, (size_t)(best - s), stdout);
+        printf("\033[1m%.*s\033[0m", (int)best_len, best);
+        s = best + best_len;
+    }
+    putchar('\n');
+}
+
+static void print_prediction_json(const char *text, const struct prediction *p)
+{
+    json_t *o = json_object(), *tp = json_object(), *sp = json_object(), *aw = json_array();
+    for (int k = 0; k < N_TOPICS; k++)
+        json_object_set_new(tp, task_label_name(TASK_TOPIC, k), json_real(p->topic_probs[k]));
+    for (int k = 0; k < N_SENTIMENTS; k++)
+        json_object_set_new(sp, task_label_name(TASK_SENTIMENT, k),
+                            json_real(p->sentiment_probs[k]));
+    for (int k = 0; k < p->n_attended; k++) {
+        json_t *w = json_string(p->attended[k]);
+        if (w)
+            json_array_append_new(aw, w);
+    }
+    json_t *t = json_string(text);
+    json_object_set_new(o, "text", t ? t : json_null());
+    json_object_set_new(o, "topic", json_string(task_label_name(TASK_TOPIC, p->topic)));
+    json_object_set_new(o, "topic_id", json_integer(p->topic));
+    json_object_set_new(o, "sentiment", json_string(task_label_name(TASK_SENTIMENT, p->sentiment)));
+    json_object_set_new(o, "sentiment_id", json_integer(p->sentiment));
+    json_object_set_new(o, "score", json_real(p->score));
+    json_object_set_new(o, "topic_probs", tp);
+    json_object_set_new(o, "sentiment_probs", sp);
+    json_object_set_new(o, "attended", aw);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+static void print_prediction_text(const char *text, const struct prediction *p, int tty)
+{
+    print_highlighted(text, p, tty);
+    printf("  topic:     %s (%.2f)\n", task_label_name(TASK_TOPIC, p->topic),
+           (double)p->topic_probs[p->topic]);
+    printf("  sentiment: %s (%.2f)  score %+.2f  [neg %.2f neu %.2f pos %.2f]\n",
+           task_label_name(TASK_SENTIMENT, p->sentiment), (double)p->sentiment_probs[p->sentiment],
+           (double)p->score, (double)p->sentiment_probs[0], (double)p->sentiment_probs[1],
+           (double)p->sentiment_probs[2]);
+    printf("  attended:  ");
+    for (int k = 0; k < p->n_attended; k++)
+        printf("%s%s", k ? ", " : "", p->attended[k]);
+    printf("\n");
 }
 
 int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "predict: not implemented yet");
+    const char *model = NULL, *device = "auto";
+    int json = 0, first = argc;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--")) {
+            first = i + 1;
+            break;
+        }
+        if (argv[i][0] != '-') {
+            first = i;
+            break;
+        }
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help")) {
+            printf("usage: finsent predict [--json] [--model PATH] [--device D] TEXT...\n");
+            return FS_EXIT_OK;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            model = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            device = v;
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "predict: unknown option '%s'", argv[i]);
+        }
+    }
+    size_t n = (size_t)(argc - first);
+    if (n == 0)
+        return cli_fail(FS_EXIT_USAGE, "predict: give at least one TEXT");
+    char *path = model_path(ctx, model);
+    struct backend *be;
+    struct classifier *cls;
+    int rc = open_classifier(ctx, path, device, &be, &cls);
+    free(path);
+    if (rc)
+        return rc;
+    size_t *lens = xcalloc(n, sizeof *lens);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(argv[first + i]);
+    struct prediction *p = xcalloc(n, sizeof *p);
+    struct infer_options opt = {0, 3};
+    struct fs_error err;
+    if (classifier_predict(cls, (const char *const *)argv + first, lens, n, &opt, p, &err) < 0) {
+        rc = cli_fail(FS_EXIT_FAILURE, "predict: %s", err.msg);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (json)
+                print_prediction_json(argv[first + i], &p[i]);
+            else
+                print_prediction_text(argv[first + i], &p[i], ctx->is_tty);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        prediction_free(&p[i]);
+    free(p);
+    free(lens);
+    close_classifier(be, cls);
+    return rc;
 }
-

@@ -836,11 +836,11 @@ static double cu_sum_squares(struct backend *be, const float *x, size_t n)
 
 __global__ static void adamw_kernel(float *param, const float *grad, float *m, float *v,
                                     size_t n, float lr, float beta1, float beta2, float eps,
-                                    float wd, float grad_scale, int t)
+                                    float wd, float grad_scale, float c1, float c2)
 {
     FOR_EACH(i, n)
     param[i] = fs_adamw_step(param[i], grad[i] * grad_scale, &m[i], &v[i], lr, beta1, beta2,
-                             eps, wd, t);
+                             eps, wd, c1, c2);
 }
 
 static void cu_adamw(struct backend *be, float *param, const float *grad, float *m, float *v,
@@ -850,8 +850,10 @@ static void cu_adamw(struct backend *be, float *param, const float *grad, float 
     CUDA_IMPL_OR_RETURN(be);
     if (!n)
         return;
+    /* bias corrections computed once, on the host, as the CPU backend does */
+    float c1 = fs_adamw_correction(beta1, t), c2 = fs_adamw_correction(beta2, t);
     adamw_kernel<<<cuda_grid(n, CUDA_BLOCK), CUDA_BLOCK, 0, im->stream>>>(
-        param, grad, m, v, n, lr, beta1, beta2, eps, wd, grad_scale, t);
+        param, grad, m, v, n, lr, beta1, beta2, eps, wd, grad_scale, c1, c2);
     LAUNCHED(im);
 }
 

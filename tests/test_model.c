@@ -2,8 +2,11 @@
  * checks of every layer's op and of the whole loss, training on a separable toy
  * task, determinism for a seed, and PyTorch parity (tests/torch_parity.py). */
 #include "classify/backend.h"
+#include "classify/dataset.h"
 #include "classify/model.h"
 #include "classify/ops_math.h"
+#include "classify/safetensors.h"
+#include "classify/tokenizer.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct backend *cpu(void)
@@ -357,6 +361,141 @@ static void test_padding_does_not_leak(void)
     model_free(m);
 }
 
+/* ---- parity with PyTorch (tests/torch_parity.py) ------------------------------------------- */
+
+static void save_f32(const char *dir, const char *file, struct st_writer *w)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct fs_error err;
+    sb_appendf(&sb, "%s/%s", dir, file);
+    if (st_writer_save(w, sb.buf, &err) < 0)
+        printf("  %s\n", err.msg);
+    sb_free(&sb);
+    st_writer_free(w);
+}
+
+static float *as_f32(const int32_t *v, size_t n)
+{
+    float *f = xmalloc(n * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)v[i];
+    return f;
+}
+
+static void test_torch_parity(void)
+{
+    struct fs_error err;
+    struct dataset topic, sent;
+    if (dataset_load_csv("data/twitter_financial_news_topic/validation.csv", TASK_TOPIC, &topic,
+                         &err) < 0 ||
+        dataset_load_csv("data/twitter_financial_news_sentiment/validation.csv", TASK_SENTIMENT,
+                         &sent, &err) < 0)
+        SKIP("bundled data not found (%.200s)", err.msg);
+    /* a tokenizer from 400 real texts; 8 texts of mixed lengths, both tasks */
+    const char *texts[400];
+    for (int i = 0; i < 400; i++)
+        texts[i] = i % 2 ? topic.ex[i].text : sent.ex[i].text;
+    struct tokenizer *tok;
+    CHECK_MSG(tokenizer_train(texts, 400, 600, &tok, &err) == 0, "%s", err.msg);
+    enum { B = 8, MAXT = 40 };
+    int32_t ids[B * MAXT] = {0}, len[B], task[B], label[B], T = 1;
+    for (int b = 0; b < B; b++) {
+        const struct example *ex = b % 2 ? &topic.ex[b * 37] : &sent.ex[b * 53];
+        len[b] = tokenizer_encode(tok, ex->text, strlen(ex->text), ids + b * MAXT, NULL,
+                                  b == 2 ? 3 : MAXT);
+        task[b] = ex->task;
+        label[b] = ex->label;
+        T = len[b] > T ? len[b] : T;
+    }
+    int32_t *bids = xcalloc((size_t)B * T, sizeof *bids);
+    for (int b = 0; b < B; b++)
+        memcpy(bids + b * T, ids + b * MAXT, (size_t)len[b] * sizeof(int32_t));
+    struct model_config c;
+    model_config_default(&c);
+    c.vocab = tokenizer_vocab_size(tok);
+    c.max_len = MAXT;
+    c.width = 32;
+    c.layers = 2;
+    c.heads = 4;
+    c.ffn = 64;
+    c.dropout = 0.0f;
+    struct model *m;
+    CHECK(model_create(&c, cpu(), 11, &m, &err) == 0);
+    CHECK(model_train_alloc(m, &err) == 0);
+    m->label_smoothing = 0.1f;
+    /* weights a little larger than the init, so that every path carries signal */
+    float *p = xmalloc(m->n_params * 4), *g = xmalloc(m->n_params * 4);
+    model_get_params(m, p);
+    for (size_t i = 0; i < m->n_params; i++)
+        p[i] += 0.05f * frand();
+    model_set_params(m, p);
+    struct model_batch mb = {B, T, bids, len, task, label};
+    float loss, *logits = xmalloc((size_t)B * 23 * sizeof(float));
+    CHECK(model_forward(m, &mb, 1, 1, &loss, &err) == 0);
+    model_get_logits(m, logits);
+    model_backward(m);
+    model_get_params(m, p);
+    cpu()->download(cpu(), g, m->grads, m->n_params * 4);
+
+    char dir[] = "/tmp/finsent-parity-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    struct st_writer *w = st_writer_new();
+    struct st_writer *wo = st_writer_new();
+    char gname[64][64];
+    for (int i = 0; i < m->n_tensors && i < 64; i++) {
+        const struct model_tensor *t = &m->tensors[i];
+        int64_t shape[2] = {t->shape[0], t->shape[1]};
+        st_writer_add(w, t->name, t->ndim, shape, p + t->offset);
+        snprintf(gname[i], sizeof gname[i], "grad.%s", t->name);
+        st_writer_add(wo, gname[i], t->ndim, shape, g + t->offset);
+    }
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"vocab\":%d,\"max_len\":%d,\"width\":%d,\"layers\":%d,\"heads\":%d,"
+             "\"ffn\":%d,\"pool\":\"attention\"}",
+             c.vocab, c.max_len, c.width, c.layers, c.heads, c.ffn);
+    st_writer_meta(w, "config", cfg);
+    st_writer_meta(w, "out_sizes", "[20, 3]");
+    st_writer_meta(w, "label_smoothing", "0.1");
+    save_f32(dir, "model.safetensors", w);
+    float *f_ids = as_f32(bids, (size_t)B * T), *f_len = as_f32(len, B);
+    float *f_task = as_f32(task, B), *f_label = as_f32(label, B);
+    struct st_writer *wb = st_writer_new();
+    st_writer_add(wb, "ids", 2, (int64_t[]){B, T}, f_ids);
+    st_writer_add(wb, "lengths", 1, (int64_t[]){B}, f_len);
+    st_writer_add(wb, "task", 1, (int64_t[]){B}, f_task);
+    st_writer_add(wb, "label", 1, (int64_t[]){B}, f_label);
+    save_f32(dir, "batch.safetensors", wb);
+    st_writer_add(wo, "logits", 2, (int64_t[]){B, 23}, logits);
+    st_writer_add(wo, "loss", 1, (int64_t[]){1}, &loss);
+    save_f32(dir, "c_out.safetensors", wo);
+
+    struct strbuf cmd = STRBUF_INIT;
+    /* Debian's python3 has python3-torch; another python3 may come first in PATH */
+    const char *py = getenv("FINSENT_PYTHON");
+    if (!py)
+        py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    sb_appendf(&cmd, "%s tests/torch_parity.py %s 2>&1", py, dir);
+    FILE *pp = popen(cmd.buf, "r");
+    char line[512];
+    int failed_line = 0;
+    while (pp && fgets(line, sizeof line, pp)) {
+        printf("  | %s", line);
+        failed_line |= !strncmp(line, "FAIL", 4);
+    }
+    int status = pp ? pclose(pp) : -1;
+    int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    sb_free(&cmd);
+    free(f_ids), free(f_len), free(f_task), free(f_label), free(bids), free(logits);
+    free(p), free(g);
+    model_free(m);
+    tokenizer_free(tok);
+    dataset_free(&topic), dataset_free(&sent);
+    if (code == 77)
+        SKIP("python3-torch is not installed");
+    CHECK_MSG(code == 0 && !failed_line, "torch_parity.py exited with %d", code);
+}
+
 int main(void)
 {
     RUN(test_grad_layernorm);
@@ -368,5 +507,6 @@ int main(void)
     RUN(test_grad_model_cls);
     RUN(test_grad_model_attention_pool);
     RUN(test_padding_does_not_leak);
+    RUN(test_torch_parity);
     return check_summary();
 }

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""bench_baseline.py — a classical baseline beside finsent's model (prints, never asserts).
+
+For each task (sentiment, topic) trains word (1-2 gram) + character (2-5 gram, within
+word boundaries) TF-IDF features with a linear SVM (scikit-learn, Debian python3-sklearn)
+on data/<task>/train.csv and reports validation accuracy and macro-F1. When ./finsent
+and a model exist (--model, $FINSENT_MODEL, or the default
+$XDG_DATA_HOME/finsent/model.safetensors), also runs
+  ./finsent eval --task T --data data/.../validation.csv --model M --json
+and prints the model's figures beside the baseline's.
+
+  bench/bench_baseline.py              the table
+  bench/bench_baseline.py --ablation   also: which of the tokenizer's normalisation
+                                       choices help these features (slower, ~1 min)
+
+The texts go through the baseline as they are (scikit-learn lowercases); the ablation
+applies a Python copy of finsent's normaliser (classify/tokenizer.h) step by step.
+"""
+import argparse
+import csv
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+TASKS = {
+    "sentiment": "data/twitter_financial_news_sentiment",
+    "topic": "data/twitter_financial_news_topic",
+}
+
+
+def load(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [int(r["label"]) for r in rows]
+
+
+def baseline(train_x, train_y, valid_x):
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                           token_pattern=r"(?u)\b\w+\b|[<>$%+\-]")
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    xt = hstack([word.fit_transform(train_x), char.fit_transform(train_x)]).tocsr()
+    xv = hstack([word.transform(valid_x), char.transform(valid_x)]).tocsr()
+    clf = LinearSVC(C=0.5)
+    clf.fit(xt, train_y)
+    return clf.predict(xv)
+
+
+def scores(truth, pred):
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return accuracy_score(truth, pred), f1_score(truth, pred, average="macro")
+
+
+# ---- a Python copy of finsent's normaliser, step by step (for --ablation) -------------
+
+URL = re.compile(r"(?i)\b(?:https?://|www\.|t\.co/)\S+")
+USER = re.compile(r"@\w+")
+TICKER = re.compile(r"\$([A-Za-z][A-Za-z0-9]*(?:[.-][A-Za-z]{1,2}\b)?)")
+NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+def normalise(text, steps):
+    if "entities" in steps:
+        text = html.unescape(text)
+    if "url" in steps:
+        text = URL.sub(" xxurl ", text)
+    if "user" in steps:
+        text = USER.sub(" xxuser ", text)
+    if "ticker+symbol" in steps:
+        text = TICKER.sub(lambda m: " xxticker " + m.group(1) + " ", text)
+    elif "ticker" in steps:
+        text = TICKER.sub(" xxticker ", text)
+    if "number" in steps:
+        text = NUMBER.sub(" xxnum ", text)
+    if "sign" in steps:
+        # "+5%" -> "xxplus xxnum xxpct": signs and percent as words of their own
+        text = re.sub(r"\+", " xxplus ", text)
+        text = re.sub(r"(?<![A-Za-z])-(?=\s*(?:xxnum|\d))", " xxminus ", text)
+        text = text.replace("%", " xxpct ")
+    return text
+
+
+ABLATION = [
+    ("raw text", []),
+    ("+ entities decoded", ["entities"]),
+    ("+ URLs -> <url>", ["entities", "url"]),
+    ("+ @user -> <user>", ["entities", "url", "user"]),
+    ("+ $TICKER -> <ticker> only", ["entities", "url", "user", "ticker"]),
+    ("+ $TICKER -> <ticker> symbol", ["entities", "url", "user", "ticker+symbol"]),
+    ("+ numbers -> <num>", ["entities", "url", "user", "ticker+symbol", "number"]),
+    ("+ sign and % kept as tokens", ["entities", "url", "user", "ticker+symbol", "number", "sign"]),
+    ("finsent minus number marker", ["entities", "url", "user", "ticker+symbol", "sign"]),
+]
+
+
+def run_ablation(data):
+    print()
+    print("normalisation ablation (same features and SVM; validation accuracy / macro-F1)")
+    print(f"{'normalisation':34s} {'sent acc':>9s} {'sent F1':>8s} {'topic acc':>10s} {'topic F1':>9s}")
+    for name, steps in ABLATION:
+        row = []
+        for task in ("sentiment", "topic"):
+            tx, ty, vx, vy = data[task]
+            pred = baseline([normalise(t, steps) for t in tx], ty, [normalise(t, steps) for t in vx])
+            row.extend(scores(vy, pred))
+        print(f"{name:34s} {row[0]:9.4f} {row[1]:8.4f} {row[2]:10.4f} {row[3]:9.4f}")
+
+
+# ---- finsent's own figures -------------------------------------------------------------
+
+def default_model():
+    if os.environ.get("FINSENT_MODEL"):
+        return os.environ["FINSENT_MODEL"]
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(data_home, "finsent", "model.safetensors")
+
+
+def finsent_eval(binary, model, task, data_path):
+    cmd = [binary, "eval", "--task", task, "--data", data_path, "--model", model, "--json"]
+    t0 = time.monotonic()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"{e}"
+    if out.returncode != 0:
+        return None, (out.stderr.strip().splitlines() or [f"exit {out.returncode}"])[-1]
+    try:
+        obj = json.loads(out.stdout)
+        return (float(obj["accuracy"]), float(obj["macro_f1"]), time.monotonic() - t0), None
+    except (ValueError, KeyError, TypeError) as e:
+        return None, f"unreadable --json output: {e}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ablation", action="store_true", help="also measure the normalisation steps")
+    ap.add_argument("--model", help="finsent model file (default: $FINSENT_MODEL or the XDG path)")
+    ap.add_argument("--finsent", default=os.path.join(ROOT, "finsent"), help="finsent binary")
+    args = ap.parse_args()
+    os.chdir(ROOT)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("bench_baseline: scikit-learn missing (Debian python3-sklearn); nothing measured")
+        return 0
+
+    data = {}
+    for task, folder in TASKS.items():
+        tx, ty = load(os.path.join(folder, "train.csv"))
+        vx, vy = load(os.path.join(folder, "validation.csv"))
+        data[task] = (tx, ty, vx, vy)
+
+    model = args.model or default_model()
+    have_finsent = os.access(args.finsent, os.X_OK) and os.path.exists(model)
+    print("validation figures: TF-IDF word 1-2 + char 2-5 grams, LinearSVC (the issue's")
+    print("reference: about 0.84 sentiment / 0.86 topic accuracy) beside finsent's model")
+    if not have_finsent:
+        why = "no ./finsent" if not os.access(args.finsent, os.X_OK) else f"no model at {model}"
+        print(f"(finsent column skipped: {why})")
+    print()
+    print(f"{'task':10s} {'n':>5s} | {'baseline acc':>12s} {'macro-F1':>8s} {'fit s':>6s} | "
+          f"{'finsent acc':>11s} {'macro-F1':>8s} {'eval s':>6s}")
+    notes = []
+    for task, (tx, ty, vx, vy) in data.items():
+        t0 = time.monotonic()
+        acc, f1 = scores(vy, baseline(tx, ty, vx))
+        fit_s = time.monotonic() - t0
+        cols = f"{'-':>11s} {'-':>8s} {'-':>6s}"
+        if have_finsent:
+            res, err = finsent_eval(args.finsent, model, task, os.path.join(TASKS[task], "validation.csv"))
+            if res:
+                cols = f"{res[0]:11.4f} {res[1]:8.4f} {res[2]:6.1f}"
+            else:
+                cols = f"{'error':>11s} {'':8s} {'':6s}"
+                notes.append(f"finsent eval --task {task}: {err}")
+        print(f"{task:10s} {len(vy):5d} | {acc:12.4f} {f1:8.4f} {fit_s:6.1f} | {cols}")
+    for n in notes:
+        print(n)
+    if args.ablation:
+        run_ablation(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+/*
+ * classify.h — the classification stage: every stored document without a
+ * classification gets one (topic, sentiment, both probability vectors, score,
+ * model id, most attended words), in batches committed one at a time, so a
+ * killed run keeps what it stored and the next run finishes the rest.
+ */
+#ifndef FINSENT_CLASSIFY_H
+#define FINSENT_CLASSIFY_H
+
+#include "classify/infer.h"
+#include "common/common.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+enum { CLASSIFY_MAX_TEXT = 2000 }; /* bytes of title + text given to the model */
+
+struct classify_stats {
+    int64_t classified;
+    double seconds;
+};
+
+/* Classifies every pending document of db with c, stamping classified_at = now.
+ * batch: documents per transaction (0: 256). Returns 0 or -1 (what was
+ * committed before the failure stays). */
+int classify_pending(sqlite3 *db, struct classifier *c, int64_t now, int batch,
+                     struct classify_stats *stats, struct fs_error *err);
+
+/* The model input for a document: title, a newline, then text, capped at
+ * CLASSIFY_MAX_TEXT bytes. Caller frees. */
+char *classify_document_text(const char *title, const char *text, size_t *len);
+
+/* JSON helpers for the stored columns: an array of n probabilities (4 decimals),
+ * an array of strings. Caller frees. */
+char *classify_json_probs(const float *p, int n);
+char *classify_json_words(char *const *words, int n);
+
+#endif

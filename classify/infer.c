@@ -1,0 +1,232 @@
+/*
+ * infer.c — batched inference: texts sorted by token length, cut into batches
+ * of similar length within a token budget (no padding to a fixed length), the
+ * probabilities of both heads and the words the pooling attended to most.
+ */
+#include "classify/infer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- encoded sets ------------------------------------------------------------ */
+
+void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, int max_len,
+                       struct encoded_set *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n = ds->n;
+    out->max_len = max_len;
+    out->ids = xcalloc(ds->n * (size_t)max_len + 1, sizeof(int32_t));
+    out->length = xcalloc(ds->n + 1, sizeof(int32_t));
+    out->task = xcalloc(ds->n + 1, sizeof(int32_t));
+    out->label = xcalloc(ds->n + 1, sizeof(int32_t));
+    for (size_t i = 0; i < ds->n; i++) {
+        const char *t = ds->ex[i].text;
+        out->length[i] = tokenizer_encode(tok, t, strlen(t), out->ids + i * max_len, NULL, max_len);
+        out->task[i] = ds->ex[i].task;
+        out->label[i] = ds->ex[i].label;
+    }
+}
+
+void encoded_set_free(struct encoded_set *s)
+{
+    free(s->ids);
+    free(s->length);
+    free(s->task);
+    free(s->label);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- length buckets -------------------------------------------------------------- */
+
+struct by_len {
+    int32_t len;
+    size_t idx;
+};
+
+static int cmp_len(const void *a, const void *b)
+{
+    const struct by_len *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Order of rows by increasing length. Caller frees. */
+static struct by_len *sort_by_length(const int32_t *len, size_t n)
+{
+    struct by_len *o = xmalloc((n + 1) * sizeof *o);
+    for (size_t i = 0; i < n; i++)
+        o[i] = (struct by_len){len[i], i};
+    qsort(o, n, sizeof *o, cmp_len);
+    return o;
+}
+
+/* Number of rows from order[start] that fit a batch of `budget` tokens. */
+static size_t batch_rows(const struct by_len *order, size_t start, size_t n, int budget)
+{
+    size_t k = 0;
+    while (start + k < n && k < 512) {
+        size_t T = (size_t)order[start + k].len;
+        if ((k + 1) * T > (size_t)budget && k > 0)
+            break;
+        k++;
+    }
+    return k;
+}
+
+/* Runs rows order[start..start+k) through the model; ids gathered into a batch
+ * padded to the longest. */
+static int run_batch(struct classifier *c, const int32_t *ids, int stride, const int32_t *len,
+                     const struct by_len *order, size_t k, struct fs_error *err)
+{
+    int T = order[k - 1].len;
+    int32_t *b_ids = xcalloc(k * (size_t)T, sizeof(int32_t));
+    int32_t *b_len = xmalloc(k * sizeof(int32_t));
+    for (size_t i = 0; i < k; i++) {
+        size_t r = order[i].idx;
+        b_len[i] = len[r];
+        memcpy(b_ids + i * T, ids + r * (size_t)stride, (size_t)len[r] * sizeof(int32_t));
+    }
+    struct model_batch b = {(int)k, T, b_ids, b_len, NULL, NULL};
+    int rc = model_forward(c->model, &b, 0, 0, NULL, err);
+    free(b_ids);
+    free(b_len);
+    return rc;
+}
+
+int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s, int *pred,
+                               struct fs_error *err)
+{
+    if (s->n == 0)
+        return 0;
+    struct by_len *order = sort_by_length(s->length, s->n);
+    int K = model_config_logits(&c->model->cfg);
+    float *probs = xmalloc(512 * (size_t)K * sizeof(float));
+    int rc = 0;
+    for (size_t at = 0; at < s->n && rc == 0;) {
+        size_t k = batch_rows(order, at, s->n, 4096);
+        rc = run_batch(c, s->ids, s->max_len, s->length, order + at, k, err);
+        if (rc < 0)
+            break;
+        model_get_probs(c->model, probs);
+        for (size_t i = 0; i < k; i++) {
+            size_t r = order[at + i].idx;
+            int off = s->task[r] == TASK_SENTIMENT ? N_TOPICS : 0;
+            int n = s->task[r] == TASK_SENTIMENT ? N_SENTIMENTS : N_TOPICS;
+            const float *p = probs + i * K + off;
+            int best = 0;
+            for (int j = 1; j < n; j++)
+                if (p[j] > p[best])
+                    best = j;
+            pred[r] = best;
+        }
+        at += k;
+    }
+    free(probs);
+    free(order);
+    return rc;
+}
+
+/* ---- predictions for raw texts ------------------------------------------------------ */
+
+void prediction_free(struct prediction *p)
+{
+    for (int i = 0; i < p->n_attended; i++)
+        free(p->attended[i]);
+    p->n_attended = 0;
+}
+
+static int argmax(const float *p, int n)
+{
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (p[j] > p[best])
+            best = j;
+    return best;
+}
+
+/* The n_att words with the most attention (summed over their tokens). */
+static void pick_attended(const struct tokenizer *tok, const char *text, size_t len,
+                          const float *att, const int32_t *word_of, int T, int n_att,
+                          struct prediction *p)
+{
+    char **words;
+    int nw = tokenizer_words(tok, text, len, &words);
+    if (nw <= 0) {
+        tokenizer_words_free(words, nw > 0 ? nw : 0);
+        return;
+    }
+    float *w = xcalloc((size_t)nw, sizeof *w);
+    for (int t = 0; t < T; t++)
+        if (word_of[t] >= 0 && word_of[t] < nw)
+            w[word_of[t]] += att[t];
+    while (p->n_attended < n_att) {
+        int best = -1;
+        for (int i = 0; i < nw; i++)
+            if (w[i] > 0.0f && (best < 0 || w[i] > w[best]))
+                best = i;
+        if (best < 0)
+            break;
+        w[best] = 0.0f;
+        int dup = 0;
+        for (int j = 0; j < p->n_attended; j++)
+            dup |= !strcmp(p->attended[j], words[best]);
+        if (!dup)
+            p->attended[p->n_attended++] = xstrdup(words[best]);
+    }
+    free(w);
+    tokenizer_words_free(words, nw);
+}
+
+static void fill_prediction(struct prediction *p, const float *probs)
+{
+    memcpy(p->topic_probs, probs, N_TOPICS * sizeof(float));
+    memcpy(p->sentiment_probs, probs + N_TOPICS, N_SENTIMENTS * sizeof(float));
+    p->topic = argmax(p->topic_probs, N_TOPICS);
+    p->sentiment = argmax(p->sentiment_probs, N_SENTIMENTS);
+    p->score = p->sentiment_probs[SENT_POSITIVE] - p->sentiment_probs[SENT_NEGATIVE];
+}
+
+int classifier_predict(struct classifier *c, const char *const *texts, const size_t *lens, size_t n,
+                       const struct infer_options *opt, struct prediction *out,
+                       struct fs_error *err)
+{
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    int L = c->model->cfg.max_len, K = model_config_logits(&c->model->cfg);
+    int budget = opt && opt->max_tokens > 0 ? opt->max_tokens : 4096;
+    int n_att = opt ? opt->n_attended : 0;
+    if (n_att > INFER_MAX_ATTENDED)
+        n_att = INFER_MAX_ATTENDED;
+    int32_t *ids = xcalloc(n * (size_t)L + 1, sizeof(int32_t));
+    int32_t *word_of = xcalloc(n * (size_t)L + 1, sizeof(int32_t));
+    int32_t *len = xcalloc(n + 1, sizeof(int32_t));
+    for (size_t i = 0; i < n; i++)
+        len[i] = tokenizer_encode(c->tok, texts[i], lens[i], ids + i * L, word_of + i * L, L);
+    struct by_len *order = sort_by_length(len, n);
+    float *probs = xmalloc(512 * (size_t)K * sizeof(float));
+    float *att = xmalloc(512 * (size_t)L * sizeof(float));
+    int rc = 0;
+    for (size_t at = 0; at < n;) {
+        size_t k = batch_rows(order, at, n, budget);
+        int T = order[at + k - 1].len;
+        rc = run_batch(c, ids, L, len, order + at, k, err);
+        if (rc < 0)
+            break;
+        model_get_probs(c->model, probs);
+        if (n_att)
+            model_get_attention(c->model, att);
+        for (size_t i = 0; i < k; i++) {
+            size_t r = order[at + i].idx;
+            fill_prediction(&out[r], probs + i * K);
+            if (n_att)
+                pick_attended(c->tok, texts[r], lens[r], att + i * T, word_of + r * L, len[r],
+                              n_att, &out[r]);
+        }
+        at += k;
+    }
+    free(ids), free(word_of), free(len), free(order), free(probs), free(att);
+    return rc;
+}

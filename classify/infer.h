@@ -1,0 +1,85 @@
+/*
+ * infer.h — a trained classifier (encoder + tokenizer + identity), its model
+ * file, and batched inference.
+ *
+ * Model file (classify/model_file.c): safetensors with every parameter as F32
+ * and, in __metadata__ (all strings): format "finsent-model", format_version
+ * "1", config (JSON object of the hyperparameters), labels.topic and
+ * labels.sentiment (JSON arrays of label names), tokenizer (the serialised
+ * tokenizer), model_id (32 hex digits: hash of the parameters). Loading checks
+ * all of it; any mismatch fails with one line ending in a hint to retrain.
+ *
+ * Inference (classify/infer.c) sorts texts by token length and runs them in
+ * batches of similar lengths (each batch padded only to its own longest text),
+ * within a token budget, so short texts cost little.
+ */
+#ifndef FINSENT_INFER_H
+#define FINSENT_INFER_H
+
+#include "classify/backend.h"
+#include "classify/dataset.h"
+#include "classify/model.h"
+#include "classify/tokenizer.h"
+#include "common/common.h"
+
+#include <stddef.h>
+
+struct classifier {
+    struct backend *be; /* not owned */
+    struct model *model;
+    struct tokenizer *tok;
+    char model_id[33];
+};
+
+/* Writes c atomically to path (creating its directory); sets c->model_id. */
+int classifier_save(struct classifier *c, const char *path, struct fs_error *err);
+
+/* Loads path onto backend be. Errors: "PATH: reason". Free with classifier_free
+ * (which does not free be). */
+int classifier_load(const char *path, struct backend *be, struct classifier **out,
+                    struct fs_error *err);
+void classifier_free(struct classifier *c);
+
+enum { INFER_MAX_ATTENDED = 5 };
+
+struct prediction {
+    int topic;
+    float topic_probs[N_TOPICS];
+    int sentiment; /* SENT_NEGATIVE / NEUTRAL / POSITIVE */
+    float sentiment_probs[N_SENTIMENTS];
+    float score; /* p(positive) - p(negative), in [-1, 1] */
+    int n_attended;
+    char *attended[INFER_MAX_ATTENDED]; /* most attended words, strongest first */
+};
+
+struct infer_options {
+    int max_tokens; /* token budget per batch (B * T); 0: 4096 */
+    int n_attended; /* words to report per text (0..INFER_MAX_ATTENDED) */
+};
+
+/* Classifies n texts (texts[i] of lens[i] bytes). out[n] is filled (free each
+ * with prediction_free). Returns 0 or -1. */
+int classifier_predict(struct classifier *c, const char *const *texts, const size_t *lens, size_t n,
+                       const struct infer_options *opt, struct prediction *out,
+                       struct fs_error *err);
+void prediction_free(struct prediction *p);
+
+/* Tokenized texts for training and evaluation: n rows of up to max_len ids. */
+struct encoded_set {
+    size_t n;
+    int max_len;
+    int32_t *ids;    /* [n * max_len], padded with TOK_PAD */
+    int32_t *length; /* [n] */
+    int32_t *task;   /* [n] */
+    int32_t *label;  /* [n] */
+};
+
+void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, int max_len,
+                       struct encoded_set *out);
+void encoded_set_free(struct encoded_set *s);
+
+/* Predicted label of head `task` for every row of s (length-bucketed batches). */
+int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s, int *pred,
+                               struct fs_error *err);
+
+#endif

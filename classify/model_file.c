@@ -1,0 +1,231 @@
+/*
+ * model_file.c — saving and loading a classifier as a safetensors file (format
+ * described in infer.h). The file is untrusted input: every tensor, shape and
+ * metadata entry is checked against what the configuration implies, and the
+ * model_id must match the hash of the parameters (catching corrupted data).
+ */
+#include "classify/infer.h"
+#include "classify/safetensors.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_FORMAT "finsent-model"
+#define MODEL_FORMAT_VERSION "1"
+
+static const enum task head_task[2] = {TASK_TOPIC, TASK_SENTIMENT};
+static const char *const head_key[2] = {"labels.topic", "labels.sentiment"};
+
+static void params_hash(const float *p, size_t n, char out[33])
+{
+    hash128_hex(p, n * sizeof(float), out);
+}
+
+static char *config_json(const struct model_config *c)
+{
+    json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:f}", "vocab", c->vocab, "max_len",
+                          c->max_len, "width", c->width, "layers", c->layers, "heads", c->heads,
+                          "ffn", c->ffn, "pool", c->pool == POOL_ATTENTION ? "attention" : "cls",
+                          "dropout", (double)c->dropout);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+static char *labels_json(enum task t)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < task_n_labels(t); i++)
+        json_array_append_new(a, json_string(task_label_name(t, i)));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+int classifier_save(struct classifier *c, const char *path, struct fs_error *err)
+{
+    struct model *m = c->model;
+    float *host = xmalloc(m->n_params * sizeof(float));
+    model_get_params(m, host);
+    params_hash(host, m->n_params, c->model_id);
+    struct st_writer *w = st_writer_new();
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct model_tensor *t = &m->tensors[i];
+        int64_t shape[2] = {t->shape[0], t->shape[1]};
+        st_writer_add(w, t->name, t->ndim, shape, host + t->offset);
+    }
+    char *cfg = config_json(&m->cfg), *lt = labels_json(TASK_TOPIC),
+         *ls = labels_json(TASK_SENTIMENT);
+    char *tok = tokenizer_serialize(c->tok, NULL);
+    st_writer_meta(w, "format", MODEL_FORMAT);
+    st_writer_meta(w, "format_version", MODEL_FORMAT_VERSION);
+    st_writer_meta(w, "model_id", c->model_id);
+    st_writer_meta(w, "config", cfg);
+    st_writer_meta(w, "labels.topic", lt);
+    st_writer_meta(w, "labels.sentiment", ls);
+    st_writer_meta(w, "tokenizer", tok);
+    free(cfg), free(lt), free(ls), free(tok);
+    int rc = st_writer_save(w, path, err);
+    st_writer_free(w);
+    free(host);
+    return rc;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static int get_int(json_t *o, const char *key, int *out, struct fs_error *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < -1000000000 ||
+        json_integer_value(v) > 1000000000)
+        return fs_error_set(err, "config.%s missing or not an integer", key);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+static int parse_config(const char *s, struct model_config *c, struct fs_error *err)
+{
+    json_error_t je;
+    json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return fs_error_set(err, "metadata config is not a JSON object");
+    }
+    model_config_default(c);
+    int rc = 0;
+    rc |= get_int(o, "vocab", &c->vocab, err);
+    rc |= get_int(o, "max_len", &c->max_len, err);
+    rc |= get_int(o, "width", &c->width, err);
+    rc |= get_int(o, "layers", &c->layers, err);
+    rc |= get_int(o, "heads", &c->heads, err);
+    rc |= get_int(o, "ffn", &c->ffn, err);
+    json_t *pool = json_object_get(o, "pool"), *drop = json_object_get(o, "dropout");
+    if (!rc && !json_is_string(pool))
+        rc = fs_error_set(err, "config.pool missing");
+    if (!rc && strcmp(json_string_value(pool), "cls") &&
+        strcmp(json_string_value(pool), "attention"))
+        rc = fs_error_set(err, "config.pool '%.20s' unknown", json_string_value(pool));
+    if (!rc) {
+        c->pool = strcmp(json_string_value(pool), "cls") ? POOL_ATTENTION : POOL_CLS;
+        c->dropout = json_is_number(drop) ? (float)json_number_value(drop) : 0.0f;
+    }
+    json_decref(o);
+    return rc ? -1 : model_config_check(c, err);
+}
+
+static int check_labels(const struct st_file *f, struct model_config *c, struct fs_error *err)
+{
+    c->n_out = 2;
+    for (int h = 0; h < 2; h++) {
+        const char *s = st_meta(f, head_key[h]);
+        json_error_t je;
+        json_t *a = s ? json_loads(s, 0, &je) : NULL;
+        int ok = json_is_array(a) && (int)json_array_size(a) == task_n_labels(head_task[h]);
+        for (size_t i = 0; ok && i < json_array_size(a); i++) {
+            json_t *v = json_array_get(a, i);
+            ok = json_is_string(v) &&
+                 !strcmp(json_string_value(v), task_label_name(head_task[h], (int)i));
+        }
+        json_decref(a);
+        if (!ok)
+            return fs_error_set(err, "metadata %s missing or not finsent's labels", head_key[h]);
+        c->out_sizes[h] = task_n_labels(head_task[h]);
+    }
+    return 0;
+}
+
+/* Every tensor of the model's layout present with its exact shape, nothing else. */
+static int load_tensors(const struct st_file *f, struct model *m, float *host, struct fs_error *err)
+{
+    if (f->n_tensors != m->n_tensors)
+        return fs_error_set(err, "%d tensors where the configuration implies %d", f->n_tensors,
+                            m->n_tensors);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct model_tensor *t = &m->tensors[i];
+        const struct st_tensor *s = st_find(f, t->name);
+        if (!s)
+            return fs_error_set(err, "tensor %s missing", t->name);
+        int same = s->ndim == t->ndim && s->shape[0] == t->shape[0] &&
+                   (t->ndim == 1 || s->shape[1] == t->shape[1]);
+        if (!same)
+            return fs_error_set(err, "tensor %s has the wrong shape for the configuration",
+                                t->name);
+        st_read_f32(f, s, host + t->offset);
+    }
+    return 0;
+}
+
+static int load_checked(struct st_file *f, struct backend *be, struct classifier *c,
+                        struct fs_error *err)
+{
+    const char *fmt = st_meta(f, "format"), *ver = st_meta(f, "format_version");
+    if (!fmt || strcmp(fmt, MODEL_FORMAT) != 0)
+        return fs_error_set(err, "not a finsent model (safetensors without format '%s')",
+                            MODEL_FORMAT);
+    if (!ver || strcmp(ver, MODEL_FORMAT_VERSION) != 0)
+        return fs_error_set(err, "model format version '%.20s' is not supported (expected %s)",
+                            ver ? ver : "(none)", MODEL_FORMAT_VERSION);
+    const char *cfg_s = st_meta(f, "config"), *tok_s = st_meta(f, "tokenizer");
+    const char *id = st_meta(f, "model_id");
+    struct model_config cfg;
+    if (!cfg_s || parse_config(cfg_s, &cfg, err) < 0)
+        return cfg_s ? -1 : fs_error_set(err, "metadata config missing");
+    if (check_labels(f, &cfg, err) < 0)
+        return -1;
+    if (!tok_s)
+        return fs_error_set(err, "metadata tokenizer missing");
+    if (tokenizer_deserialize(tok_s, strlen(tok_s), &c->tok, err) < 0)
+        return fs_error_prefix(err, "tokenizer");
+    if (tokenizer_vocab_size(c->tok) != cfg.vocab)
+        return fs_error_set(err, "tokenizer has %d pieces but the model %d",
+                            tokenizer_vocab_size(c->tok), cfg.vocab);
+    if (!id || strlen(id) != 32)
+        return fs_error_set(err, "metadata model_id missing");
+    if (model_create(&cfg, be, 0, &c->model, err) < 0)
+        return -1;
+    float *host = xmalloc(c->model->n_params * sizeof(float));
+    int rc = load_tensors(f, c->model, host, err);
+    if (rc == 0) {
+        params_hash(host, c->model->n_params, c->model_id);
+        if (strcmp(c->model_id, id) != 0)
+            rc = fs_error_set(err, "parameters do not match model_id (corrupted file)");
+    }
+    if (rc == 0)
+        model_set_params(c->model, host);
+    free(host);
+    return rc;
+}
+
+int classifier_load(const char *path, struct backend *be, struct classifier **out,
+                    struct fs_error *err)
+{
+    *out = NULL;
+    struct st_file f;
+    if (st_load(path, &f, err) < 0) {
+        st_free(&f);
+        return -1;
+    }
+    struct classifier *c = xcalloc(1, sizeof *c);
+    c->be = be;
+    int rc = load_checked(&f, be, c, err);
+    st_free(&f);
+    if (rc < 0) {
+        classifier_free(c);
+        return fs_error_prefix(err, "%s", path);
+    }
+    *out = c;
+    return 0;
+}
+
+void classifier_free(struct classifier *c)
+{
+    if (!c)
+        return;
+    model_free(c->model);
+    tokenizer_free(c->tok);
+    free(c);
+}
