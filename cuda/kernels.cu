@@ -850,9 +850,10 @@ static void cu_adamw(struct backend *be, float *param, const float *grad, float 
     CUDA_IMPL_OR_RETURN(be);
     if (!n)
         return;
+    /* bias corrections computed once, on the host, as the CPU backend does */
+    float c1 = fs_adamw_correction(beta1, t), c2 = fs_adamw_correction(beta2, t);
     adamw_kernel<<<cuda_grid(n, CUDA_BLOCK), CUDA_BLOCK, 0, im->stream>>>(
-        param, grad, m, v, n, lr, beta1, beta2, eps, wd, grad_scale,
-        fs_adamw_correction(beta1, t), fs_adamw_correction(beta2, t));
+        param, grad, m, v, n, lr, beta1, beta2, eps, wd, grad_scale, c1, c2);
     LAUNCHED(im);
 }
 

@@ -81,6 +81,7 @@ struct emu_device {
     std::vector<emu_stream *> streams;
     cudaError_t last_error = cudaSuccess;
     std::vector<void *> *stacks = new std::vector<void *>; /* fiber stacks, reused */
+    unsigned long launches = 0;
 };
 
 inline emu_device &emu() /* one instance across translation units */
@@ -266,15 +267,19 @@ static cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMem
 }
 
 /* ---- kernels: a block is a set of fibers -------------------------------------------
- * Each thread of a block is a fiber (ucontext) on one OS thread; the block's
- * scheduler runs them round-robin. A fiber runs until it finishes or waits at
- * a barrier (__syncthreads, or a warp's shuffle); a round in which no fiber
- * moves is a deadlock (a barrier some threads never reach) and aborts. */
+ * Each thread of a block is a fiber (ucontext) on one OS thread. A fiber runs
+ * until it finishes or waits at a barrier (__syncthreads, or a warp's
+ * shuffle); when no fiber can run, some threads wait at a barrier the others
+ * never reach: a deadlock, which aborts. */
+
+struct emu_barrier;
 
 struct emu_fiber {
     ucontext_t ctx;
     unsigned tid;
     bool done;
+    emu_barrier *waiting; /* the barrier it waits at, or NULL */
+    unsigned long waiting_gen;
     void *stack;
     void *fake_stack; /* ASan bookkeeping while switched out */
 };
@@ -298,7 +303,7 @@ struct emu_block {
     size_t sched_size;
     void *sched_fake_stack;
     unsigned cur;
-    bool progress;
+    unsigned long order;
 };
 
 inline thread_local emu_block *emu_cur_block;
@@ -329,11 +334,14 @@ static void emu_barrier_wait(emu_barrier *br)
     if (++br->arrived == br->expected) {
         br->arrived = 0;
         br->gen++;
-        emu_cur_block->progress = true;
         return;
     }
+    emu_fiber *f = &emu_cur_block->fibers[emu_cur_block->cur];
+    f->waiting = br;
+    f->waiting_gen = g;
     while (br->gen == g)
         emu_yield();
+    f->waiting = NULL;
 }
 
 static void emu_barrier_leave(emu_barrier *br)
@@ -388,7 +396,6 @@ static void emu_fiber_main()
     EMU_FINISH_SWITCH(NULL, &b->sched_bottom, &b->sched_size);
     (*b->kernel)();
     f->done = true;
-    b->progress = true;
     emu_barrier_leave(&b->warps[f->tid / 32]);
     emu_barrier_leave(&b->block);
     emu_yield(); /* never resumed */
@@ -433,21 +440,28 @@ static void emu_run_block(emu_block *b, std::vector<void *> &stacks)
         makecontext(&f->ctx, emu_fiber_main, 0);
     }
     emu_cur_block = b;
+    /* Always resume the first runnable thread in this block's order: a warp
+     * runs ahead of the others until a real barrier stops it, so a missing
+     * __syncthreads shows up as a wrong result. The order alternates between
+     * ascending and descending thread ids from block to block. */
+    bool descending = b->order & 1;
     for (unsigned left = n; left;) {
-        b->progress = false;
-        for (unsigned t = 0; t < n; t++) {
+        unsigned pick = n;
+        for (unsigned i = 0; i < n && pick == n; i++) {
+            unsigned t = descending ? n - 1 - i : i;
             emu_fiber *f = &b->fibers[t];
-            if (f->done)
-                continue;
-            emu_set_thread(b, t);
-            EMU_START_SWITCH(&b->sched_fake_stack, f->stack, EMU_STACK);
-            swapcontext(&b->sched, &f->ctx);
-            EMU_FINISH_SWITCH(b->sched_fake_stack, NULL, NULL);
-            left -= f->done;
+            if (!f->done && (!f->waiting || f->waiting->gen != f->waiting_gen))
+                pick = t;
         }
-        if (left && !b->progress)
+        if (pick == n)
             emu_die("deadlock: a barrier (__syncthreads or a shuffle) that some threads "
                     "of the block never reach");
+        emu_fiber *f = &b->fibers[pick];
+        emu_set_thread(b, pick);
+        EMU_START_SWITCH(&b->sched_fake_stack, f->stack, EMU_STACK);
+        swapcontext(&b->sched, &f->ctx);
+        EMU_FINISH_SWITCH(b->sched_fake_stack, NULL, NULL);
+        left -= f->done;
     }
     emu_cur_block = NULL;
 }
@@ -464,8 +478,10 @@ template <typename F> static void emu_run_grid(dim3 g, dim3 b, size_t shmem, F f
         for (unsigned y = 0; y < g.y; y++)
             for (unsigned x = 0; x < g.x; x++) {
                 blk.idx = dim3(x, y, z);
+                blk.order = emu().launches + x + y + z;
                 emu_run_block(&blk, *emu().stacks);
             }
+    emu().launches++;
 }
 
 /* kernel<<<g, b, shmem, stream>>>(args) becomes emu_launch(g, b, shmem, stream, lambda). */

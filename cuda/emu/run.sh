@@ -5,10 +5,12 @@
 # No GPU, driver or nvcc needed (g++ and OpenBLAS are). Built with ASan and
 # UBSan, so a kernel reading or writing outside its buffers fails loudly.
 #
-#   cuda/emu/run.sh            run the emulated device tests
-#   CUDA_EMU_NO_DEVICE=1 ...   the same build, with no device (fallback path)
+#   cuda/emu/run.sh                      run the emulated device tests
+#   CUDA_EMU_NO_DEVICE=1 cuda/emu/run.sh the same, with no device (fallback path)
+#   cuda/emu/run.sh bench/bench_cuda.c   any program using the backends (its
+#                                        figures mean nothing: it checks it runs)
 #
-# Prints the test's PASS/FAIL/SKIP lines; exits non-zero on any failure.
+# Prints the program's output; exits with its status.
 set -eu
 cd "$(dirname "$0")/../.."
 out=${CUDA_EMU_DIR:-$(mktemp -d /tmp/finsent-cuda-emu.XXXXXX)}
@@ -27,7 +29,9 @@ pids=()
 compile_c() { # src obj
     $CC $CFLAGS -c -o "$2" "$1"
 }
-for src in common/*.c classify/*.c tests/test_cuda.c; do
+main_src=${1:-tests/test_cuda.c}
+prog="$out/$(basename "$main_src" .c)_emu"
+for src in common/*.c classify/*.c "$main_src"; do
     obj="$out/$(echo "$src" | tr / _).o"
     objs+=("$obj")
     compile_c "$src" "$obj" &
@@ -44,5 +48,5 @@ for cu in cuda/*.cu; do
     if [ "${#pids[@]}" -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 for p in "${pids[@]}"; do wait "$p"; done
-$CXX $SAN -pthread -o "$out/test_cuda_emu" "${objs[@]}" $PKG_LIBS -lopenblas -lm
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$out/test_cuda_emu"
+$CXX $SAN -pthread -o "$prog" "${objs[@]}" $PKG_LIBS -lopenblas -lm
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$prog"
