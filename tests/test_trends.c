@@ -635,6 +635,26 @@ static void test_reclassification_triggers_rebuild(void)
                                 "AND topic = -1"),
                  299);
     CHECK_INT_EQ(count_rows(db, "SELECT value FROM meta WHERE key = 'trends.stale'"), 0);
+    /* replacing a classification not counted yet is no reason to rebuild */
+    CHECK(db_exec(db,
+                  "INSERT INTO documents(id, dedupe_hash, text, kind, fetched_at) "
+                  "VALUES (1000, 'x1000', 't', 'article', 1772323200);"
+                  "INSERT INTO classifications(document_id, model_id, topic, topic_probs, "
+                  "sentiment, sentiment_probs, score, classified_at) "
+                  "VALUES (1000, 'v1', 1, '[]', 1, '[]', 0, 1);"
+                  "INSERT OR REPLACE INTO classifications(document_id, model_id, topic, "
+                  "topic_probs, sentiment, sentiment_probs, score, classified_at) "
+                  "VALUES (1000, 'v2', 7, '[]', 0, '[]', -0.5, 2);",
+                  &err) == 0);
+    CHECK(trends_update_params(db, &p, T0, &st, &err) == 0);
+    CHECK(!st.rebuilt);
+    CHECK_INT_EQ(st.n_docs, 1);
+    CHECK_INT_EQ(count_rows(db, "SELECT n_negative FROM buckets WHERE granularity = 'day' "
+                                "AND topic = 7 AND bucket_start = 1772323200"),
+                 1);
+    CHECK_INT_EQ(count_rows(db, "SELECT sum(n_docs) FROM buckets WHERE granularity = 'day' "
+                                "AND topic = -1"),
+                 300); /* counted once, as its replacement */
     /* an in-place change is caught too */
     CHECK(db_exec(db, "UPDATE classifications SET sentiment = 2 WHERE document_id = 3", &err) == 0);
     CHECK(trends_update_params(db, &p, T0, &st, &err) == 0);
