@@ -23,13 +23,16 @@
 
 /* ---- helpers ---- */
 
+/* Every test database lives in one directory, removed when the program ends. */
+static char test_dir[] = "/tmp/finsent-trends-XXXXXX";
+static int test_db_count;
+
 static sqlite3 *temp_db(void)
 {
-    char dir[] = "/tmp/finsent-trends-XXXXXX";
-    if (!mkdtemp(dir))
+    if (test_db_count == 0 && !mkdtemp(test_dir))
         return NULL;
     char path[128];
-    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(path, sizeof path, "%s/t%d.db", test_dir, ++test_db_count);
     sqlite3 *db;
     struct fs_error err;
     if (db_open(&db, path, &err) < 0) {
@@ -37,6 +40,16 @@ static sqlite3 *temp_db(void)
         return NULL;
     }
     return db;
+}
+
+static void remove_test_dir(void)
+{
+    if (test_db_count == 0)
+        return;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", test_dir);
 }
 
 struct doc_inserter {
@@ -909,5 +922,6 @@ int main(void)
     RUN(test_trends_csv_header_and_rows);
     RUN(test_report_escapes_and_links_safely);
     RUN(test_sparkline_and_table);
+    remove_test_dir();
     return check_summary();
 }
