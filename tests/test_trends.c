@@ -23,13 +23,16 @@
 
 /* ---- helpers ---- */
 
+/* Every test database lives in one directory, removed when the program ends. */
+static char test_dir[] = "/tmp/finsent-trends-XXXXXX";
+static int test_db_count;
+
 static sqlite3 *temp_db(void)
 {
-    char dir[] = "/tmp/finsent-trends-XXXXXX";
-    if (!mkdtemp(dir))
+    if (test_db_count == 0 && !mkdtemp(test_dir))
         return NULL;
     char path[128];
-    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(path, sizeof path, "%s/t%d.db", test_dir, ++test_db_count);
     sqlite3 *db;
     struct fs_error err;
     if (db_open(&db, path, &err) < 0) {
@@ -37,6 +40,16 @@ static sqlite3 *temp_db(void)
         return NULL;
     }
     return db;
+}
+
+static void remove_test_dir(void)
+{
+    if (test_db_count == 0)
+        return;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", test_dir);
 }
 
 struct doc_inserter {
@@ -635,6 +648,26 @@ static void test_reclassification_triggers_rebuild(void)
                                 "AND topic = -1"),
                  299);
     CHECK_INT_EQ(count_rows(db, "SELECT value FROM meta WHERE key = 'trends.stale'"), 0);
+    /* replacing a classification not counted yet is no reason to rebuild */
+    CHECK(db_exec(db,
+                  "INSERT INTO documents(id, dedupe_hash, text, kind, fetched_at) "
+                  "VALUES (1000, 'x1000', 't', 'article', 1772323200);"
+                  "INSERT INTO classifications(document_id, model_id, topic, topic_probs, "
+                  "sentiment, sentiment_probs, score, classified_at) "
+                  "VALUES (1000, 'v1', 1, '[]', 1, '[]', 0, 1);"
+                  "INSERT OR REPLACE INTO classifications(document_id, model_id, topic, "
+                  "topic_probs, sentiment, sentiment_probs, score, classified_at) "
+                  "VALUES (1000, 'v2', 7, '[]', 0, '[]', -0.5, 2);",
+                  &err) == 0);
+    CHECK(trends_update_params(db, &p, T0, &st, &err) == 0);
+    CHECK(!st.rebuilt);
+    CHECK_INT_EQ(st.n_docs, 1);
+    CHECK_INT_EQ(count_rows(db, "SELECT n_negative FROM buckets WHERE granularity = 'day' "
+                                "AND topic = 7 AND bucket_start = 1772323200"),
+                 1);
+    CHECK_INT_EQ(count_rows(db, "SELECT sum(n_docs) FROM buckets WHERE granularity = 'day' "
+                                "AND topic = -1"),
+                 300); /* counted once, as its replacement */
     /* an in-place change is caught too */
     CHECK(db_exec(db, "UPDATE classifications SET sentiment = 2 WHERE document_id = 3", &err) == 0);
     CHECK(trends_update_params(db, &p, T0, &st, &err) == 0);
@@ -889,5 +922,6 @@ int main(void)
     RUN(test_trends_csv_header_and_rows);
     RUN(test_report_escapes_and_links_safely);
     RUN(test_sparkline_and_table);
+    remove_test_dir();
     return check_summary();
 }

@@ -10,7 +10,7 @@ void spike_params_default(struct spike_params *p)
 {
     p->alpha = 0.1;
     p->z_threshold = 4.0;
-    p->min_docs = 10;
+    p->min_docs = 5;
     p->min_negative_share = 0.3;
     p->warmup = 6;
 }

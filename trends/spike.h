@@ -56,7 +56,7 @@
 struct spike_params {
     double alpha;              /* EWMA smoothing factor, (0, 1]; default 0.1 */
     double z_threshold;        /* default 4.0 */
-    int64_t min_docs;          /* documents a bucket needs to spike; default 10 */
+    int64_t min_docs;          /* documents a bucket needs to spike; default 5 */
     double min_negative_share; /* default 0.3 */
     int64_t warmup;            /* buckets of history before a spike can be declared; 6 */
 };

@@ -22,7 +22,7 @@
  * Configuration, section [trends] (errors name file:line):
  *   alpha              = 0.1   EWMA smoothing factor (0.001 .. 1)
  *   z_threshold        = 4.0   z-score from which a bucket is a spike
- *   min_docs           = 10    documents a bucket needs to be a spike
+ *   min_docs           = 5     documents a bucket needs to be a spike
  *   min_negative_share = 0.3   negative share a bucket needs to be a spike
  *   warmup             = 6     buckets of history a series needs before it can spike
  * The method (EWMA with winsorising and noise floors) is explained in spike.h.
