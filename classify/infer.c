@@ -112,8 +112,11 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
         model_get_probs(c->model, probs);
         for (size_t i = 0; i < k; i++) {
             size_t r = order[at + i].idx;
-            int off = s->task[r] == TASK_SENTIMENT ? N_TOPICS : 0;
-            int n = s->task[r] == TASK_SENTIMENT ? N_SENTIMENTS : N_TOPICS;
+            const struct model_config *cfg = &c->model->cfg;
+            int t = s->task[r] >= 0 && s->task[r] < cfg->n_out ? s->task[r] : 0;
+            int off = 0, n = cfg->out_sizes[t];
+            for (int h = 0; h < t; h++)
+                off += cfg->out_sizes[h];
             const float *p = probs + i * K + off;
             int best = 0;
             for (int j = 1; j < n; j++)

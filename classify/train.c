@@ -205,6 +205,9 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
                          ((double)o->epochs * s->n - (ep * s->n + seen)) / rate);
         }
         st->last_loss = seen ? (float)(loss_sum / seen) : 0.0f;
+        if (o->log)
+            fprintf(o->log, "epoch %d/%d: loss %.4f, %.0f s\n", ep + 1, o->epochs, st->last_loss,
+                    time_monotonic() - t0);
         if (rc == 0)
             rc = m->be->check(m->be, err);
     }

@@ -26,6 +26,7 @@ struct train_options {
     float label_smoothing;
     uint64_t seed;
     FILE *progress; /* a terminal to draw a progress bar on, or NULL */
+    FILE *log;      /* one line per epoch (for logs), or NULL */
 };
 
 void train_options_default(struct train_options *o);

@@ -297,6 +297,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     if (rc == 0) {
         encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
         a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
+        a->opt.log = !ctx->is_tty && ctx->verbose ? stderr : NULL;
         if (!ctx->quiet)
             printf("training on %zu examples: width %d, %d layers, %d heads, vocabulary %d, "
                    "%zu parameters, %d epochs (%s)\n",

@@ -3,10 +3,12 @@
  * task, determinism for a seed, and PyTorch parity (tests/torch_parity.py). */
 #include "classify/backend.h"
 #include "classify/dataset.h"
+#include "classify/infer.h"
 #include "classify/model.h"
 #include "classify/ops_math.h"
 #include "classify/safetensors.h"
 #include "classify/tokenizer.h"
+#include "classify/train.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
@@ -361,6 +363,108 @@ static void test_padding_does_not_leak(void)
     model_free(m);
 }
 
+/* ---- training ------------------------------------------------------------------------------ */
+
+/* Toy task: a sentiment row is labelled by which of the ids 8, 9, 10 it holds
+ * somewhere among random filler ids; a topic row by its first id (mod 4). */
+static void toy_set(struct encoded_set *s, size_t n, uint64_t seed)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->max_len = 8;
+    s->ids = xcalloc(n * 8, sizeof(int32_t));
+    s->length = xcalloc(n, sizeof(int32_t));
+    s->task = xcalloc(n, sizeof(int32_t));
+    s->label = xcalloc(n, sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        seed = fs_hash64(seed);
+        int len = 3 + (int)(seed % 6);
+        int32_t *r = s->ids + i * 8;
+        r[0] = 2;
+        for (int t = 1; t < len; t++)
+            r[t] = 11 + (int32_t)(fs_hash64(seed + t) % 12);
+        s->length[i] = len;
+        s->task[i] = i % 2;
+        if (i % 2) {
+            s->label[i] = (int)(fs_hash64(seed ^ 7) % 3);
+            r[1 + (int)(fs_hash64(seed ^ 9) % (len - 1))] = 8 + s->label[i];
+        } else {
+            s->label[i] = r[1] % 4;
+        }
+    }
+}
+
+static float toy_accuracy(struct model *m, const struct encoded_set *s)
+{
+    struct classifier c = {cpu(), m, NULL, ""};
+    int *pred = xcalloc(s->n, sizeof *pred);
+    struct fs_error err;
+    if (classifier_predict_encoded(&c, s, pred, &err) < 0)
+        return -1;
+    size_t ok = 0;
+    for (size_t i = 0; i < s->n; i++)
+        ok += pred[i] == s->label[i];
+    free(pred);
+    return (float)ok / s->n;
+}
+
+static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int epochs)
+{
+    struct model_config c;
+    tiny_config(&c, POOL_ATTENTION);
+    c.width = 16;
+    c.ffn = 32;
+    c.dropout = 0.1f;
+    struct model *m;
+    struct fs_error err;
+    if (model_create(&c, cpu(), seed, &m, &err) < 0)
+        return NULL;
+    struct train_options o;
+    train_options_default(&o);
+    o.epochs = epochs;
+    o.lr = 5e-3f;
+    o.batch_size = 16;
+    o.seed = seed;
+    struct train_stats st;
+    if (train_model(m, s, &o, &st, &err) < 0) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void test_train_learns_toy_task(void)
+{
+    struct encoded_set train, held;
+    toy_set(&train, 400, 1);
+    toy_set(&held, 200, 2);
+    struct model *m = train_toy(&train, 3, 25);
+    CHECK(m != NULL);
+    float acc = toy_accuracy(m, &held);
+    CHECK_MSG(acc >= 0.9f, "held-out accuracy %.3f", acc);
+    model_free(m);
+    encoded_set_free(&train);
+    encoded_set_free(&held);
+}
+
+static void test_train_deterministic(void)
+{
+    struct encoded_set s;
+    toy_set(&s, 100, 5);
+    struct model *a = train_toy(&s, 7, 2), *b = train_toy(&s, 7, 2), *c = train_toy(&s, 8, 2);
+    CHECK(a && b && c);
+    float *pa = xmalloc(a->n_params * 4), *pb = xmalloc(a->n_params * 4);
+    float *pc = xmalloc(a->n_params * 4);
+    model_get_params(a, pa);
+    model_get_params(b, pb);
+    model_get_params(c, pc);
+    CHECK(memcmp(pa, pb, a->n_params * 4) == 0);
+    CHECK(memcmp(pa, pc, a->n_params * 4) != 0);
+    free(pa), free(pb), free(pc);
+    model_free(a), model_free(b), model_free(c);
+    encoded_set_free(&s);
+}
+
 /* ---- parity with PyTorch (tests/torch_parity.py) ------------------------------------------- */
 
 static void save_f32(const char *dir, const char *file, struct st_writer *w)
@@ -382,7 +486,7 @@ static float *as_f32(const int32_t *v, size_t n)
     return f;
 }
 
-static void test_torch_parity(void)
+static void torch_parity(int pool)
 {
     struct fs_error err;
     struct dataset topic, sent;
@@ -419,6 +523,7 @@ static void test_torch_parity(void)
     c.heads = 4;
     c.ffn = 64;
     c.dropout = 0.0f;
+    c.pool = pool;
     struct model *m;
     CHECK(model_create(&c, cpu(), 11, &m, &err) == 0);
     CHECK(model_train_alloc(m, &err) == 0);
@@ -452,8 +557,9 @@ static void test_torch_parity(void)
     char cfg[512];
     snprintf(cfg, sizeof cfg,
              "{\"vocab\":%d,\"max_len\":%d,\"width\":%d,\"layers\":%d,\"heads\":%d,"
-             "\"ffn\":%d,\"pool\":\"attention\"}",
-             c.vocab, c.max_len, c.width, c.layers, c.heads, c.ffn);
+             "\"ffn\":%d,\"pool\":\"%s\"}",
+             c.vocab, c.max_len, c.width, c.layers, c.heads, c.ffn,
+             pool == POOL_CLS ? "cls" : "attention");
     st_writer_meta(w, "config", cfg);
     st_writer_meta(w, "out_sizes", "[20, 3]");
     st_writer_meta(w, "label_smoothing", "0.1");
@@ -496,6 +602,16 @@ static void test_torch_parity(void)
     CHECK_MSG(code == 0 && !failed_line, "torch_parity.py exited with %d", code);
 }
 
+static void test_torch_parity_attention_pool(void)
+{
+    torch_parity(POOL_ATTENTION);
+}
+
+static void test_torch_parity_cls_pool(void)
+{
+    torch_parity(POOL_CLS);
+}
+
 int main(void)
 {
     RUN(test_grad_layernorm);
@@ -507,6 +623,9 @@ int main(void)
     RUN(test_grad_model_cls);
     RUN(test_grad_model_attention_pool);
     RUN(test_padding_does_not_leak);
-    RUN(test_torch_parity);
+    RUN(test_train_learns_toy_task);
+    RUN(test_train_deterministic);
+    RUN(test_torch_parity_attention_pool);
+    RUN(test_torch_parity_cls_pool);
     return check_summary();
 }
