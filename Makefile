@@ -61,10 +61,16 @@ $(1)_SRC := $$(filter-out %_cuda_stub.c,$$(wildcard $(1)/*.c)) $$(if $$(filter 0
 $(1)_OBJ := $$(patsubst %.c,$$(B)/%.o,$$($(1)_SRC)) $$(if $$(filter cuda,$(1)),$$(CUDA_OBJ))
 $$(B)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 MODULES  += cuda
 $(foreach m,$(MODULES),$(eval $(call module_template,$(m))))
+# The CUDA mode is recorded in a stamp so that switching between CUDA=0 (the
+# stub) and CUDA=1 (the kernels) in one build directory rebuilds libcuda.a.
+CUDA_STAMP := $(B)/.cuda-mode-$(CUDA)
+$(CUDA_STAMP):
+	@mkdir -p $(@D) && rm -f $(B)/.cuda-mode-* && touch $@
+$(B)/libcuda.a: $(CUDA_STAMP)
 LIBS     := $(foreach m,alerts trends classify cuda crawler db common,$(B)/lib$(m).a)
 
 CLI_SRC  := $(wildcard cli/*.c)

@@ -88,9 +88,12 @@ static void cu_free(struct backend *be, void *p)
     struct cuda_impl *im = (struct cuda_impl *)be->impl;
     if (!p)
         return;
-    cudaError_t rc = cudaFree(p); /* waits for the device */
-    if (!im->failed)
-        CUDA_OK(im, rc);
+    /* queued work may still use p: wait for it rather than rely on cudaFree's
+     * implicit synchronisation (which stream-ordered allocators do not do) */
+    cudaError_t rc = cudaStreamSynchronize(im->stream);
+    cudaError_t rc_free = cudaFree(p);
+    if (!im->failed && CUDA_OK(im, rc))
+        CUDA_OK(im, rc_free);
 }
 
 /* A pinned region of n bytes (n <= STAGING_MAX) for one transfer. Regions are

@@ -496,6 +496,34 @@ template <typename F> static void emu_launch(dim3 g, dim3 b, size_t shmem, cudaS
     s->queue.push_back([=] { emu_run_grid(g, b, shmem, f); });
 }
 
+/* A kernel without barriers or shuffles (preprocess.py decides): its threads
+ * run one after another on the calling thread, block by block. */
+template <typename F> static void emu_launch_plain(dim3 g, dim3 b, size_t shmem, cudaStream_t s,
+                                                   F f)
+{
+    unsigned n = b.x * b.y * b.z;
+    if (!g.x || !g.y || !g.z || !n || n > 1024 || shmem > 48 * 1024 || g.y > 65535 ||
+        g.z > 65535) {
+        emu().last_error = cudaErrorInvalidConfiguration;
+        return;
+    }
+    s->queue.push_back([=] {
+        std::vector<unsigned char> shared(shmem + 1, 0xff);
+        for (unsigned z = 0; z < g.z; z++)
+            for (unsigned y = 0; y < g.y; y++)
+                for (unsigned x = 0; x < g.x; x++)
+                    for (unsigned t = 0; t < n; t++) {
+                        threadIdx = dim3(t % b.x, t / b.x % b.y, t / (b.x * b.y));
+                        blockIdx = dim3(x, y, z);
+                        blockDim = b;
+                        gridDim = g;
+                        emu_dyn_shared = shared.data();
+                        f();
+                    }
+        emu().launches++;
+    });
+}
+
 /* ---- cuBLAS ------------------------------------------------------------------------ */
 
 enum cublasStatus_t {

@@ -31,7 +31,7 @@ compile_c() { # src obj
 }
 main_src=${1:-tests/test_cuda.c}
 prog="$out/$(basename "$main_src" .c)_emu"
-for src in common/*.c classify/*.c "$main_src"; do
+for src in common/*.c db/*.c classify/*.c "$main_src"; do
     obj="$out/$(echo "$src" | tr / _).o"
     objs+=("$obj")
     compile_c "$src" "$obj" &
