@@ -301,12 +301,23 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     }
     rc = model_create(&a->cfg, cls.be, a->opt.seed, &cls.model, &err);
-    struct encoded_set set = {0};
+    struct encoded_set set = {0}, val = {0};
     struct train_stats st;
     if (rc == 0) {
         encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
         a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
         a->opt.log = !ctx->is_tty && ctx->verbose ? stderr : NULL;
+        if (a->opt.log && (val_topic->n || val_sent->n)) {
+            struct dataset both = {0}, copy_t = *val_topic, copy_s = *val_sent;
+            /* borrow the validation rows (texts stay owned by the callers) */
+            both.ex = xcalloc(copy_t.n + copy_s.n + 1, sizeof *both.ex);
+            memcpy(both.ex, copy_t.ex, copy_t.n * sizeof *both.ex);
+            memcpy(both.ex + copy_t.n, copy_s.ex, copy_s.n * sizeof *both.ex);
+            both.n = copy_t.n + copy_s.n;
+            encoded_set_build(cls.tok, &both, a->cfg.max_len, &val);
+            free(both.ex);
+            a->opt.validation = &val;
+        }
         if (!ctx->quiet)
             printf("training on %zu examples: width %d, %d layers, %d heads, vocabulary %d, "
                    "%zu parameters, %d epochs (%s)\n",
@@ -328,6 +339,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
         report_validation(ctx, &cls, val_sent, TASK_SENTIMENT);
     }
     encoded_set_free(&set);
+    encoded_set_free(&val);
     model_free(cls.model);
     tokenizer_free(cls.tok);
     cls.be->destroy(cls.be);
