@@ -23,7 +23,7 @@ void model_config_default(struct model_config *cfg)
     cfg->heads = 4;
     cfg->ffn = 4 * 128;
     cfg->pool = POOL_ATTENTION;
-    cfg->dropout = 0.1f;
+    cfg->dropout = 0.25f;
     cfg->n_out = 2;
     cfg->out_sizes[0] = 20; /* TASK_TOPIC */
     cfg->out_sizes[1] = 3;  /* TASK_SENTIMENT */
