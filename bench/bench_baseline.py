@@ -216,7 +216,8 @@ def main():
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        print("bench_baseline: scikit-learn missing (Debian python3-sklearn); nothing measured")
+        print(f"bench_baseline: scikit-learn missing in {sys.executable} (Debian python3-sklearn "
+              "is in /usr/bin/python3); nothing measured")
         return 0
     import tempfile
 
