@@ -272,7 +272,8 @@ static int no_device(cudaError_t rc, struct fs_error *err)
     return fs_error_set(err, "cuda: no CUDA device (%s)", cudaGetErrorString(rc));
 }
 
-extern "C" int backend_cuda_create(struct backend **out, struct fs_error *err)
+/* The plugin entry point, found by cuda/backend_cuda_loader.c with dlsym. */
+extern "C" int cuda_plugin_create(struct backend **out, struct fs_error *err)
 {
     *out = NULL;
     int n = 0;

@@ -22,7 +22,8 @@ PKG_CFLAGS=$(pkg-config --cflags libcurl libxml-2.0 sqlite3 jansson 2>/dev/null 
 PKG_LIBS=$(pkg-config --libs libcurl libxml-2.0 sqlite3 jansson 2>/dev/null || true)
 CFLAGS="-O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -I. $PKG_CFLAGS -DFINSENT_HAVE_CUDA $SAN"
 CXXFLAGS="-O1 -g -std=c++17 -Wall -Wextra -pthread -I cuda/emu -I. -D__CUDACC__ \
-  -include cuda/emu/cuda_emu.h -Wno-unused-function $SAN"
+  -include cuda/emu/cuda_emu.h -Wno-unused-function $SAN \
+  -Dcuda_plugin_create=backend_cuda_create"  # no plugin loader here: link the entry directly
 
 objs=()
 pids=()
