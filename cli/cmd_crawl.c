@@ -116,6 +116,8 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
     struct crawl_results res;
     struct fs_error err;
     int status = crawler_run(ctx->db, ctx->cfg, ctx->now, &opts, &res, &err);
+    if (status == FS_EXIT_DB)
+        status = cli_db_exit_code(ctx->db, FS_EXIT_DB); /* a full disk is FS_EXIT_IO */
     if (status != FS_EXIT_OK && status != FS_EXIT_PARTIAL)
         return cli_fail(status, "crawl: %s", err.msg);
     if (json) {

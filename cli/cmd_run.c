@@ -39,13 +39,10 @@ typedef int (*run_stage_fn)(struct cli_ctx *ctx, const struct run_opts *opts);
  * system error, a read-only or damaged store a database error. */
 static int run_db_failure(sqlite3 *db, const char *stage, const char *msg)
 {
-    int code = sqlite3_errcode(db);
-    if (code == SQLITE_FULL)
-        return cli_fail(FS_EXIT_IO, "%s: disk full: %s", stage, msg);
-    if (code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
-        code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
-        return cli_fail(FS_EXIT_DB, "%s: %s", stage, msg);
-    return cli_fail(FS_EXIT_FAILURE, "%s: %s", stage, msg);
+    int code = cli_db_exit_code(db, FS_EXIT_FAILURE);
+    if (code == FS_EXIT_IO)
+        return cli_fail(code, "%s: disk full: %s", stage, msg);
+    return cli_fail(code, "%s: %s", stage, msg);
 }
 
 static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
