@@ -104,6 +104,9 @@ static int alerts_test_cmd(struct cli_ctx *ctx)
     }
     fputs(report.buf, stdout);
     sb_free(&report);
+    /* which channel failed and why is in the report; stderr gets the one line */
+    if (r)
+        log_warn("alerts test: some channels failed (see the report)");
     return r ? FS_EXIT_PARTIAL : FS_EXIT_OK;
 }
 
