@@ -4,9 +4,11 @@
  * Prints one line per source ("NAME: new N (of M items)", "NAME: unchanged",
  * "NAME: failed: reason", "NAME: skipped: reason"), or with --json one array of
  * {source, outcome, http_status, items, new, error}. Exit status 0 when every
- * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed.
+ * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one
+ * warning line on stderr says how many).
  */
 #include "cli/cli.h"
+#include "common/log.h"
 #include "crawler/crawler.h"
 
 #include <jansson.h>
@@ -101,8 +103,8 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
                 return FS_EXIT_USAGE;
             opts.only_source = v;
         } else {
-            crawl_usage(stderr);
-            return cli_fail(FS_EXIT_USAGE, "crawl: unknown argument '%s'", argv[i]);
+            return cli_fail(FS_EXIT_USAGE,
+                            "crawl: unknown argument '%s' (see 'finsent crawl --help')", argv[i]);
         }
     }
     int rc = cli_config(ctx);
@@ -116,6 +118,8 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
     struct crawl_results res;
     struct fs_error err;
     int status = crawler_run(ctx->db, ctx->cfg, ctx->now, &opts, &res, &err);
+    if (status == FS_EXIT_DB)
+        status = cli_db_exit_code(ctx->db, FS_EXIT_DB); /* a full disk is FS_EXIT_IO */
     if (status != FS_EXIT_OK && status != FS_EXIT_PARTIAL)
         return cli_fail(status, "crawl: %s", err.msg);
     if (json) {
@@ -129,6 +133,9 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
             fprintf(stderr, "finsent: crawl: no [source NAME] sections in %s\n",
                     config_path(ctx->cfg));
     }
+    /* the reasons are on stdout, one per source; stderr gets the one line */
+    if (status == FS_EXIT_PARTIAL)
+        log_warn("crawl: %d of %zu sources failed", res.n_failed, res.n);
     crawl_results_free(&res);
     return status;
 }

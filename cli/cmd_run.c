@@ -39,13 +39,10 @@ typedef int (*run_stage_fn)(struct cli_ctx *ctx, const struct run_opts *opts);
  * system error, a read-only or damaged store a database error. */
 static int run_db_failure(sqlite3 *db, const char *stage, const char *msg)
 {
-    int code = sqlite3_errcode(db);
-    if (code == SQLITE_FULL)
-        return cli_fail(FS_EXIT_IO, "%s: disk full: %s", stage, msg);
-    if (code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
-        code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
-        return cli_fail(FS_EXIT_DB, "%s: %s", stage, msg);
-    return cli_fail(FS_EXIT_FAILURE, "%s: %s", stage, msg);
+    int code = cli_db_exit_code(db, FS_EXIT_FAILURE);
+    if (code == FS_EXIT_IO)
+        return cli_fail(code, "%s: disk full: %s", stage, msg);
+    return cli_fail(code, "%s: %s", stage, msg);
 }
 
 static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
@@ -309,8 +306,10 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
             return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)",
                             argv[i]);
     }
-    int minutes = atoi(every);
-    if (minutes < 1 || minutes > 59)
+    char *end;
+    errno = 0;
+    long minutes = strtol(every, &end, 10);
+    if (end == every || *end || errno || minutes < 1 || minutes > 59)
         return cli_fail(FS_EXIT_USAGE, "cron: --every must be 1..59 minutes");
     int rc = cli_db_path(ctx);
     if (rc)
@@ -318,8 +317,8 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
     char *exe = self_path();
     char *conf = absolute(ctx->config_path);
     char *db = absolute(ctx->db_path);
-    printf("# crontab -e: one cycle every %d minutes, quiet unless something to say\n"
-           "*/%d * * * * %s --config %s --db %s --quiet run\n\n",
+    printf("# crontab -e: one cycle every %ld minutes, quiet unless something to say\n"
+           "*/%ld * * * * %s --config %s --db %s --quiet run\n\n",
            minutes, minutes, exe, conf, db);
     printf("# ~/.config/systemd/user/finsent.service\n"
            "[Unit]\nDescription=finsent: one crawl/classify/trends/alerts cycle\n\n"
@@ -327,8 +326,8 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
            "Nice=10\n\n",
            exe, conf, db);
     printf("# ~/.config/systemd/user/finsent.timer\n"
-           "[Unit]\nDescription=run finsent every %d minutes\n\n"
-           "[Timer]\nOnCalendar=*:0/%d\nPersistent=true\nRandomizedDelaySec=60\n\n"
+           "[Unit]\nDescription=run finsent every %ld minutes\n\n"
+           "[Timer]\nOnCalendar=*:0/%ld\nPersistent=true\nRandomizedDelaySec=60\n\n"
            "[Install]\nWantedBy=timers.target\n\n"
            "# then: systemctl --user daemon-reload && systemctl --user enable --now "
            "finsent.timer\n",

@@ -305,7 +305,7 @@ int config_get_duration(const struct config *cfg, const char *section, const cha
     }
     if (duration_parse(v, out) < 0)
         return config_error(cfg, section, key, err,
-                            "'%s' is not a duration (e.g. 90s, 15m, 2h, 1d)", v);
+                            "'%s' is not a duration (e.g. 90s, 15m, 2h, 1d; at most 100 years)", v);
     return 0;
 }
 

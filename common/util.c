@@ -219,6 +219,9 @@ int duration_parse(const char *s, int64_t *seconds)
     }
     if (*end && end[1])
         return -1;
+    /* a bound keeps v * mult and every caller's now + seconds from overflowing */
+    if (v > DURATION_MAX / mult)
+        return -1;
     *seconds = (int64_t)v * mult;
     return 0;
 }

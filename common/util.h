@@ -27,7 +27,10 @@ int time_parse_any(const char *s, int64_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). Returns buf. */
 char *time_format_iso8601(int64_t t, char *buf, size_t size);
 
-/* Parses a duration such as "90s", "15m", "2h", "1d", "1w" or plain seconds. */
+/* Parses a duration such as "90s", "15m", "2h", "1d", "1w" or plain seconds.
+ * Returns -1 for malformed text and for anything longer than DURATION_MAX, so
+ * that now + seconds cannot overflow. */
+#define DURATION_MAX ((int64_t)100 * 366 * 86400) /* about a century */
 int duration_parse(const char *s, int64_t *seconds);
 
 /* Wall-clock seconds with sub-second precision (monotonic), for benchmarks. */

@@ -70,6 +70,11 @@ static void test_duration(void)
     CHECK(duration_parse("1d", &s) == 0 && s == 86400);
     CHECK(duration_parse("1x", &s) < 0);
     CHECK(duration_parse("-5", &s) < 0);
+    /* found by UBSan: v * mult overflowed int64 */
+    CHECK(duration_parse("9999999999999999d", &s) < 0);
+    CHECK(duration_parse("99999999999999999w", &s) < 0);
+    CHECK(duration_parse("9223372036854775807", &s) < 0);
+    CHECK(duration_parse("5200w", &s) == 0 && s == 5200 * 7 * 86400LL);
 }
 
 static void test_config_parses_sections_and_types(void)
