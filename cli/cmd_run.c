@@ -14,8 +14,6 @@
 #include "crawler/source.h"
 #include "trends/trends.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +25,8 @@
 /* ---- run -------------------------------------------------------------------- */
 
 struct run_opts {
-    int dry_run;      /* alerts: print what would be sent, change nothing */
-    int lock_wait;    /* seconds to wait for another run's lock */
+    int dry_run;   /* alerts: print what would be sent, change nothing */
+    int lock_wait; /* seconds to wait for another run's lock */
 };
 
 /* One stage of the cycle. Returns FS_EXIT_OK, FS_EXIT_PARTIAL (completed with
@@ -107,12 +105,9 @@ static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
     struct alerts_stats st;
     struct fs_error err;
     int rc = alerts_run(ctx->db, ctx->cfg, ctx->now, opts->dry_run, &st, &err);
-    if (rc < 0) {
+    if (rc < 0) { /* the configuration was checked before the cycle started */
         alerts_stats_free(&st);
-        if (sqlite3_errcode(ctx->db) != SQLITE_OK && sqlite3_errcode(ctx->db) != SQLITE_DONE &&
-            sqlite3_errcode(ctx->db) != SQLITE_ROW)
-            return run_db_failure(ctx->db, "alerts", err.msg);
-        return cli_fail(FS_EXIT_CONFIG, "alerts: %s", err.msg);
+        return run_db_failure(ctx->db, "alerts", err.msg);
     }
     if (opts->dry_run && st.preview)
         fputs(st.preview, stdout);
