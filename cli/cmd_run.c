@@ -2,9 +2,9 @@
  * cmd_run.c — `finsent run` (one full cycle for cron), `finsent init` (a
  * commented default config) and `finsent cron` (crontab line, systemd units).
  */
-#include "cli/cli.h"
 #include "alerts/alerts.h"
 #include "classify/classify.h"
+#include "cli/cli.h"
 #include "cli/default_config.h"
 #include "common/lock.h"
 #include "common/log.h"
@@ -14,6 +14,7 @@
 #include "crawler/source.h"
 #include "trends/trends.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,8 +299,7 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
         if (r < 0)
             return FS_EXIT_USAGE;
         if (r == 0)
-            return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)",
-                            argv[i]);
+            return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)", argv[i]);
     }
     char *end;
     errno = 0;
