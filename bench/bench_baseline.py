@@ -7,7 +7,9 @@ on data/<task>/train.csv and reports validation accuracy and macro-F1. When ./fi
 and a model exist (--model, $FINSENT_MODEL, or the default
 $XDG_DATA_HOME/finsent/model.safetensors), also runs
   ./finsent eval --task T --data data/.../validation.csv --model M --json
-and prints the model's figures beside the baseline's.
+and prints the model's figures beside the baseline's. Each task also gets an "unseen"
+row: validation without the texts that occur in train once lowercased and stripped of
+URLs (recurring headlines; they inflate the topic figures by about 2 points).
 
   bench/bench_baseline.py              the table
   bench/bench_baseline.py --ablation   also: which of the tokenizer's normalisation
@@ -192,6 +194,18 @@ def finsent_eval(binary, model, task, data_path):
         return None, f"unreadable --json output: {e}"
 
 
+def dedup_key(text):
+    """A text's identity for leakage: lowercase, URLs removed, blanks collapsed."""
+    return " ".join(URL.sub(" ", text.lower()).split())
+
+
+def write_csv(path, texts, labels):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["text", "label"])
+        w.writerows(zip(texts, labels))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ablation", action="store_true", help="also measure the normalisation steps")
@@ -202,8 +216,10 @@ def main():
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        print("bench_baseline: scikit-learn missing (Debian python3-sklearn); nothing measured")
+        print(f"bench_baseline: scikit-learn missing in {sys.executable} (Debian python3-sklearn "
+              "is in /usr/bin/python3); nothing measured")
         return 0
+    import tempfile
 
     data = {}
     for task, folder in TASKS.items():
@@ -214,27 +230,39 @@ def main():
     model = args.model or default_model()
     have_finsent = os.access(args.finsent, os.X_OK) and os.path.exists(model)
     print("validation figures: TF-IDF word 1-2 + char 2-5 grams, LinearSVC (the issue's")
-    print("reference: about 0.84 sentiment / 0.86 topic accuracy) beside finsent's model")
+    print("reference: about 0.84 sentiment / 0.86 topic accuracy) beside finsent's model.")
+    print("'unseen' rows leave out validation texts that occur in train once lowercased and")
+    print("stripped of URLs (the same headline posted twice; data/*/SOURCE.md)")
     if not have_finsent:
         why = "no ./finsent" if not os.access(args.finsent, os.X_OK) else f"no model at {model}"
-        print(f"(finsent column skipped: {why})")
+        print(f"(finsent columns skipped: {why})")
     print()
-    print(f"{'task':10s} {'n':>5s} | {'baseline acc':>12s} {'macro-F1':>8s} {'fit s':>6s} | "
+    print(f"{'task':17s} {'n':>5s} | {'baseline acc':>12s} {'macro-F1':>8s} | "
           f"{'finsent acc':>11s} {'macro-F1':>8s} {'eval s':>6s}")
     notes = []
-    for task, (tx, ty, vx, vy) in data.items():
-        t0 = time.monotonic()
-        acc, f1 = scores(vy, baseline(tx, ty, vx))
-        fit_s = time.monotonic() - t0
-        cols = f"{'-':>11s} {'-':>8s} {'-':>6s}"
-        if have_finsent:
-            res, err = finsent_eval(args.finsent, model, task, os.path.join(TASKS[task], "validation.csv"))
-            if res:
-                cols = f"{res[0]:11.4f} {res[1]:8.4f} {res[2]:6.1f}"
-            else:
-                cols = f"{'error':>11s} {'':8s} {'':6s}"
-                notes.append(f"finsent eval --task {task}: {err}")
-        print(f"{task:10s} {len(vy):5d} | {acc:12.4f} {f1:8.4f} {fit_s:6.1f} | {cols}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for task, (tx, ty, vx, vy) in data.items():
+            t0 = time.monotonic()
+            pred = baseline(tx, ty, vx)
+            fit_s = time.monotonic() - t0
+            seen = {dedup_key(t) for t in tx}
+            keep = [i for i, t in enumerate(vx) if dedup_key(t) not in seen]
+            unseen_csv = os.path.join(tmp, task + "_unseen.csv")
+            write_csv(unseen_csv, [vx[i] for i in keep], [vy[i] for i in keep])
+            subsets = [(task, vy, pred, os.path.join(TASKS[task], "validation.csv")),
+                       (task + " unseen", [vy[i] for i in keep], [pred[i] for i in keep], unseen_csv)]
+            for name, truth, p, path in subsets:
+                acc, f1 = scores(truth, p)
+                cols = f"{'-':>11s} {'-':>8s} {'-':>6s}"
+                if have_finsent:
+                    res, err = finsent_eval(args.finsent, model, task, path)
+                    if res:
+                        cols = f"{res[0]:11.4f} {res[1]:8.4f} {res[2]:6.1f}"
+                    else:
+                        cols = f"{'error':>11s} {'':8s} {'':6s}"
+                        notes.append(f"finsent eval --task {task} ({name}): {err}")
+                print(f"{name:17s} {len(truth):5d} | {acc:12.4f} {f1:8.4f} | {cols}", flush=True)
+            notes.append(f"baseline fit + predict, {task}: {fit_s:.1f} s")
     for n in notes:
         print(n)
     if args.ablation:
