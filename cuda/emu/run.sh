@@ -7,8 +7,9 @@
 #
 #   cuda/emu/run.sh                      run the emulated device tests
 #   CUDA_EMU_NO_DEVICE=1 cuda/emu/run.sh the same, with no device (fallback path)
-#   cuda/emu/run.sh bench/bench_cuda.c   any program using the backends (its
-#                                        figures mean nothing: it checks it runs)
+#   cuda/emu/run.sh PROG.c [ARGS...]     any program using the backends, e.g.
+#                                        bench/bench_cuda.c (its figures mean
+#                                        nothing here: it checks that it runs)
 #
 # Prints the program's output; exits with its status.
 set -eu
@@ -49,4 +50,4 @@ for cu in cuda/*.cu; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 $CXX $SAN -pthread -o "$prog" "${objs[@]}" $PKG_LIBS -lopenblas -lm
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$prog"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$prog" "${@:2}"
