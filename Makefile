@@ -94,6 +94,10 @@ $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The CPU backend's element-wise loops vectorise only with these (IEEE results
+# kept: no -ffast-math; the loops call no libm function that sets errno).
+$(B)/classify/backend_cpu.o: CFLAGS += -O3 -fno-trapping-math -fno-math-errno
+
 $(B)/cuda/%.o: cuda/%.cu $(HDRS) $(wildcard cuda/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -c -o $@ $<

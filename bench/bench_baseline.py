@@ -11,7 +11,9 @@ and prints the model's figures beside the baseline's.
 
   bench/bench_baseline.py              the table
   bench/bench_baseline.py --ablation   also: which of the tokenizer's normalisation
-                                       choices help these features (slower, ~1 min)
+                                       choices help these features, and the same SVM
+                                       on finsent's own token pieces (build/bench/
+                                       bench_tokenizer --dump); slow (~10 fits)
 
 The texts go through the baseline as they are (scikit-learn lowercases); the ablation
 applies a Python copy of finsent's normaliser (classify/tokenizer.h) step by step.
@@ -39,16 +41,25 @@ def load(path):
     return [r["text"] for r in rows], [int(r["label"]) for r in rows]
 
 
-def baseline(train_x, train_y, valid_x):
+def baseline(train_x, train_y, valid_x, chars=True, pieces=False):
+    """Fits and predicts. chars=False: word n-grams only; pieces=True: the texts are
+    finsent token pieces separated by spaces (no further splitting)."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
-    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                           token_pattern=r"(?u)\b\w+\b|[<>$%+\-]")
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
-    xt = hstack([word.fit_transform(train_x), char.fit_transform(train_x)]).tocsr()
-    xv = hstack([word.transform(valid_x), char.transform(valid_x)]).tocsr()
+    if pieces:
+        word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                               tokenizer=str.split, token_pattern=None, lowercase=False)
+    else:
+        word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                               token_pattern=r"(?u)\b\w+\b|[<>$%+\-]")
+    mats_t, mats_v = [word.fit_transform(train_x)], [word.transform(valid_x)]
+    if chars:
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+        mats_t.append(char.fit_transform(train_x))
+        mats_v.append(char.transform(valid_x))
+    xt, xv = hstack(mats_t).tocsr(), hstack(mats_v).tocsr()
     clf = LinearSVC(C=0.5)
     clf.fit(xt, train_y)
     return clf.predict(xv)
@@ -102,7 +113,27 @@ ABLATION = [
 ]
 
 
-def run_ablation(data):
+def finsent_pieces(tool, options=()):
+    """finsent's token pieces per task and split (bench_tokenizer --dump DIR 8000
+    ticker_symbols number_marker), or None."""
+    import tempfile
+
+    if not os.access(tool, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [tool, "--dump", d] + (["8000"] + [str(o) for o in options] if options else [])
+        if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+            return None
+        out = {}
+        for split in ("train", "validation"):
+            with open(os.path.join(d, split + ".txt"), encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    task, _, toks = line.rstrip("\n").partition("\t")
+                    out.setdefault((task, split), []).append(toks)
+        return out
+
+
+def run_ablation(data, tool):
     print()
     print("normalisation ablation (same features and SVM; validation accuracy / macro-F1)")
     print(f"{'normalisation':34s} {'sent acc':>9s} {'sent F1':>8s} {'topic acc':>10s} {'topic F1':>9s}")
@@ -111,6 +142,27 @@ def run_ablation(data):
         for task in ("sentiment", "topic"):
             tx, ty, vx, vy = data[task]
             pred = baseline([normalise(t, steps) for t in tx], ty, [normalise(t, steps) for t in vx])
+            row.extend(scores(vy, pred))
+        print(f"{name:34s} {row[0]:9.4f} {row[1]:8.4f} {row[2]:10.4f} {row[3]:9.4f}")
+    # word n-grams alone: sklearn's words of the raw text vs finsent's token pieces
+    # under each choice of tokenizer_options (ticker_symbols, number_marker)
+    print()
+    print("word 1-2 grams only (no char n-grams): raw words vs finsent's pieces (vocab 8000)")
+    rows = [("raw text, sklearn words", None)]
+    for opts, name in [((1, 1), "pieces: ticker+symbol, <num>"), ((0, 1), "pieces: ticker alone, <num>"),
+                       ((1, 0), "pieces: ticker+symbol, digits"), ((0, 0), "pieces: ticker alone, digits")]:
+        pieces = finsent_pieces(tool, opts)
+        if not pieces:
+            print(f"(finsent pieces skipped: no {tool})")
+            break
+        rows.append((name, pieces))
+    for name, p in rows:
+        row = []
+        for task in ("sentiment", "topic"):
+            tx, ty, vx, vy = data[task]
+            if p:
+                tx, vx = p[(task, "train")], p[(task, "validation")]
+            pred = baseline(tx, ty, vx, chars=False, pieces=p is not None)
             row.extend(scores(vy, pred))
         print(f"{name:34s} {row[0]:9.4f} {row[1]:8.4f} {row[2]:10.4f} {row[3]:9.4f}")
 
@@ -186,7 +238,7 @@ def main():
     for n in notes:
         print(n)
     if args.ablation:
-        run_ablation(data)
+        run_ablation(data, os.path.join(ROOT, os.environ.get("B", "build"), "bench", "bench_tokenizer"))
     return 0
 
 

@@ -38,7 +38,7 @@ done
 echo "inference throughput on the validation texts (length-bucketed batches):"
 "$B"/bench/bench_model --infer "$MODEL" "$tmp/ids.safetensors" | tee "$tmp/c.txt" | sed 's/^/  /'
 if $PY -c "import torch" 2>/dev/null; then
-    $PY tests/torch_parity.py --bench "$MODEL" "$tmp/ids.safetensors" | tee "$tmp/t.txt" | sed 's/^/  /'
+    $PY tests/torch_parity.py --bench "$MODEL" "$tmp/ids.safetensors" --threads "$(nproc)" | tee "$tmp/t.txt" | sed 's/^/  /'
     c=$(awk '/docs\/s/ {print $3}' "$tmp/c.txt"); t=$(awk '/docs\/s/ {print $3}' "$tmp/t.txt")
     awk -v c="$c" -v t="$t" 'BEGIN { if (t > 0) printf "  finsent / torch: %.2fx (target >= 2x)\n", c / t }'
 else

@@ -11,5 +11,5 @@ done
 for b in bench/bench_*.sh bench/bench_*.py; do
     [ -f "$b" ] || continue
     echo "== $(basename "$b")"
-    case "$b" in *.py) python3 "$b" ;; *) bash "$b" ;; esac
+    case "$b" in *.py) /usr/bin/python3 "$b" ;; *) bash "$b" ;; esac
 done

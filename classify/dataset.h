@@ -31,8 +31,12 @@ struct dataset {
     size_t n;
 };
 
-/* Loads path as a text,label CSV for task. A row with an unknown label fails with
- * "path:line: ...". Returns 0 or -1. */
+/* Loads path as a text,label CSV for task (RFC 4180: quoted fields may hold commas
+ * and newlines; the header names the columns, in either order, other columns are
+ * ignored). A row with an unknown label or too few fields fails with
+ * "path:line: ..." (the line where the record starts); a missing header with
+ * "path:1: ...". On success out holds the rows in file order (free with
+ * dataset_free); on failure out is empty. Returns 0 or -1. */
 int dataset_load_csv(const char *path, enum task task, struct dataset *out, struct fs_error *err);
 
 /* Appends all examples of src to dst (taking ownership of their texts). */

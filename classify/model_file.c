@@ -179,7 +179,7 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
     if (!tok_s)
         return fs_error_set(err, "metadata tokenizer missing");
     if (tokenizer_deserialize(tok_s, strlen(tok_s), &c->tok, err) < 0)
-        return fs_error_prefix(err, "tokenizer");
+        return -1; /* the message names the tokenizer */
     if (tokenizer_vocab_size(c->tok) != cfg.vocab)
         return fs_error_set(err, "tokenizer has %d pieces but the model %d",
                             tokenizer_vocab_size(c->tok), cfg.vocab);

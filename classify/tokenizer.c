@@ -39,7 +39,7 @@ struct tokenizer {
     int32_t *slots; /* open-addressing table of piece ids, -1 = empty */
     size_t n_slots; /* power of two */
     int max_piece_len;
-    int ticker_symbols; /* emit the symbol's pieces after TOK_TICKER */
+    struct tokenizer_options opt;
 };
 
 /* ---- the piece table ----------------------------------------------------------- */
@@ -119,7 +119,7 @@ static int32_t piece_add(struct tokenizer *tok, const char *s, size_t n, int con
 static struct tokenizer *tokenizer_new(void)
 {
     struct tokenizer *tok = xcalloc(1, sizeof *tok);
-    tok->ticker_symbols = 1;
+    tok->opt = tokenizer_default_options;
     for (int i = 0; i < TOK_N_SPECIAL; i++)
         piece_add(tok, special_names[i], strlen(special_names[i]), 0);
     return tok;
@@ -405,7 +405,8 @@ static size_t scan_ticker(const unsigned char *s, size_t n, size_t i)
 }
 
 /* Finds the next word at or after *pos. Returns 1 and fills w, or 0 at the end. */
-static int next_word(const struct norm *nm, size_t *pos, struct word *w)
+static int next_word(const struct tokenizer *tok, const struct norm *nm, size_t *pos,
+                     struct word *w)
 {
     const unsigned char *s = (const unsigned char *)nm->dec;
     size_t n = nm->len, i = *pos;
@@ -434,7 +435,7 @@ static int next_word(const struct norm *nm, size_t *pos, struct word *w)
     } else if (s[i] == '$' && (end = scan_ticker(s, n, i + 1)) > i + 1) {
         w->kind = W_TICKER;
         w->sub = i + 1;
-    } else if (is_digit(s[i])) {
+    } else if (is_digit(s[i]) && tok->opt.number_marker) {
         w->kind = W_NUM;
         w->sub = scan_number(s, n, i);
         end = w->sub + word_run(s, n, w->sub);
@@ -466,7 +467,7 @@ static int word_subword_part(const struct tokenizer *tok, const struct word *w, 
     case W_TICKER:
         *from = w->sub;
         *cont = 0;
-        return tok->ticker_symbols;
+        return tok->opt.ticker_symbols;
     case W_NUM:
         *from = w->sub;
         *cont = 1;
@@ -500,17 +501,18 @@ struct emitter {
     int32_t *ids;
     int32_t *word_of;
     int n, max;
-    int32_t word;
+    int32_t word;      /* the word being encoded */
+    int32_t last_word; /* the word of ids[n - 1] */
 };
 
 static int emit(struct emitter *e, int32_t id)
 {
     if (e->n >= e->max)
         return 0;
-    if (id == TOK_UNK && e->n > 0 && e->ids[e->n - 1] == TOK_UNK &&
-        (!e->word_of || e->word_of[e->n - 1] == e->word))
+    if (id == TOK_UNK && e->n > 0 && e->ids[e->n - 1] == TOK_UNK && e->last_word == e->word)
         return 1; /* a run of unknown bytes in one word is one TOK_UNK */
     e->ids[e->n] = id;
+    e->last_word = e->word;
     if (e->word_of)
         e->word_of[e->n] = e->word;
     e->n++;
@@ -547,7 +549,7 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len, 
 {
     if (max_len <= 0)
         return 0;
-    struct emitter e = {ids, word_of, 0, max_len, -1};
+    struct emitter e = {ids, word_of, 0, max_len, -1, -1};
     emit(&e, TOK_CLS);
     if (!text)
         return e.n;
@@ -555,7 +557,7 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len, 
     norm_init(&nm, text, len);
     size_t pos = 0;
     struct word w;
-    for (e.word = 0; e.n < e.max && next_word(&nm, &pos, &w); e.word++) {
+    for (e.word = 0; e.n < e.max && next_word(tok, &nm, &pos, &w); e.word++) {
         int32_t marker = word_marker(w.kind);
         if (marker >= 0 && !emit(&e, marker))
             break;
@@ -580,7 +582,7 @@ int tokenizer_words(const struct tokenizer *tok, const char *text, size_t len, c
     int n = 0, cap = 0;
     size_t pos = 0;
     struct word w;
-    while (next_word(&nm, &pos, &w)) {
+    while (next_word(tok, &nm, &pos, &w)) {
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             *words = xrealloc(*words, (size_t)cap * sizeof **words);
@@ -970,21 +972,33 @@ static void bpe_count_text(struct bpe *b, const struct tokenizer *tok, const cha
     size_t pos = 0, from;
     int cont;
     struct word w;
-    while (next_word(&nm, &pos, &w)) {
+    while (next_word(tok, &nm, &pos, &w)) {
         if (word_subword_part(tok, &w, &from, &cont))
             bpe_count_word(b, nm.low + from, w.end - from, cont);
     }
     norm_free(&nm);
 }
 
+/* Measured in tokenizer.h: the ticker marker alone did better than marker + symbol. */
+const struct tokenizer_options tokenizer_default_options = {0, 1};
+
 int tokenizer_train(const char *const *texts, size_t n, int vocab_size, struct tokenizer **out,
                     struct fs_error *err)
+{
+    return tokenizer_train_opts(texts, n, vocab_size, &tokenizer_default_options, out, err);
+}
+
+int tokenizer_train_opts(const char *const *texts, size_t n, int vocab_size,
+                         const struct tokenizer_options *opt, struct tokenizer **out,
+                         struct fs_error *err)
 {
     *out = NULL;
     if (vocab_size <= TOK_N_SPECIAL || vocab_size > TOK_MAX_VOCAB)
         return fs_error_set(err, "tokenizer: vocabulary size %d out of range (%d..%d)", vocab_size,
                             TOK_N_SPECIAL + 1, TOK_MAX_VOCAB);
     struct tokenizer *tok = tokenizer_new();
+    tok->opt.ticker_symbols = opt->ticker_symbols != 0;
+    tok->opt.number_marker = opt->number_marker != 0;
     struct bpe b = {0};
     for (size_t i = 0; i < n; i++)
         if (texts[i])
@@ -1000,7 +1014,7 @@ int tokenizer_train(const char *const *texts, size_t n, int vocab_size, struct t
 
 /* Format (text, one item per line, LF endings):
  *   finsent-tokenizer 1
- *   options ticker_symbols=<0|1>
+ *   options ticker_symbols=<0|1> number_marker=<0|1>
  *   pieces <N>
  *   <kind> <escaped bytes>      N lines; kind s = special, w = word start, c = continuation
  *   checksum <16 hex digits>    hash64 of every byte before this line
@@ -1022,8 +1036,8 @@ static void escape_append(struct strbuf *sb, const char *s, size_t n)
 char *tokenizer_serialize(const struct tokenizer *tok, size_t *len)
 {
     struct strbuf sb = STRBUF_INIT;
-    sb_appendf(&sb, "%s\noptions ticker_symbols=%d\npieces %d\n", TOK_FORMAT, tok->ticker_symbols,
-               tok->n_pieces);
+    sb_appendf(&sb, "%s\noptions ticker_symbols=%d number_marker=%d\npieces %d\n", TOK_FORMAT,
+               tok->opt.ticker_symbols, tok->opt.number_marker, tok->n_pieces);
     for (int i = 0; i < tok->n_pieces; i++) {
         sb_append(&sb, i < TOK_N_SPECIAL ? "s " : tok->cont[i] ? "c " : "w ");
         escape_append(&sb, tok->bytes[i], tok->len[i]);
@@ -1134,10 +1148,15 @@ static int deserialize_body(struct tokenizer *tok, struct line_reader *r, struct
     size_t n;
     if (next_line(r, &s, &n) < 0 || n != strlen(TOK_FORMAT) || memcmp(s, TOK_FORMAT, n) != 0)
         return fs_error_set(err, "not a finsent tokenizer (format line)");
-    long v;
-    if (next_line(r, &s, &n) < 0 || parse_count(s, n, "options ticker_symbols=", 1, &v) < 0)
+    /* "options ticker_symbols=D number_marker=D": fixed text, one digit 0/1 each */
+    const char *opt_fmt = "options ticker_symbols=0 number_marker=0";
+    size_t ol = strlen(opt_fmt), t_at = strlen("options ticker_symbols="), m_at = ol - 1;
+    if (next_line(r, &s, &n) < 0 || n != ol || memcmp(s, opt_fmt, t_at) != 0 ||
+        memcmp(s + t_at + 1, opt_fmt + t_at + 1, m_at - t_at - 1) != 0 ||
+        (s[t_at] != '0' && s[t_at] != '1') || (s[m_at] != '0' && s[m_at] != '1'))
         return fs_error_set(err, "line %d: bad options", r->line);
-    tok->ticker_symbols = (int)v;
+    tok->opt.ticker_symbols = s[t_at] - '0';
+    tok->opt.number_marker = s[m_at] - '0';
     long n_pieces;
     if (next_line(r, &s, &n) < 0 || parse_count(s, n, "pieces ", TOK_MAX_VOCAB, &n_pieces) < 0 ||
         n_pieces < TOK_N_SPECIAL)

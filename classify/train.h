@@ -27,6 +27,8 @@ struct train_options {
     uint64_t seed;
     FILE *progress; /* a terminal to draw a progress bar on, or NULL */
     FILE *log;      /* one line per epoch (for logs), or NULL */
+    /* with log: accuracy on these rows printed after each epoch (or NULL) */
+    const struct encoded_set *validation;
 };
 
 void train_options_default(struct train_options *o);

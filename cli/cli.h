@@ -51,6 +51,19 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * option, -1 (after printing) when the value is missing. */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* The model file: opt when given, else [model] path, else the XDG data path.
+ * Caller frees. (cmd_model.c) */
+char *cli_model_path(struct cli_ctx *ctx, const char *opt);
+
+/* Loads the classifier at path on device ("auto", "cpu", "cuda"); prints the
+ * one-line reason and returns FS_EXIT_MODEL when the file is missing or invalid.
+ * Release with cli_close_classifier(). (cmd_model.c) */
+struct backend;
+struct classifier;
+int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
+                        struct backend **be, struct classifier **cls);
+void cli_close_classifier(struct backend *be, struct classifier *cls);
+
 /* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. */
 int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_crawl.c */
 int cmd_train(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_model.c */

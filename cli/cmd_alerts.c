@@ -1,11 +1,215 @@
-/* cmd_alerts.c — the 'alerts' commands. (stub: being built) */
+/*
+ * cmd_alerts.c — the 'alerts' commands:
+ *
+ *   finsent alerts [list] [--all]               alerts with their state (open ones, or all)
+ *   finsent alerts run [--dry-run]              the alerting stage alone
+ *   finsent alerts test                         a test notification through every channel
+ *   finsent alerts ack ID                       acknowledge: no more repeats
+ *   finsent alerts silence TOPIC --for DURATION mute a topic (name, id, overall or all)
+ */
+#include "alerts/alerts.h"
+#include "alerts/rules.h"
 #include "cli/cli.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "db/db_alerts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char alerts_usage[] =
+    "usage: finsent alerts [list [--all]]\n"
+    "       finsent alerts run [--dry-run]\n"
+    "       finsent alerts test\n"
+    "       finsent alerts ack ID\n"
+    "       finsent alerts silence TOPIC --for DURATION   (TOPIC: name, id, overall, all)\n";
+
+static int alerts_list(struct cli_ctx *ctx, int all)
+{
+    struct alert_row *rows;
+    int n;
+    struct fs_error err;
+    if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    if (n == 0)
+        printf("no %salerts\n", all ? "" : "open ");
+    else
+        printf("%-5s %-8s %-8s %-5s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE", "SEVERITY",
+               "ACKED", "RULE", "TOPIC", "WINDOW (UTC)", "Z", "NEGATIVE");
+    for (int i = 0; i < n; i++) {
+        const struct alert_row *a = &rows[i];
+        char topic_buf[32], when[32], neg[32];
+        time_format_iso8601(a->bucket_start, when, sizeof when);
+        when[16] = '\0'; /* YYYY-MM-DDTHH:MM */
+        snprintf(neg, sizeof neg, "%lld/%lld", (long long)a->n_negative, (long long)a->n_docs);
+        printf("%-5lld %-8s %-8s %-5s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id, a->state,
+               a->severity, a->acked_at ? "yes" : "no", a->rule,
+               alert_topic_name(a->topic, topic_buf, sizeof topic_buf), when,
+               isnan(a->z_score) ? 0.0 : a->z_score, neg);
+    }
+    free(rows);
+    int64_t queued;
+    if (db_outbox_counts(ctx->db, &queued, &err) == 0 && queued > 0)
+        printf("%lld notification%s waiting in the outbox\n", (long long)queued,
+               queued == 1 ? "" : "s");
+    return FS_EXIT_OK;
+}
+
+/* The alerting stage alone: `finsent alerts run [--dry-run]`. */
+static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
+{
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err;
+    if (alerts_config_check(ctx->cfg, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    if ((rc = cli_db(ctx)))
+        return rc;
+    struct alerts_stats st;
+    int r = alerts_run(ctx->db, ctx->cfg, ctx->now, dry_run, &st, &err);
+    if (r < 0) {
+        alerts_stats_free(&st);
+        return cli_fail(FS_EXIT_FAILURE, "alerts: %s", err.msg);
+    }
+    if (dry_run) {
+        fputs(st.preview ? st.preview : "", stdout);
+        alerts_stats_free(&st);
+        return FS_EXIT_OK;
+    }
+    if (st.warning[0])
+        log_warn("%s", st.warning);
+    if (!ctx->quiet)
+        printf("alerts: %d fired, %d repeated, %d resolved, %d pending, %d silenced; "
+               "%d sent, %d failed, %lld queued\n",
+               st.fired, st.repeated, st.resolved, st.pending, st.suppressed, st.sent, st.failed,
+               (long long)st.still_queued);
+    alerts_stats_free(&st);
+    return r == 1 ? FS_EXIT_PARTIAL : FS_EXIT_OK;
+}
+
+static int alerts_test_cmd(struct cli_ctx *ctx)
+{
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    struct strbuf report = STRBUF_INIT;
+    struct fs_error err;
+    int r = alerts_test(ctx->cfg, ctx->now, &report, &err);
+    if (r < 0) {
+        sb_free(&report);
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    }
+    fputs(report.buf, stdout);
+    sb_free(&report);
+    return r ? FS_EXIT_PARTIAL : FS_EXIT_OK;
+}
+
+static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
+{
+    char *end;
+    long long id = strtoll(arg, &end, 10);
+    if (end == arg || *end || id <= 0)
+        return cli_fail(FS_EXIT_USAGE, "alerts ack: '%s' is not an alert id", arg);
+    int rc = cli_db(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err;
+    int r = alerts_ack(ctx->db, id, ctx->now, &err);
+    if (r < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    if (r == 0)
+        return cli_fail(FS_EXIT_FAILURE,
+                        "alerts ack: no alert %lld (see 'finsent alerts list "
+                        "--all')",
+                        id);
+    if (!ctx->quiet)
+        printf("alert %lld acknowledged: no more repeats\n", id);
+    return FS_EXIT_OK;
+}
+
+static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const char *topic_arg = NULL, *dur = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        int r = cli_opt_value(argc, argv, &i, "--for", &v);
+        if (r < 0)
+            return FS_EXIT_USAGE;
+        if (r > 0)
+            dur = v;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_fail(FS_EXIT_USAGE, "alerts silence: unknown option '%s'", argv[i]);
+        else if (!topic_arg)
+            topic_arg = argv[i];
+        else
+            return cli_fail(FS_EXIT_USAGE, "alerts silence: one TOPIC only (quote names with "
+                                           "spaces)");
+    }
+    if (!topic_arg || !dur)
+        return cli_fail(FS_EXIT_USAGE, "usage: finsent alerts silence TOPIC --for DURATION");
+    int topic = !strcmp(topic_arg, "all") ? -2 : alert_topic_parse(topic_arg);
+    if (topic == -2 && strcmp(topic_arg, "all") != 0)
+        return cli_fail(FS_EXIT_USAGE,
+                        "alerts silence: unknown topic '%s' (an id 0..19, a "
+                        "name such as 'Energy | Oil', overall or all)",
+                        topic_arg);
+    int64_t seconds;
+    if (duration_parse(dur, &seconds) < 0 || seconds <= 0)
+        return cli_fail(FS_EXIT_USAGE, "alerts silence: '%s' is not a duration (e.g. 2h, 1d)", dur);
+    int rc = cli_db(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err;
+    if (alerts_silence(ctx->db, topic, ctx->now, seconds, &err) < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    char until[32], buf[32];
+    time_format_iso8601(ctx->now + seconds, until, sizeof until);
+    if (!ctx->quiet)
+        printf("%s silenced until %s\n",
+               topic == -2 ? "every topic" : alert_topic_name(topic, buf, sizeof buf), until);
+    return FS_EXIT_OK;
+}
 
 int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "alerts: not implemented yet");
+    const char *sub = argc > 1 ? argv[1] : "list";
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+        fputs(alerts_usage, stdout);
+        return FS_EXIT_OK;
+    }
+    if (!strcmp(sub, "--dry-run"))
+        return argc == 2 ? cmd_alerts_stage(ctx, 1)
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts --dry-run");
+    if (!strcmp(sub, "list") || !strcmp(sub, "--all")) {
+        int all = !strcmp(sub, "--all");
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--all") != 0)
+                return cli_fail(FS_EXIT_USAGE, "alerts list: unknown argument '%s'", argv[i]);
+            all = 1;
+        }
+        int rc = cli_db(ctx);
+        return rc ? rc : alerts_list(ctx, all);
+    }
+    if (!strcmp(sub, "run")) {
+        int dry = 0;
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--dry-run") != 0)
+                return cli_fail(FS_EXIT_USAGE, "alerts run: unknown argument '%s'", argv[i]);
+            dry = 1;
+        }
+        return cmd_alerts_stage(ctx, dry);
+    }
+    if (!strcmp(sub, "test"))
+        return argc == 2 ? alerts_test_cmd(ctx)
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts test");
+    if (!strcmp(sub, "ack"))
+        return argc == 3 ? alerts_ack_cmd(ctx, argv[2])
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts ack ID");
+    if (!strcmp(sub, "silence"))
+        return alerts_silence_cmd(ctx, argc, argv);
+    return cli_fail(FS_EXIT_USAGE, "alerts: unknown subcommand '%s' (see 'finsent alerts --help')",
+                    sub);
 }
-

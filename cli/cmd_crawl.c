@@ -1,11 +1,134 @@
-/* cmd_crawl.c — the 'crawl' commands. (stub: being built) */
+/*
+ * cmd_crawl.c — `finsent crawl [--json] [--source NAME] [--force]`.
+ *
+ * Prints one line per source ("NAME: new N (of M items)", "NAME: unchanged",
+ * "NAME: failed: reason", "NAME: skipped: reason"), or with --json one array of
+ * {source, outcome, http_status, items, new, error}. Exit status 0 when every
+ * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed.
+ */
 #include "cli/cli.h"
+#include "crawler/crawler.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRESS_MIN_SOURCES 10
+
+static void crawl_usage(FILE *out)
+{
+    fprintf(out, "usage: finsent crawl [--json] [--source NAME] [--force]\n"
+                 "  --json         print the results as a JSON array\n"
+                 "  --source NAME  crawl only [source NAME]\n"
+                 "  --force        fetch even the sources that are not due yet\n");
+}
+
+/* "crawl: 3/200 sources" on stderr, redrawn in place; the cursor stays at the
+ * start of the line so that a log line simply overwrites it. Cleared at the end. */
+static void progress_line(void *user, size_t done, size_t total)
+{
+    (void)user;
+    if (total < PROGRESS_MIN_SOURCES)
+        return;
+    if (done < total)
+        fprintf(stderr, "\r\033[Kcrawl: %zu/%zu sources\r", done, total);
+    else
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
+static void print_text(const struct crawl_results *res)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const struct crawl_source_result *r = &res->sources[i];
+        switch (r->outcome) {
+        case CRAWL_NEW:
+            printf("%s: new %d (of %d items)\n", r->source, r->n_new, r->n_items);
+            break;
+        case CRAWL_UNCHANGED:
+            printf("%s: unchanged\n", r->source);
+            break;
+        case CRAWL_FAILED:
+        case CRAWL_SKIPPED:
+            printf("%s: %s: %s\n", r->source, crawl_outcome_name(r->outcome),
+                   r->error ? r->error : "unknown reason");
+            break;
+        }
+    }
+}
+
+static int print_json(const struct crawl_results *res)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < res->n; i++) {
+        const struct crawl_source_result *r = &res->sources[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "source", json_string(r->source));
+        json_object_set_new(o, "outcome", json_string(crawl_outcome_name(r->outcome)));
+        json_object_set_new(o, "http_status",
+                            r->http_status ? json_integer(r->http_status) : json_null());
+        json_object_set_new(o, "items", json_integer(r->n_items));
+        json_object_set_new(o, "new", json_integer(r->n_new));
+        json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
+        json_array_append_new(arr, o);
+    }
+    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    if (!text)
+        return cli_fail(FS_EXIT_FAILURE, "crawl: cannot format JSON");
+    puts(text);
+    free(text);
+    return 0;
+}
 
 int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "crawl: not implemented yet");
+    struct crawl_options opts = {0};
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--force")) {
+            opts.force = 1;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            crawl_usage(stdout);
+            return FS_EXIT_OK;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--source", &v))) {
+            if (r < 0)
+                return FS_EXIT_USAGE;
+            opts.only_source = v;
+        } else {
+            crawl_usage(stderr);
+            return cli_fail(FS_EXIT_USAGE, "crawl: unknown argument '%s'", argv[i]);
+        }
+    }
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    if ((rc = cli_db(ctx)))
+        return rc;
+    opts.quiet = ctx->quiet;
+    if (ctx->is_tty && !ctx->quiet)
+        opts.progress = progress_line;
+    struct crawl_results res;
+    struct fs_error err;
+    int status = crawler_run(ctx->db, ctx->cfg, ctx->now, &opts, &res, &err);
+    if (status != FS_EXIT_OK && status != FS_EXIT_PARTIAL)
+        return cli_fail(status, "crawl: %s", err.msg);
+    if (json) {
+        if (print_json(&res)) {
+            crawl_results_free(&res);
+            return FS_EXIT_FAILURE;
+        }
+    } else {
+        print_text(&res);
+        if (res.n == 0 && !ctx->quiet)
+            fprintf(stderr, "finsent: crawl: no [source NAME] sections in %s\n",
+                    config_path(ctx->cfg));
+    }
+    crawl_results_free(&res);
+    return status;
 }
-

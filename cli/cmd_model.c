@@ -28,7 +28,7 @@
 /* ---- shared helpers --------------------------------------------------------- */
 
 /* The model file: explicit path, [model] path in the config, or the XDG default. */
-static char *model_path(struct cli_ctx *ctx, const char *opt)
+char *cli_model_path(struct cli_ctx *ctx, const char *opt)
 {
     if (opt)
         return xstrdup(opt);
@@ -80,16 +80,25 @@ static char *data_file(const char *dir, const char *set, const char *split)
     return sb_detach(&sb);
 }
 
+/* The device: explicit option, [model] device in the config, else "auto". */
+static const char *model_device(struct cli_ctx *ctx, const char *opt)
+{
+    if (opt)
+        return opt;
+    const char *d = cli_config(ctx) == 0 ? config_get(ctx->cfg, "model", "device") : NULL;
+    return d ? d : "auto";
+}
+
 /* Creates the backend and loads the model; returns 0 or an exit code (printed). */
-static int open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
-                           struct backend **be, struct classifier **cls)
+int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *device,
+                        struct backend **be, struct classifier **cls)
 {
     struct fs_error err;
     *be = NULL;
     *cls = NULL;
     if (access(path, F_OK) != 0)
         return cli_fail(FS_EXIT_MODEL, "no model at %s (%s)", path, RETRAIN);
-    if (backend_create(device, be, ctx->verbose, &err) < 0)
+    if (backend_create(model_device(ctx, device), be, ctx->verbose, &err) < 0)
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     if (classifier_load(path, *be, cls, &err) < 0) {
         (*be)->destroy(*be);
@@ -99,7 +108,7 @@ static int open_classifier(struct cli_ctx *ctx, const char *path, const char *de
     return 0;
 }
 
-static void close_classifier(struct backend *be, struct classifier *cls)
+void cli_close_classifier(struct backend *be, struct classifier *cls)
 {
     classifier_free(cls);
     if (be)
@@ -287,17 +296,28 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     if (rc < 0)
         return cli_fail(FS_EXIT_FAILURE, "tokenizer: %s", err.msg);
     a->cfg.vocab = tokenizer_vocab_size(cls.tok);
-    if (backend_create(a->device ? a->device : "auto", &cls.be, ctx->verbose, &err) < 0) {
+    if (backend_create(model_device(ctx, a->device), &cls.be, ctx->verbose, &err) < 0) {
         tokenizer_free(cls.tok);
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     }
     rc = model_create(&a->cfg, cls.be, a->opt.seed, &cls.model, &err);
-    struct encoded_set set = {0};
+    struct encoded_set set = {0}, val = {0};
     struct train_stats st;
     if (rc == 0) {
         encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
         a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
         a->opt.log = !ctx->is_tty && ctx->verbose ? stderr : NULL;
+        if (a->opt.log && (val_topic->n || val_sent->n)) {
+            struct dataset both = {0}, copy_t = *val_topic, copy_s = *val_sent;
+            /* borrow the validation rows (texts stay owned by the callers) */
+            both.ex = xcalloc(copy_t.n + copy_s.n + 1, sizeof *both.ex);
+            memcpy(both.ex, copy_t.ex, copy_t.n * sizeof *both.ex);
+            memcpy(both.ex + copy_t.n, copy_s.ex, copy_s.n * sizeof *both.ex);
+            both.n = copy_t.n + copy_s.n;
+            encoded_set_build(cls.tok, &both, a->cfg.max_len, &val);
+            free(both.ex);
+            a->opt.validation = &val;
+        }
         if (!ctx->quiet)
             printf("training on %zu examples: width %d, %d layers, %d heads, vocabulary %d, "
                    "%zu parameters, %d epochs (%s)\n",
@@ -319,6 +339,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
         report_validation(ctx, &cls, val_sent, TASK_SENTIMENT);
     }
     encoded_set_free(&set);
+    encoded_set_free(&val);
     model_free(cls.model);
     tokenizer_free(cls.tok);
     cls.be->destroy(cls.be);
@@ -343,7 +364,7 @@ int cmd_train(struct cli_ctx *ctx, int argc, char **argv)
     if (!rc) {
         dataset_append(&train, &topic);
         dataset_append(&train, &sent);
-        char *out = model_path(ctx, a.out);
+        char *out = cli_model_path(ctx, a.out);
         rc = train_run(ctx, &a, &train, &vt, &vs, out);
         free(out);
     }
@@ -376,7 +397,7 @@ static void print_metrics(const struct metrics *m, enum task task, const char *m
 
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *task_s = NULL, *data = NULL, *model = NULL, *device = "auto";
+    const char *task_s = NULL, *data = NULL, *model = NULL, *device = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -410,10 +431,10 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
     struct dataset ds;
     if (dataset_load_csv(data, task, &ds, &err) < 0)
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    int rc = open_classifier(ctx, path, device, &be, &cls);
+    int rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc) {
         dataset_free(&ds);
@@ -431,7 +452,7 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
     }
     encoded_set_free(&s);
     dataset_free(&ds);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }
 
@@ -439,7 +460,7 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *model = NULL, *device = "auto";
+    const char *model = NULL, *device = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -462,10 +483,10 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_db(ctx);
     if (rc)
         return rc;
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    rc = open_classifier(ctx, path, device, &be, &cls);
+    rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc)
         return rc;
@@ -475,7 +496,7 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(FS_EXIT_DB, "classify: %s", err.msg);
     else if (!ctx->quiet)
         printf("classified %lld documents in %.1f s\n", (long long)st.classified, st.seconds);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }
 
@@ -552,7 +573,7 @@ static void print_prediction_text(const char *text, const struct prediction *p, 
 
 int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *model = NULL, *device = "auto";
+    const char *model = NULL, *device = NULL;
     int json = 0, first = argc;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -585,10 +606,10 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     size_t n = (size_t)(argc - first);
     if (n == 0)
         return cli_fail(FS_EXIT_USAGE, "predict: give at least one TEXT");
-    char *path = model_path(ctx, model);
+    char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
-    int rc = open_classifier(ctx, path, device, &be, &cls);
+    int rc = cli_open_classifier(ctx, path, device, &be, &cls);
     free(path);
     if (rc)
         return rc;
@@ -612,6 +633,6 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
         prediction_free(&p[i]);
     free(p);
     free(lens);
-    close_classifier(be, cls);
+    cli_close_classifier(be, cls);
     return rc;
 }

@@ -3,11 +3,16 @@
  * commented default config) and `finsent cron` (crontab line, systemd units).
  */
 #include "cli/cli.h"
+#include "alerts/alerts.h"
+#include "classify/classify.h"
 #include "cli/default_config.h"
 #include "common/lock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
+#include "crawler/crawler.h"
+#include "crawler/source.h"
+#include "trends/trends.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,36 +35,100 @@ struct run_opts {
  * failures), or another exit code when the stage could not run at all. */
 typedef int (*run_stage_fn)(struct cli_ctx *ctx, const struct run_opts *opts);
 
+/* Exit code for a stage that failed on the database: a full disk is a file
+ * system error, a read-only or damaged store a database error. */
+static int run_db_failure(sqlite3 *db, const char *stage, const char *msg)
+{
+    int code = sqlite3_errcode(db);
+    if (code == SQLITE_FULL)
+        return cli_fail(FS_EXIT_IO, "%s: disk full: %s", stage, msg);
+    if (code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
+        code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
+        return cli_fail(FS_EXIT_DB, "%s: %s", stage, msg);
+    return cli_fail(FS_EXIT_FAILURE, "%s: %s", stage, msg);
+}
+
 static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
 {
-    (void)ctx;
     (void)opts;
-    log_warn("crawl: stage not built yet");
-    return FS_EXIT_OK;
+    struct crawl_options co = {.quiet = 1};
+    struct crawl_results res;
+    struct fs_error err;
+    int status = crawler_run(ctx->db, ctx->cfg, ctx->now, &co, &res, &err);
+    if (status != FS_EXIT_OK && status != FS_EXIT_PARTIAL) {
+        crawl_results_free(&res);
+        return run_db_failure(ctx->db, "crawl", err.msg);
+    }
+    for (size_t i = 0; i < res.n; i++) {
+        const struct crawl_source_result *r = &res.sources[i];
+        if (r->outcome == CRAWL_FAILED)
+            log_warn("crawl: %s: failed: %s", r->source, r->error ? r->error : "unknown error");
+        else
+            log_debug("crawl: %s: %s, %d new of %d", r->source, crawl_outcome_name(r->outcome),
+                      r->n_new, r->n_items);
+    }
+    log_info("crawl: %zu sources, %d new documents, %d failed", res.n, res.n_new, res.n_failed);
+    crawl_results_free(&res);
+    return status;
 }
 
 static int stage_classify(struct cli_ctx *ctx, const struct run_opts *opts)
 {
-    (void)ctx;
     (void)opts;
-    log_warn("classify: stage not built yet");
-    return FS_EXIT_OK;
+    const char *device = config_get(ctx->cfg, "model", "device");
+    char *path = cli_model_path(ctx, NULL);
+    struct backend *be;
+    struct classifier *cls;
+    int rc = cli_open_classifier(ctx, path, device ? device : "auto", &be, &cls);
+    free(path);
+    if (rc)
+        return rc;
+    struct classify_stats st;
+    struct fs_error err;
+    if (classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
+        rc = run_db_failure(ctx->db, "classify", err.msg);
+    else
+        log_info("classify: %lld documents", (long long)st.classified);
+    cli_close_classifier(be, cls);
+    return rc;
 }
 
 static int stage_trends(struct cli_ctx *ctx, const struct run_opts *opts)
 {
-    (void)ctx;
     (void)opts;
-    log_warn("trends: stage not built yet");
+    struct trends_stats st;
+    struct fs_error err;
+    if (trends_update(ctx->db, ctx->cfg, ctx->now, &st, &err) < 0)
+        return run_db_failure(ctx->db, "trends", err.msg);
+    log_info("trends: %lld documents counted, %lld buckets written, %lld new spikes",
+             (long long)st.n_docs, (long long)st.n_rows, (long long)st.n_new_spikes);
     return FS_EXIT_OK;
 }
 
 static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
 {
-    (void)ctx;
-    (void)opts;
-    log_warn("alerts: stage not built yet");
-    return FS_EXIT_OK;
+    struct alerts_stats st;
+    struct fs_error err;
+    int rc = alerts_run(ctx->db, ctx->cfg, ctx->now, opts->dry_run, &st, &err);
+    if (rc < 0) {
+        alerts_stats_free(&st);
+        if (sqlite3_errcode(ctx->db) != SQLITE_OK && sqlite3_errcode(ctx->db) != SQLITE_DONE &&
+            sqlite3_errcode(ctx->db) != SQLITE_ROW)
+            return run_db_failure(ctx->db, "alerts", err.msg);
+        return cli_fail(FS_EXIT_CONFIG, "alerts: %s", err.msg);
+    }
+    if (opts->dry_run && st.preview)
+        fputs(st.preview, stdout);
+    /* alerts are what --quiet keeps: say what fired even then */
+    if (st.fired || st.repeated || st.resolved)
+        printf("alerts: %d fired, %d repeated, %d resolved; %d sent, %d failed\n", st.fired,
+               st.repeated, st.resolved, st.sent, st.failed);
+    else
+        log_info("alerts: nothing to send (%d rules x topics evaluated)", st.evaluated);
+    if (rc > 0)
+        log_warn("alerts: %s", st.warning);
+    alerts_stats_free(&st);
+    return rc > 0 ? FS_EXIT_PARTIAL : FS_EXIT_OK;
 }
 
 static const struct {
@@ -109,13 +179,34 @@ static int run_merge_status(int acc, int rc)
     return acc;
 }
 
+/* Checks every stage's configuration before anything runs, so a bad value stops
+ * the cycle with "FILE:LINE: ..." and exit 4 instead of failing half-way. */
+static int run_check_config(struct cli_ctx *ctx)
+{
+    struct fs_error err;
+    struct crawler_settings cs;
+    if (crawler_settings_load(ctx->cfg, &cs, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    struct source_config *sources = NULL;
+    size_t n_sources = 0;
+    int rc = source_list_load(ctx->cfg, cs.interval, &sources, &n_sources, &err);
+    crawler_settings_free(&cs);
+    if (rc < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    source_list_free(sources, n_sources);
+    struct spike_params sp;
+    if (trends_config_load(ctx->cfg, &sp, &err) < 0 || alerts_config_check(ctx->cfg, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    return 0;
+}
+
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct run_opts opts = {0};
     int rc = cli_config(ctx);
     if (rc)
         return rc;
-    if ((rc = run_parse_args(ctx, argc, argv, &opts)) != 0)
+    if ((rc = run_parse_args(ctx, argc, argv, &opts)) != 0 || (rc = run_check_config(ctx)) != 0)
         return rc;
     if ((rc = cli_db_path(ctx)) != 0)
         return rc;
@@ -140,7 +231,10 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < FS_ARRAY_LEN(run_stages); i++) {
         double t0 = time_monotonic();
         int src = run_stages[i].fn(ctx, &opts);
-        log_info("%s: done in %.1fs", run_stages[i].name, time_monotonic() - t0);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        log_info("%s: done in %.2fs (peak RSS so far %.1f MB)", run_stages[i].name,
+                 time_monotonic() - t0, (double)ru.ru_maxrss / 1024.0);
         status = run_merge_status(status, src);
         if (src == FS_EXIT_DB || src == FS_EXIT_IO)
             break; /* the store itself is unusable: later stages cannot help */

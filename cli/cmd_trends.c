@@ -1,27 +1,295 @@
-/* cmd_trends.c — the 'trends', 'export', 'report' commands. (stub: being built) */
+/*
+ * cmd_trends.c — the 'trends', 'export' and 'report' commands.
+ *
+ * Each first brings table buckets up to date (trends_update(): counts what was
+ * classified since the last update; cheap when nothing is new) unless
+ * --no-update is given, then reads buckets with the common filters:
+ *   --topic T            id 0..19, a name (any case) or "all"
+ *   --bucket hour|day    granularity (default day)
+ *   --since ISO --until ISO   range of bucket starts / document times
+ */
 #include "cli/cli.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "trends/export.h"
+#include "trends/report.h"
+#include "trends/table.h"
+#include "trends/trends.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct trends_args {
+    struct trend_filter f;
+    int since_set, until_set;
+    int no_update, rebuild;
+    const char *format;
+    const char *output; /* -o / --html */
+    const char *what;   /* export: "trends" or "documents" */
+};
+
+static const char trends_usage[] =
+    "usage: finsent trends [--topic T] [--bucket hour|day] [--since ISO] [--until ISO]\n"
+    "                      [--no-update] [--rebuild]\n"
+    "Shows each topic's documents, negative share, mean score and spikes over the range\n"
+    "(default: the last 30 days, or 48 hours with --bucket hour).\n";
+static const char export_usage[] =
+    "usage: finsent export trends|documents --format csv [-o FILE] [--topic T]\n"
+    "                      [--bucket hour|day] [--since ISO] [--until ISO] [--no-update]\n"
+    "Writes RFC 4180 CSV to FILE (atomically) or to standard output.\n";
+static const char report_usage[] =
+    "usage: finsent report --html FILE [--topic T] [--bucket hour|day] [--since ISO]\n"
+    "                      [--until ISO] [--no-update]\n"
+    "Writes one self-contained HTML page with a chart per topic and the most negative\n"
+    "headlines of each spike (default: the last 90 days, or 7 days with --bucket hour).\n";
+
+/* Parses the options shared by the three commands; returns 0 or an exit code. */
+static int parse_args(int argc, char **argv, const char *usage, struct trends_args *a)
+{
+    a->f.granularity = DB_TREND_DAY;
+    a->f.since = INT64_MIN;
+    a->f.until = INT64_MAX;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return -1;
+        } else if (!strcmp(argv[i], "--no-update")) {
+            a->no_update = 1;
+        } else if (!strcmp(argv[i], "--rebuild")) {
+            a->rebuild = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--topic", &v)) > 0) {
+            if (trends_topic_parse(v, &a->f.topic) < 0)
+                return cli_fail(FS_EXIT_USAGE,
+                                "--topic: unknown topic '%s' (an id 0..19, a name, or all)", v);
+            a->f.topic_set = 1;
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--bucket", &v)) > 0) {
+            a->f.granularity = trend_granularity_parse(v);
+            if (a->f.granularity < 0)
+                return cli_fail(FS_EXIT_USAGE, "--bucket: '%s' is not hour or day", v);
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--since", &v)) > 0) {
+            if (time_parse_iso8601(v, &a->f.since) < 0)
+                return cli_fail(FS_EXIT_USAGE, "--since: '%s' is not an ISO-8601 time", v);
+            a->since_set = 1;
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--until", &v)) > 0) {
+            if (time_parse_iso8601(v, &a->f.until) < 0)
+                return cli_fail(FS_EXIT_USAGE, "--until: '%s' is not an ISO-8601 time", v);
+            a->until_set = 1;
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--format", &v)) > 0) {
+            a->format = v;
+        } else if (r == 0 && ((r = cli_opt_value(argc, argv, &i, "-o", &v)) > 0 ||
+                              (r == 0 && (r = cli_opt_value(argc, argv, &i, "--output", &v)) > 0) ||
+                              (r == 0 && (r = cli_opt_value(argc, argv, &i, "--html", &v)) > 0))) {
+            a->output = v;
+        } else if (r < 0) {
+            return FS_EXIT_USAGE;
+        } else if (argv[i][0] != '-' && !a->what) {
+            a->what = argv[i];
+        } else {
+            return cli_fail(FS_EXIT_USAGE, "%s: unexpected argument '%s' (see --help)", argv[0],
+                            argv[i]);
+        }
+    }
+    if (a->since_set && a->until_set && a->f.since >= a->f.until)
+        return cli_fail(FS_EXIT_USAGE, "--since must be before --until");
+    return 0;
+}
+
+/* Opens config and database and runs trends_update() unless --no-update. */
+static int prepare(struct cli_ctx *ctx, const struct trends_args *a)
+{
+    int rc = cli_config(ctx);
+    if (rc == 0)
+        rc = cli_db(ctx);
+    if (rc)
+        return rc;
+    if (a->no_update && !a->rebuild)
+        return 0;
+    struct spike_params p;
+    struct fs_error err;
+    if (trends_config_load(ctx->cfg, &p, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    struct trends_stats st;
+    int r = a->rebuild ? trends_rebuild(ctx->db, &p, ctx->now, &st, &err)
+                       : trends_update_params(ctx->db, &p, ctx->now, &st, &err);
+    if (r < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    if (st.n_docs > 0 || st.rebuilt || st.rescored)
+        log_info("trends: counted %lld documents, %lld buckets written, %lld new spikes%s",
+                 (long long)st.n_docs, (long long)st.n_rows, (long long)st.n_new_spikes,
+                 st.rebuilt    ? " (rebuilt)"
+                 : st.rescored ? " (re-scored)"
+                               : "");
+    return 0;
+}
+
+/* Fills in a default window of n_buckets ending with the bucket holding now. */
+static void default_window(struct trends_args *a, int64_t now, int64_t n_buckets)
+{
+    int64_t width = trend_bucket_width(a->f.granularity);
+    if (!a->until_set)
+        a->f.until = trend_bucket_start(now, a->f.granularity) + width;
+    if (!a->since_set)
+        a->f.since = a->f.until - n_buckets * width;
+}
+
+/* Widens [since, until) to whole buckets of the filter's granularity. */
+static void align_filter(struct trend_filter *f)
+{
+    int64_t width = trend_bucket_width(f->granularity);
+    if (f->since != INT64_MIN)
+        f->since = trend_bucket_start(f->since, f->granularity);
+    if (f->until != INT64_MAX)
+        f->until = trend_bucket_start(f->until - 1, f->granularity) + width;
+}
+
+/* Writes text to path atomically, or to stdout when path is NULL. */
+static int emit(const char *path, const struct strbuf *sb)
+{
+    struct fs_error err;
+    if (path) {
+        if (file_write_atomic(path, sb->buf, sb->len, &err) < 0)
+            return cli_fail(FS_EXIT_IO, "%s", err.msg);
+        return 0;
+    }
+    if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len || fflush(stdout) != 0)
+        return cli_fail(FS_EXIT_IO, "writing to standard output failed");
+    return 0;
+}
+
+/* Streams the documents CSV to path through a temporary file in the same
+ * directory, renamed over path once complete and synced: as atomic as
+ * file_write_atomic() without holding a large export in memory. */
+static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter *f,
+                                 const char *path)
+{
+    struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
+    sb_appendf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp.buf, "w");
+    if (!fp) {
+        int rc = cli_fail(FS_EXIT_IO, "%s: %s", tmp.buf, strerror(errno));
+        sb_free(&tmp);
+        return rc;
+    }
+    struct fs_error err;
+    int rc = 0;
+    if (export_documents_csv(ctx->db, f, fp, &sb, &err) < 0)
+        rc = cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s: %s", path,
+                      err.msg);
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        if (rc == 0)
+            rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (fclose(fp) != 0 && rc == 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp.buf, path) != 0)
+        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp.buf);
+    sb_free(&sb);
+    sb_free(&tmp);
+    return rc;
+}
 
 int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "trends: not implemented yet");
+    struct trends_args a = {0};
+    int rc = parse_args(argc, argv, trends_usage, &a);
+    if (rc)
+        return rc < 0 ? FS_EXIT_OK : rc;
+    if (a.what)
+        return cli_fail(FS_EXIT_USAGE, "trends: unexpected argument '%s'", a.what);
+    if ((rc = prepare(ctx, &a)))
+        return rc;
+    default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
+    align_filter(&a.f);
+    struct table_opts o = {
+        .granularity = a.f.granularity,
+        .since = a.f.since,
+        .until = a.f.until,
+        .unicode = ctx->is_tty,
+        .colour = ctx->is_tty && !getenv("NO_COLOR"),
+        .only_topic_set = a.f.topic_set,
+        .only_topic = a.f.topic,
+    };
+    struct trend_row *rows;
+    size_t n;
+    struct fs_error err;
+    if (db_trends_query(ctx->db, &a.f, &rows, &n, &err) < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    struct strbuf sb = STRBUF_INIT;
+    trends_table_append(&sb, rows, n, &o);
+    free(rows);
+    rc = emit(NULL, &sb);
+    sb_free(&sb);
+    return rc;
 }
 
 int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "export: not implemented yet");
+    struct trends_args a = {0};
+    int rc = parse_args(argc, argv, export_usage, &a);
+    if (rc)
+        return rc < 0 ? FS_EXIT_OK : rc;
+    if (!a.what || (strcmp(a.what, "trends") != 0 && strcmp(a.what, "documents") != 0))
+        return cli_fail(FS_EXIT_USAGE, "export: say what to export: trends or documents");
+    if (a.format && strcmp(a.format, "csv") != 0)
+        return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv)", a.format);
+    if ((rc = prepare(ctx, &a)))
+        return rc;
+    if (!strcmp(a.what, "trends")) /* include the buckets holding --since / --until */
+        align_filter(&a.f);
+    if (!strcmp(a.what, "documents") && a.output)
+        return export_documents_file(ctx, &a.f, a.output);
+    struct strbuf sb = STRBUF_INIT;
+    struct fs_error err;
+    int r;
+    if (!strcmp(a.what, "trends"))
+        r = export_trends_csv(ctx->db, &a.f, &sb, &err);
+    else
+        r = export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
+    if (r < 0) {
+        sb_free(&sb);
+        return cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s",
+                        err.msg);
+    }
+    rc = emit(a.output, &sb);
+    sb_free(&sb);
+    return rc;
 }
 
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
-    (void)argv;
-    return cli_fail(FS_EXIT_FAILURE, "report: not implemented yet");
+    struct trends_args a = {0};
+    int rc = parse_args(argc, argv, report_usage, &a);
+    if (rc)
+        return rc < 0 ? FS_EXIT_OK : rc;
+    if (a.what)
+        return cli_fail(FS_EXIT_USAGE, "report: unexpected argument '%s'", a.what);
+    if (!a.output)
+        return cli_fail(FS_EXIT_USAGE, "report: --html FILE is required");
+    if ((rc = prepare(ctx, &a)))
+        return rc;
+    default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 90 : 7 * 24);
+    align_filter(&a.f);
+    struct report_opts o = {
+        .filter = a.f,
+        .now = ctx->now,
+        .headlines = 5,
+        .fit_since = !a.since_set,
+    };
+    struct strbuf sb = STRBUF_INIT;
+    struct fs_error err;
+    if (report_html(ctx->db, &o, &sb, &err) < 0) {
+        sb_free(&sb);
+        return cli_fail(FS_EXIT_DB, "report: %s", err.msg);
+    }
+    rc = emit(a.output, &sb);
+    sb_free(&sb);
+    return rc;
 }
-

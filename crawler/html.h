@@ -2,10 +2,19 @@
  * html.h — extracting text from HTML pages: the main text of an article, and the
  * reader comments of a discussion page.
  *
- * Pages go through libxml2's HTML parser in recover mode with network access off.
- * The charset comes from the HTTP header (charset argument), else the page's
- * <meta> tag, else UTF-8 with invalid sequences repaired. Output is valid UTF-8
- * with entities decoded and whitespace normalised.
+ * Pages go through libxml2's HTML parser in recover mode with network access off
+ * and its error printing silenced. The charset comes from the HTTP header
+ * (charset argument), else a byte-order mark, else the page's <meta> tag
+ * (charset="x", charset='x', or http-equiv content="...; charset=x"), else UTF-8;
+ * ISO-8859-1 is read as windows-1252 as browsers do; invalid sequences become
+ * U+FFFD. Output is valid UTF-8 with entities decoded and whitespace normalised.
+ * Empty pages fail with "empty HTML page"; anything else parses (recover mode).
+ *
+ * Article text is found with a readability-style score: paragraphs credit their
+ * parent and grandparent containers, class/id words ("article", "content" /
+ * "sidebar", "comment", "share"...) add or subtract, and link-heavy containers
+ * lose. script, style, nav, aside, footer, forms' controls, hidden elements and
+ * comment blocks never contribute text.
  */
 #ifndef FINSENT_HTML_H
 #define FINSENT_HTML_H
@@ -22,15 +31,35 @@ struct html_article {
     int64_t published_at; /* article:published_time etc.; 0 when unknown */
 };
 
-/* Extracts the main text of an article page. Returns 0 or -1 (err). */
+/* Extracts the main text of an article page (url may be NULL; it is only the
+ * document's base). Fills out (release with html_article_free) and returns 0,
+ * or -1 (err) with out zeroed. */
 int html_extract_article(const char *body, size_t len, const char *charset, const char *url,
                          struct html_article *out, struct fs_error *err);
 void html_article_free(struct html_article *a);
 
 /* Extracts reader comments. xpath selects one node per comment (NULL = built-in
  * defaults that cover common comment markup). Each comment becomes a feed_item
- * (guid from an id attribute when present; url = page url + "#" + id).
- * Returns 0 and sets *items / *n_items (free with html_comments_free), or -1. */
+ * (guid from an id attribute when present; url = page url (without fragment) +
+ * "#" + id, or the page url; title NULL; author from an element whose class,
+ * id, itemprop or rel mentions author/user/byline..., else a link to a user
+ * profile; text from the part whose class mentions body/text/content/message/
+ * post, else the whole node; published_at from a <time datetime>, else from a
+ * "Month D, YYYY[, at H:MM AM]" written before the body (taken as UTC), else 0).
+ * A reply nested inside a selected comment is not repeated in its parent.
+ *
+ * Defaults: elements whose class (or id) contains "comment" are grouped by tag
+ * and comment class tokens ("li.comment", "div.commentpost", "li#comment");
+ * containers ("comments", "comment-list", "comment-form", "...-count") are
+ * skipped; the group with the most members holding text wins, and among equal
+ * groups the outermost (the whole comment rather than its head or body). A lone
+ * candidate counts only when an author is found in it. When nothing is found
+ * and the page is a Next.js page, posts in its __NEXT_DATA__ JSON (objects with
+ * "body", "id" and "user") are returned instead (Stocktwits).
+ *
+ * A page without comments gives 0 items. An invalid xpath fails with
+ * "invalid comment XPath ...". Returns 0 and sets *items / *n_items (free with
+ * html_comments_free), or -1 (*items NULL, *n_items 0). */
 int html_extract_comments(const char *body, size_t len, const char *charset, const char *url,
                           const char *xpath, struct feed_item **items, size_t *n_items,
                           struct fs_error *err);

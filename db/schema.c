@@ -6,7 +6,7 @@
 #include "db/schema.h"
 
 static const char schema_v1[] =
-    /* meta: key/value bookkeeping for stages (e.g. the last document trended) */
+    /* meta: key/value bookkeeping for stages (e.g. trends.stale) */
     "CREATE TABLE meta ("
     "  key   TEXT PRIMARY KEY,"
     "  value TEXT"
@@ -91,62 +91,135 @@ static const char schema_v1[] =
     "  classified_at   INTEGER NOT NULL"
     ");"
 
-    /* buckets: per topic (-1 = all) and time bucket aggregates with spike scores */
+    /* trends_pending: classifications not yet counted in buckets, queued by a
+     * trigger and emptied by trends_update() in the transaction that counts them.
+     * (A queue rather than a flag column: marking a million rows counted would
+     * rewrite the whole classifications table; emptying the queue is one cheap
+     * DELETE.) A counted classification (one not in the queue) that is deleted,
+     * replaced or changed increments meta 'trends.stale', and the next update
+     * rebuilds the buckets from scratch. */
+    "CREATE TABLE trends_pending ("
+    "  document_id INTEGER PRIMARY KEY"
+    ");"
+    "CREATE TRIGGER classifications_trends_queue AFTER INSERT ON classifications BEGIN"
+    "  INSERT OR IGNORE INTO trends_pending(document_id) VALUES (new.document_id);"
+    "END;"
+    "CREATE TRIGGER classifications_trends_replace BEFORE INSERT ON classifications"
+    "  WHEN EXISTS (SELECT 1 FROM classifications WHERE document_id = new.document_id)"
+    "   AND NOT EXISTS (SELECT 1 FROM trends_pending WHERE document_id = new.document_id)"
+    "  BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
+    "CREATE TRIGGER classifications_trends_delete AFTER DELETE ON classifications BEGIN"
+    "  INSERT INTO meta(key, value) SELECT 'trends.stale', 1 WHERE NOT EXISTS"
+    "    (SELECT 1 FROM trends_pending WHERE document_id = old.document_id)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "  DELETE FROM trends_pending WHERE document_id = old.document_id;"
+    "END;"
+    "CREATE TRIGGER classifications_trends_update"
+    "  AFTER UPDATE OF document_id, topic, sentiment, score ON classifications"
+    "  WHEN NOT EXISTS (SELECT 1 FROM trends_pending WHERE document_id = old.document_id)"
+    "  BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
+
+    /* buckets: per topic (-1 = all) and UTC hour/day aggregates with spike scores.
+     * Written only by trends/ (see trends/trends.h for what each column means and
+     * what alerts/ should read); `evaluated` belongs to alerts/. */
     "CREATE TABLE buckets ("
-    "  granularity    TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
-    "  topic          INTEGER NOT NULL,"
-    "  bucket_start   INTEGER NOT NULL,"
-    "  n_docs         INTEGER NOT NULL DEFAULT 0,"
-    "  n_negative     INTEGER NOT NULL DEFAULT 0,"
-    "  n_neutral      INTEGER NOT NULL DEFAULT 0,"
-    "  n_positive     INTEGER NOT NULL DEFAULT 0,"
-    "  score_sum      REAL NOT NULL DEFAULT 0,"
-    "  baseline_mean  REAL,"
-    "  baseline_std   REAL,"
-    "  z_score        REAL,"
-    "  spike          INTEGER NOT NULL DEFAULT 0,"
-    "  evaluated      INTEGER NOT NULL DEFAULT 0,"
+    "  granularity     TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
+    "  topic           INTEGER NOT NULL,"
+    "  bucket_start    INTEGER NOT NULL,"
+    "  n_docs          INTEGER NOT NULL DEFAULT 0,"
+    "  n_negative      INTEGER NOT NULL DEFAULT 0,"
+    "  n_neutral       INTEGER NOT NULL DEFAULT 0,"
+    "  n_positive      INTEGER NOT NULL DEFAULT 0,"
+    "  score_sum_micro INTEGER NOT NULL DEFAULT 0," /* sum of round(score * 1e6): exact */
+    "  negative_share  REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN CAST(n_negative AS REAL) / n_docs END) VIRTUAL,"
+    "  mean_score      REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN score_sum_micro / 1e6 / n_docs END) VIRTUAL,"
+    "  history         INTEGER NOT NULL DEFAULT 0," /* buckets of this series before it */
+    "  baseline_mean   REAL,"                       /* EWMA of n_negative before it */
+    "  baseline_std    REAL,"
+    "  share_baseline  REAL,"                       /* EWMA of negative_share before it */
+    "  share_std       REAL,"
+    "  z_count         REAL,"
+    "  z_share         REAL,"
+    "  z_score         REAL,"                       /* min(z_count, z_share) */
+    "  spike           INTEGER NOT NULL DEFAULT 0,"
+    "  ewma_count_mean REAL NOT NULL DEFAULT 0,"    /* EWMA state after this bucket */
+    "  ewma_count_var  REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_mean REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_excess REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_n    INTEGER NOT NULL DEFAULT 0,"
+    "  final           INTEGER NOT NULL DEFAULT 0," /* bucket had ended at updated_at */
+    "  updated_at      INTEGER NOT NULL DEFAULT 0,"
+    "  evaluated       INTEGER NOT NULL DEFAULT 0," /* alerts/: 1 once read */
     "  PRIMARY KEY (granularity, topic, bucket_start)"
     ") WITHOUT ROWID;"
+    "CREATE INDEX buckets_unevaluated ON buckets(granularity, topic, bucket_start)"
+    "  WHERE evaluated = 0;"
+    "CREATE INDEX buckets_open ON buckets(granularity, bucket_start) WHERE final = 0;"
 
-    /* alerts: state per rule and topic; outbox: deliveries not yet made */
+    /* alerts: one row per episode of a rule on a topic (alerts/alerts.h explains
+     * the states); at most one open (pending or firing) row per rule and topic */
     "CREATE TABLE alerts ("
     "  id               INTEGER PRIMARY KEY,"
     "  rule             TEXT NOT NULL,"
-    "  topic            INTEGER NOT NULL,"
+    "  topic            INTEGER NOT NULL,"           /* -1 = all topics together */
+    "  granularity      TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
     "  state            TEXT NOT NULL CHECK (state IN ('pending','firing','resolved')),"
-    "  severity         TEXT NOT NULL DEFAULT 'warning',"
-    "  bucket_start     INTEGER NOT NULL,"
+    "  severity         TEXT NOT NULL DEFAULT 'warning' CHECK (severity IN ('warning','critical')),"
+    "  bucket_start     INTEGER NOT NULL,"           /* the window last observed */
+    "  bucket_end       INTEGER NOT NULL,"
     "  z_score          REAL,"
     "  negative_share   REAL,"
     "  n_negative       INTEGER,"
     "  n_docs           INTEGER,"
-    "  baseline_mean    REAL,"
+    "  baseline_share   REAL,"                      /* buckets.share_baseline */
+    "  baseline_share_std REAL,"
+    "  baseline_count   REAL,"                      /* buckets.baseline_mean (n_negative) */
+    "  baseline_count_std REAL,"
     "  first_seen_at    INTEGER NOT NULL,"
-    "  last_notified_at INTEGER,"
+    "  fired_at         INTEGER,"
+    "  last_seen_at     INTEGER NOT NULL,"
+    "  last_notified_at INTEGER,"                    /* NULL = never notified */
+    "  notify_count     INTEGER NOT NULL DEFAULT 0,"
     "  resolved_at      INTEGER,"
-    "  acked            INTEGER NOT NULL DEFAULT 0"
+    "  acked_at         INTEGER"                     /* NULL = not acknowledged */
     ");"
-    "CREATE INDEX alerts_rule_topic ON alerts(rule, topic, state);"
+    "CREATE UNIQUE INDEX alerts_open ON alerts(rule, topic) WHERE state != 'resolved';"
+    "CREATE INDEX alerts_state ON alerts(state, topic);"
+
+    /* silences: a topic (-1 = all topics together) muted until a time */
     "CREATE TABLE silences ("
-    "  topic INTEGER PRIMARY KEY,"
-    "  until INTEGER NOT NULL"
+    "  topic      INTEGER PRIMARY KEY,"
+    "  until      INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
     ");"
+
+    /* outbox: every notification, written in the same transaction as the alert
+     * change that caused it, then delivered; kept afterwards as the send log */
     "CREATE TABLE outbox ("
     "  id              INTEGER PRIMARY KEY,"
     "  channel         TEXT NOT NULL CHECK (channel IN ('email','desktop')),"
-    "  alert_ids       TEXT NOT NULL,"        /* JSON array of alerts.id */
+    "  alert_ids       TEXT NOT NULL,"               /* JSON array of alerts.id */
     "  subject         TEXT NOT NULL,"
     "  body_text       TEXT NOT NULL,"
     "  body_html       TEXT,"
-    "  urgency         TEXT,"
-    "  message_id      TEXT,"
-    "  created_at      INTEGER NOT NULL,"
+    "  urgency         TEXT NOT NULL DEFAULT 'normal' CHECK (urgency IN ('low','normal','critical')),"
+    "  message_id      TEXT NOT NULL,"               /* RFC 5322 Message-ID, kept on retry */
+    "  created_at      INTEGER NOT NULL,"            /* also the Date: header */
+    "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','expired')),"
     "  attempts        INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
     "  sent_at         INTEGER,"
-    "  last_error      TEXT"
-    ");";
+    "  last_error      TEXT"                         /* never holds a secret */
+    ");"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_at);";
 
 const char *const db_migrations[] = {schema_v1};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -9,7 +9,7 @@ libjansson-dev libnotify-dev libopenblas-dev sqlite3"
 # tests: real servers and reference implementations
 PKGS="$PKGS python3 python3-numpy python3-torch python3-sklearn python3-feedparser
 python3-aiosmtpd dbus dbus-x11 xvfb dunst libnotify-bin chromium clang
-libclang-rt-14-dev"
+libclang-rt-14-dev time"
 
 missing=""
 for p in $PKGS; do

@@ -117,7 +117,7 @@ def main():
     con = sqlite3.connect(db)
     texts = [("Acme soars", "Acme rallies after record profit"),
              (None, "Globex plunges as it misses estimates"),
-             ("Fed meeting", "powell signals a rate hike at the fomc")]
+             ("Hooli says powell outlook changes", "Hooli says fomc outlook changes")]
     for i, (title, text) in enumerate(texts):
         con.execute("INSERT INTO documents (dedupe_hash, title, text, kind, fetched_at) "
                     "VALUES (?, ?, ?, 'article', 0)", (f"h{i}", title, text))

@@ -45,7 +45,7 @@ for t in tests/it_*.sh; do
 done
 for t in tests/it_*.py; do
     [ -f "$t" ] || continue
-    run_one "$t" python3 "$t"
+    run_one "$t" /usr/bin/python3 "$t"
 done
 
 echo

@@ -124,8 +124,11 @@ static void test_deterministic(void)
 
 static void test_normalisation_markers(void)
 {
-    struct tokenizer *tok = small_tokenizer(300);
-    CHECK(tok != NULL);
+    /* the symbol pieces after the ticker marker are an option (default: off) */
+    struct tokenizer_options opt = {1, 1};
+    struct tokenizer *tok;
+    struct fs_error err;
+    CHECK(tokenizer_train_opts(corpus, FS_ARRAY_LEN(corpus), 300, &opt, &tok, &err) == 0);
     int32_t ids[64];
     struct strbuf sb = STRBUF_INIT;
     int n = encode_str(tok, "$AAPL", ids, 64);
@@ -190,6 +193,38 @@ static void test_normalisation_markers(void)
     n = encode_str(tok, "rates,", ids, 64);
     CHECK_STR_EQ(tokenizer_piece(tok, ids[n - 1]), ",");
     sb_free(&sb);
+    tokenizer_free(tok);
+}
+
+static void test_options(void)
+{
+    struct tokenizer_options opt = {0, 0};
+    struct tokenizer *tok, *back;
+    struct fs_error err;
+    /* the default: the ticker marker alone, numbers as TOK_NUM */
+    CHECK(tokenizer_train(corpus, FS_ARRAY_LEN(corpus), 300, &tok, &err) == 0);
+    int32_t def[8];
+    CHECK_INT_EQ(encode_str(tok, "$AAPL 500", def, 8), 3);
+    CHECK(def[1] == TOK_TICKER && def[2] == TOK_NUM);
+    tokenizer_free(tok);
+    CHECK(tokenizer_train_opts(corpus, FS_ARRAY_LEN(corpus), 300, &opt, &tok, &err) == 0);
+    int32_t ids[16];
+    /* the ticker marker alone; digits as pieces */
+    CHECK_INT_EQ(encode_str(tok, "$AAPL", ids, 16), 2);
+    CHECK_INT_EQ(ids[1], TOK_TICKER);
+    int n = encode_str(tok, "500", ids, 16);
+    CHECK(n >= 2 && ids[1] != TOK_NUM);
+    struct strbuf sb = STRBUF_INIT;
+    join_pieces(tok, ids, 1, n, &sb);
+    CHECK_STR_EQ(sb.buf, "500");
+    sb_free(&sb);
+    size_t len;
+    char *s = tokenizer_serialize(tok, &len);
+    CHECK(strstr(s, "ticker_symbols=0 number_marker=0") != NULL);
+    CHECK(tokenizer_deserialize(s, len, &back, &err) == 0);
+    CHECK_INT_EQ(encode_str(back, "$AAPL 500", ids, 16), encode_str(tok, "$AAPL 500", ids, 16));
+    free(s);
+    tokenizer_free(back);
     tokenizer_free(tok);
 }
 
@@ -356,10 +391,15 @@ static void test_hostile_bytes(void)
         char b = (char)c;
         CHECK_MSG(encode_hostile(tok, &b, 1, 4), "byte %d", c);
     }
-    /* a byte the training texts never had is TOK_UNK; a run of them, one UNK */
-    int32_t ids[8];
+    /* a byte the training texts never had is TOK_UNK; a run of them in one word, one
+     * UNK; the ids are the same whether word_of is asked for or not */
+    int32_t ids[8], ids2[8], word_of[8];
     CHECK_INT_EQ(tokenizer_encode(tok, "\xFF\xFF\xFF", 3, ids, NULL, 8), 2);
     CHECK_INT_EQ(ids[1], TOK_UNK);
+    CHECK_INT_EQ(tokenizer_encode(tok, "\xFF \xFF", 3, ids, NULL, 8), 3);
+    CHECK_INT_EQ(tokenizer_encode(tok, "\xFF \xFF", 3, ids2, word_of, 8), 3);
+    CHECK(memcmp(ids, ids2, 3 * sizeof *ids) == 0);
+    CHECK(ids[1] == TOK_UNK && ids[2] == TOK_UNK && word_of[2] == 1);
     tokenizer_free(tok);
 }
 
@@ -481,7 +521,9 @@ static void test_deserialize_rejects_corrupt(void)
     CHECK(rejects(sb.buf, sb.len, NULL, &err));
     /* a correct checksum over a bad body */
     CHECK(rejects_edit(s, "finsent-tokenizer 1", "finsent-tokenizer 9", "format", &err));
-    CHECK(rejects_edit(s, "ticker_symbols=1", "ticker_symbols=7", "options", &err));
+    CHECK(rejects_edit(s, "ticker_symbols=0", "ticker_symbols=7", "options", &err));
+    CHECK(rejects_edit(s, "number_marker=1", "number_marker=", "options", &err));
+    CHECK(rejects_edit(s, " number_marker", "  number_marker", "options", &err));
     char count[32];
     snprintf(count, sizeof count, "pieces %d\n", tokenizer_vocab_size(tok));
     CHECK(rejects_edit(s, count, "pieces 99999\n", NULL, &err));
@@ -526,6 +568,7 @@ int main(void)
     RUN(test_train_limits_and_specials);
     RUN(test_deterministic);
     RUN(test_normalisation_markers);
+    RUN(test_options);
     RUN(test_words_surface_forms);
     RUN(test_word_of_consistency);
     RUN(test_truncation);

@@ -1,0 +1,497 @@
+/* alerts.c — the alert state machine, grouping, and the stage's entry points. */
+#include "alerts/alerts.h"
+
+#include "alerts/desktop.h"
+#include "alerts/email.h"
+#include "alerts/message.h"
+#include "alerts/outbox.h"
+#include "alerts/rules.h"
+#include "common/util.h"
+#include "db/db.h"
+#include "db/db_alerts.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything one alerts_run() works with. */
+struct run {
+    sqlite3 *db;
+    int64_t now;
+    struct alert_rule *rules;
+    int n_rules;
+    struct alert_item *items; /* notifications decided this run */
+    int n_items, cap_items;
+    struct alerts_stats *st;
+    struct smtp_config smtp; /* url NULL when email is off or its config failed */
+    int smtp_ok;
+    struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
+};
+
+/* The trends stage's spike test (trends/spike.h) with the rule's thresholds; with
+ * the rule at its defaults this is exactly buckets.spike. */
+static int condition_holds(const struct alert_rule *r, const struct bucket_obs *b)
+{
+    if (b->history < r->warmup || b->n_docs < r->min_docs || b->n_docs <= 0 || isnan(b->z_score))
+        return 0;
+    double share = (double)b->n_negative / (double)b->n_docs;
+    return share >= r->min_negative_share && b->z_score >= r->z_threshold;
+}
+
+static void observe(struct alert_row *a, const struct alert_rule *r, const struct bucket_obs *b)
+{
+    a->bucket_start = b->bucket_start;
+    a->bucket_end = b->bucket_end;
+    a->n_docs = b->n_docs;
+    a->n_negative = b->n_negative;
+    a->negative_share = b->n_docs > 0 ? (double)b->n_negative / (double)b->n_docs : NAN;
+    a->baseline_share = b->share_mean;
+    a->baseline_share_std = b->share_std;
+    a->baseline_count = b->count_mean;
+    a->baseline_count_std = b->count_std;
+    a->z_score = b->z_score;
+    /* severity only rises within an episode: one escalation, never a see-saw */
+    int critical =
+        !strcmp(a->severity, "critical") || (!isnan(b->z_score) && b->z_score >= r->critical_z);
+    str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
+}
+
+/* Records a notification to send, with the window's most negative texts. */
+static int add_item(struct run *run, const struct alert_rule *rule, const struct alert_row *a,
+                    enum alert_event ev, struct fs_error *err)
+{
+    if (run->n_items == run->cap_items) {
+        run->cap_items = run->cap_items ? run->cap_items * 2 : 8;
+        run->items = xrealloc(run->items, (size_t)run->cap_items * sizeof *run->items);
+    }
+    struct alert_item *it = &run->items[run->n_items];
+    memset(it, 0, sizeof *it);
+    it->rule = rule;
+    it->alert = *a;
+    it->event = ev;
+    if (ev != ALERT_EV_RESOLVED) {
+        int n = db_alerts_examples(run->db, a->topic, a->bucket_start, a->bucket_end, it->examples,
+                                   rule->examples, err);
+        if (n < 0)
+            return -1;
+        it->n_examples = n;
+    }
+    run->n_items++;
+    if (ev == ALERT_EV_REPEAT)
+        run->st->repeated++;
+    return 0;
+}
+
+static int save(struct run *run, struct alert_row *a, int is_new, struct fs_error *err)
+{
+    return is_new ? db_alert_insert(run->db, a, err) : db_alert_update(run->db, a, err);
+}
+
+/* The condition holds on bucket b: open, confirm, repeat or escalate. */
+static int on_condition(struct run *run, const struct alert_rule *rule, int topic,
+                        const struct bucket_obs *b, const struct alert_row *open, int silenced,
+                        struct fs_error *err)
+{
+    struct alert_row a;
+    int was_firing = 0, was_warning = 0;
+    if (open) {
+        a = *open;
+        was_firing = !strcmp(a.state, "firing");
+        was_warning = !strcmp(a.severity, "warning");
+    } else {
+        memset(&a, 0, sizeof a);
+        str_copy(a.rule, sizeof a.rule, rule->name);
+        a.topic = topic;
+        str_copy(a.granularity, sizeof a.granularity, rule->granularity);
+        str_copy(a.state, sizeof a.state, "pending");
+        a.first_seen_at = run->now;
+    }
+    observe(&a, rule, b);
+    a.last_seen_at = run->now;
+    if (!strcmp(a.state, "pending") && run->now - a.first_seen_at >= rule->pending_for)
+        str_copy(a.state, sizeof a.state, "firing");
+    if (strcmp(a.state, "firing") != 0) {
+        run->st->pending++;
+        return save(run, &a, !open, err);
+    }
+    if (!a.fired_at) {
+        a.fired_at = run->now;
+        run->st->fired++;
+    }
+    int escalated = was_firing && was_warning && !strcmp(a.severity, "critical");
+    int due = !a.acked_at &&
+              (!a.last_notified_at || run->now - a.last_notified_at >= rule->repeat || escalated);
+    enum alert_event ev = a.last_notified_at ? ALERT_EV_REPEAT : ALERT_EV_FIRING;
+    int notify = due && !silenced;
+    if (due && silenced)
+        run->st->suppressed++;
+    if (notify) {
+        a.last_notified_at = run->now;
+        a.notify_count++;
+    }
+    if (save(run, &a, !open, err) < 0)
+        return -1;
+    return notify ? add_item(run, rule, &a, ev, err) : 0;
+}
+
+/* The condition no longer holds: resolve the open alert. */
+static int on_clear(struct run *run, const struct alert_rule *rule, const struct alert_row *open,
+                    const struct bucket_obs *newest, int silenced, struct fs_error *err)
+{
+    struct alert_row a = *open;
+    int was_firing = !strcmp(a.state, "firing");
+    if (newest)
+        observe(&a, rule, newest);
+    str_copy(a.state, sizeof a.state, "resolved");
+    a.resolved_at = run->now;
+    run->st->resolved++;
+    int notify = rule && was_firing && rule->notify_resolved && a.last_notified_at && !silenced;
+    if (notify) {
+        a.last_notified_at = run->now;
+        a.notify_count++;
+    }
+    if (db_alert_update(run->db, &a, err) < 0)
+        return -1;
+    return notify ? add_item(run, rule, &a, ALERT_EV_RESOLVED, err) : 0;
+}
+
+static int evaluate_pair(struct run *run, const struct alert_rule *rule, int topic,
+                         struct fs_error *err)
+{
+    int g = rule->granularity_seconds;
+    struct bucket_obs b[2];
+    int nb = db_alerts_buckets(run->db, rule->granularity, g, topic, run->now - 2 * (int64_t)g + 1,
+                               run->now, b, 2, err);
+    if (nb < 0 ||
+        db_alerts_buckets_mark_evaluated(run->db, rule->granularity, topic,
+                                         run->now - 2 * (int64_t)g + 1, run->now, err) < 0)
+        return -1;
+    const struct bucket_obs *hit = NULL;
+    for (int i = 0; i < nb && !hit; i++)
+        if (condition_holds(rule, &b[i]))
+            hit = &b[i];
+    struct alert_row open;
+    int has_open = db_alert_open_get(run->db, rule->name, topic, &open, err);
+    int silenced = db_silence_active(run->db, topic, run->now, NULL, err);
+    if (has_open < 0 || silenced < 0)
+        return -1;
+    run->st->evaluated++;
+    if (hit)
+        return on_condition(run, rule, topic, hit, has_open ? &open : NULL, silenced, err);
+    if (has_open)
+        return on_clear(run, rule, &open, nb > 0 ? &b[0] : NULL, silenced, err);
+    return 0;
+}
+
+/* Open alerts of rules, topics or granularities no longer configured are resolved
+ * silently. */
+static int resolve_orphans(struct run *run, struct fs_error *err)
+{
+    struct alert_row *rows;
+    int n;
+    if (db_alerts_list(run->db, 1, 0, &rows, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int known = 0;
+        for (int r = 0; r < run->n_rules && !known; r++) {
+            if (strcmp(run->rules[r].name, rows[i].rule) != 0 ||
+                strcmp(run->rules[r].granularity, rows[i].granularity) != 0)
+                continue;
+            for (int t = 0; t < run->rules[r].n_topics; t++)
+                known |= run->rules[r].topics[t] == rows[i].topic;
+        }
+        if (!known)
+            rc = on_clear(run, NULL, &rows[i], NULL, 1, err);
+    }
+    free(rows);
+    return rc;
+}
+
+/* ---- grouping into outbox rows ---------------------------------------------------- */
+
+static int queue_group(struct run *run, const char *channel, const struct alert_item *items, int n,
+                       int64_t not_before, struct fs_error *err)
+{
+    struct alert_message m;
+    alert_message_compose(items, n, &m);
+    struct strbuf ids = STRBUF_INIT;
+    sb_append(&ids, "[");
+    for (int i = 0; i < n; i++)
+        sb_appendf(&ids, "%s%lld", i ? "," : "", (long long)items[i].alert.id);
+    sb_append(&ids, "]");
+    struct strbuf seed = STRBUF_INIT;
+    sb_appendf(&seed, "%s|%s|%s", channel, ids.buf, m.subject);
+    char mid[200];
+    email_make_message_id(&run->smtp, seed.buf, run->now, mid, sizeof mid);
+    int is_email = !strcmp(channel, "email");
+    struct outbox_row r = {0};
+    str_copy(r.channel, sizeof r.channel, channel);
+    r.alert_ids = ids.buf;
+    r.subject = m.subject;
+    r.body_text = is_email ? m.text : m.desktop_body;
+    r.body_html = is_email ? m.html : NULL;
+    str_copy(r.urgency, sizeof r.urgency, m.urgency);
+    r.message_id = mid;
+    r.created_at = run->now;
+    r.next_attempt_at = not_before;
+    int rc = db_outbox_insert(run->db, &r, err);
+    if (rc == 0)
+        run->st->queued++;
+    sb_free(&ids);
+    sb_free(&seed);
+    alert_message_free(&m);
+    return rc;
+}
+
+/* One email with every alert of email rules; desktop notifications grouped by the
+ * time they may be shown (now, or the end of their rule's quiet hours). */
+static int queue_notifications(struct run *run, struct fs_error *err)
+{
+    if (run->n_items == 0)
+        return 0;
+    struct alert_item *group = xcalloc((size_t)run->n_items, sizeof *group);
+    int64_t *hold = xcalloc((size_t)run->n_items, sizeof *hold);
+    int n = 0, rc = 0;
+    for (int i = 0; i < run->n_items; i++)
+        if (run->items[i].rule->notify & ALERT_CH_EMAIL)
+            group[n++] = run->items[i];
+    if (n > 0)
+        rc = queue_group(run, "email", group, n, run->now, err);
+    for (int i = 0; i < run->n_items; i++) {
+        int64_t until;
+        hold[i] = alert_rule_quiet(run->items[i].rule, run->now, &until) ? until : run->now;
+    }
+    for (int i = 0; i < run->n_items && rc == 0; i++) {
+        if (!(run->items[i].rule->notify & ALERT_CH_DESKTOP) || hold[i] < 0)
+            continue;
+        n = 0;
+        int64_t h = hold[i];
+        for (int k = i; k < run->n_items; k++) {
+            if ((run->items[k].rule->notify & ALERT_CH_DESKTOP) && hold[k] == h) {
+                group[n++] = run->items[k];
+                hold[k] = -1; /* taken */
+            }
+        }
+        rc = queue_group(run, "desktop", group, n, h, err);
+    }
+    free(group);
+    free(hold);
+    return rc;
+}
+
+/* ---- dry run ----------------------------------------------------------------------- */
+
+static int preview(struct run *run, struct fs_error *err)
+{
+    struct outbox_row *rows;
+    int n;
+    if (db_outbox_due(run->db, run->now, &rows, &n, err) < 0)
+        return -1;
+    struct strbuf sb = STRBUF_INIT;
+    if (n == 0)
+        sb_append(&sb, "nothing would be sent\n");
+    for (int i = 0; i < n; i++) {
+        struct outbox_row *r = &rows[i];
+        sb_appendf(&sb, "=== would send %s (%s, outbox #%lld%s%s)\n", r->channel, r->urgency,
+                   (long long)r->id, r->attempts ? ", retry" : "",
+                   r->created_at == run->now ? ", new" : "");
+        sb_append(&sb, "Subject: ");
+        text_append_clean(&sb, r->subject, 1, 0);
+        sb_append(&sb, "\n");
+        text_append_clean(&sb, r->body_text, 0, 0);
+        sb_append(&sb, "\n");
+    }
+    sb_appendf(&sb,
+               "(dry run: %d fired, %d repeated, %d resolved, %d suppressed by silences; "
+               "nothing sent, nothing changed)\n",
+               run->st->fired, run->st->repeated, run->st->resolved, run->st->suppressed);
+    db_outbox_rows_free(rows, n);
+    run->st->preview = sb_detach(&sb);
+    return 0;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+int alerts_config_check(const struct config *cfg, struct fs_error *err)
+{
+    struct alert_rule *rules;
+    int n;
+    if (alert_rules_load(cfg, &rules, &n, err) < 0)
+        return -1;
+    free(rules);
+    struct smtp_config sc;
+    if (smtp_config_load(cfg, &sc, err) < 0)
+        return -1;
+    smtp_config_free(&sc);
+    return 0;
+}
+
+static void free_items(struct run *run)
+{
+    for (int i = 0; i < run->n_items; i++)
+        for (int k = 0; k < run->items[i].n_examples; k++)
+            db_alert_example_free(&run->items[i].examples[k]);
+    free(run->items);
+    run->items = NULL;
+    run->n_items = 0;
+}
+
+/* Evaluates every rule and queues notifications, in the caller's transaction. */
+static int evaluate_all(struct run *run, struct fs_error *err)
+{
+    /* first, so that a rule whose granularity changed starts a fresh episode */
+    if (resolve_orphans(run, err) < 0)
+        return -1;
+    for (int r = 0; r < run->n_rules; r++)
+        for (int t = 0; t < run->rules[r].n_topics; t++)
+            if (evaluate_pair(run, &run->rules[r], run->rules[r].topics[t], err) < 0)
+                return -1;
+    return queue_notifications(run, err);
+}
+
+static int deliver(struct run *run, struct fs_error *err)
+{
+    struct outbox_result res;
+    if (outbox_deliver_due(run->db, run->smtp_ok ? &run->smtp : NULL, run->now, &res, err) < 0)
+        return -1;
+    run->st->sent = res.sent;
+    run->st->failed = res.failed;
+    run->st->expired = res.expired;
+    /* one line for the whole run, whichever channels failed */
+    const char *email_why =
+        res.email_error[0] && !run->smtp_ok ? run->smtp_err.msg : res.email_error;
+    struct strbuf why = STRBUF_INIT;
+    sb_appendf(&why, "%s%s%s", res.desktop_error, res.desktop_error[0] && email_why[0] ? "; " : "",
+               email_why);
+    str_copy(run->st->warning, sizeof run->st->warning, why.buf);
+    sb_free(&why);
+    if (db_outbox_counts(run->db, &run->st->still_queued, err) < 0)
+        return -1;
+    return res.failed > 0 ? 1 : 0;
+}
+
+int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
+               struct alerts_stats *out, struct fs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct run run = {.db = db, .now = now, .st = out};
+    if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
+        return -1;
+    /* a broken [smtp] (say, an unset password variable) must not stop the state
+     * machine: email stays queued and the reason is reported as a warning */
+    run.smtp_ok = smtp_config_load(cfg, &run.smtp, &run.smtp_err) == 0;
+    int rc = db_begin(db, err);
+    if (rc == 0)
+        rc = evaluate_all(&run, err);
+    if (rc == 0 && dry_run)
+        rc = preview(&run, err);
+    if (rc == 0 && !dry_run)
+        rc = db_commit(db, err);
+    else
+        db_rollback(db);
+    free_items(&run);
+    free(run.rules);
+    if (rc == 0 && !dry_run)
+        rc = deliver(&run, err);
+    smtp_config_free(&run.smtp);
+    return rc;
+}
+
+void alerts_stats_free(struct alerts_stats *s)
+{
+    free(s->preview);
+    s->preview = NULL;
+}
+
+/* ---- test, ack, silence ------------------------------------------------------------ */
+
+static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
+                        struct strbuf *report)
+{
+    char when[32];
+    time_format_iso8601(now, when, sizeof when);
+    struct strbuf text = STRBUF_INIT;
+    sb_appendf(&text,
+               "This is a test notification from finsent, sent at %s.\n"
+               "Alerts about negative sentiment spikes will arrive this way.\n",
+               when);
+    const char *subject = "[finsent] test notification";
+    struct fs_error e = {""};
+    int rc;
+    if (channel == ALERT_CH_DESKTOP) {
+        rc = desktop_notify(subject, text.buf, "normal", &e);
+    } else {
+        struct smtp_config sc;
+        rc = smtp_config_load(cfg, &sc, &e);
+        if (rc == 0) {
+            char mid[200];
+            email_make_message_id(&sc, "test", now, mid, sizeof mid);
+            struct strbuf html = STRBUF_INIT;
+            sb_append(&html, "<!DOCTYPE html>\n<html><body><p>");
+            text_append_html(&html, text.buf, 1, 0);
+            sb_append(&html, "</p></body></html>\n");
+            struct email_msg m = {subject, text.buf, html.buf, mid, now};
+            struct strbuf msg = STRBUF_INIT;
+            email_build(&sc, &m, &msg);
+            rc = email_send(&sc, msg.buf, msg.len, &e);
+            sb_free(&msg);
+            sb_free(&html);
+            smtp_config_free(&sc);
+        }
+    }
+    const char *name = channel == ALERT_CH_DESKTOP ? "desktop" : "email";
+    if (rc == 0)
+        sb_appendf(report, "%s: sent\n", name);
+    else
+        sb_appendf(report, "%s: FAILED: %s\n", name,
+                   strncmp(e.msg, name, strlen(name)) == 0 && e.msg[strlen(name)] == ':'
+                       ? e.msg + strlen(name) + 2
+                       : e.msg);
+    sb_free(&text);
+    return rc == 0 ? 0 : 1;
+}
+
+int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err)
+{
+    struct alert_rule *rules;
+    int n;
+    if (alerts_config_check(cfg, err) < 0 || alert_rules_load(cfg, &rules, &n, err) < 0)
+        return -1;
+    unsigned channels = 0;
+    for (int i = 0; i < n; i++)
+        channels |= rules[i].notify;
+    free(rules);
+    if (!config_get(cfg, "smtp", "url"))
+        sb_append(report, "email: off ([smtp] url is not set)\n");
+    if (!channels) {
+        sb_append(report, "no channel to test\n");
+        return 0;
+    }
+    int failed = 0;
+    if (channels & ALERT_CH_DESKTOP)
+        failed |= test_channel(cfg, ALERT_CH_DESKTOP, now, report);
+    if (channels & ALERT_CH_EMAIL)
+        failed |= test_channel(cfg, ALERT_CH_EMAIL, now, report);
+    return failed;
+}
+
+int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
+{
+    return db_alert_ack(db, id, now, err);
+}
+
+int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, struct fs_error *err)
+{
+    if (topic != -2)
+        return db_silence_set(db, topic, now + seconds, now, err);
+    if (db_begin(db, err) < 0)
+        return -1;
+    for (int t = ALERT_TOPIC_OVERALL; t < ALERT_N_TOPICS; t++) {
+        if (db_silence_set(db, t, now + seconds, now, err) < 0) {
+            db_rollback(db);
+            return -1;
+        }
+    }
+    return db_commit(db, err);
+}

@@ -1,0 +1,404 @@
+/* email.c — [smtp] configuration, MIME message building, SMTP delivery via libcurl. */
+#include "alerts/email.h"
+
+#include "alerts/mime.h"
+#include "alerts/text.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- configuration ------------------------------------------------------------- */
+
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+void smtp_config_free(struct smtp_config *sc)
+{
+    free(sc->url);
+    free(sc->from);
+    free(sc->from_addr);
+    for (int i = 0; i < sc->n_to; i++) {
+        free(sc->to[i]);
+        free(sc->to_addr[i]);
+    }
+    free(sc->to);
+    free(sc->to_addr);
+    free(sc->username);
+    free(sc->ca_file);
+    wipe_free(sc->password);
+    memset(sc, 0, sizeof *sc);
+}
+
+static char *trim_copy(const char *s, size_t n)
+{
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    return xstrndup(s, n);
+}
+
+/* Checks a bare address: printable ASCII, no spaces or <>, one '@' with text both sides. */
+static int addr_valid(const char *a)
+{
+    const char *at = strchr(a, '@');
+    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+        return 0;
+    for (const char *p = a; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7F || *p == '<' || *p == '>' || *p == ',' || *p == '"')
+            return 0;
+    return 1;
+}
+
+/* "Name <a@b>" or "a@b" -> header form (as given) and bare address. ASCII only, so
+ * nothing can break out of the header. Returns 0 or -1. */
+static int parse_mailbox(const char *s, char **header, char **addr)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7F)
+            return -1;
+    const char *lt = strchr(s, '<');
+    char *bare;
+    if (lt) {
+        const char *gt = strchr(lt, '>');
+        if (!gt || gt[1] != '\0' || strchr(s, '"') || memchr(s, '>', (size_t)(lt - s)))
+            return -1;
+        bare = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+    } else {
+        bare = xstrdup(s);
+    }
+    if (!addr_valid(bare)) {
+        free(bare);
+        return -1;
+    }
+    *header = xstrdup(s);
+    *addr = bare;
+    return 0;
+}
+
+static int load_recipients(const struct config *cfg, struct smtp_config *sc, struct fs_error *err)
+{
+    const char *v = config_get(cfg, "smtp", "to");
+    if (!v || !*v)
+        return config_error(cfg, "smtp", "url", err,
+                            "email needs 'to' (a comma list of addresses)");
+    const char *p = v;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char *one = trim_copy(p, n);
+        if (*one) {
+            sc->to = xrealloc(sc->to, (size_t)(sc->n_to + 1) * sizeof *sc->to);
+            sc->to_addr = xrealloc(sc->to_addr, (size_t)(sc->n_to + 1) * sizeof *sc->to_addr);
+            if (parse_mailbox(one, &sc->to[sc->n_to], &sc->to_addr[sc->n_to]) < 0) {
+                config_error(cfg, "smtp", "to", err, "'%s' is not an address", one);
+                free(one);
+                return -1;
+            }
+            sc->n_to++;
+        }
+        free(one);
+        p += n + (comma ? 1 : 0);
+    }
+    if (sc->n_to == 0)
+        return config_error(cfg, "smtp", "to", err, "no address given");
+    return 0;
+}
+
+/* Reads the first line of a file that only its owner may read. */
+static int read_password_file(const struct config *cfg, const char *path, char **out,
+                              struct fs_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return config_error(cfg, "smtp", "password_file", err, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return config_error(cfg, "smtp", "password_file", err, "%s: not a regular file", path);
+    }
+    if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+        close(fd);
+        return config_error(cfg, "smtp", "password_file", err,
+                            "%s is readable by group or others or not owned by you (mode %04o); "
+                            "refusing to use it: run 'chmod 600 %s'",
+                            path, (unsigned)(st.st_mode & 07777), path);
+    }
+    char buf[1024];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        return config_error(cfg, "smtp", "password_file", err, "%s: %s", path, strerror(errno));
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    *out = xstrdup(buf);
+    explicit_bzero(buf, sizeof buf);
+    return 0;
+}
+
+static int load_password(const struct config *cfg, struct smtp_config *sc, struct fs_error *err)
+{
+    const char *env = config_get(cfg, "smtp", "password_env");
+    const char *file = config_get(cfg, "smtp", "password_file");
+    if (config_get(cfg, "smtp", "password"))
+        return config_error(cfg, "smtp", "password", err,
+                            "passwords are not kept in the config; use password_env = NAME "
+                            "or password_file = PATH");
+    if (env && file)
+        return config_error(cfg, "smtp", "password_file", err,
+                            "give password_env or password_file, not both");
+    if (env) {
+        const char *v = getenv(env);
+        if (!v)
+            return config_error(cfg, "smtp", "password_env", err,
+                                "environment variable %s is not set", env);
+        sc->password = xstrdup(v);
+    } else if (file && read_password_file(cfg, file, &sc->password, err) < 0) {
+        return -1;
+    }
+    if (sc->password && !sc->username)
+        return config_error(cfg, "smtp", env ? "password_env" : "password_file", err,
+                            "a password needs a username");
+    return 0;
+}
+
+static int load_url_and_tls(const struct config *cfg, struct smtp_config *sc, struct fs_error *err)
+{
+    const char *url = config_get(cfg, "smtp", "url");
+    int smtps = str_starts_with_ci(url, "smtps://");
+    if (!smtps && !str_starts_with_ci(url, "smtp://"))
+        return config_error(cfg, "smtp", "url", err, "must start with smtp:// or smtps://");
+    const char *auth = url + (smtps ? 8 : 7);
+    size_t host_len = strcspn(auth, "/?#");
+    if (memchr(auth, '@', host_len))
+        return config_error(cfg, "smtp", "url", err,
+                            "credentials do not belong in the url; use username and "
+                            "password_env or password_file");
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7F)
+            return config_error(cfg, "smtp", "url", err, "contains a space or control character");
+    sc->url = xstrdup(url);
+    const char *tls = config_get(cfg, "smtp", "tls");
+    if (!tls || !strcasecmp(tls, "required"))
+        sc->tls = SMTP_TLS_REQUIRED;
+    else if (!strcasecmp(tls, "optional"))
+        sc->tls = SMTP_TLS_OPTIONAL;
+    else if (!strcasecmp(tls, "none"))
+        sc->tls = SMTP_TLS_NONE;
+    else
+        return config_error(cfg, "smtp", "tls", err, "'%s' is not required, optional or none", tls);
+    if (smtps && sc->tls == SMTP_TLS_NONE)
+        return config_error(cfg, "smtp", "tls", err, "smtps:// always uses TLS; remove tls = none");
+    return 0;
+}
+
+int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct fs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!config_get(cfg, "smtp", "url"))
+        return 0;
+    struct smtp_config sc = {0};
+    const char *from = config_get(cfg, "smtp", "from");
+    const char *user = config_get(cfg, "smtp", "username");
+    int rc = -1;
+    if (load_url_and_tls(cfg, &sc, err) < 0)
+        goto out;
+    if (!from) {
+        config_error(cfg, "smtp", "url", err, "email needs 'from' (the sender address)");
+        goto out;
+    }
+    if (parse_mailbox(from, &sc.from, &sc.from_addr) < 0) {
+        config_error(cfg, "smtp", "from", err, "'%s' is not an address (ASCII, a@b or Name <a@b>)",
+                     from);
+        goto out;
+    }
+    if (load_recipients(cfg, &sc, err) < 0)
+        goto out;
+    if (user) {
+        if (!*user || strpbrk(user, "\r\n")) {
+            config_error(cfg, "smtp", "username", err, "empty or contains a line break");
+            goto out;
+        }
+        sc.username = xstrdup(user);
+    }
+    const char *ca = config_get(cfg, "smtp", "ca_file");
+    if (ca) {
+        if (access(ca, R_OK) != 0) {
+            config_error(cfg, "smtp", "ca_file", err, "%s: %s", ca, strerror(errno));
+            goto out;
+        }
+        sc.ca_file = xstrdup(ca);
+    }
+    if (load_password(cfg, &sc, err) < 0 ||
+        config_get_duration(cfg, "smtp", "timeout", 30, &sc.timeout, err) < 0)
+        goto out;
+    if (sc.timeout <= 0)
+        sc.timeout = 30;
+    *out = sc;
+    return 0;
+out:
+    smtp_config_free(&sc);
+    return rc;
+}
+
+/* ---- building ------------------------------------------------------------------ */
+
+void email_make_message_id(const struct smtp_config *sc, const char *seed, int64_t now, char *buf,
+                           size_t size)
+{
+    char hex[33];
+    struct strbuf material = STRBUF_INIT;
+    sb_appendf(&material, "%lld|%ld|%s", (long long)now, (long)getpid(), seed);
+    hash128_hex(material.buf, material.len, hex);
+    sb_free(&material);
+    const char *domain = "finsent.localhost";
+    if (sc && sc->from_addr)
+        domain = strchr(sc->from_addr, '@') + 1;
+    snprintf(buf, size, "<%s@%s>", hex, domain);
+}
+
+void email_build(const struct smtp_config *sc, const struct email_msg *m, struct strbuf *out)
+{
+    struct mime_msg mm = {sc->from,      (const char *const *)sc->to,
+                          sc->n_to,      m->subject,
+                          m->text,       m->html,
+                          m->message_id, m->date};
+    mime_build(&mm, out);
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+struct upload {
+    const char *data;
+    size_t len, pos;
+};
+
+static size_t upload_read(char *buf, size_t size, size_t nitems, void *userp)
+{
+    struct upload *u = userp;
+    size_t room = size * nitems, left = u->len - u->pos;
+    size_t n = left < room ? left : room;
+    memcpy(buf, u->data + u->pos, n);
+    u->pos += n;
+    return n;
+}
+
+/* Verbose trace through log_debug, with the AUTH exchange redacted: from the
+ * client's "AUTH" command until the server's next final reply, every client line
+ * is shown as "[redacted]" (AUTH PLAIN carries the password on that line; AUTH
+ * LOGIN sends user and password on the lines after it). */
+struct trace {
+    int in_auth;
+};
+
+static void trace_line(struct trace *t, curl_infotype type, const char *line, size_t n)
+{
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+        n--;
+    if (type == CURLINFO_HEADER_OUT) {
+        if (n >= 4 && !strncasecmp(line, "AUTH", 4))
+            t->in_auth = 1;
+        if (t->in_auth) {
+            log_debug("smtp > [redacted]");
+            return;
+        }
+    }
+    if (type == CURLINFO_HEADER_IN && t->in_auth && n >= 3 && line[0] != '3')
+        t->in_auth = 0;
+    char copy[512];
+    size_t k = n < sizeof copy - 1 ? n : sizeof copy - 1;
+    memcpy(copy, line, k);
+    copy[k] = '\0';
+    str_strip_controls(copy);
+    log_debug("smtp %c %s",
+              type == CURLINFO_HEADER_OUT  ? '>'
+              : type == CURLINFO_HEADER_IN ? '<'
+                                           : '*',
+              copy);
+}
+
+static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+{
+    (void)h;
+    if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
+        return 0; /* message bodies are not traced */
+    const char *p = data, *end = data + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+        trace_line(userp, type, p, n);
+        p += n;
+    }
+    return 0;
+}
+
+int email_send(const struct smtp_config *sc, const char *message, size_t len, struct fs_error *err)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return fs_error_set(err, "email: cannot initialise libcurl");
+    struct curl_slist *rcpt = NULL;
+    for (int i = 0; i < sc->n_to; i++)
+        rcpt = curl_slist_append(rcpt, sc->to_addr[i]);
+    struct upload up = {message, len, 0};
+    struct trace tr = {0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
+    curl_easy_setopt(h, CURLOPT_URL, sc->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl[sc->tls]);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, sc->from_addr);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)sc->timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(sc->timeout < 15 ? sc->timeout : 15));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (sc->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, sc->ca_file);
+    if (sc->username)
+        curl_easy_setopt(h, CURLOPT_USERNAME, sc->username);
+    if (sc->password)
+        curl_easy_setopt(h, CURLOPT_PASSWORD, sc->password);
+    if (log_get_level() >= LOG_DEBUG) {
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, trace_cb);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, &tr);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(h);
+    if (rc == CURLE_OK)
+        return 0;
+    str_strip_controls(errbuf);
+    if (rc == CURLE_USE_SSL_FAILED)
+        return fs_error_set(err,
+                            "email: %s does not offer STARTTLS and [smtp] tls = required "
+                            "(set tls = optional or none to allow plain text)",
+                            sc->url);
+    return fs_error_set(err, "email: %s: %s%s%s (SMTP %ld)", sc->url, curl_easy_strerror(rc),
+                        errbuf[0] ? ": " : "", errbuf, code);
+}

@@ -1,0 +1,45 @@
+/*
+ * message.h — composing the words of one notification that groups every alert of
+ * a run: a subject, a plain-text body, an HTML body and a short desktop body.
+ *
+ * Every alert says why: topic, window (UTC), observed negative share and count
+ * against the baseline, z-score, and the most negative texts of the window with
+ * their links and the words the model attended to.
+ *
+ * Text coming from crawled documents is untrusted: it is made valid UTF-8, control
+ * characters are removed from one-line fields (the subject is CR/LF-free), and
+ * everything placed into HTML (or desktop markup) is escaped.
+ */
+#ifndef FINSENT_ALERTS_MESSAGE_H
+#define FINSENT_ALERTS_MESSAGE_H
+
+#include "alerts/rules.h"
+#include "alerts/text.h"
+#include "common/strbuf.h"
+#include "db/db_alerts.h"
+
+enum alert_event { ALERT_EV_FIRING = 0, ALERT_EV_REPEAT = 1, ALERT_EV_RESOLVED = 2 };
+
+/* One alert to report; the caller owns everything pointed to. */
+struct alert_item {
+    const struct alert_rule *rule;
+    struct alert_row alert; /* observed values, state, severity */
+    enum alert_event event;
+    struct alert_example examples[5];
+    int n_examples;
+};
+
+struct alert_message {
+    char *subject;       /* one line, UTF-8, no control characters */
+    char *text;          /* text/plain body, UTF-8, LF line ends */
+    char *html;          /* text/html body, UTF-8, escaped */
+    char *desktop_body;  /* a few lines for a desktop notification (plain text) */
+    const char *urgency; /* "critical", "normal" or "low" (static) */
+};
+
+/* Composes the grouped message for items[0..n-1] (n >= 1). Free with
+ * alert_message_free(). */
+void alert_message_compose(const struct alert_item *items, int n, struct alert_message *out);
+void alert_message_free(struct alert_message *m);
+
+#endif

@@ -1,0 +1,139 @@
+/* mime.c — an RFC 5322 message with a MIME multipart/alternative body. */
+#include "alerts/mime.h"
+
+#include "alerts/text.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef FINSENT_VERSION /* set by the Makefile */
+#define FINSENT_VERSION "dev"
+#endif
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void base64_append(struct strbuf *sb, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        char q[4] = {b64_alphabet[(v >> 18) & 63], b64_alphabet[(v >> 12) & 63],
+                     i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=',
+                     i + 2 < n ? b64_alphabet[v & 63] : '='};
+        sb_append_n(sb, q, 4);
+    }
+}
+
+/* Body part: LF -> CRLF, then base64 in lines of 76 characters. */
+static void base64_body(struct strbuf *sb, const char *text)
+{
+    struct strbuf crlf = STRBUF_INIT;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n' && (p == text || p[-1] != '\r'))
+            sb_append_char(&crlf, '\r');
+        sb_append_char(&crlf, *p);
+    }
+    const unsigned char *u = (const unsigned char *)crlf.buf;
+    for (size_t i = 0; i < crlf.len; i += 57) {
+        size_t n = crlf.len - i < 57 ? crlf.len - i : 57;
+        base64_append(sb, u + i, n);
+        sb_append(sb, "\r\n");
+    }
+    sb_free(&crlf);
+}
+
+/* Length of the UTF-8 character starting with byte c (1 for stray bytes). */
+static size_t utf8_char_len(unsigned char c)
+{
+    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+void mime_encode_subject(struct strbuf *out, const char *subject)
+{
+    struct strbuf clean = STRBUF_INIT;
+    text_append_clean(&clean, subject, 1, 400);
+    if (clean.len == 0)
+        sb_append(&clean, "(no subject)");
+    sb_append(out, "Subject: ");
+    /* 36 bytes -> 48 base64 chars -> 60-char encoded-word: "Subject: " + 60 < 78 */
+    size_t i = 0;
+    int first = 1;
+    while (i < clean.len) {
+        size_t n = 0;
+        while (i + n < clean.len) {
+            size_t c = utf8_char_len((unsigned char)clean.buf[i + n]);
+            if (n + c > 36)
+                break;
+            n += c;
+        }
+        if (n == 0)
+            n = clean.len - i < 4 ? clean.len - i : 4;
+        sb_append(out, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?");
+        base64_append(out, (const unsigned char *)clean.buf + i, n);
+        sb_append(out, "?=");
+        i += n;
+        first = 0;
+    }
+    sb_append(out, "\r\n");
+    sb_free(&clean);
+}
+
+void mime_format_date(int64_t t, char *buf, size_t size)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void mime_build(const struct mime_msg *m, struct strbuf *out)
+{
+    char date[64], boundary[64], hex[33];
+    mime_format_date(m->date, date, sizeof date);
+    hash128_hex(m->message_id, strlen(m->message_id), hex);
+    snprintf(boundary, sizeof boundary, "=_finsent_%s", hex);
+    sb_appendf(out, "Date: %s\r\n", date);
+    sb_append(out, "From: ");
+    text_append_clean(out, m->from, 1, 0);
+    sb_append(out, "\r\nTo: ");
+    for (int i = 0; i < m->n_to; i++) {
+        sb_append(out, i ? ",\r\n " : "");
+        text_append_clean(out, m->to[i], 1, 0);
+    }
+    sb_append(out, "\r\n");
+    mime_encode_subject(out, m->subject);
+    sb_append(out, "Message-ID: ");
+    text_append_clean(out, m->message_id, 1, 200);
+    sb_append(out, "\r\n");
+    sb_append(out, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
+                   "X-Mailer: finsent " FINSENT_VERSION "\r\n");
+    if (!m->html) {
+        sb_append(out, "Content-Type: text/plain; charset=UTF-8\r\n"
+                       "Content-Transfer-Encoding: base64\r\n\r\n");
+        base64_body(out, m->text);
+        return;
+    }
+    sb_appendf(out, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", boundary);
+    sb_append(out, "This is a multi-part message in MIME format.\r\n");
+    sb_appendf(out,
+               "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n",
+               boundary);
+    base64_body(out, m->text);
+    sb_appendf(out,
+               "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n",
+               boundary);
+    base64_body(out, m->html);
+    sb_appendf(out, "--%s--\r\n", boundary);
+}

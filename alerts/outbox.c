@@ -1,0 +1,81 @@
+/* outbox.c — delivering queued notifications with retry and backoff. */
+#include "alerts/outbox.h"
+
+#include "alerts/desktop.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "db/db_alerts.h"
+
+#include <string.h>
+
+int64_t outbox_backoff(int64_t attempts)
+{
+    int64_t delay = 60;
+    for (int64_t i = 1; i < attempts && delay < 3600; i++)
+        delay *= 2;
+    return delay < 3600 ? delay : 3600;
+}
+
+static int deliver_email(const struct smtp_config *smtp, const struct outbox_row *r,
+                         struct fs_error *err)
+{
+    if (!smtp || !smtp->url)
+        return fs_error_set(err, "email: no [smtp] url configured; message kept in the outbox");
+    struct email_msg m = {r->subject, r->body_text, r->body_html, r->message_id, r->created_at};
+    struct strbuf msg = STRBUF_INIT;
+    email_build(smtp, &m, &msg);
+    int rc = email_send(smtp, msg.buf, msg.len, err);
+    sb_free(&msg);
+    return rc;
+}
+
+static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct outbox_row *r,
+                       int64_t now, struct outbox_result *res, struct fs_error *err)
+{
+    struct fs_error derr = {""};
+    int is_desktop = strcmp(r->channel, "desktop") == 0;
+    if (is_desktop && now - r->created_at > OUTBOX_DESKTOP_MAX_AGE) {
+        res->expired++;
+        return db_outbox_mark_failed(db, r->id, r->next_attempt_at,
+                                     r->last_error ? r->last_error : "expired before delivery", 1,
+                                     err);
+    }
+    int claimed = db_outbox_claim(db, r->id, now, now + OUTBOX_LEASE, err);
+    if (claimed <= 0)
+        return claimed; /* -1 error, 0 another process has it */
+    int rc = is_desktop ? desktop_notify(r->subject, r->body_text, r->urgency, &derr)
+                        : deliver_email(smtp, r, &derr);
+    if (rc == 0) {
+        res->sent++;
+        return db_outbox_mark_sent(db, r->id, now, err);
+    }
+    res->failed++;
+    if (rc == DESKTOP_NO_BUS) {
+        /* no bus in this environment (cron without DBUS_SESSION_BUS_ADDRESS): say it
+         * once and give the pop-up up rather than warn on every run for hours */
+        res->expired++;
+        if (!res->desktop_error[0])
+            str_copy(res->desktop_error, FS_ERROR_MAX, derr.msg);
+        return db_outbox_mark_failed(db, r->id, now, derr.msg, 1, err);
+    }
+    char *first = is_desktop ? res->desktop_error : res->email_error;
+    if (!first[0])
+        str_copy(first, FS_ERROR_MAX, derr.msg);
+    return db_outbox_mark_failed(db, r->id, now + outbox_backoff(r->attempts + 1), derr.msg, 0,
+                                 err);
+}
+
+int outbox_deliver_due(sqlite3 *db, const struct smtp_config *smtp, int64_t now,
+                       struct outbox_result *res, struct fs_error *err)
+{
+    memset(res, 0, sizeof *res);
+    struct outbox_row *rows;
+    int n;
+    if (db_outbox_due(db, now, &rows, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = deliver_one(db, smtp, &rows[i], now, res, err);
+    db_outbox_rows_free(rows, n);
+    return rc;
+}

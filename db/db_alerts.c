@@ -1,0 +1,516 @@
+/* db_alerts.c — SQL of the alerting stage (see db_alerts.h). */
+#include "db/db_alerts.h"
+
+#include "common/util.h"
+#include "db/db.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double col_double_or_nan(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static void bind_double_or_null(sqlite3_stmt *st, int idx, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_double(st, idx, v);
+}
+
+static void bind_time_or_null(sqlite3_stmt *st, int idx, int64_t t)
+{
+    if (t == 0)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_int64(st, idx, t);
+}
+
+static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    str_copy(dst, size, t ? (const char *)t : "");
+}
+
+/* Runs a statement expected to produce no row; finalizes it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_error(db, err, what);
+    return 0;
+}
+
+/* ---- buckets and examples ---------------------------------------------------- */
+
+int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
+                      int64_t from, int64_t to, struct bucket_obs *out, int max,
+                      struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, "
+                   "baseline_mean, baseline_std, z_score, spike, final, history FROM buckets WHERE "
+                   "granularity = ?1 AND topic = ?2 "
+                   "AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+    sqlite3_bind_int(st, 5, max);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        struct bucket_obs *b = &out[n++];
+        b->bucket_start = sqlite3_column_int64(st, 0);
+        b->bucket_end = b->bucket_start + gran_seconds;
+        b->n_docs = sqlite3_column_int64(st, 1);
+        b->n_negative = sqlite3_column_int64(st, 2);
+        b->share_mean = col_double_or_nan(st, 3);
+        b->share_std = col_double_or_nan(st, 4);
+        b->count_mean = col_double_or_nan(st, 5);
+        b->count_std = col_double_or_nan(st, 6);
+        b->z_score = col_double_or_nan(st, 7);
+        b->spike = sqlite3_column_int(st, 8);
+        b->final = sqlite3_column_int(st, 9);
+        b->history = sqlite3_column_int64(st, 10);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_error(db, err, "database: buckets");
+    return n;
+}
+
+int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
+                       struct alert_example *out, int max, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT d.id, d.title, d.text, COALESCE(d.url, p.url), c.attended, c.score "
+                   "FROM documents d JOIN classifications c ON c.document_id = d.id "
+                   "LEFT JOIN documents p ON p.id = d.parent_id "
+                   "WHERE (?1 < 0 OR c.topic = ?1) "
+                   "AND COALESCE(d.published_at, d.fetched_at) >= ?2 "
+                   "AND COALESCE(d.published_at, d.fetched_at) < ?3 "
+                   "ORDER BY c.score ASC, d.id ASC LIMIT ?4",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, topic);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int64(st, 3, end);
+    sqlite3_bind_int(st, 4, max);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        struct alert_example *ex = &out[n++];
+        ex->document_id = sqlite3_column_int64(st, 0);
+        ex->title = db_column_strdup(st, 1);
+        ex->text = db_column_strdup(st, 2);
+        if (!ex->text)
+            ex->text = xstrdup("");
+        ex->url = db_column_strdup(st, 3);
+        ex->attended = db_column_strdup(st, 4);
+        ex->score = sqlite3_column_double(st, 5);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            db_alert_example_free(&out[i]);
+        return db_error(db, err, "database: examples");
+    }
+    return n;
+}
+
+void db_alert_example_free(struct alert_example *ex)
+{
+    free(ex->title);
+    free(ex->text);
+    free(ex->url);
+    free(ex->attended);
+    memset(ex, 0, sizeof *ex);
+}
+
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
+                                     int64_t to, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE buckets SET evaluated = 1 WHERE granularity = ?1 AND topic = ?2 "
+                   "AND bucket_start BETWEEN ?3 AND ?4 AND evaluated = 0",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+    return step_done(db, st, err, "database: buckets evaluated");
+}
+
+/* ---- alerts ------------------------------------------------------------------ */
+
+#define ALERT_COLS                                                                                 \
+    "id, rule, topic, granularity, state, severity, bucket_start, bucket_end, z_score, "           \
+    "negative_share, n_negative, n_docs, baseline_share, baseline_share_std, first_seen_at, "      \
+    "fired_at, last_seen_at, last_notified_at, notify_count, resolved_at, acked_at, "              \
+    "baseline_count, baseline_count_std"
+
+static void alert_from_row(sqlite3_stmt *st, struct alert_row *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, a->rule, sizeof a->rule);
+    a->topic = sqlite3_column_int(st, 2);
+    col_copy(st, 3, a->granularity, sizeof a->granularity);
+    col_copy(st, 4, a->state, sizeof a->state);
+    col_copy(st, 5, a->severity, sizeof a->severity);
+    a->bucket_start = sqlite3_column_int64(st, 6);
+    a->bucket_end = sqlite3_column_int64(st, 7);
+    a->z_score = col_double_or_nan(st, 8);
+    a->negative_share = col_double_or_nan(st, 9);
+    a->n_negative = sqlite3_column_int64(st, 10);
+    a->n_docs = sqlite3_column_int64(st, 11);
+    a->baseline_share = col_double_or_nan(st, 12);
+    a->baseline_share_std = col_double_or_nan(st, 13);
+    a->first_seen_at = sqlite3_column_int64(st, 14);
+    a->fired_at = sqlite3_column_int64(st, 15);
+    a->last_seen_at = sqlite3_column_int64(st, 16);
+    a->last_notified_at = sqlite3_column_int64(st, 17);
+    a->notify_count = sqlite3_column_int64(st, 18);
+    a->resolved_at = sqlite3_column_int64(st, 19);
+    a->acked_at = sqlite3_column_int64(st, 20);
+    a->baseline_count = col_double_or_nan(st, 21);
+    a->baseline_count_std = col_double_or_nan(st, 22);
+}
+
+static int alert_select_one(sqlite3 *db, sqlite3_stmt *st, struct alert_row *out,
+                            struct fs_error *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        alert_from_row(st, out);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_error(db, err, "database: alerts");
+}
+
+int db_alert_open_get(sqlite3 *db, const char *rule, int topic, struct alert_row *out,
+                      struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT " ALERT_COLS " FROM alerts WHERE rule = ?1 AND topic = ?2 "
+                   "AND state != 'resolved'",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, topic);
+    return alert_select_one(db, st, out, err);
+}
+
+int db_alert_get(sqlite3 *db, int64_t id, struct alert_row *out, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1", err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return alert_select_one(db, st, out, err);
+}
+
+/* Binds columns 2..23 of ALERT_COLS (everything but id) to parameters ?2..?23. */
+static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
+{
+    sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, a->topic);
+    sqlite3_bind_text(st, 4, a->granularity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->severity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, a->bucket_start);
+    sqlite3_bind_int64(st, 8, a->bucket_end);
+    bind_double_or_null(st, 9, a->z_score);
+    bind_double_or_null(st, 10, a->negative_share);
+    sqlite3_bind_int64(st, 11, a->n_negative);
+    sqlite3_bind_int64(st, 12, a->n_docs);
+    bind_double_or_null(st, 13, a->baseline_share);
+    bind_double_or_null(st, 14, a->baseline_share_std);
+    sqlite3_bind_int64(st, 15, a->first_seen_at);
+    bind_time_or_null(st, 16, a->fired_at);
+    sqlite3_bind_int64(st, 17, a->last_seen_at);
+    bind_time_or_null(st, 18, a->last_notified_at);
+    sqlite3_bind_int64(st, 19, a->notify_count);
+    bind_time_or_null(st, 20, a->resolved_at);
+    bind_time_or_null(st, 21, a->acked_at);
+    bind_double_or_null(st, 22, a->baseline_count);
+    bind_double_or_null(st, 23, a->baseline_count_std);
+}
+
+int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO alerts(" ALERT_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, "
+                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                   err) < 0)
+        return -1;
+    alert_bind(st, a);
+    if (step_done(db, st, err, "database: insert alert") < 0)
+        return -1;
+    a->id = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(
+            db, &st,
+            "UPDATE alerts SET rule = ?2, topic = ?3, granularity = ?4, state = ?5, "
+            "severity = ?6, bucket_start = ?7, bucket_end = ?8, z_score = ?9, "
+            "negative_share = ?10, n_negative = ?11, n_docs = ?12, baseline_share = ?13, "
+            "baseline_share_std = ?14, first_seen_at = ?15, fired_at = ?16, last_seen_at = ?17, "
+            "last_notified_at = ?18, notify_count = ?19, resolved_at = ?20, "
+            "acked_at = ?21, baseline_count = ?22, baseline_count_std = ?23 WHERE id = ?1",
+            err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, a->id);
+    alert_bind(st, a);
+    return step_done(db, st, err, "database: update alert");
+}
+
+int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out, int *n,
+                   struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT " ALERT_COLS " FROM alerts WHERE (?1 = 0 OR state != 'resolved') "
+                   "ORDER BY id DESC LIMIT ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, open_only);
+    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    struct alert_row *rows = NULL;
+    int count = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            rows = xrealloc(rows, (size_t)cap * sizeof *rows);
+        }
+        alert_from_row(st, &rows[count++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return db_error(db, err, "database: list alerts");
+    }
+    *out = rows;
+    *n = count;
+    return 0;
+}
+
+int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "UPDATE alerts SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    if (step_done(db, st, err, "database: ack alert") < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
+/* ---- silences ------------------------------------------------------------------ */
+
+int db_silence_set(sqlite3 *db, int topic, int64_t until, int64_t now, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO silences(topic, until, created_at) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT(topic) DO UPDATE SET until = excluded.until, "
+                   "created_at = excluded.created_at",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, topic);
+    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int64(st, 3, now);
+    return step_done(db, st, err, "database: silence");
+}
+
+int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *until, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "SELECT until FROM silences WHERE topic = ?1 AND until > ?2", err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, topic);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && until)
+        *until = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_error(db, err, "database: silences");
+}
+
+/* ---- outbox -------------------------------------------------------------------- */
+
+int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO outbox(channel, alert_ids, subject, body_text, body_html, "
+                   "urgency, message_id, created_at, next_attempt_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, r->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->alert_ids, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->body_text, -1, SQLITE_STATIC);
+    db_bind_text(st, 5, r->body_html);
+    sqlite3_bind_text(st, 6, r->urgency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, r->created_at);
+    sqlite3_bind_int64(st, 9, r->next_attempt_at);
+    if (step_done(db, st, err, "database: outbox insert") < 0)
+        return -1;
+    r->id = sqlite3_last_insert_rowid(db);
+    str_copy(r->state, sizeof r->state, "queued");
+    r->attempts = 0;
+    return 0;
+}
+
+static void outbox_from_row(sqlite3_stmt *st, struct outbox_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, r->channel, sizeof r->channel);
+    r->alert_ids = db_column_strdup(st, 2);
+    r->subject = db_column_strdup(st, 3);
+    r->body_text = db_column_strdup(st, 4);
+    r->body_html = db_column_strdup(st, 5);
+    col_copy(st, 6, r->urgency, sizeof r->urgency);
+    r->message_id = db_column_strdup(st, 7);
+    r->created_at = sqlite3_column_int64(st, 8);
+    col_copy(st, 9, r->state, sizeof r->state);
+    r->attempts = sqlite3_column_int64(st, 10);
+    r->next_attempt_at = sqlite3_column_int64(st, 11);
+    r->sent_at = sqlite3_column_int64(st, 12);
+    r->last_error = db_column_strdup(st, 13);
+}
+
+int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT id, channel, alert_ids, subject, body_text, body_html, urgency, "
+                   "message_id, created_at, state, attempts, next_attempt_at, sent_at, "
+                   "last_error FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?1 "
+                   "ORDER BY id",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    struct outbox_row *rows = NULL;
+    int count = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 8;
+            rows = xrealloc(rows, (size_t)cap * sizeof *rows);
+        }
+        outbox_from_row(st, &rows[count++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_outbox_rows_free(rows, count);
+        return db_error(db, err, "database: outbox");
+    }
+    *out = rows;
+    *n = count;
+    return 0;
+}
+
+int db_outbox_counts(sqlite3 *db, int64_t *queued, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "SELECT count(*) FROM outbox WHERE state = 'queued'", err) < 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    *queued = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_error(db, err, "database: outbox");
+    return 0;
+}
+
+int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE outbox SET next_attempt_at = ?3 WHERE id = ?1 AND state = 'queued' "
+                   "AND next_attempt_at <= ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, lease_until);
+    if (step_done(db, st, err, "database: outbox claim") < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
+int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, "
+                   "last_error = NULL WHERE id = ?1",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    return step_done(db, st, err, "database: outbox sent");
+}
+
+int db_outbox_mark_failed(sqlite3 *db, int64_t id, int64_t next_attempt_at, const char *error,
+                          int expire, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, "
+                   "last_error = ?3, state = CASE WHEN ?4 THEN 'expired' ELSE state END "
+                   "WHERE id = ?1",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, next_attempt_at);
+    db_bind_text(st, 3, error);
+    sqlite3_bind_int(st, 4, expire);
+    return step_done(db, st, err, "database: outbox failed");
+}
+
+void db_outbox_row_free(struct outbox_row *r)
+{
+    free(r->alert_ids);
+    free(r->subject);
+    free(r->body_text);
+    free(r->body_html);
+    free(r->message_id);
+    free(r->last_error);
+    memset(r, 0, sizeof *r);
+}
+
+void db_outbox_rows_free(struct outbox_row *rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        db_outbox_row_free(&rows[i]);
+    free(rows);
+}

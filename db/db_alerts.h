@@ -1,0 +1,145 @@
+/*
+ * db_alerts.h — the queries of the alerting stage: reading buckets and the most
+ * negative documents of a window, and the alerts, silences and outbox tables.
+ *
+ * Functions return 0 on success (or a count / 1 = found where said) and -1 with err
+ * set on a database error. None of them opens a transaction: the caller groups
+ * writes with db_begin()/db_commit(). Times are seconds since the epoch, UTC; an
+ * int64 time field of 0 stands for SQL NULL ("never").
+ */
+#ifndef FINSENT_DB_ALERTS_H
+#define FINSENT_DB_ALERTS_H
+
+#include "common/common.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* One row of the trends stage's table buckets, as the alerter sees it. */
+struct bucket_obs {
+    int64_t bucket_start, bucket_end;
+    int64_t n_docs, n_negative;
+    double share_mean, share_std; /* baseline of the negative share (NaN when NULL) */
+    double count_mean, count_std; /* baseline of n_negative (NaN when NULL) */
+    double z_score;               /* NaN when not computed (a series' first bucket) */
+    int64_t history;              /* buckets of the series before this one */
+    int spike;                    /* the trends stage's verdict with [trends] thresholds */
+    int final;                    /* the bucket is over */
+};
+
+/* Buckets of (granularity, topic) with bucket_start in [from, to], newest first,
+ * at most max. bucket_end = bucket_start + gran_seconds. Returns the count or -1.
+ * (Contract with trends/: trends/trends.h.) */
+int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
+                      int64_t from, int64_t to, struct bucket_obs *out, int max,
+                      struct fs_error *err);
+
+/* One of the most negative texts of a window. Strings owned by the struct. */
+struct alert_example {
+    int64_t document_id;
+    char *title; /* may be NULL */
+    char *text;
+    char *url;      /* the document's URL, else its parent's; may be NULL */
+    char *attended; /* JSON array of words as stored; may be NULL */
+    double score;
+};
+
+/* Up to max documents of topic (-1 = any) whose time (published_at, else fetched_at)
+ * is in [start, end), joined with their classification, lowest score first.
+ * Returns the count or -1. Free each with db_alert_example_free(). */
+int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
+                       struct alert_example *out, int max, struct fs_error *err);
+void db_alert_example_free(struct alert_example *ex);
+
+/* One row of table alerts. */
+struct alert_row {
+    int64_t id;
+    char rule[64];
+    int topic;
+    char granularity[8];
+    char state[12];    /* pending | firing | resolved */
+    char severity[12]; /* warning | critical */
+    int64_t bucket_start, bucket_end;
+    double z_score, negative_share;
+    double baseline_share, baseline_share_std, baseline_count, baseline_count_std;
+    int64_t n_negative, n_docs;
+    int64_t first_seen_at, fired_at, last_seen_at, last_notified_at, resolved_at, acked_at;
+    int64_t notify_count;
+};
+
+/* The open (pending or firing) alert of rule on topic: returns 1 and fills out,
+ * 0 when there is none, -1 on error. */
+int db_alert_open_get(sqlite3 *db, const char *rule, int topic, struct alert_row *out,
+                      struct fs_error *err);
+
+/* Alert by id: 1 found, 0 not found, -1 error. */
+int db_alert_get(sqlite3 *db, int64_t id, struct alert_row *out, struct fs_error *err);
+
+/* Inserts a (sets a->id) or updates every column of the row with a->id. */
+int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err);
+int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err);
+
+/* Alerts newest first; open_only = pending and firing only; limit <= 0 = all.
+ * *out is an array of *n rows the caller frees with free(). */
+int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out, int *n,
+                   struct fs_error *err);
+
+/* Sets evaluated = 1 on the buckets of (granularity, topic) in [from, to]: the one
+ * column of table buckets the alerting stage writes (trends/trends.h). */
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
+                                     int64_t to, struct fs_error *err);
+
+/* Marks alert id acknowledged at now. Returns 1 when it exists, 0 when not, -1. */
+int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
+
+/* Silences topic until `until` (replacing an earlier silence). */
+int db_silence_set(sqlite3 *db, int topic, int64_t until, int64_t now, struct fs_error *err);
+
+/* 1 and *until set when topic has a silence lasting past now; 0 when not; -1. */
+int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *until, struct fs_error *err);
+
+/* One row of table outbox. Strings owned by the struct. */
+struct outbox_row {
+    int64_t id;
+    char channel[8]; /* email | desktop */
+    char *alert_ids; /* JSON array */
+    char *subject;
+    char *body_text;
+    char *body_html;  /* NULL for desktop */
+    char urgency[10]; /* low | normal | critical */
+    char *message_id;
+    int64_t created_at;
+    char state[8]; /* queued | sent | expired */
+    int64_t attempts, next_attempt_at, sent_at;
+    char *last_error;
+};
+
+/* Inserts r (sets r->id); state queued, attempts 0. */
+int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err);
+
+/* Queued rows with next_attempt_at <= now, oldest first. *out: array the caller
+ * frees with db_outbox_rows_free(). */
+int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, struct fs_error *err);
+
+/* Number of queued rows, due or not. */
+int db_outbox_counts(sqlite3 *db, int64_t *queued, struct fs_error *err);
+
+/* Claims a due row for one delivery attempt by moving its next_attempt_at to
+ * lease_until, so a second finsent process running at the same time skips it.
+ * Returns 1 when claimed, 0 when the row is no longer due (another process has
+ * it), -1 on error. */
+int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until,
+                    struct fs_error *err);
+
+/* Marks a row sent (state sent, sent_at = now, attempts + 1). */
+int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
+
+/* Records a failed attempt: attempts + 1, next_attempt_at, last_error; state becomes
+ * expired when expire is set. */
+int db_outbox_mark_failed(sqlite3 *db, int64_t id, int64_t next_attempt_at, const char *error,
+                          int expire, struct fs_error *err);
+
+void db_outbox_row_free(struct outbox_row *r);
+void db_outbox_rows_free(struct outbox_row *rows, int n);
+
+#endif

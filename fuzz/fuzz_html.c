@@ -1,0 +1,25 @@
+/* fuzz_html.c — libFuzzer target for html_extract_article and
+ * html_extract_comments (default heuristics and an XPath selector). */
+#include "crawler/html.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *body = (const char *)data;
+    const char *charset = size && (data[0] & 1) ? "windows-1252" : NULL;
+    struct fs_error err;
+    struct html_article a;
+    if (html_extract_article(body, size, charset, "https://example.com/a/b", &a, &err) == 0)
+        html_article_free(&a);
+    struct feed_item *items;
+    size_t n;
+    if (html_extract_comments(body, size, charset, "https://example.com/a/b", NULL, &items, &n,
+                              &err) == 0)
+        html_comments_free(items, n);
+    if (html_extract_comments(body, size, NULL, NULL, "//div[contains(@class,'comment')]", &items,
+                              &n, &err) == 0)
+        html_comments_free(items, n);
+    return 0;
+}

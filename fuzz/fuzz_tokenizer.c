@@ -1,0 +1,70 @@
+/* fuzz_tokenizer.c — libFuzzer target: tokenizer_deserialize on the input (must
+ * reject or accept without crashing, and an accepted tokenizer must serialise back
+ * to the same bytes); the same with a valid checksum line appended, so that the
+ * parser behind the checksum is reached; then encoding and word splitting of the
+ * input as text. */
+#include "classify/tokenizer.h"
+/* scripts/fuzz.sh links every target against the crawler and common sources only,
+ * so the tokenizer is compiled into this target directly. */
+#include "classify/tokenizer.c"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <stdio.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const corpus[] = {
+    "$AAPL rallies 5% after earnings https://t.co/abc", "Fed raises rates &amp; yields climb",
+    "Tesla downgraded; shares -3.5% @Reuters", "stocks stocks rally rally 🚀"};
+
+static void deserialize_checked(const char *data, size_t size)
+{
+    struct fs_error err;
+    struct tokenizer *tok;
+    if (tokenizer_deserialize(data, size, &tok, &err) != 0)
+        return;
+    size_t len;
+    char *s = tokenizer_serialize(tok, &len);
+    if (len != size || memcmp(s, data, size) != 0)
+        abort();
+    free(s);
+    tokenizer_free(tok);
+}
+
+static struct tokenizer *trained; /* trained once: the fuzzer calls us millions of times */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    struct fs_error err;
+    struct tokenizer_options opt = {1, 1}; /* every code path: symbols and numbers */
+    if (tokenizer_train_opts(corpus, 4, 200, &opt, &trained, &err) != 0)
+        abort();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const struct tokenizer *tok = trained;
+    deserialize_checked((const char *)data, size);
+    struct strbuf sb = STRBUF_INIT;
+    sb_append_n(&sb, (const char *)data, size);
+    sb_appendf(&sb, "checksum %016llx\n", (unsigned long long)hash64(data, size, 0));
+    deserialize_checked(sb.buf, sb.len);
+    sb_free(&sb);
+    int32_t ids[64], word_of[64];
+    int n = tokenizer_encode(tok, (const char *)data, size, ids, word_of, 64);
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= tokenizer_vocab_size(tok))
+            abort();
+    char **words;
+    int nw = tokenizer_words(tok, (const char *)data, size, &words);
+    for (int i = 1; i < n; i++)
+        if (word_of[i] < 0 || word_of[i] >= nw)
+            abort();
+    tokenizer_words_free(words, nw);
+    return 0;
+}

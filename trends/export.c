@@ -1,0 +1,116 @@
+/* export.c — trends and documents as RFC 4180 CSV. */
+#include "trends/export.h"
+
+#include "common/csv.h"
+#include "common/util.h"
+#include "trends/trends.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT_CHUNK (1 << 20) /* flush a stream every MiB */
+
+const char *export_sentiment_name(int sentiment)
+{
+    static const char *const names[] = {"negative", "neutral", "positive"};
+    return sentiment >= 0 && sentiment < 3 ? names[sentiment] : "unknown";
+}
+
+/* Appends a header given as one comma-separated string (no quoting needed). */
+static void append_header(struct strbuf *sb, const char *header)
+{
+    sb_append(sb, header);
+    sb_append(sb, "\r\n");
+}
+
+void export_trend_row(struct strbuf *sb, const struct trend_row *r)
+{
+    char start[32], n_docs[24], n_neg[24], n_neu[24], n_pos[24], mean[32], share[32], z[32];
+    time_format_iso8601(r->bucket_start, start, sizeof start);
+    snprintf(n_docs, sizeof n_docs, "%lld", (long long)r->n_docs);
+    snprintf(n_neg, sizeof n_neg, "%lld", (long long)r->n_negative);
+    snprintf(n_neu, sizeof n_neu, "%lld", (long long)r->n_neutral);
+    snprintf(n_pos, sizeof n_pos, "%lld", (long long)r->n_positive);
+    double n = r->n_docs > 0 ? (double)r->n_docs : 1.0;
+    snprintf(mean, sizeof mean, "%.4f", (double)r->score_sum_micro / 1e6 / n);
+    snprintf(share, sizeof share, "%.4f", (double)r->n_negative / n);
+    z[0] = '\0';
+    if (r->has_z)
+        snprintf(z, sizeof z, "%.3f", r->z_score);
+    const char *fields[] = {
+        trends_topic_name(r->topic), start, n_docs, n_neg, n_neu, n_pos, mean, share, z,
+        r->spike ? "1" : "0"};
+    csv_append_record(sb, fields, (int)FS_ARRAY_LEN(fields));
+}
+
+int export_trends_csv(sqlite3 *db, const struct trend_filter *f, struct strbuf *out,
+                      struct fs_error *err)
+{
+    struct trend_row *rows;
+    size_t n;
+    if (db_trends_query(db, f, &rows, &n, err) < 0)
+        return -1;
+    append_header(out, EXPORT_TRENDS_HEADER);
+    for (size_t i = 0; i < n; i++)
+        export_trend_row(out, &rows[i]);
+    free(rows);
+    return 0;
+}
+
+struct doc_export {
+    struct strbuf *out;
+    FILE *stream;
+    int failed_errno;
+};
+
+static int flush_chunk(struct doc_export *x, int force)
+{
+    if (!x->stream || (!force && x->out->len < EXPORT_CHUNK))
+        return 0;
+    if (x->out->len > 0 && fwrite(x->out->buf, 1, x->out->len, x->stream) != x->out->len) {
+        x->failed_errno = errno ? errno : EIO;
+        return -1;
+    }
+    sb_reset(x->out);
+    return 0;
+}
+
+static int doc_row(void *ctx, const struct trend_doc *d)
+{
+    struct doc_export *x = ctx;
+    char id[24], published[32] = "", fetched[32], score[32];
+    snprintf(id, sizeof id, "%lld", (long long)d->id);
+    if (d->has_published)
+        time_format_iso8601(d->published_at, published, sizeof published);
+    time_format_iso8601(d->fetched_at, fetched, sizeof fetched);
+    snprintf(score, sizeof score, "%.4f", d->score);
+    const char *fields[] = {id,
+                            published,
+                            fetched,
+                            d->source ? d->source : "",
+                            d->kind ? d->kind : "",
+                            d->url ? d->url : "",
+                            d->title ? d->title : "",
+                            trends_topic_name(d->topic),
+                            export_sentiment_name(d->sentiment),
+                            score,
+                            d->model_id ? d->model_id : "",
+                            d->text ? d->text : ""};
+    csv_append_record(x->out, fields, (int)FS_ARRAY_LEN(fields));
+    return flush_chunk(x, 0);
+}
+
+int export_documents_csv(sqlite3 *db, const struct trend_filter *f, FILE *stream,
+                         struct strbuf *out, struct fs_error *err)
+{
+    struct doc_export x = {.out = out, .stream = stream};
+    append_header(out, EXPORT_DOCUMENTS_HEADER);
+    if (db_trends_documents(db, f, doc_row, &x, err) < 0)
+        return -1;
+    if (x.failed_errno == 0)
+        flush_chunk(&x, 1);
+    if (x.failed_errno != 0)
+        return fs_error_set(err, "writing CSV: %s", strerror(x.failed_errno));
+    return 0;
+}
