@@ -73,6 +73,7 @@ typedef emu_stream *cudaStream_t;
 struct cudaDeviceProp {
     char name[256];
     int major, minor;
+    size_t totalGlobalMem;
 };
 
 /* ---- device state ------------------------------------------------------------- */
@@ -158,6 +159,12 @@ static cudaError_t cudaSetDevice(int d)
     return d == 0 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
+static cudaError_t cudaDriverGetVersion(int *v)
+{
+    *v = 13000;
+    return cudaSuccess;
+}
+
 static cudaError_t cudaRuntimeGetVersion(int *v)
 {
     *v = 13000;
@@ -171,6 +178,7 @@ static cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int d)
     snprintf(p->name, sizeof p->name, "cuda_emu");
     p->major = 7;
     p->minor = 5;
+    p->totalGlobalMem = (size_t)1 << 30;
     return cudaSuccess;
 }
 
