@@ -18,10 +18,10 @@ void model_config_default(struct model_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->vocab = 8000;
     cfg->max_len = 64;
-    cfg->width = 256;
-    cfg->layers = 3;
+    cfg->width = 128;
+    cfg->layers = 2;
     cfg->heads = 4;
-    cfg->ffn = 4 * 256;
+    cfg->ffn = 4 * 128;
     cfg->pool = POOL_ATTENTION;
     cfg->dropout = 0.1f;
     cfg->n_out = 2;

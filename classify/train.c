@@ -13,9 +13,9 @@
 void train_options_default(struct train_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 10;
-    o->batch_size = 32;
-    o->lr = 1e-3f;
+    o->epochs = 8;
+    o->batch_size = 64;
+    o->lr = 2e-3f;
     o->warmup = 0.05f;
     o->weight_decay = 0.01f;
     o->clip = 1.0f;

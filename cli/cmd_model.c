@@ -16,6 +16,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -502,6 +503,20 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- predict ------------------------------------------------------------------------------ */
 
+/* The first occurrence of word in s (at or after s, inside text) that is not
+ * part of a longer word, or NULL. */
+static const char *find_word(const char *text, const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *hit = n ? strstr(s, word) : NULL; hit; hit = strstr(hit + 1, word)) {
+        int before = hit > text && isalnum((unsigned char)hit[-1]);
+        int after = isalnum((unsigned char)hit[n]);
+        if (!before && !after)
+            return hit;
+    }
+    return NULL;
+}
+
 /* Prints text with the attended words in bold (on a terminal). */
 static void print_highlighted(const char *text, const struct prediction *p, int bold)
 {
@@ -510,7 +525,7 @@ static void print_highlighted(const char *text, const struct prediction *p, int 
         const char *best = NULL;
         size_t best_len = 0;
         for (int i = 0; bold && i < p->n_attended; i++) {
-            const char *hit = strstr(s, p->attended[i]);
+            const char *hit = find_word(text, s, p->attended[i]);
             if (hit && (!best || hit < best)) {
                 best = hit;
                 best_len = strlen(p->attended[i]);

@@ -73,6 +73,7 @@ typedef emu_stream *cudaStream_t;
 struct cudaDeviceProp {
     char name[256];
     int major, minor;
+    size_t totalGlobalMem;
 };
 
 /* ---- device state ------------------------------------------------------------- */
@@ -158,6 +159,12 @@ static cudaError_t cudaSetDevice(int d)
     return d == 0 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
+static cudaError_t cudaDriverGetVersion(int *v)
+{
+    *v = 13000;
+    return cudaSuccess;
+}
+
 static cudaError_t cudaRuntimeGetVersion(int *v)
 {
     *v = 13000;
@@ -171,6 +178,7 @@ static cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int d)
     snprintf(p->name, sizeof p->name, "cuda_emu");
     p->major = 7;
     p->minor = 5;
+    p->totalGlobalMem = (size_t)1 << 30;
     return cudaSuccess;
 }
 
@@ -289,7 +297,7 @@ struct emu_fiber {
 
 /* A barrier; a thread that has finished no longer counts. */
 struct emu_barrier {
-    int expected = 0, arrived = 0;
+    int size = 0, expected = 0, arrived = 0; /* threads in all, still running, waiting */
     unsigned long gen = 0;
 };
 
@@ -362,11 +370,15 @@ static void __syncthreads()
     emu_barrier_wait(&emu_cur_block->block);
 }
 
-template <typename T> static T __shfl_xor_sync(unsigned, T v, int mask)
+template <typename T> static T __shfl_xor_sync(unsigned lanes, T v, int mask)
 {
     static_assert(sizeof(T) <= 8, "shuffle of a wide type");
     emu_block *b = emu_cur_block;
     unsigned tid = b->fibers[b->cur].tid, warp = tid / 32;
+    /* the kernels shuffle with every lane: all of the warp must still run */
+    if (lanes != 0xffffffffu || b->warps[warp].size != 32 ||
+        b->warps[warp].expected != b->warps[warp].size)
+        emu_die("__shfl_xor_sync: not every lane of a full warp takes part");
     unsigned partner = (tid & ~31u) | ((tid & 31u) ^ (unsigned)mask);
     if (partner >= b->lanes.size() / 2)
         emu_die("__shfl_xor_sync: partner lane outside the block");
@@ -438,7 +450,7 @@ static void emu_run_block(emu_block *b, std::vector<void *> &stacks)
     b->block.expected = (int)n;
     b->warps.assign((n + 31) / 32, emu_barrier());
     for (unsigned w = 0; w < b->warps.size(); w++)
-        b->warps[w].expected = (int)(n - 32 * w < 32 ? n - 32 * w : 32);
+        b->warps[w].size = b->warps[w].expected = (int)(n - 32 * w < 32 ? n - 32 * w : 32);
     b->lanes.assign(2 * (size_t)n, 0);
     std::fill(b->shared.begin(), b->shared.end(), 0xff);
     b->fibers.assign(n, emu_fiber());
