@@ -14,6 +14,7 @@
  * <prefix>/lib/finsent/ (make install).
  */
 #include "classify/backend.h"
+#include "cuda/backend_cuda.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -29,6 +30,11 @@
 #define PLUGIN_NAME "libfinsent-cuda.so"
 
 typedef int (*plugin_create_fn)(struct backend **out, struct fs_error *err);
+typedef const char *(*plugin_describe_fn)(const struct backend *be);
+
+/* The loaded plugin's describe function (registry state: set once, when the
+ * first CUDA backend is created, and never unloaded). */
+static plugin_describe_fn plugin_describe;
 
 /* Directory of the running executable (with a trailing '/'), or "" */
 static void exe_dir(char *buf, size_t size)
@@ -99,5 +105,11 @@ int backend_cuda_create(struct backend **out, struct fs_error *err)
         return fs_error_set(err, "cuda: %s has no cuda_plugin_create", PLUGIN_NAME);
     }
     /* the plugin stays loaded: the backend's functions live in it */
+    plugin_describe = (plugin_describe_fn)dlsym(plugin, "backend_cuda_describe");
     return create(out, err);
+}
+
+const char *backend_cuda_describe(const struct backend *be)
+{
+    return plugin_describe ? plugin_describe(be) : "";
 }
