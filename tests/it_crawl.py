@@ -545,6 +545,27 @@ def header_injection(tmp):
         report(len(inm) == 1 and "\r" not in inm[0] and "\n" not in inm[0] and
                len(ua) == 1 and ua[0].startswith("evil"),
                "stored ETag and User-Agent sent as one line each", "%r %r" % (inm, ua))
+        # a JSON Feed may hold any control character; its link reached the log
+        # line about a link that cannot be followed, escape sequences included
+        feed = os.path.join(tmp, "esc-root")
+        os.makedirs(feed)
+        with open(os.path.join(feed, "feed.json"), "w") as f:
+            json.dump({"version": "https://jsonfeed.org/version/1.1", "title": "esc",
+                       "items": [{"id": "1", "content_text": "text",
+                                  "url": "http://127.0.0.1:1/a\x1b[2J\x1b[31mred\u009b1m"}]}, f)
+        fsrv = Server(feed)
+        try:
+            with open(conf, "w") as f:
+                f.write("[crawler]\ndelay_ms = 0\n[source esc]\nurl = %s/feed.json\n"
+                        "follow_links = yes\n" % fsrv.base)
+            p = subprocess.run([BIN, "--config", conf, "--db", os.path.join(tmp, "esc.db"),
+                                "crawl"], capture_output=True, text=True, timeout=60)
+            report(p.returncode == 0 and "red" in p.stderr and
+                   not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", p.stderr + p.stdout),
+                   "control characters from a feed never reach the terminal",
+                   "exit %d, stderr %r" % (p.returncode, p.stderr))
+        finally:
+            fsrv.stop()
     finally:
         srv.shutdown()
 
