@@ -45,6 +45,11 @@ static void test_time_iso8601(void)
     CHECK(time_parse_iso8601("yesterday", &t) < 0);
     char buf[32];
     CHECK_STR_EQ(time_format_iso8601(1772366405, buf, sizeof buf), "2026-03-01T12:00:05Z");
+    /* beyond what gmtime_r converts: struct tm stayed uninitialised */
+    memset(buf, 'x', sizeof buf);
+    CHECK_STR_EQ(time_format_iso8601(INT64_MAX, buf, sizeof buf), "(invalid time)");
+    char small[8];
+    CHECK_STR_EQ(time_format_iso8601(1772366405, small, sizeof small), "(invali");
 }
 
 static void test_time_rfc822(void)
