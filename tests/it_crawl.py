@@ -457,6 +457,20 @@ def failure_classes(tmp):
         report(rc == 3 and len(lines) == 1 and "1 of 2 sources failed" in lines[0]
                and "down: failed:" in out, "crawl failure: partial, one warning line, exit 3",
                "exit %d, stdout %r, stderr %r" % (rc, out, lines))
+        # jansson refuses invalid UTF-8: the "source" key silently went missing
+        l1 = os.path.join(tmp, "fcl1.conf")
+        with open(l1, "wb") as f:
+            f.write(b"[source caf\xe9]\nurl = http://127.0.0.1:1/feed.xml\n")
+        p = subprocess.run([BIN, "--config", l1, "--db", db, "crawl", "--json"],
+                           capture_output=True, timeout=60)
+        try:
+            rows = json.loads(p.stdout.decode("utf-8"))
+        except ValueError:
+            rows = None
+        report(p.returncode == 3 and rows and rows[0].get("source") == "caf\ufffd" and
+               rows[0].get("outcome") == "failed" and rows[0].get("error"),
+               "crawl --json keeps a source name that is not UTF-8",
+               "exit %d, stdout %r" % (p.returncode, p.stdout[:300]))
         corrupt = os.path.join(tmp, "fc-corrupt.db")
         with open(corrupt, "w") as f:
             f.write("not a database\n" * 10)
