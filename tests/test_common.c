@@ -145,6 +145,17 @@ static void test_config_reports_bad_line(void)
     CHECK(config_parse(&cfg, "bad.conf", "x = 1\n", &err) < 0);
     CHECK(config_parse(&cfg, "bad.conf", "[unclosed\n", &err) < 0);
     CHECK_MSG(strstr(err.msg, "bad.conf:1:") != NULL, "got: %s", err.msg);
+    /* section names were cut at 255 bytes: two long [source ...] names that
+     * differ only after that became one section */
+    struct strbuf text = STRBUF_INIT;
+    sb_append(&text, "[source ");
+    for (int i = 0; i < 300; i++)
+        sb_append_char(&text, 'a');
+    sb_append(&text, "]\nurl = http://example.com/\n");
+    CHECK(config_parse(&cfg, "long.conf", text.buf, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "long.conf:1: section name longer than 255") != NULL, "got: %s",
+              err.msg);
+    sb_free(&text);
 }
 
 static void test_csv_round_trip(void)
