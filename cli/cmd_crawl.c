@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "crawler/crawler.h"
+#include "crawler/text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -60,19 +61,35 @@ static void print_text(const struct crawl_results *res)
     }
 }
 
+/* A JSON string of s; jansson refuses invalid UTF-8 (json_string() returns NULL
+ * and the key silently disappears), so such bytes become U+FFFD. */
+static json_t *json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    if (text_utf8_valid(s, n))
+        return json_string(s);
+    struct strbuf sb = STRBUF_INIT;
+    text_utf8_repair(&sb, s, n);
+    json_t *j = json_string(sb.buf);
+    sb_free(&sb);
+    return j;
+}
+
 static int print_json(const struct crawl_results *res)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < res->n; i++) {
         const struct crawl_source_result *r = &res->sources[i];
         json_t *o = json_object();
-        json_object_set_new(o, "source", json_string(r->source));
+        json_object_set_new(o, "source", json_text(r->source));
         json_object_set_new(o, "outcome", json_string(crawl_outcome_name(r->outcome)));
         json_object_set_new(o, "http_status",
                             r->http_status ? json_integer(r->http_status) : json_null());
         json_object_set_new(o, "items", json_integer(r->n_items));
         json_object_set_new(o, "new", json_integer(r->n_new));
-        json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
+        json_object_set_new(o, "error", json_text(r->error));
         json_array_append_new(arr, o);
     }
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -140,7 +140,7 @@ static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run
     struct fs_error err;
     if (config_get_duration(ctx->cfg, "run", "lock_wait", 60, &wait, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    opts->lock_wait = (int)wait;
+    opts->lock_wait = wait > INT_MAX ? INT_MAX : (int)wait;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -149,7 +149,7 @@ static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run
         } else if ((r = cli_opt_value(argc, argv, &i, "--lock-wait", &v))) {
             if (r < 0 || duration_parse(v, &wait) < 0)
                 return cli_fail(FS_EXIT_USAGE, "run: --lock-wait needs a duration (e.g. 30s)");
-            opts->lock_wait = (int)wait;
+            opts->lock_wait = wait > INT_MAX ? INT_MAX : (int)wait;
         } else if (!strcmp(argv[i], "--help")) {
             printf("usage: finsent [--now ISO-8601] [--quiet] run [--dry-run] "
                    "[--lock-wait DURATION]\n"

@@ -54,6 +54,7 @@ int cli_fail(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    log_clean(msg); /* one line, whatever the data in it */
     fprintf(stderr, "finsent: %s\n", msg);
     return code;
 }

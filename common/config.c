@@ -134,6 +134,9 @@ static int parse_line(struct config *cfg, char *line, int lineno, char *section,
         normalise_section(name);
         if (*name == '\0')
             return fs_error_set(err, "%s:%d: empty section name", cfg->path, lineno);
+        if (strlen(name) >= section_size) /* cut, two names could become one */
+            return fs_error_set(err, "%s:%d: section name longer than %zu characters", cfg->path,
+                                lineno, section_size - 1);
         str_copy(section, section_size, name);
         add_section(cfg, section);
         return 0;

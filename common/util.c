@@ -196,8 +196,12 @@ char *time_format_iso8601(int64_t t, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (size == 0)
+        return buf;
+    /* gmtime_r fails (and leaves tm unset) for years beyond an int; strftime
+     * leaves buf unspecified when it does not fit */
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        str_copy(buf, size, "(invalid time)");
     return buf;
 }
 
