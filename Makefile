@@ -90,11 +90,12 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 HDRS     := $(wildcard */*.h)
 
-.PHONY: all deps test check run bench fuzz install uninstall clean format lint tests-build
+.PHONY: all deps test check run bench fuzz install uninstall clean format lint tests-build finsent
 all: finsent
 
+# ./finsent is the binary of the last build directory used (B=build, build-san...).
 finsent: $(B)/finsent $(CUDA_PLUGIN)
-	cp $< $@
+	@cmp -s $< $@ || cp $< $@
 
 $(CUDA_PLUGIN): $(CUDA_OBJ)
 	$(CXX) -shared -o $@ $^ $(CUDA_LIBS)
