@@ -20,8 +20,8 @@ static void format_utc(int64_t t, const char *fmt, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, fmt, &tm);
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, fmt, &tm) == 0)
+        str_copy(buf, size, "?");
 }
 
 /* "2026-03-01 14:00 – 15:00 UTC" or "2026-03-01 – 2026-03-02 UTC" for days. */

@@ -91,7 +91,11 @@ void mime_format_date(int64_t t, char *buf, size_t size)
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
+    if (!gmtime_r(&tt, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
+        /* not a date a mail header can carry (only a damaged row has one) */
+        tt = 0;
+        gmtime_r(&tt, &tm);
+    }
     snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

@@ -33,7 +33,8 @@ void mime_build(const struct mime_msg *m, struct strbuf *out);
  * characters and no UTF-8 character is split, ended by CRLF. */
 void mime_encode_subject(struct strbuf *out, const char *subject);
 
-/* Formats t as an RFC 5322 date ("Mon, 02 Mar 2026 14:05:09 +0000"). */
+/* Formats t as an RFC 5322 date ("Mon, 02 Mar 2026 14:05:09 +0000"); a time outside
+ * years 1..9999 (only a damaged row holds one) gives the epoch. */
 void mime_format_date(int64_t t, char *buf, size_t size);
 
 #endif

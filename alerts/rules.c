@@ -12,36 +12,12 @@
 #include <strings.h>
 #include <time.h>
 
-/* Same order and names as data/twitter_financial_news_topic/LABELS. */
-static const char *const topic_names[ALERT_N_TOPICS] = {
-    "Analyst Update",
-    "Fed | Central Banks",
-    "Company | Product News",
-    "Treasuries | Corporate Debt",
-    "Dividend",
-    "Earnings",
-    "Energy | Oil",
-    "Financials",
-    "Currencies",
-    "General News | Opinion",
-    "Gold | Metals | Materials",
-    "IPO",
-    "Legal | Regulation",
-    "M&A | Investments",
-    "Macro",
-    "Markets",
-    "Politics",
-    "Personnel Change",
-    "Stock Commentary",
-    "Stock Movement",
-};
-
 const char *alert_topic_name(int topic, char *buf, size_t size)
 {
     if (topic == ALERT_TOPIC_OVERALL)
         return "All topics";
     if (topic >= 0 && topic < ALERT_N_TOPICS)
-        return topic_names[topic];
+        return task_label_name(TASK_TOPIC, topic);
     snprintf(buf, size, "topic %d", topic);
     return buf;
 }
@@ -55,7 +31,7 @@ int alert_topic_parse(const char *s)
     if (end != s && *end == '\0')
         return v >= 0 && v < ALERT_N_TOPICS ? (int)v : -2;
     for (int i = 0; i < ALERT_N_TOPICS; i++)
-        if (!strcasecmp(s, topic_names[i]))
+        if (!strcasecmp(s, task_label_name(TASK_TOPIC, i)))
             return i;
     return -2;
 }

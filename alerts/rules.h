@@ -33,12 +33,13 @@
 #ifndef FINSENT_ALERTS_RULES_H
 #define FINSENT_ALERTS_RULES_H
 
+#include "classify/dataset.h"
 #include "common/common.h"
 #include "common/config.h"
 
 #include <stdint.h>
 
-enum { ALERT_N_TOPICS = 20, ALERT_TOPIC_OVERALL = -1 };
+enum { ALERT_N_TOPICS = N_TOPICS, ALERT_TOPIC_OVERALL = -1 };
 
 enum alert_channel { ALERT_CH_DESKTOP = 1, ALERT_CH_EMAIL = 2 };
 

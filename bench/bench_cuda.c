@@ -14,6 +14,11 @@
 #include "classify/infer.h"
 #include "classify/model.h"
 #include "common/util.h"
+#ifdef FINSENT_HAVE_CUDA
+#include "cuda/backend_cuda.h"
+#else
+#define backend_cuda_describe(be) ((void)(be), "")
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +254,8 @@ int main(void)
     }
     double load = 0;
     getloadavg(&load, 1);
-    printf("load average %.2f; cpu backend: OpenBLAS; cuda backend: cuBLAS + kernels\n", load);
+    printf("load average %.2f; cpu: OpenBLAS on %ld cores; cuda: %s\n", load,
+           sysconf(_SC_NPROCESSORS_ONLN), backend_cuda_describe(be[1]));
     printf("  %-34s %10s %10s  %7s\n", "", "cpu", "cuda", "speed-up");
     row("sgemm 1024^3", f[0].gflops, f[1].gflops, "GFLOP/s");
     row("training step (64 x 32 tokens)", f[0].train_eps, f[1].train_eps, "examples/s");

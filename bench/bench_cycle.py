@@ -67,7 +67,14 @@ r = subprocess.run(["/usr/bin/time", "-f", "%M", BIN, "--config", conf, "--db",
                    capture_output=True, text=True)
 wall = time.monotonic() - t0
 srv.shutdown()
-print(f"{N_SOURCES} sources, {N_SOURCES * ITEMS_PER_SOURCE} new items, exit status {r.returncode}")
+import sqlite3  # noqa: E402
+con = sqlite3.connect(os.path.join(work, "bench.db"))
+(n_docs,) = con.execute("SELECT count(*) FROM documents").fetchone()
+(n_cls,) = con.execute("SELECT count(*) FROM classifications").fetchone()
+(n_buckets,) = con.execute("SELECT count(*) FROM buckets").fetchone()
+con.close()
+print(f"{N_SOURCES} sources, {N_SOURCES * ITEMS_PER_SOURCE} items served, exit status {r.returncode}: "
+      f"{n_docs} documents stored, {n_cls} classified, {n_buckets} trend buckets")
 for m in re.finditer(r"info: (\w+): done in ([\d.]+)s \(peak RSS so far ([\d.]+) MB\)", r.stderr):
     print(f"  {m.group(1):<9} {float(m.group(2)):7.2f} s   peak RSS so far {m.group(3)} MB")
 peak_kb = r.stderr.strip().splitlines()[-1]

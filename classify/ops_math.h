@@ -20,7 +20,7 @@
 /* Bits of a float and back (branch-free, vectorisable). */
 FS_HD static inline float fs_float_from_bits(int32_t i)
 {
-#ifdef __CUDA_ARCH__
+#ifdef __CUDA_ARCH__ /* device pass of nvcc; the host pass takes the union */
     return __int_as_float(i);
 #else
     union {

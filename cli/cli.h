@@ -43,6 +43,11 @@ int cli_db_path(struct cli_ctx *ctx);
 /* Opens (creating, migrating) the database once. Returns 0 or FS_EXIT_DB. */
 int cli_db(struct cli_ctx *ctx);
 
+/* Exit code for a command that failed on the database, from its last error: a
+ * full disk is FS_EXIT_IO, a read-only, damaged or unopenable store FS_EXIT_DB,
+ * anything else fallback. */
+int cli_db_exit_code(sqlite3 *db, int fallback);
+
 /* Prints "finsent: <message>" on stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -32,7 +32,7 @@ static int alerts_list(struct cli_ctx *ctx, int all)
     int n;
     struct fs_error err;
     if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
-        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     if (n == 0)
         printf("no %salerts\n", all ? "" : "open ");
     else
@@ -72,7 +72,7 @@ static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
     int r = alerts_run(ctx->db, ctx->cfg, ctx->now, dry_run, &st, &err);
     if (r < 0) {
         alerts_stats_free(&st);
-        return cli_fail(FS_EXIT_FAILURE, "alerts: %s", err.msg);
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_FAILURE), "alerts: %s", err.msg);
     }
     if (dry_run) {
         fputs(st.preview ? st.preview : "", stdout);
@@ -104,6 +104,9 @@ static int alerts_test_cmd(struct cli_ctx *ctx)
     }
     fputs(report.buf, stdout);
     sb_free(&report);
+    /* which channel failed and why is in the report; stderr gets the one line */
+    if (r)
+        log_warn("alerts test: some channels failed (see the report)");
     return r ? FS_EXIT_PARTIAL : FS_EXIT_OK;
 }
 
@@ -119,7 +122,7 @@ static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
     struct fs_error err;
     int r = alerts_ack(ctx->db, id, ctx->now, &err);
     if (r < 0)
-        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     if (r == 0)
         return cli_fail(FS_EXIT_FAILURE,
                         "alerts ack: no alert %lld (see 'finsent alerts list "
@@ -164,7 +167,7 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     struct fs_error err;
     if (alerts_silence(ctx->db, topic, ctx->now, seconds, &err) < 0)
-        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     char until[32], buf[32];
     time_format_iso8601(ctx->now + seconds, until, sizeof until);
     if (!ctx->quiet)

@@ -4,10 +4,13 @@
  * Prints one line per source ("NAME: new N (of M items)", "NAME: unchanged",
  * "NAME: failed: reason", "NAME: skipped: reason"), or with --json one array of
  * {source, outcome, http_status, items, new, error}. Exit status 0 when every
- * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed.
+ * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one
+ * warning line on stderr says how many).
  */
 #include "cli/cli.h"
+#include "common/log.h"
 #include "crawler/crawler.h"
+#include "crawler/text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -58,19 +61,35 @@ static void print_text(const struct crawl_results *res)
     }
 }
 
+/* A JSON string of s; jansson refuses invalid UTF-8 (json_string() returns NULL
+ * and the key silently disappears), so such bytes become U+FFFD. */
+static json_t *json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    if (text_utf8_valid(s, n))
+        return json_string(s);
+    struct strbuf sb = STRBUF_INIT;
+    text_utf8_repair(&sb, s, n);
+    json_t *j = json_string(sb.buf);
+    sb_free(&sb);
+    return j;
+}
+
 static int print_json(const struct crawl_results *res)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < res->n; i++) {
         const struct crawl_source_result *r = &res->sources[i];
         json_t *o = json_object();
-        json_object_set_new(o, "source", json_string(r->source));
+        json_object_set_new(o, "source", json_text(r->source));
         json_object_set_new(o, "outcome", json_string(crawl_outcome_name(r->outcome)));
         json_object_set_new(o, "http_status",
                             r->http_status ? json_integer(r->http_status) : json_null());
         json_object_set_new(o, "items", json_integer(r->n_items));
         json_object_set_new(o, "new", json_integer(r->n_new));
-        json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
+        json_object_set_new(o, "error", json_text(r->error));
         json_array_append_new(arr, o);
     }
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -101,8 +120,8 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
                 return FS_EXIT_USAGE;
             opts.only_source = v;
         } else {
-            crawl_usage(stderr);
-            return cli_fail(FS_EXIT_USAGE, "crawl: unknown argument '%s'", argv[i]);
+            return cli_fail(FS_EXIT_USAGE,
+                            "crawl: unknown argument '%s' (see 'finsent crawl --help')", argv[i]);
         }
     }
     int rc = cli_config(ctx);
@@ -116,6 +135,8 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
     struct crawl_results res;
     struct fs_error err;
     int status = crawler_run(ctx->db, ctx->cfg, ctx->now, &opts, &res, &err);
+    if (status == FS_EXIT_DB)
+        status = cli_db_exit_code(ctx->db, FS_EXIT_DB); /* a full disk is FS_EXIT_IO */
     if (status != FS_EXIT_OK && status != FS_EXIT_PARTIAL)
         return cli_fail(status, "crawl: %s", err.msg);
     if (json) {
@@ -129,6 +150,9 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
             fprintf(stderr, "finsent: crawl: no [source NAME] sections in %s\n",
                     config_path(ctx->cfg));
     }
+    /* the reasons are on stdout, one per source; stderr gets the one line */
+    if (status == FS_EXIT_PARTIAL)
+        log_warn("crawl: %d of %zu sources failed", res.n_failed, res.n);
     crawl_results_free(&res);
     return status;
 }

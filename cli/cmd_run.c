@@ -2,9 +2,9 @@
  * cmd_run.c — `finsent run` (one full cycle for cron), `finsent init` (a
  * commented default config) and `finsent cron` (crontab line, systemd units).
  */
-#include "cli/cli.h"
 #include "alerts/alerts.h"
 #include "classify/classify.h"
+#include "cli/cli.h"
 #include "cli/default_config.h"
 #include "common/lock.h"
 #include "common/log.h"
@@ -15,7 +15,6 @@
 #include "trends/trends.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +26,8 @@
 /* ---- run -------------------------------------------------------------------- */
 
 struct run_opts {
-    int dry_run;      /* alerts: print what would be sent, change nothing */
-    int lock_wait;    /* seconds to wait for another run's lock */
+    int dry_run;   /* alerts: print what would be sent, change nothing */
+    int lock_wait; /* seconds to wait for another run's lock */
 };
 
 /* One stage of the cycle. Returns FS_EXIT_OK, FS_EXIT_PARTIAL (completed with
@@ -39,13 +38,10 @@ typedef int (*run_stage_fn)(struct cli_ctx *ctx, const struct run_opts *opts);
  * system error, a read-only or damaged store a database error. */
 static int run_db_failure(sqlite3 *db, const char *stage, const char *msg)
 {
-    int code = sqlite3_errcode(db);
-    if (code == SQLITE_FULL)
-        return cli_fail(FS_EXIT_IO, "%s: disk full: %s", stage, msg);
-    if (code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
-        code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
-        return cli_fail(FS_EXIT_DB, "%s: %s", stage, msg);
-    return cli_fail(FS_EXIT_FAILURE, "%s: %s", stage, msg);
+    int code = cli_db_exit_code(db, FS_EXIT_FAILURE);
+    if (code == FS_EXIT_IO)
+        return cli_fail(code, "%s: disk full: %s", stage, msg);
+    return cli_fail(code, "%s: %s", stage, msg);
 }
 
 static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
@@ -110,12 +106,9 @@ static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
     struct alerts_stats st;
     struct fs_error err;
     int rc = alerts_run(ctx->db, ctx->cfg, ctx->now, opts->dry_run, &st, &err);
-    if (rc < 0) {
+    if (rc < 0) { /* the configuration was checked before the cycle started */
         alerts_stats_free(&st);
-        if (sqlite3_errcode(ctx->db) != SQLITE_OK && sqlite3_errcode(ctx->db) != SQLITE_DONE &&
-            sqlite3_errcode(ctx->db) != SQLITE_ROW)
-            return run_db_failure(ctx->db, "alerts", err.msg);
-        return cli_fail(FS_EXIT_CONFIG, "alerts: %s", err.msg);
+        return run_db_failure(ctx->db, "alerts", err.msg);
     }
     if (opts->dry_run && st.preview)
         fputs(st.preview, stdout);
@@ -147,7 +140,7 @@ static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run
     struct fs_error err;
     if (config_get_duration(ctx->cfg, "run", "lock_wait", 60, &wait, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    opts->lock_wait = (int)wait;
+    opts->lock_wait = wait > INT_MAX ? INT_MAX : (int)wait;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -156,7 +149,7 @@ static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run
         } else if ((r = cli_opt_value(argc, argv, &i, "--lock-wait", &v))) {
             if (r < 0 || duration_parse(v, &wait) < 0)
                 return cli_fail(FS_EXIT_USAGE, "run: --lock-wait needs a duration (e.g. 30s)");
-            opts->lock_wait = (int)wait;
+            opts->lock_wait = wait > INT_MAX ? INT_MAX : (int)wait;
         } else if (!strcmp(argv[i], "--help")) {
             printf("usage: finsent [--now ISO-8601] [--quiet] run [--dry-run] "
                    "[--lock-wait DURATION]\n"
@@ -306,11 +299,12 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
         if (r < 0)
             return FS_EXIT_USAGE;
         if (r == 0)
-            return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)",
-                            argv[i]);
+            return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)", argv[i]);
     }
-    int minutes = atoi(every);
-    if (minutes < 1 || minutes > 59)
+    char *end;
+    errno = 0;
+    long minutes = strtol(every, &end, 10);
+    if (end == every || *end || errno || minutes < 1 || minutes > 59)
         return cli_fail(FS_EXIT_USAGE, "cron: --every must be 1..59 minutes");
     int rc = cli_db_path(ctx);
     if (rc)
@@ -318,8 +312,8 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
     char *exe = self_path();
     char *conf = absolute(ctx->config_path);
     char *db = absolute(ctx->db_path);
-    printf("# crontab -e: one cycle every %d minutes, quiet unless something to say\n"
-           "*/%d * * * * %s --config %s --db %s --quiet run\n\n",
+    printf("# crontab -e: one cycle every %ld minutes, quiet unless something to say\n"
+           "*/%ld * * * * %s --config %s --db %s --quiet run\n\n",
            minutes, minutes, exe, conf, db);
     printf("# ~/.config/systemd/user/finsent.service\n"
            "[Unit]\nDescription=finsent: one crawl/classify/trends/alerts cycle\n\n"
@@ -327,8 +321,8 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
            "Nice=10\n\n",
            exe, conf, db);
     printf("# ~/.config/systemd/user/finsent.timer\n"
-           "[Unit]\nDescription=run finsent every %d minutes\n\n"
-           "[Timer]\nOnCalendar=*:0/%d\nPersistent=true\nRandomizedDelaySec=60\n\n"
+           "[Unit]\nDescription=run finsent every %ld minutes\n\n"
+           "[Timer]\nOnCalendar=*:0/%ld\nPersistent=true\nRandomizedDelaySec=60\n\n"
            "[Install]\nWantedBy=timers.target\n\n"
            "# then: systemctl --user daemon-reload && systemctl --user enable --now "
            "finsent.timer\n",

@@ -54,8 +54,26 @@ int cli_fail(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    log_clean(msg); /* one line, whatever the data in it */
     fprintf(stderr, "finsent: %s\n", msg);
     return code;
+}
+
+int cli_db_exit_code(sqlite3 *db, int fallback)
+{
+    /* extended result codes are on (db_open), so compare the primary code only */
+    switch (db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_OK) {
+    case SQLITE_FULL:
+        return FS_EXIT_IO;
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return FS_EXIT_DB;
+    default:
+        return fallback;
+    }
 }
 
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)

@@ -36,7 +36,7 @@ int fs_error_prefix(struct fs_error *err, const char *fmt, ...)
     return -1;
 }
 
-static void *oom(size_t n)
+static _Noreturn void oom(size_t n)
 {
     fprintf(stderr, "finsent: out of memory (%zu bytes)\n", n);
     exit(70);
@@ -45,19 +45,25 @@ static void *oom(size_t n)
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    return p ? p : oom(n);
+    if (!p)
+        oom(n);
+    return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    return p ? p : oom(count * size);
+    if (!p)
+        oom(count * size);
+    return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    return q ? q : oom(n);
+    if (!q)
+        oom(n);
+    return q;
 }
 
 char *xstrndup(const char *s, size_t n)

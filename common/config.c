@@ -76,8 +76,8 @@ static void add_section(struct config *cfg, const char *name)
     cfg->sections[cfg->n_sections++] = xstrdup(name);
 }
 
-static void add_entry(struct config *cfg, const char *section, const char *key,
-                      const char *value, int line)
+static void add_entry(struct config *cfg, const char *section, const char *key, const char *value,
+                      int line)
 {
     if (cfg->n == cfg->cap) {
         cfg->cap = cfg->cap ? cfg->cap * 2 : 32;
@@ -134,14 +134,16 @@ static int parse_line(struct config *cfg, char *line, int lineno, char *section,
         normalise_section(name);
         if (*name == '\0')
             return fs_error_set(err, "%s:%d: empty section name", cfg->path, lineno);
+        if (strlen(name) >= section_size) /* cut, two names could become one */
+            return fs_error_set(err, "%s:%d: section name longer than %zu characters", cfg->path,
+                                lineno, section_size - 1);
         str_copy(section, section_size, name);
         add_section(cfg, section);
         return 0;
     }
     char *eq = strchr(s, '=');
     if (!eq)
-        return fs_error_set(err, "%s:%d: expected 'key = value' or '[section]'", cfg->path,
-                            lineno);
+        return fs_error_set(err, "%s:%d: expected 'key = value' or '[section]'", cfg->path, lineno);
     *eq = '\0';
     char *key = trim(s);
     char *value = unquote(trim(eq + 1));
@@ -253,8 +255,8 @@ int config_get_int(const struct config *cfg, const char *section, const char *ke
     return 0;
 }
 
-int config_get_double(const struct config *cfg, const char *section, const char *key,
-                      double def, double min, double max, double *out, struct fs_error *err)
+int config_get_double(const struct config *cfg, const char *section, const char *key, double def,
+                      double min, double max, double *out, struct fs_error *err)
 {
     const char *v = config_get(cfg, section, key);
     if (!v) {
@@ -295,8 +297,8 @@ int config_get_bool(const struct config *cfg, const char *section, const char *k
     return config_error(cfg, section, key, err, "'%s' is not yes/no", v);
 }
 
-int config_get_duration(const struct config *cfg, const char *section, const char *key,
-                        int64_t def, int64_t *out, struct fs_error *err)
+int config_get_duration(const struct config *cfg, const char *section, const char *key, int64_t def,
+                        int64_t *out, struct fs_error *err)
 {
     const char *v = config_get(cfg, section, key);
     if (!v) {
@@ -305,7 +307,7 @@ int config_get_duration(const struct config *cfg, const char *section, const cha
     }
     if (duration_parse(v, out) < 0)
         return config_error(cfg, section, key, err,
-                            "'%s' is not a duration (e.g. 90s, 15m, 2h, 1d)", v);
+                            "'%s' is not a duration (e.g. 90s, 15m, 2h, 1d; at most 100 years)", v);
     return 0;
 }
 

@@ -87,8 +87,8 @@ int time_parse_iso8601(const char *s, int64_t *out)
     int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
     while (isspace((unsigned char)*p))
         p++;
-    if (parse_digits(&p, 4, &y) < 0 || *p++ != '-' || parse_digits(&p, 2, &mo) < 0 ||
-        *p++ != '-' || parse_digits(&p, 2, &d) < 0)
+    if (parse_digits(&p, 4, &y) < 0 || *p++ != '-' || parse_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
+        parse_digits(&p, 2, &d) < 0)
         return -1;
     if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
         p++;
@@ -196,8 +196,12 @@ char *time_format_iso8601(int64_t t, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (size == 0)
+        return buf;
+    /* gmtime_r fails (and leaves tm unset) for years beyond an int; strftime
+     * leaves buf unspecified when it does not fit */
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        str_copy(buf, size, "(invalid time)");
     return buf;
 }
 
@@ -210,14 +214,29 @@ int duration_parse(const char *s, int64_t *seconds)
         return -1;
     int64_t mult = 1;
     switch (*end) {
-    case '\0': case 's': mult = 1; break;
-    case 'm': mult = 60; break;
-    case 'h': mult = 3600; break;
-    case 'd': mult = 86400; break;
-    case 'w': mult = 7 * 86400; break;
-    default: return -1;
+    case '\0':
+    case 's':
+        mult = 1;
+        break;
+    case 'm':
+        mult = 60;
+        break;
+    case 'h':
+        mult = 3600;
+        break;
+    case 'd':
+        mult = 86400;
+        break;
+    case 'w':
+        mult = 7 * 86400;
+        break;
+    default:
+        return -1;
     }
     if (*end && end[1])
+        return -1;
+    /* a bound keeps v * mult and every caller's now + seconds from overflowing */
+    if (v > DURATION_MAX / mult)
         return -1;
     *seconds = (int64_t)v * mult;
     return 0;
@@ -257,8 +276,7 @@ void hash128_hex(const void *data, size_t len, char out[33])
 
 /* ---- files and paths ----------------------------------------------------------- */
 
-int file_read_all(const char *path, size_t max_bytes, char **out, size_t *len,
-                  struct fs_error *err)
+int file_read_all(const char *path, size_t max_bytes, char **out, size_t *len, struct fs_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)

@@ -24,10 +24,15 @@ int time_parse_rfc822(const char *s, int64_t *out);
 /* Either of the above. */
 int time_parse_any(const char *s, int64_t *out);
 
-/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). Returns buf. */
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). Returns buf,
+ * which holds "(invalid time)" (cut to size) when t cannot be converted or the
+ * result does not fit. */
 char *time_format_iso8601(int64_t t, char *buf, size_t size);
 
-/* Parses a duration such as "90s", "15m", "2h", "1d", "1w" or plain seconds. */
+/* Parses a duration such as "90s", "15m", "2h", "1d", "1w" or plain seconds.
+ * Returns -1 for malformed text and for anything longer than DURATION_MAX, so
+ * that now + seconds cannot overflow. */
+#define DURATION_MAX ((int64_t)100 * 366 * 86400) /* about a century */
 int duration_parse(const char *s, int64_t *seconds);
 
 /* Wall-clock seconds with sub-second precision (monotonic), for benchmarks. */

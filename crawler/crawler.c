@@ -158,7 +158,7 @@ static void set_error(struct job *job, enum crawl_outcome outcome, const char *f
     sb_vappendf(&sb, fmt, ap);
     va_end(ap);
     char *msg = sb_detach(&sb);
-    str_strip_controls(msg);
+    log_clean(msg); /* one line, no terminal escapes: it is printed and stored */
     free(job->result->error);
     job->result->error = msg;
     job->result->outcome = outcome;
@@ -627,7 +627,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
         }
         free(charset);
     }
-    str_strip_controls(why);
+    log_clean(why);
     job_add_link_log(job, r, why[0] ? why : NULL);
     if (why[0])
         link_failed(job, r->url, why);

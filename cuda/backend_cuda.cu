@@ -224,6 +224,27 @@ static void cu_matmul_batched(struct backend *be, int trans_a, int trans_b, int 
 
 /* ---- creation ------------------------------------------------------------------------ */
 
+/* Fills im->desc from the device's properties and the versions in use. */
+static int describe(struct cuda_impl *im)
+{
+    struct cudaDeviceProp prop;
+    int drv = 0, rt = 0;
+    if (!CUDA_OK(im, cudaGetDeviceProperties(&prop, im->device)) ||
+        !CUDA_OK(im, cudaDriverGetVersion(&drv)) || !CUDA_OK(im, cudaRuntimeGetVersion(&rt)))
+        return -1;
+    snprintf(im->desc, sizeof im->desc, "%.255s (sm_%d%d, %.0f GiB, driver %d.%d, runtime %d.%d)",
+             prop.name, prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0, drv / 1000,
+             drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
+    return 0;
+}
+
+extern "C" const char *backend_cuda_describe(const struct backend *be)
+{
+    if (!be || !be->name || strcmp(be->name, "cuda") != 0)
+        return "";
+    return ((const struct cuda_impl *)be->impl)->desc;
+}
+
 /* Picks device 0 (CUDA_VISIBLE_DEVICES chooses which one that is) and builds
  * the stream, handle and reduction buffers. Returns 0 or -1 (im->error). */
 static int impl_init(struct cuda_impl *im)
@@ -240,6 +261,8 @@ static int impl_init(struct cuda_impl *im)
     /* Full FP32 products (no TF32 on Ampere and later): results stay within
      * the tolerances of tests/test_cuda.c against the CPU reference. */
     if (!CUBLAS_OK(im, cublasSetMathMode(im->blas, CUBLAS_DEFAULT_MATH)))
+        return -1;
+    if (describe(im) < 0)
         return -1;
     return cuda_kernels_probe(im) ? 0 : -1;
 }
@@ -272,7 +295,8 @@ static int no_device(cudaError_t rc, struct fs_error *err)
     return fs_error_set(err, "cuda: no CUDA device (%s)", cudaGetErrorString(rc));
 }
 
-extern "C" int backend_cuda_create(struct backend **out, struct fs_error *err)
+/* The plugin entry point, found by cuda/backend_cuda_loader.c with dlsym. */
+extern "C" int cuda_plugin_create(struct backend **out, struct fs_error *err)
 {
     *out = NULL;
     int n = 0;

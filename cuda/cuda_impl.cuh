@@ -20,6 +20,7 @@ extern "C" {
 #include "common/common.h"
 }
 #include "classify/backend.h"
+#include "cuda/backend_cuda.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -41,6 +42,7 @@ struct cuda_impl {
     double *host_sum; /* pinned: sum_squares result */
     int failed;
     char error[FS_ERROR_MAX];
+    char desc[384]; /* backend_cuda_describe(): name (< 256) and versions */
 };
 
 /* Records "cuda: CALL failed: DETAIL (file:line)" unless a failure is already

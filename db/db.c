@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int db_error(sqlite3 *db, struct fs_error *err, const char *what)
 {
@@ -126,6 +127,33 @@ static int open_common(sqlite3 **out, const char *path, int flags, struct fs_err
     return 0;
 }
 
+/* SQLite says "unable to open database file" or "attempt to write a readonly
+ * database" for many causes (its own errno is that of its last fallback, often
+ * ENOENT for the -shm file); whether the file or its directory can be written
+ * (read-only file system, permission denied) is what the user can act on, so
+ * that reason is appended when there is one. */
+static void add_write_reason(const char *path, struct fs_error *err)
+{
+    if (!err)
+        return;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    int e = 0;
+    if (access(path, W_OK) != 0 && errno != ENOENT)
+        e = errno;
+    else if (access(slash ? dir : ".", W_OK) != 0)
+        e = errno;
+    free(dir);
+    if (e == 0 || strstr(err->msg, strerror(e)))
+        return;
+    char reason[128];
+    str_copy(reason, sizeof reason, strerror(e));
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, " (%s)", reason);
+}
+
 int db_open(sqlite3 **out, const char *path, struct fs_error *err)
 {
     if (path_mkdir_parent(path, err) < 0)
@@ -137,7 +165,8 @@ int db_open(sqlite3 **out, const char *path, struct fs_error *err)
     if (db_exec(db, "PRAGMA journal_mode = WAL", err) < 0 ||
         db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
         migrate(db, path, err) < 0) {
-        if (!strstr(err->msg, path))
+        add_write_reason(path, err);
+        if (err && !strstr(err->msg, path))
             fs_error_prefix(err, "%s", path);
         sqlite3_close(db);
         return -1;

@@ -18,14 +18,14 @@ static const char schema_v1[] =
     "  name               TEXT NOT NULL UNIQUE,"
     "  url                TEXT NOT NULL,"
     "  kind               TEXT NOT NULL CHECK (kind IN ('feed','article','comments')),"
-    "  selectors          TEXT,"              /* XPath for comment pages, NULL = default */
+    "  selectors          TEXT," /* XPath for comment pages, NULL = default */
     "  follow_links       INTEGER NOT NULL DEFAULT 0,"
     "  etag               TEXT,"
     "  last_modified      TEXT,"
-    "  last_status        INTEGER,"           /* HTTP status, 0 = transport error */
+    "  last_status        INTEGER," /* HTTP status, 0 = transport error */
     "  last_error         TEXT,"
     "  consecutive_errors INTEGER NOT NULL DEFAULT 0,"
-    "  ttl_seconds        INTEGER,"           /* a feed's <ttl>, or NULL */
+    "  ttl_seconds        INTEGER," /* a feed's <ttl>, or NULL */
     "  last_fetch_at      INTEGER,"
     "  next_fetch_at      INTEGER NOT NULL DEFAULT 0"
     ");"
@@ -36,7 +36,7 @@ static const char schema_v1[] =
     "  source_id    INTEGER REFERENCES sources(id) ON DELETE SET NULL,"
     "  url          TEXT,"
     "  guid         TEXT,"
-    "  dedupe_hash  TEXT NOT NULL,"           /* hash of the normalised content */
+    "  dedupe_hash  TEXT NOT NULL," /* hash of the normalised content */
     "  title        TEXT,"
     "  text         TEXT NOT NULL,"
     "  author       TEXT,"
@@ -73,7 +73,7 @@ static const char schema_v1[] =
     /* robots: cached robots.txt per scheme://host[:port] */
     "CREATE TABLE robots ("
     "  origin     TEXT PRIMARY KEY,"
-    "  body       TEXT,"                      /* NULL = allow all (404 etc.) */
+    "  body       TEXT," /* NULL = allow all (404 etc.) */
     "  fetched_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL"
     ");"
@@ -83,11 +83,11 @@ static const char schema_v1[] =
     "  document_id     INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
     "  model_id        TEXT NOT NULL,"
     "  topic           INTEGER NOT NULL,"
-    "  topic_probs     TEXT NOT NULL,"        /* JSON array of floats */
-    "  sentiment       INTEGER NOT NULL,"     /* 0 negative, 1 neutral, 2 positive */
-    "  sentiment_probs TEXT NOT NULL,"        /* JSON array [neg, neu, pos] */
-    "  score           REAL NOT NULL,"        /* p(positive) - p(negative) */
-    "  attended        TEXT,"                 /* JSON array of the most attended words */
+    "  topic_probs     TEXT NOT NULL,"    /* JSON array of floats */
+    "  sentiment       INTEGER NOT NULL," /* 0 negative, 1 neutral, 2 positive */
+    "  sentiment_probs TEXT NOT NULL,"    /* JSON array [neg, neu, pos] */
+    "  score           REAL NOT NULL,"    /* p(positive) - p(negative) */
+    "  attended        TEXT,"             /* JSON array of the most attended words */
     "  classified_at   INTEGER NOT NULL"
     ");"
 
@@ -144,13 +144,13 @@ static const char schema_v1[] =
     "  history         INTEGER NOT NULL DEFAULT 0," /* buckets of this series before it */
     "  baseline_mean   REAL,"                       /* EWMA of n_negative before it */
     "  baseline_std    REAL,"
-    "  share_baseline  REAL,"                       /* EWMA of negative_share before it */
+    "  share_baseline  REAL," /* EWMA of negative_share before it */
     "  share_std       REAL,"
     "  z_count         REAL,"
     "  z_share         REAL,"
-    "  z_score         REAL,"                       /* min(z_count, z_share) */
+    "  z_score         REAL," /* min(z_count, z_share) */
     "  spike           INTEGER NOT NULL DEFAULT 0,"
-    "  ewma_count_mean REAL NOT NULL DEFAULT 0,"    /* EWMA state after this bucket */
+    "  ewma_count_mean REAL NOT NULL DEFAULT 0," /* EWMA state after this bucket */
     "  ewma_count_var  REAL NOT NULL DEFAULT 0,"
     "  ewma_share_mean REAL NOT NULL DEFAULT 0,"
     "  ewma_share_excess REAL NOT NULL DEFAULT 0,"
@@ -169,27 +169,27 @@ static const char schema_v1[] =
     "CREATE TABLE alerts ("
     "  id               INTEGER PRIMARY KEY,"
     "  rule             TEXT NOT NULL,"
-    "  topic            INTEGER NOT NULL,"           /* -1 = all topics together */
+    "  topic            INTEGER NOT NULL," /* -1 = all topics together */
     "  granularity      TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
     "  state            TEXT NOT NULL CHECK (state IN ('pending','firing','resolved')),"
     "  severity         TEXT NOT NULL DEFAULT 'warning' CHECK (severity IN ('warning','critical')),"
-    "  bucket_start     INTEGER NOT NULL,"           /* the window last observed */
+    "  bucket_start     INTEGER NOT NULL," /* the window last observed */
     "  bucket_end       INTEGER NOT NULL,"
     "  z_score          REAL,"
     "  negative_share   REAL,"
     "  n_negative       INTEGER,"
     "  n_docs           INTEGER,"
-    "  baseline_share   REAL,"                      /* buckets.share_baseline */
+    "  baseline_share   REAL," /* buckets.share_baseline */
     "  baseline_share_std REAL,"
-    "  baseline_count   REAL,"                      /* buckets.baseline_mean (n_negative) */
+    "  baseline_count   REAL," /* buckets.baseline_mean (n_negative) */
     "  baseline_count_std REAL,"
     "  first_seen_at    INTEGER NOT NULL,"
     "  fired_at         INTEGER,"
     "  last_seen_at     INTEGER NOT NULL,"
-    "  last_notified_at INTEGER,"                    /* NULL = never notified */
+    "  last_notified_at INTEGER," /* NULL = never notified */
     "  notify_count     INTEGER NOT NULL DEFAULT 0,"
     "  resolved_at      INTEGER,"
-    "  acked_at         INTEGER"                     /* NULL = not acknowledged */
+    "  acked_at         INTEGER" /* NULL = not acknowledged */
     ");"
     "CREATE UNIQUE INDEX alerts_open ON alerts(rule, topic) WHERE state != 'resolved';"
     "CREATE INDEX alerts_state ON alerts(state, topic);"
@@ -206,18 +206,19 @@ static const char schema_v1[] =
     "CREATE TABLE outbox ("
     "  id              INTEGER PRIMARY KEY,"
     "  channel         TEXT NOT NULL CHECK (channel IN ('email','desktop')),"
-    "  alert_ids       TEXT NOT NULL,"               /* JSON array of alerts.id */
+    "  alert_ids       TEXT NOT NULL," /* JSON array of alerts.id */
     "  subject         TEXT NOT NULL,"
     "  body_text       TEXT NOT NULL,"
     "  body_html       TEXT,"
-    "  urgency         TEXT NOT NULL DEFAULT 'normal' CHECK (urgency IN ('low','normal','critical')),"
-    "  message_id      TEXT NOT NULL,"               /* RFC 5322 Message-ID, kept on retry */
-    "  created_at      INTEGER NOT NULL,"            /* also the Date: header */
+    "  urgency         TEXT NOT NULL DEFAULT 'normal' CHECK (urgency IN "
+    "('low','normal','critical')),"
+    "  message_id      TEXT NOT NULL,"    /* RFC 5322 Message-ID, kept on retry */
+    "  created_at      INTEGER NOT NULL," /* also the Date: header */
     "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','expired')),"
     "  attempts        INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
     "  sent_at         INTEGER,"
-    "  last_error      TEXT"                         /* never holds a secret */
+    "  last_error      TEXT" /* never holds a secret */
     ");"
     "CREATE INDEX outbox_due ON outbox(state, next_attempt_at);";
 

@@ -4,9 +4,6 @@
  * parser behind the checksum is reached; then encoding and word splitting of the
  * input as text. */
 #include "classify/tokenizer.h"
-/* scripts/fuzz.sh links every target against the crawler and common sources only,
- * so the tokenizer is compiled into this target directly. */
-#include "classify/tokenizer.c"
 #include "common/strbuf.h"
 #include "common/util.h"
 

@@ -11,7 +11,7 @@ BIN=./finsent
 CONFIG_HOME=${XDG_CONFIG_HOME:-$HOME/.config}
 DATA_HOME=${XDG_DATA_HOME:-$HOME/.local/share}
 CONF=${FINSENT_CONFIG:-$CONFIG_HOME/finsent/finsent.conf}
-MODEL=${FINSENT_MODEL:-$DATA_HOME/finsent/model.safetensors}
+MODEL=$DATA_HOME/finsent/model.safetensors  # finsent's default ([model] path unset)
 
 if [ ! -f "$CONF" ]; then
     $BIN --config "$CONF" init || exit $?

@@ -398,7 +398,190 @@ def checks(tmp, srv):
     politeness(tmp, srv)
     big_robots(tmp)
     follow_cap(tmp)
+    failure_classes(tmp)
+    header_injection(tmp)
     return 1 if failures else 0
+
+
+def crawl_cmd(conf, db, *args):
+    p = subprocess.run([BIN, "--config", conf, "--db", db, "crawl"] + list(args),
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, [ln for ln in p.stderr.splitlines() if ln.strip()]
+
+
+def one_line_report(name, got, code, needle):
+    rc, out, lines = got
+    report(rc == code and len(lines) == 1 and needle.lower() in lines[0].lower(), name,
+           "exit %d (want %d), stderr %r" % (rc, code, lines))
+
+
+def failure_classes(tmp):
+    """Each failure class of `finsent crawl`: exactly one stderr line, README's
+    exit code, and nothing already stored lost."""
+    root = os.path.join(tmp, "fail-root")
+    os.makedirs(root)
+    with open(os.path.join(root, "small.xml"), "w") as f:
+        f.write('<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>'
+                '<item><title>Kept</title><guid>kept-1</guid><description>stored first'
+                '</description></item></channel></rss>')
+    with open(os.path.join(root, "big.xml"), "w") as f:
+        f.write('<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>')
+        for i in range(3000):
+            f.write("<item><title>Big %d</title><guid>big-%d</guid><description>%s"
+                    "</description></item>" % (i, i, "lorem ipsum dolor sit amet " * 60))
+        f.write("</channel></rss>")
+    srv = Server(root)
+    w = lambda name, text: open(os.path.join(tmp, name), "w").write(text) and \
+        os.path.join(tmp, name)
+    db = os.path.join(tmp, "fc.db")
+    try:
+        ok = w("fc.conf", "[source small]\nurl = %s/small.xml\n" % srv.base)
+        one_line_report("crawl failure: unknown argument, one line, exit 2",
+                        crawl_cmd(ok, db, "--bogus"), 2, "--bogus")
+        one_line_report("crawl failure: unknown --source, one line, exit 2",
+                        crawl_cmd(ok, db, "--source", "nope"), 2, "nope")
+        one_line_report("crawl failure: missing --config, one line, exit 4",
+                        crawl_cmd(os.path.join(tmp, "none.conf"), db), 4, "none.conf")
+        for label, text, line in (("syntax", "[crawler]\nno equals sign\n", 2),
+                                  ("bad value", "[crawler]\nconcurrency = many\n", 2),
+                                  ("ftp source", "[source s]\nurl = ftp://x.example/f\n", 2)):
+            bad = w("fcbad.conf", text)
+            one_line_report("crawl failure: config %s names file:line, exit 4" % label,
+                            crawl_cmd(bad, db), 4, "%s:%d:" % (bad, line))
+        rc, out, lines = crawl_cmd(ok, db)
+        report(rc == 0 and out.startswith("small: new 1"), "crawl failure: setup crawl",
+               "exit %d %r %r" % (rc, out, lines))
+        part = w("fcpart.conf", "[source small]\nurl = %s/small.xml\n"
+                 "[source down]\nurl = http://127.0.0.1:1/feed.xml\n" % srv.base)
+        rc, out, lines = crawl_cmd(part, db, "--force")
+        report(rc == 3 and len(lines) == 1 and "1 of 2 sources failed" in lines[0]
+               and "down: failed:" in out, "crawl failure: partial, one warning line, exit 3",
+               "exit %d, stdout %r, stderr %r" % (rc, out, lines))
+        # jansson refuses invalid UTF-8: the "source" key silently went missing
+        l1 = os.path.join(tmp, "fcl1.conf")
+        with open(l1, "wb") as f:
+            f.write(b"[source caf\xe9]\nurl = http://127.0.0.1:1/feed.xml\n")
+        p = subprocess.run([BIN, "--config", l1, "--db", db, "crawl", "--json"],
+                           capture_output=True, timeout=60)
+        try:
+            rows = json.loads(p.stdout.decode("utf-8"))
+        except ValueError:
+            rows = None
+        report(p.returncode == 3 and rows and rows[0].get("source") == "caf\ufffd" and
+               rows[0].get("outcome") == "failed" and rows[0].get("error"),
+               "crawl --json keeps a source name that is not UTF-8",
+               "exit %d, stdout %r" % (p.returncode, p.stdout[:300]))
+        corrupt = os.path.join(tmp, "fc-corrupt.db")
+        with open(corrupt, "w") as f:
+            f.write("not a database\n" * 10)
+        one_line_report("crawl failure: corrupt database, one line, exit 6",
+                        crawl_cmd(ok, corrupt), 6, "fc-corrupt.db")
+        with open(corrupt) as f:
+            report(f.read() == "not a database\n" * 10, "crawl failure: corrupt file untouched")
+        if os.geteuid() != 0:
+            skip("crawl failure: full disk and read-only file system", "needs root for tmpfs")
+            return
+        mnt = os.path.join(tmp, "fc-mnt")
+        os.makedirs(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).returncode:
+            skip("crawl failure: full disk and read-only file system", "mount failed")
+            return
+        try:
+            mdb = os.path.join(mnt, "m.db")
+            crawl_cmd(ok, mdb)
+            big = w("fcbig.conf", "[source small]\nurl = %s/small.xml\n"
+                    "[source big]\nurl = %s/big.xml\n" % (srv.base, srv.base))
+            one_line_report("crawl failure: full disk, one line, exit 8",
+                            crawl_cmd(big, mdb, "--force"), 8, "full")
+            con = sqlite3.connect(mdb)
+            kept = con.execute("SELECT count(*) FROM documents WHERE title = 'Kept'").fetchone()
+            check = con.execute("PRAGMA integrity_check").fetchone()
+            con.close()
+            report(kept == (1,) and check == ("ok",), "crawl failure: full disk keeps what was stored",
+                   "kept %r, integrity %r" % (kept, check))
+            subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
+            one_line_report("crawl failure: read-only file system, one line, exit 6",
+                            crawl_cmd(ok, mdb, "--force"), 6, "read-only")
+        finally:
+            subprocess.run(["umount", mnt])
+    finally:
+        srv.stop()
+
+
+def header_injection(tmp):
+    """Header values built from data cannot add a header line: the User-Agent
+    from the configuration and the If-None-Match from a stored ETag."""
+    import http.server
+    import threading
+    seen = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, [(k.lower(), v) for k, v in self.headers.items()]))
+            if self.path == "/robots.txt":
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>r</title>'
+                    b'<item><title>One</title><guid>one</guid><description>d</description>'
+                    b'</item></channel></rss>')
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conf = os.path.join(tmp, "hi.conf")
+        db = os.path.join(tmp, "hi.db")
+        with open(conf, "w") as f:
+            f.write("[crawler]\nuser_agent = evil\rX-Injected: ua\n"
+                    "[source s]\nurl = http://127.0.0.1:%d/feed.xml\n" % srv.server_address[1])
+        rc1 = crawl_cmd(conf, db)[0]
+        con = sqlite3.connect(db)
+        con.execute("UPDATE sources SET etag = ?", ('"v1"\r\nX-Injected: etag',))
+        con.commit()
+        con.close()
+        rc2 = crawl_cmd(conf, db, "--force")[0]
+        feeds = [h for p, h in seen if p == "/feed.xml"]
+        names = [k for h in feeds for k, _ in h]
+        inm = [v for k, v in feeds[-1] if k == "if-none-match"] if feeds else []
+        ua = [v for k, v in feeds[0] if k == "user-agent"] if feeds else []
+        report(rc1 == 0 and rc2 == 0 and len(feeds) == 2 and "x-injected" not in names,
+               "no header injection through User-Agent or a stored ETag",
+               "exits %d %d, requests %r" % (rc1, rc2, feeds))
+        report(len(inm) == 1 and "\r" not in inm[0] and "\n" not in inm[0] and
+               len(ua) == 1 and ua[0].startswith("evil"),
+               "stored ETag and User-Agent sent as one line each", "%r %r" % (inm, ua))
+        # a JSON Feed may hold any control character; its link reached the log
+        # line about a link that cannot be followed, escape sequences included
+        feed = os.path.join(tmp, "esc-root")
+        os.makedirs(feed)
+        with open(os.path.join(feed, "feed.json"), "w") as f:
+            json.dump({"version": "https://jsonfeed.org/version/1.1", "title": "esc",
+                       "items": [{"id": "1", "content_text": "text",
+                                  "url": "http://127.0.0.1:1/a\x1b[2J\x1b[31mred\u009b1m"}]}, f)
+        fsrv = Server(feed)
+        try:
+            with open(conf, "w") as f:
+                f.write("[crawler]\ndelay_ms = 0\n[source esc]\nurl = %s/feed.json\n"
+                        "follow_links = yes\n" % fsrv.base)
+            p = subprocess.run([BIN, "--config", conf, "--db", os.path.join(tmp, "esc.db"),
+                                "crawl"], capture_output=True, text=True, timeout=60)
+            report(p.returncode == 0 and "red" in p.stderr and
+                   not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", p.stderr + p.stdout),
+                   "control characters from a feed never reach the terminal",
+                   "exit %d, stderr %r" % (p.returncode, p.stderr))
+        finally:
+            fsrv.stop()
+    finally:
+        srv.shutdown()
 
 
 def follow_cap(tmp):

@@ -160,4 +160,15 @@ with t.case("full disk: one line, exit 8, what was stored is kept") as c:
         srv.shutdown()
         subprocess.run(["umount", mnt])
 
+with t.case("cron --every takes 1..59 whole minutes only, exit 2") as c:
+    db = os.path.join(work, "cron.db")
+    r = finsent(["--db", db, "cron", "--every", "20"])
+    c.check(r.returncode == 0 and "*/20 * * * *" in r.stdout, f"exit {r.returncode}: {r.stderr}")
+    # atoi() took "15abc" as 15 and overflowed on long digit strings
+    for bad in ("15abc", "99999999999999999999", "0", "60", "", "-5"):
+        r = finsent(["--db", db, "cron", "--every", bad])
+        c.check(r.returncode == 2, f"--every {bad!r}: exit {r.returncode}")
+        c.check(len(r.stderr.splitlines()) == 1 and "1..59" in r.stderr,
+                f"--every {bad!r}: stderr {r.stderr!r}")
+
 sys.exit(t.finish())

@@ -376,6 +376,15 @@ static void test_email_date_and_crlf(void)
     char date[64];
     mime_format_date(1772366405, date, sizeof date);
     CHECK_STR_EQ(date, "Sun, 01 Mar 2026 12:00:05 +0000");
+    /* a time gmtime_r cannot convert (e.g. a damaged outbox row) left struct tm
+     * uninitialised and indexed the day and month names with it */
+    memset(date, 0, sizeof date);
+    mime_format_date(INT64_MAX, date, sizeof date);
+    CHECK_STR_EQ(date, "Thu, 01 Jan 1970 00:00:00 +0000");
+    mime_format_date(INT64_MIN, date, sizeof date);
+    CHECK_STR_EQ(date, "Thu, 01 Jan 1970 00:00:00 +0000");
+    mime_format_date(-100000000000LL, date, sizeof date); /* year -1199 */
+    CHECK_STR_EQ(date, "Thu, 01 Jan 1970 00:00:00 +0000");
     struct config *cfg = conf(smtp_refused);
     struct smtp_config sc;
     struct fs_error err;

@@ -2,6 +2,7 @@
 #include "common/config.h"
 #include "common/csv.h"
 #include "common/lock.h"
+#include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
@@ -44,6 +45,11 @@ static void test_time_iso8601(void)
     CHECK(time_parse_iso8601("yesterday", &t) < 0);
     char buf[32];
     CHECK_STR_EQ(time_format_iso8601(1772366405, buf, sizeof buf), "2026-03-01T12:00:05Z");
+    /* beyond what gmtime_r converts: struct tm stayed uninitialised */
+    memset(buf, 'x', sizeof buf);
+    CHECK_STR_EQ(time_format_iso8601(INT64_MAX, buf, sizeof buf), "(invalid time)");
+    char small[8];
+    CHECK_STR_EQ(time_format_iso8601(1772366405, small, sizeof small), "(invali");
 }
 
 static void test_time_rfc822(void)
@@ -70,6 +76,40 @@ static void test_duration(void)
     CHECK(duration_parse("1d", &s) == 0 && s == 86400);
     CHECK(duration_parse("1x", &s) < 0);
     CHECK(duration_parse("-5", &s) < 0);
+    /* found by UBSan: v * mult overflowed int64 */
+    CHECK(duration_parse("9999999999999999d", &s) < 0);
+    CHECK(duration_parse("99999999999999999w", &s) < 0);
+    CHECK(duration_parse("9223372036854775807", &s) < 0);
+    CHECK(duration_parse("5200w", &s) == 0 && s == 5200 * 7 * 86400LL);
+}
+
+/* Crawled URLs reach log lines: a JSON Feed link with ESC [2J cleared the
+ * terminal of whoever read 'finsent crawl' output. */
+static void test_log_line_has_no_controls(void)
+{
+    char path[] = "/tmp/finsent-test-log.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    log_msg(LOG_ERROR,
+            "url http://x/\x1b[2J\x1b[31mred\r\nfinsent: error: fake \xC2\x9B"
+            "1m %s",
+            "caf\xC3\xA9");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[512] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    CHECK(n > 0);
+    CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1); /* exactly one line */
+    CHECK(strchr(buf, '\x1b') == NULL && strchr(buf, '\r') == NULL);
+    CHECK(strstr(buf, "\xC2\x9B") == NULL);
+    CHECK(strstr(buf, "caf\xC3\xA9") != NULL); /* UTF-8 text is kept */
+    CHECK(strncmp(buf, "finsent: error: url http://x/ [2J [31mred", 40) == 0);
 }
 
 static void test_config_parses_sections_and_types(void)
@@ -105,6 +145,17 @@ static void test_config_reports_bad_line(void)
     CHECK(config_parse(&cfg, "bad.conf", "x = 1\n", &err) < 0);
     CHECK(config_parse(&cfg, "bad.conf", "[unclosed\n", &err) < 0);
     CHECK_MSG(strstr(err.msg, "bad.conf:1:") != NULL, "got: %s", err.msg);
+    /* section names were cut at 255 bytes: two long [source ...] names that
+     * differ only after that became one section */
+    struct strbuf text = STRBUF_INIT;
+    sb_append(&text, "[source ");
+    for (int i = 0; i < 300; i++)
+        sb_append_char(&text, 'a');
+    sb_append(&text, "]\nurl = http://example.com/\n");
+    CHECK(config_parse(&cfg, "long.conf", text.buf, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "long.conf:1: section name longer than 255") != NULL, "got: %s",
+              err.msg);
+    sb_free(&text);
 }
 
 static void test_csv_round_trip(void)
@@ -212,6 +263,7 @@ int main(void)
     RUN(test_time_iso8601);
     RUN(test_time_rfc822);
     RUN(test_duration);
+    RUN(test_log_line_has_no_controls);
     RUN(test_config_parses_sections_and_types);
     RUN(test_config_reports_bad_line);
     RUN(test_csv_round_trip);

@@ -13,6 +13,11 @@
 #include "classify/backend.h"
 #include "classify/model.h"
 #include "tests/check.h"
+#ifdef FINSENT_HAVE_CUDA
+#include "cuda/backend_cuda.h"
+#else
+#define backend_cuda_describe(be) ((void)(be), "")
+#endif
 
 #include <stdint.h>
 
@@ -605,6 +610,8 @@ int main(void)
         printf("  # %s\n", err.msg);
     }
     RUN(test_device_fallback);
+    if (gpu)
+        printf("  # device: %s\n", backend_cuda_describe(gpu));
     if (!gpu) { /* one line instead of one per device test */
         RUN(test_cuda_on_device);
         cpu->destroy(cpu);

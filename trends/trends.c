@@ -10,36 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const topic_names[TRENDS_N_TOPICS] = {
-    "Analyst Update",
-    "Fed | Central Banks",
-    "Company | Product News",
-    "Treasuries | Corporate Debt",
-    "Dividend",
-    "Earnings",
-    "Energy | Oil",
-    "Financials",
-    "Currencies",
-    "General News | Opinion",
-    "Gold | Metals | Materials",
-    "IPO",
-    "Legal | Regulation",
-    "M&A | Investments",
-    "Macro",
-    "Markets",
-    "Politics",
-    "Personnel Change",
-    "Stock Commentary",
-    "Stock Movement",
-};
-
 const char *trends_topic_name(int topic)
 {
     if (topic == TRENDS_ALL_TOPICS)
         return "all";
     if (topic < 0 || topic >= TRENDS_N_TOPICS)
         return "unknown";
-    return topic_names[topic];
+    return task_label_name(TASK_TOPIC, topic);
 }
 
 int trends_topic_parse(const char *s, int *topic)
@@ -59,7 +36,7 @@ int trends_topic_parse(const char *s, int *topic)
         return 0;
     }
     for (int i = 0; i < TRENDS_N_TOPICS; i++) {
-        if (strcasecmp(s, topic_names[i]) == 0) {
+        if (strcasecmp(s, task_label_name(TASK_TOPIC, i)) == 0) {
             *topic = i;
             return 0;
         }

@@ -64,6 +64,7 @@
 #ifndef FINSENT_TRENDS_H
 #define FINSENT_TRENDS_H
 
+#include "classify/dataset.h"
 #include "common/common.h"
 #include "common/config.h"
 #include "db/db_trends.h"
@@ -72,7 +73,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define TRENDS_N_TOPICS 20
+#define TRENDS_N_TOPICS N_TOPICS
 #define TRENDS_ALL_TOPICS (-1)
 
 /* Seconds in a bucket of granularity g (DB_TREND_HOUR or DB_TREND_DAY). */

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 
@@ -72,6 +73,7 @@ typedef emu_stream *cudaStream_t;
 struct cudaDeviceProp {
     char name[256];
     int major, minor;
+    size_t totalGlobalMem;
 };
 
 /* ---- device state ------------------------------------------------------------- */
@@ -157,6 +159,12 @@ static cudaError_t cudaSetDevice(int d)
     return d == 0 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
+static cudaError_t cudaDriverGetVersion(int *v)
+{
+    *v = 13000;
+    return cudaSuccess;
+}
+
 static cudaError_t cudaRuntimeGetVersion(int *v)
 {
     *v = 13000;
@@ -170,6 +178,7 @@ static cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int d)
     snprintf(p->name, sizeof p->name, "cuda_emu");
     p->major = 7;
     p->minor = 5;
+    p->totalGlobalMem = (size_t)1 << 30;
     return cudaSuccess;
 }
 
@@ -275,9 +284,11 @@ static cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMem
 struct emu_barrier;
 
 struct emu_fiber {
-    ucontext_t ctx;
+    ucontext_t ctx; /* to start it */
+    jmp_buf jb;     /* to resume it: no signal-mask system call per switch */
     unsigned tid;
-    bool done;
+    bool started, done;
+    unsigned shuffles; /* shuffles so far: picks the exchange buffer */
     emu_barrier *waiting; /* the barrier it waits at, or NULL */
     unsigned long waiting_gen;
     void *stack;
@@ -286,7 +297,7 @@ struct emu_fiber {
 
 /* A barrier; a thread that has finished no longer counts. */
 struct emu_barrier {
-    int expected = 0, arrived = 0;
+    int size = 0, expected = 0, arrived = 0; /* threads in all, still running, waiting */
     unsigned long gen = 0;
 };
 
@@ -295,10 +306,10 @@ struct emu_block {
     std::vector<emu_fiber> fibers;
     emu_barrier block;
     std::vector<emu_barrier> warps;
-    std::vector<uint64_t> lanes; /* shuffle exchange, one slot per thread */
+    std::vector<uint64_t> lanes; /* shuffle exchange: two buffers of one slot per thread */
     std::vector<unsigned char> shared;
     const std::function<void()> *kernel;
-    ucontext_t sched;
+    jmp_buf sched;
     const void *sched_bottom;
     size_t sched_size;
     void *sched_fake_stack;
@@ -324,7 +335,8 @@ static void emu_yield()
     emu_block *b = emu_cur_block;
     emu_fiber *f = &b->fibers[b->cur];
     EMU_START_SWITCH(f->done ? NULL : &f->fake_stack, b->sched_bottom, b->sched_size);
-    swapcontext(&f->ctx, &b->sched);
+    if (!_setjmp(f->jb))
+        _longjmp(b->sched, 1);
     EMU_FINISH_SWITCH(f->fake_stack, &b->sched_bottom, &b->sched_size);
 }
 
@@ -358,19 +370,25 @@ static void __syncthreads()
     emu_barrier_wait(&emu_cur_block->block);
 }
 
-template <typename T> static T __shfl_xor_sync(unsigned, T v, int mask)
+template <typename T> static T __shfl_xor_sync(unsigned lanes, T v, int mask)
 {
     static_assert(sizeof(T) <= 8, "shuffle of a wide type");
     emu_block *b = emu_cur_block;
     unsigned tid = b->fibers[b->cur].tid, warp = tid / 32;
+    /* the kernels shuffle with every lane: all of the warp must still run */
+    if (lanes != 0xffffffffu || b->warps[warp].size != 32 ||
+        b->warps[warp].expected != b->warps[warp].size)
+        emu_die("__shfl_xor_sync: not every lane of a full warp takes part");
     unsigned partner = (tid & ~31u) | ((tid & 31u) ^ (unsigned)mask);
-    if (partner >= b->lanes.size())
+    if (partner >= b->lanes.size() / 2)
         emu_die("__shfl_xor_sync: partner lane outside the block");
-    memcpy(&b->lanes[tid], &v, sizeof v);
+    /* Alternate buffers: one barrier per shuffle suffices, as no lane can be
+     * two shuffles ahead of another. */
+    size_t base = (b->fibers[b->cur].shuffles++ & 1) * (b->lanes.size() / 2);
+    memcpy(&b->lanes[base + tid], &v, sizeof v);
     emu_barrier_wait(&b->warps[warp]);
     T r;
-    memcpy(&r, &b->lanes[partner], sizeof r);
-    emu_barrier_wait(&b->warps[warp]);
+    memcpy(&r, &b->lanes[base + partner], sizeof r);
     return r;
 }
 
@@ -411,6 +429,20 @@ static void emu_set_thread(emu_block *b, unsigned t)
     b->cur = t;
 }
 
+/* Runs fiber f until it waits at a barrier or finishes. Its own frame holds
+ * the scheduler's jump buffer, so no local of the caller can be clobbered. */
+__attribute__((noinline)) static void emu_switch_in(emu_block *b, emu_fiber *f)
+{
+    EMU_START_SWITCH(&b->sched_fake_stack, f->stack, EMU_STACK);
+    if (!_setjmp(b->sched)) {
+        if (f->started)
+            _longjmp(f->jb, 1);
+        f->started = true;
+        setcontext(&f->ctx);
+    }
+    EMU_FINISH_SWITCH(b->sched_fake_stack, NULL, NULL);
+}
+
 static void emu_run_block(emu_block *b, std::vector<void *> &stacks)
 {
     unsigned n = b->dim.x * b->dim.y * b->dim.z;
@@ -418,8 +450,8 @@ static void emu_run_block(emu_block *b, std::vector<void *> &stacks)
     b->block.expected = (int)n;
     b->warps.assign((n + 31) / 32, emu_barrier());
     for (unsigned w = 0; w < b->warps.size(); w++)
-        b->warps[w].expected = (int)(n - 32 * w < 32 ? n - 32 * w : 32);
-    b->lanes.assign(n, 0);
+        b->warps[w].size = b->warps[w].expected = (int)(n - 32 * w < 32 ? n - 32 * w : 32);
+    b->lanes.assign(2 * (size_t)n, 0);
     std::fill(b->shared.begin(), b->shared.end(), 0xff);
     b->fibers.assign(n, emu_fiber());
     while (stacks.size() < n) { /* mmap: never freed, and not reported as leaks */
@@ -456,12 +488,9 @@ static void emu_run_block(emu_block *b, std::vector<void *> &stacks)
         if (pick == n)
             emu_die("deadlock: a barrier (__syncthreads or a shuffle) that some threads "
                     "of the block never reach");
-        emu_fiber *f = &b->fibers[pick];
         emu_set_thread(b, pick);
-        EMU_START_SWITCH(&b->sched_fake_stack, f->stack, EMU_STACK);
-        swapcontext(&b->sched, &f->ctx);
-        EMU_FINISH_SWITCH(b->sched_fake_stack, NULL, NULL);
-        left -= f->done;
+        emu_switch_in(b, &b->fibers[pick]);
+        left -= b->fibers[pick].done;
     }
     emu_cur_block = NULL;
 }
