@@ -396,6 +396,15 @@ static void print_metrics(const struct metrics *m, enum task task, const char *m
     sb_free(&sb);
 }
 
+/* --model PATH and --device auto|cpu|cuda, shared by eval, classify and predict:
+ * 1 when argv[*i] was one of them, 0 when not, -1 when its value is missing. */
+static int model_device_opt(int argc, char **argv, int *i, const char **model,
+                            const char **device)
+{
+    int r = cli_opt_value(argc, argv, i, "--model", model);
+    return r ? r : cli_opt_value(argc, argv, i, "--device", device);
+}
+
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *task_s = NULL, *data = NULL, *model = NULL, *device = NULL;
@@ -413,10 +422,8 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
             task_s = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--data", &v))) {
             data = v;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
-            model = v;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
-            device = v;
+        } else if ((r = model_device_opt(argc, argv, &i, &model, &device))) {
+            /* --model or --device */
         } else {
             return cli_fail(FS_EXIT_USAGE, "eval: unknown option '%s' (see --help)", argv[i]);
         }
@@ -463,20 +470,14 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *model = NULL, *device = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *v;
         int r;
         if (!strcmp(argv[i], "--help")) {
             printf("usage: finsent classify [--model PATH] [--device auto|cpu|cuda]\n"
                    "Classifies every stored document that has no classification yet.\n");
             return FS_EXIT_OK;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
+        } else if ((r = model_device_opt(argc, argv, &i, &model, &device))) {
             if (r < 0)
                 return FS_EXIT_USAGE;
-            model = v;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
-            if (r < 0)
-                return FS_EXIT_USAGE;
-            device = v;
         } else {
             return cli_fail(FS_EXIT_USAGE, "classify: unknown option '%s'", argv[i]);
         }
@@ -591,7 +592,6 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     const char *model = NULL, *device = NULL;
     int json = 0, first = argc;
     for (int i = 1; i < argc; i++) {
-        const char *v;
         int r;
         if (!strcmp(argv[i], "--")) {
             first = i + 1;
@@ -606,14 +606,9 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
         else if (!strcmp(argv[i], "--help")) {
             printf("usage: finsent predict [--json] [--model PATH] [--device D] TEXT...\n");
             return FS_EXIT_OK;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &v))) {
+        } else if ((r = model_device_opt(argc, argv, &i, &model, &device))) {
             if (r < 0)
                 return FS_EXIT_USAGE;
-            model = v;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--device", &v))) {
-            if (r < 0)
-                return FS_EXIT_USAGE;
-            device = v;
         } else {
             return cli_fail(FS_EXIT_USAGE, "predict: unknown option '%s'", argv[i]);
         }
