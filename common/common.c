@@ -66,6 +66,14 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+void *xgrow(void *array, size_t count, size_t *cap, size_t elem_size, size_t initial)
+{
+    if (count < *cap)
+        return array;
+    *cap = *cap ? *cap * 2 : initial;
+    return xrealloc(array, *cap * elem_size);
+}
+
 char *xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

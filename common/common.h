@@ -35,6 +35,11 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Room for element `count` of a growing array of elem_size-byte elements: when
+ * count == *cap, *cap doubles (from `initial`) and the array is reallocated.
+ * Returns the array (moved or not). Usage: a = xgrow(a, n, &cap, sizeof *a, 16); */
+void *xgrow(void *array, size_t count, size_t *cap, size_t elem_size, size_t initial);
+
 /* Process exit codes, documented in README.md ("Exit codes"). */
 enum fs_exit {
     FS_EXIT_OK = 0,

@@ -79,10 +79,7 @@ static void add_section(struct config *cfg, const char *name)
 static void add_entry(struct config *cfg, const char *section, const char *key, const char *value,
                       int line)
 {
-    if (cfg->n == cfg->cap) {
-        cfg->cap = cfg->cap ? cfg->cap * 2 : 32;
-        cfg->entries = xrealloc(cfg->entries, cfg->cap * sizeof *cfg->entries);
-    }
+    cfg->entries = xgrow(cfg->entries, cfg->n, &cfg->cap, sizeof *cfg->entries, 32);
     struct config_entry *e = &cfg->entries[cfg->n++];
     e->section = xstrdup(section);
     e->key = xstrdup(key);

@@ -16,10 +16,9 @@ void csv_reader_init(struct csv_reader *r, const char *text, size_t len)
 
 static void rec_push(struct csv_record *rec, struct strbuf *field)
 {
-    if (rec->n_fields == rec->cap) {
-        rec->cap = rec->cap ? rec->cap * 2 : 8;
-        rec->fields = xrealloc(rec->fields, (size_t)rec->cap * sizeof *rec->fields);
-    }
+    size_t cap = (size_t)rec->cap;
+    rec->fields = xgrow(rec->fields, (size_t)rec->n_fields, &cap, sizeof *rec->fields, 8);
+    rec->cap = (int)cap;
     rec->fields[rec->n_fields++] = sb_detach(field);
 }
 

@@ -295,12 +295,10 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
     sqlite3_bind_int(st, 1, open_only);
     sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
     struct alert_row *rows = NULL;
-    int count = 0, cap = 0, rc;
+    size_t cap = 0;
+    int count = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            rows = xrealloc(rows, (size_t)cap * sizeof *rows);
-        }
+        rows = xgrow(rows, (size_t)count, &cap, sizeof *rows, 16);
         alert_from_row(st, &rows[count++]);
     }
     sqlite3_finalize(st);
@@ -420,12 +418,10 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
         return -1;
     sqlite3_bind_int64(st, 1, now);
     struct outbox_row *rows = NULL;
-    int count = 0, cap = 0, rc;
+    size_t cap = 0;
+    int count = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            rows = xrealloc(rows, (size_t)cap * sizeof *rows);
-        }
+        rows = xgrow(rows, (size_t)count, &cap, sizeof *rows, 8);
         outbox_from_row(st, &rows[count++]);
     }
     sqlite3_finalize(st);

@@ -124,10 +124,7 @@ static int rows_collect(sqlite3 *db, sqlite3_stmt *st, struct trend_row **rows, 
     *n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
+        *rows = xgrow(*rows, *n, &cap, sizeof **rows, 64);
         row_read(st, &(*rows)[(*n)++]);
     }
     sqlite3_finalize(st);
@@ -184,10 +181,7 @@ int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err)
     *n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            *out = xrealloc(*out, 2 * cap * sizeof **out);
-        }
+        *out = xgrow(*out, *n, &cap, 2 * sizeof **out, 64); /* pairs */
         (*out)[2 * *n] = granularity_from_text(sqlite3_column_text(st, 0));
         (*out)[2 * *n + 1] = sqlite3_column_int(st, 1);
         (*n)++;
