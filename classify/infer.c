@@ -20,8 +20,10 @@ void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, in
     out->length = xcalloc(ds->n + 1, sizeof(int32_t));
     out->task = xcalloc(ds->n + 1, sizeof(int32_t));
     out->label = xcalloc(ds->n + 1, sizeof(int32_t));
+    out->texts = xcalloc(ds->n + 1, sizeof *out->texts);
     for (size_t i = 0; i < ds->n; i++) {
         const char *t = ds->ex[i].text;
+        out->texts[i] = t;
         out->length[i] = tokenizer_encode(tok, t, strlen(t), out->ids + i * max_len, NULL, max_len);
         out->task[i] = ds->ex[i].task;
         out->label[i] = ds->ex[i].label;
@@ -34,6 +36,7 @@ void encoded_set_free(struct encoded_set *s)
     free(s->length);
     free(s->task);
     free(s->label);
+    free(s->texts);
     memset(s, 0, sizeof *s);
 }
 
@@ -95,6 +98,20 @@ static int run_batch(struct classifier *c, const int32_t *ids, int stride, const
     return rc;
 }
 
+/* Probabilities [K] of one text from the encoder's logits: the encoder alone,
+ * or mixed with the n-gram path (scratch v and ng[K] reused by the caller). */
+static void text_probs(const struct classifier *c, const float *enc, const char *text,
+                       size_t len, struct ngram_vec *v, float *ng, float *probs)
+{
+    const struct model_config *cfg = &c->model->cfg;
+    float mix = 0.0f;
+    if (c->ngram && text && c->parts != PARTS_ENCODER) {
+        mix = c->parts == PARTS_NGRAM ? 1.0f : c->ngram->mix;
+        ngram_predict_logits(c->ngram, text, len, v, ng);
+    }
+    ngram_mix_probs(cfg->out_sizes, cfg->n_out, mix, enc, mix > 0.0f ? ng : NULL, probs);
+}
+
 int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s, int *pred,
                                struct fs_error *err)
 {
@@ -102,22 +119,26 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
         return 0;
     struct by_len *order = sort_by_length(s->length, s->n);
     int K = model_config_logits(&c->model->cfg);
-    float *probs = xmalloc(512 * (size_t)K * sizeof(float));
+    float *logits = xmalloc(512 * (size_t)K * sizeof(float));
+    float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
+    struct ngram_vec v = {0};
     int rc = 0;
     for (size_t at = 0; at < s->n && rc == 0;) {
         size_t k = batch_rows(order, at, s->n, 4096);
         rc = run_batch(c, s->ids, s->max_len, s->length, order + at, k, err);
         if (rc < 0)
             break;
-        model_get_probs(c->model, probs);
+        model_get_logits(c->model, logits);
         for (size_t i = 0; i < k; i++) {
             size_t r = order[at + i].idx;
             const struct model_config *cfg = &c->model->cfg;
+            const char *text = s->texts ? s->texts[r] : NULL;
+            text_probs(c, logits + i * K, text, text ? strlen(text) : 0, &v, ng, probs);
             int t = s->task[r] >= 0 && s->task[r] < cfg->n_out ? s->task[r] : 0;
             int off = 0, n = cfg->out_sizes[t];
             for (int h = 0; h < t; h++)
                 off += cfg->out_sizes[h];
-            const float *p = probs + i * K + off;
+            const float *p = probs + off;
             int best = 0;
             for (int j = 1; j < n; j++)
                 if (p[j] > p[best])
@@ -126,7 +147,8 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
         }
         at += k;
     }
-    free(probs);
+    free(logits), free(ng), free(probs);
+    ngram_vec_free(&v);
     free(order);
     return rc;
 }
@@ -209,8 +231,10 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
     for (size_t i = 0; i < n; i++)
         len[i] = tokenizer_encode(c->tok, texts[i], lens[i], ids + i * L, word_of + i * L, L);
     struct by_len *order = sort_by_length(len, n);
-    float *probs = xmalloc(512 * (size_t)K * sizeof(float));
+    float *logits = xmalloc(512 * (size_t)K * sizeof(float));
+    float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
     float *att = xmalloc(512 * (size_t)L * sizeof(float));
+    struct ngram_vec v = {0};
     int rc = 0;
     for (size_t at = 0; at < n;) {
         size_t k = batch_rows(order, at, n, budget);
@@ -218,18 +242,20 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
         rc = run_batch(c, ids, L, len, order + at, k, err);
         if (rc < 0)
             break;
-        model_get_probs(c->model, probs);
+        model_get_logits(c->model, logits);
         if (n_att)
             model_get_attention(c->model, att);
         for (size_t i = 0; i < k; i++) {
             size_t r = order[at + i].idx;
-            fill_prediction(&out[r], probs + i * K);
+            text_probs(c, logits + i * K, texts[r], lens[r], &v, ng, probs);
+            fill_prediction(&out[r], probs);
             if (n_att)
                 pick_attended(c->tok, texts[r], lens[r], att + i * T, word_of + r * L, len[r],
                               n_att, &out[r]);
         }
         at += k;
     }
-    free(ids), free(word_of), free(len), free(order), free(probs), free(att);
+    free(ids), free(word_of), free(len), free(order), free(logits), free(ng), free(probs), free(att);
+    ngram_vec_free(&v);
     return rc;
 }

@@ -6,8 +6,11 @@
  * and, in __metadata__ (all strings): format "finsent-model", format_version
  * "1", config (JSON object of the hyperparameters), labels.topic and
  * labels.sentiment (JSON arrays of label names), tokenizer (the serialised
- * tokenizer), model_id (32 hex digits: hash of the parameters). Loading checks
- * all of it; any mismatch fails with one line ending in a hint to retrain.
+ * tokenizer), model_id (32 hex digits: hash of the parameters). A model with
+ * the n-gram path also holds tensors ngram.idf [R], ngram.weight [R, K] and
+ * ngram.bias [K] (R = 2 << bits) and metadata "ngram" ({"bits": B, "mix": M}).
+ * Loading checks all of it; any mismatch fails with one line ending in a hint
+ * to retrain.
  *
  * Inference (classify/infer.c) sorts texts by token length and runs them in
  * batches of similar lengths (each batch padded only to its own longest text),
@@ -19,15 +22,22 @@
 #include "classify/backend.h"
 #include "classify/dataset.h"
 #include "classify/model.h"
+#include "classify/ngram.h"
 #include "classify/tokenizer.h"
 #include "common/common.h"
 
 #include <stddef.h>
 
+/* Which paths give the probabilities (eval --parts): both (the default), or
+ * one alone for comparison. */
+enum classifier_parts { PARTS_BOTH = 0, PARTS_ENCODER = 1, PARTS_NGRAM = 2 };
+
 struct classifier {
     struct backend *be; /* not owned */
     struct model *model;
     struct tokenizer *tok;
+    struct ngram_model *ngram; /* the wide path (classify/ngram.h), or NULL */
+    enum classifier_parts parts;
     char model_id[33];
 };
 
@@ -64,9 +74,11 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
                        struct fs_error *err);
 void prediction_free(struct prediction *p);
 
-/* Tokenized texts for training and evaluation: n rows of up to max_len ids. */
+/* Tokenized texts for training and evaluation: n rows of up to max_len ids,
+ * and the texts themselves (borrowed from the dataset) for the n-gram path. */
 struct encoded_set {
     size_t n;
+    const char **texts; /* [n] */
     int max_len;
     int32_t *ids;    /* [n * max_len], padded with TOK_PAD */
     int32_t *length; /* [n] */
@@ -78,7 +90,8 @@ void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, in
                        struct encoded_set *out);
 void encoded_set_free(struct encoded_set *s);
 
-/* Predicted label of head `task` for every row of s (length-bucketed batches). */
+/* Predicted label of head `task` for every row of s (length-bucketed batches;
+ * the n-gram path mixed in when c has one). */
 int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s, int *pred,
                                struct fs_error *err);
 

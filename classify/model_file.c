@@ -20,9 +20,41 @@
 static const enum task head_task[2] = {TASK_TOPIC, TASK_SENTIMENT};
 static const char *const head_key[2] = {"labels.topic", "labels.sentiment"};
 
-static void params_hash(const float *p, size_t n, char out[33])
+/* The model's identity: the hash of the encoder's parameters, or, with the
+ * n-gram path, the hash of that hash and the n-gram tensors' hashes. */
+static void params_hash(const float *p, size_t n, const struct ngram_model *ng, char out[33])
 {
     hash128_hex(p, n * sizeof(float), out);
+    if (!ng)
+        return;
+    char part[33];
+    struct strbuf sb = STRBUF_INIT;
+    sb_append(&sb, out);
+    hash128_hex(ng->idf, ngram_rows(ng) * sizeof(float), part);
+    sb_append(&sb, part);
+    hash128_hex(ng->weight, ngram_rows(ng) * (size_t)ng->K * sizeof(float), part);
+    sb_append(&sb, part);
+    hash128_hex(ng->bias, (size_t)ng->K * sizeof(float), part);
+    sb_append(&sb, part);
+    sb_appendf(&sb, "bits=%d mix=%.6g", ng->bits, (double)ng->mix);
+    hash128_hex(sb.buf, sb.len, out);
+    sb_free(&sb);
+}
+
+static char *ngram_json(const struct ngram_model *ng)
+{
+    json_t *o = json_pack("{s:i, s:f}", "bits", ng->bits, "mix", (double)ng->mix);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+static void ngram_add_tensors(struct st_writer *w, const struct ngram_model *ng)
+{
+    int64_t rows = (int64_t)ngram_rows(ng), k = ng->K;
+    st_writer_add(w, "ngram.idf", 1, (int64_t[]){rows}, ng->idf);
+    st_writer_add(w, "ngram.weight", 2, (int64_t[]){rows, k}, ng->weight);
+    st_writer_add(w, "ngram.bias", 1, (int64_t[]){k}, ng->bias);
 }
 
 static char *config_json(const struct model_config *c)
@@ -51,7 +83,7 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
     struct model *m = c->model;
     float *host = xmalloc(m->n_params * sizeof(float));
     model_get_params(m, host);
-    params_hash(host, m->n_params, c->model_id);
+    params_hash(host, m->n_params, c->ngram, c->model_id);
     struct st_writer *w = st_writer_new();
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
@@ -61,6 +93,12 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
     char *cfg = config_json(&m->cfg), *lt = labels_json(TASK_TOPIC),
          *ls = labels_json(TASK_SENTIMENT);
     char *tok = tokenizer_serialize(c->tok, NULL);
+    if (c->ngram) {
+        ngram_add_tensors(w, c->ngram);
+        char *ng = ngram_json(c->ngram);
+        st_writer_meta(w, "ngram", ng);
+        free(ng);
+    }
     st_writer_meta(w, "format", MODEL_FORMAT);
     st_writer_meta(w, "format_version", MODEL_FORMAT_VERSION);
     st_writer_meta(w, "model_id", c->model_id);
@@ -138,23 +176,64 @@ static int check_labels(const struct st_file *f, struct model_config *c, struct 
     return 0;
 }
 
-/* Every tensor of the model's layout present with its exact shape, nothing else. */
-static int load_tensors(const struct st_file *f, struct model *m, float *host, struct fs_error *err)
+/* The "ngram" metadata: a JSON object with bits (in range) and mix (in [0, 1]). */
+static int parse_ngram(const char *s, const struct model_config *cfg, struct ngram_model **out,
+                       struct fs_error *err)
 {
-    if (f->n_tensors != m->n_tensors)
+    json_error_t je;
+    json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, &je);
+    json_t *bits = json_object_get(o, "bits"), *mix = json_object_get(o, "mix");
+    int ok = json_is_integer(bits) && json_integer_value(bits) >= NGRAM_MIN_BITS &&
+             json_integer_value(bits) <= NGRAM_MAX_BITS && json_is_number(mix) &&
+             json_number_value(mix) >= 0.0 && json_number_value(mix) <= 1.0;
+    if (ok) {
+        *out = ngram_create((int)json_integer_value(bits), cfg);
+        (*out)->mix = (float)json_number_value(mix);
+    }
+    json_decref(o);
+    return ok ? 0 : fs_error_set(err, "metadata ngram is not {\"bits\": %d..%d, \"mix\": 0..1}",
+                                 NGRAM_MIN_BITS, NGRAM_MAX_BITS);
+}
+
+/* One tensor called name with exactly the given shape, read into dst. */
+static int load_tensor(const struct st_file *f, const char *name, int ndim, const int *shape,
+                       float *dst, struct fs_error *err)
+{
+    const struct st_tensor *s = st_find(f, name);
+    if (!s)
+        return fs_error_set(err, "tensor %s missing", name);
+    int same = s->ndim == ndim && s->shape[0] == shape[0] && (ndim == 1 || s->shape[1] == shape[1]);
+    if (!same)
+        return fs_error_set(err, "tensor %s has the wrong shape for the configuration", name);
+    st_read_f32(f, s, dst);
+    return 0;
+}
+
+static int load_ngram_tensors(const struct st_file *f, struct ngram_model *ng,
+                              struct fs_error *err)
+{
+    int rows = (int)ngram_rows(ng);
+    if (load_tensor(f, "ngram.idf", 1, (int[]){rows}, ng->idf, err) < 0 ||
+        load_tensor(f, "ngram.weight", 2, (int[]){rows, ng->K}, ng->weight, err) < 0 ||
+        load_tensor(f, "ngram.bias", 1, (int[]){ng->K}, ng->bias, err) < 0)
+        return -1;
+    for (int r = 0; r < rows; r++)
+        if (!(ng->idf[r] >= 0.0f && ng->idf[r] < 1e6f))
+            return fs_error_set(err, "tensor ngram.idf holds a value out of range");
+    return 0;
+}
+
+/* Every tensor of the model's layout present with its exact shape, nothing else. */
+static int load_tensors(const struct st_file *f, struct model *m, int extra, float *host,
+                        struct fs_error *err)
+{
+    if (f->n_tensors != m->n_tensors + extra)
         return fs_error_set(err, "%d tensors where the configuration implies %d", f->n_tensors,
-                            m->n_tensors);
+                            m->n_tensors + extra);
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
-        const struct st_tensor *s = st_find(f, t->name);
-        if (!s)
-            return fs_error_set(err, "tensor %s missing", t->name);
-        int same = s->ndim == t->ndim && s->shape[0] == t->shape[0] &&
-                   (t->ndim == 1 || s->shape[1] == t->shape[1]);
-        if (!same)
-            return fs_error_set(err, "tensor %s has the wrong shape for the configuration",
-                                t->name);
-        st_read_f32(f, s, host + t->offset);
+        if (load_tensor(f, t->name, t->ndim, t->shape, host + t->offset, err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -185,12 +264,17 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
                             tokenizer_vocab_size(c->tok), cfg.vocab);
     if (!id || strlen(id) != 32)
         return fs_error_set(err, "metadata model_id missing");
+    const char *ng_s = st_meta(f, "ngram");
+    if (ng_s && parse_ngram(ng_s, &cfg, &c->ngram, err) < 0)
+        return -1;
     if (model_create(&cfg, be, 0, &c->model, err) < 0)
         return -1;
     float *host = xmalloc(c->model->n_params * sizeof(float));
-    int rc = load_tensors(f, c->model, host, err);
+    int rc = load_tensors(f, c->model, c->ngram ? 3 : 0, host, err);
+    if (rc == 0 && c->ngram)
+        rc = load_ngram_tensors(f, c->ngram, err);
     if (rc == 0) {
-        params_hash(host, c->model->n_params, c->model_id);
+        params_hash(host, c->model->n_params, c->ngram, c->model_id);
         if (strcmp(c->model_id, id) != 0)
             rc = fs_error_set(err, "parameters do not match model_id (corrupted file)");
     }
@@ -227,5 +311,6 @@ void classifier_free(struct classifier *c)
         return;
     model_free(c->model);
     tokenizer_free(c->tok);
+    ngram_free(c->ngram);
     free(c);
 }

@@ -164,7 +164,7 @@ static void progress(FILE *f, int epoch, int epochs, size_t done, size_t total, 
 /* Per-task accuracy of m on s, as "topic 0.8123 sentiment 0.8012". */
 static void log_validation(FILE *f, struct model *m, const struct encoded_set *s)
 {
-    struct classifier c = {m->be, m, NULL, ""};
+    struct classifier c = {.be = m->be, .model = m};
     int *pred = xcalloc(s->n + 1, sizeof *pred);
     struct fs_error err;
     if (classifier_predict_encoded(&c, s, pred, &err) < 0) {

@@ -160,6 +160,8 @@ struct train_args {
     const char *out, *device, *sent, *topic, *sent_val, *topic_val;
     struct model_config cfg;
     struct train_options opt;
+    int ngram_bits; /* 0: no n-gram path */
+    struct ngram_train_options ngram;
 };
 
 static void train_usage(void)
@@ -168,15 +170,21 @@ static void train_usage(void)
            "         [--sentiment-data CSV] [--topic-data CSV] [--sentiment-val CSV]\n"
            "         [--topic-val CSV] [--width N] [--layers N] [--heads N] [--ffn N]\n"
            "         [--vocab N] [--max-len N] [--pool cls|attention] [--dropout P]\n"
-           "         [--batch N] [--lr X] [--label-smoothing X]\n"
+           "         [--batch N] [--lr X] [--label-smoothing X] [--ngram-bits N]\n"
+           "         [--ngram-epochs N]\n"
            "Learns the tokenizer and the topic + sentiment model from text,label CSVs\n"
-           "(the bundled data/ by default) and saves it (safetensors).\n");
+           "(the bundled data/ by default) and saves it (safetensors). The model is the\n"
+           "attention encoder mixed with a linear layer on hashed word and character\n"
+           "n-grams (2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n",
+           NGRAM_DEFAULT_BITS);
 }
 
 static int train_parse(int argc, char **argv, struct train_args *a)
 {
     model_config_default(&a->cfg);
     train_options_default(&a->opt);
+    a->ngram_bits = NGRAM_DEFAULT_BITS;
+    ngram_train_options_default(&a->ngram);
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r = 0, rc = 0;
@@ -215,6 +223,13 @@ static int train_parse(int argc, char **argv, struct train_args *a)
             rc = r > 0 ? parse_int_opt("--vocab", v, 64, 1000000, &a->cfg.vocab) : 0;
         else if (OPT("--max-len"))
             rc = r > 0 ? parse_int_opt("--max-len", v, 4, 4096, &a->cfg.max_len) : 0;
+        else if (OPT("--ngram-bits")) {
+            rc = r > 0 ? parse_int_opt("--ngram-bits", v, 0, NGRAM_MAX_BITS, &a->ngram_bits) : 0;
+            if (!rc && a->ngram_bits > 0 && a->ngram_bits < NGRAM_MIN_BITS)
+                rc = cli_fail(FS_EXIT_USAGE, "--ngram-bits: 0 or %d..%d", NGRAM_MIN_BITS,
+                              NGRAM_MAX_BITS);
+        } else if (OPT("--ngram-epochs"))
+            rc = r > 0 ? parse_int_opt("--ngram-epochs", v, 1, 1000, &a->ngram.epochs) : 0;
         else if (OPT("--batch"))
             rc = r > 0 ? parse_int_opt("--batch", v, 1, 4096, &a->opt.batch_size) : 0;
         else if (OPT("--dropout"))
@@ -265,6 +280,8 @@ static int load_set(const char *given, const char *data_dir, const char *set, co
     return 0;
 }
 
+/* Validation accuracy and macro-F1 of the model, and of each path alone when it
+ * has two. */
 static void report_validation(struct cli_ctx *ctx, struct classifier *cls,
                               const struct dataset *val, enum task task)
 {
@@ -272,16 +289,37 @@ static void report_validation(struct cli_ctx *ctx, struct classifier *cls,
         return;
     struct encoded_set s;
     encoded_set_build(cls->tok, val, cls->model->cfg.max_len, &s);
-    struct metrics m;
-    struct fs_error err;
-    if (evaluate(cls, &s, task, &m, &err) == 0) {
-        printf("validation %-9s accuracy %.4f  macro-F1 %.4f  (n=%zu)\n", task_name(task),
-               m.accuracy, m.macro_f1, m.n);
-        metrics_free(&m);
-    } else {
-        log_warn("validation %s: %s", task_name(task), err.msg);
+    static const char *const part_name[] = {"", " (encoder alone)", " (n-gram alone)"};
+    for (int part = PARTS_BOTH; part <= (cls->ngram ? PARTS_NGRAM : PARTS_BOTH); part++) {
+        struct metrics m;
+        struct fs_error err;
+        cls->parts = (enum classifier_parts)part;
+        if (evaluate(cls, &s, task, &m, &err) == 0) {
+            printf("validation %-9s accuracy %.4f  macro-F1 %.4f  (n=%zu)%s\n", task_name(task),
+                   m.accuracy, m.macro_f1, m.n, part_name[part]);
+            metrics_free(&m);
+        } else {
+            log_warn("validation %s: %s", task_name(task), err.msg);
+            break;
+        }
     }
+    cls->parts = PARTS_BOTH;
     encoded_set_free(&s);
+}
+
+/* The n-gram path, trained before the encoder (it takes seconds). */
+static int train_ngram(struct cli_ctx *ctx, struct train_args *a, const struct dataset *train,
+                       struct classifier *cls, struct fs_error *err)
+{
+    double t0 = time_monotonic();
+    cls->ngram = ngram_create(a->ngram_bits, &a->cfg);
+    a->ngram.seed = a->opt.seed;
+    if (ngram_train(cls->ngram, train, &a->ngram, err) < 0)
+        return -1;
+    if (!ctx->quiet)
+        printf("n-gram path: 2 x 2^%d buckets, %d epochs, trained in %.1f s\n", a->ngram_bits,
+               a->ngram.epochs, time_monotonic() - t0);
+    return 0;
 }
 
 static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *train,
@@ -304,6 +342,8 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     rc = model_create(&a->cfg, cls.be, a->opt.seed, &cls.model, &err);
     struct encoded_set set = {0}, val = {0};
     struct train_stats st;
+    if (rc == 0 && a->ngram_bits > 0)
+        rc = train_ngram(ctx, a, train, &cls, &err);
     if (rc == 0) {
         encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
         a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
@@ -342,6 +382,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     encoded_set_free(&set);
     encoded_set_free(&val);
     model_free(cls.model);
+    ngram_free(cls.ngram);
     tokenizer_free(cls.tok);
     cls.be->destroy(cls.be);
     return code;
@@ -407,7 +448,7 @@ static int model_device_opt(int argc, char **argv, int *i, const char **model,
 
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *task_s = NULL, *data = NULL, *model = NULL, *device = NULL;
+    const char *task_s = NULL, *data = NULL, *model = NULL, *device = NULL, *parts = "both";
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -416,12 +457,16 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "--help")) {
             printf("usage: finsent eval --task sentiment|topic --data FILE.csv [--model PATH]\n"
-                   "                    [--device auto|cpu|cuda] [--json]\n");
+                   "                    [--device auto|cpu|cuda] [--parts both|encoder|ngram]\n"
+                   "                    [--json]\n"
+                   "--parts scores the encoder or the n-gram path alone (default: both).\n");
             return FS_EXIT_OK;
         } else if ((r = cli_opt_value(argc, argv, &i, "--task", &v))) {
             task_s = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--data", &v))) {
             data = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--parts", &v))) {
+            parts = r > 0 ? v : parts;
         } else if ((r = model_device_opt(argc, argv, &i, &model, &device))) {
             /* --model or --device */
         } else {
@@ -434,6 +479,12 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_USAGE, "eval: --task sentiment|topic is required");
     if (!data)
         return cli_fail(FS_EXIT_USAGE, "eval: --data FILE.csv is required");
+    static const char *const part_names[] = {"both", "encoder", "ngram"};
+    int part = -1;
+    for (int p = 0; p < 3; p++)
+        part = strcmp(parts, part_names[p]) ? part : p;
+    if (part < 0)
+        return cli_fail(FS_EXIT_USAGE, "eval: --parts expects both, encoder or ngram");
     enum task task = (enum task)task_from_name(task_s);
     struct fs_error err;
     struct dataset ds;
@@ -448,6 +499,12 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
         dataset_free(&ds);
         return rc;
     }
+    if (part == PARTS_NGRAM && !cls->ngram) {
+        dataset_free(&ds);
+        cli_close_classifier(be, cls);
+        return cli_fail(FS_EXIT_USAGE, "eval: this model has no n-gram path");
+    }
+    cls->parts = (enum classifier_parts)part;
     struct encoded_set s;
     encoded_set_build(cls->tok, &ds, cls->model->cfg.max_len, &s);
     struct metrics m;

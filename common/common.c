@@ -70,7 +70,8 @@ void *xgrow(void *array, size_t count, size_t *cap, size_t elem_size, size_t ini
 {
     if (count < *cap)
         return array;
-    *cap = *cap ? *cap * 2 : initial;
+    while (*cap <= count)
+        *cap = *cap ? *cap * 2 : initial;
     return xrealloc(array, *cap * elem_size);
 }
 

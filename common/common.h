@@ -36,7 +36,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /* Room for element `count` of a growing array of elem_size-byte elements: when
- * count == *cap, *cap doubles (from `initial`) and the array is reallocated.
+ * count >= *cap, *cap doubles (from `initial`) until it exceeds count and the
+ * array is reallocated.
  * Returns the array (moved or not). Usage: a = xgrow(a, n, &cap, sizeof *a, 16); */
 void *xgrow(void *array, size_t count, size_t *cap, size_t elem_size, size_t initial);
 

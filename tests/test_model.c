@@ -396,7 +396,7 @@ static void toy_set(struct encoded_set *s, size_t n, uint64_t seed)
 
 static float toy_accuracy(struct model *m, const struct encoded_set *s)
 {
-    struct classifier c = {cpu(), m, NULL, ""};
+    struct classifier c = {.be = cpu(), .model = m};
     int *pred = xcalloc(s->n, sizeof *pred);
     struct fs_error err;
     if (classifier_predict_encoded(&c, s, pred, &err) < 0)
