@@ -7,7 +7,8 @@ on data/<task>/train.csv and reports validation accuracy and macro-F1. When ./fi
 and a model exist (--model, $FINSENT_MODEL, or the default
 $XDG_DATA_HOME/finsent/model.safetensors), also runs
   ./finsent eval --task T --data data/.../validation.csv --model M --json
-and prints the model's figures beside the baseline's. Each task also gets an "unseen"
+and prints the model's figures beside the baseline's, then the accuracy of each of
+its two paths alone (--parts encoder, --parts ngram). Each task also gets an "unseen"
 row: validation without the texts that occur in train once lowercased and stripped of
 URLs (recurring headlines; they inflate the topic figures by about 2 points).
 
@@ -178,8 +179,9 @@ def default_model():
     return os.path.join(data_home, "finsent", "model.safetensors")
 
 
-def finsent_eval(binary, model, task, data_path):
-    cmd = [binary, "eval", "--task", task, "--data", data_path, "--model", model, "--json"]
+def finsent_eval(binary, model, task, data_path, parts="both"):
+    cmd = [binary, "eval", "--task", task, "--data", data_path, "--model", model, "--json",
+           "--parts", parts]
     t0 = time.monotonic()
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
@@ -238,7 +240,7 @@ def main():
         print(f"(finsent columns skipped: {why})")
     print()
     print(f"{'task':17s} {'n':>5s} | {'baseline acc':>12s} {'macro-F1':>8s} | "
-          f"{'finsent acc':>11s} {'macro-F1':>8s} {'eval s':>6s}")
+          f"{'finsent acc':>11s} {'macro-F1':>8s} {'eval s':>6s} | {'encoder':>7s} {'n-gram':>6s}")
     notes = []
     with tempfile.TemporaryDirectory() as tmp:
         for task, (tx, ty, vx, vy) in data.items():
@@ -253,13 +255,17 @@ def main():
                        (task + " unseen", [vy[i] for i in keep], [pred[i] for i in keep], unseen_csv)]
             for name, truth, p, path in subsets:
                 acc, f1 = scores(truth, p)
-                cols = f"{'-':>11s} {'-':>8s} {'-':>6s}"
+                cols = f"{'-':>11s} {'-':>8s} {'-':>6s} | {'-':>7s} {'-':>6s}"
                 if have_finsent:
                     res, err = finsent_eval(args.finsent, model, task, path)
                     if res:
-                        cols = f"{res[0]:11.4f} {res[1]:8.4f} {res[2]:6.1f}"
+                        alone = [finsent_eval(args.finsent, model, task, path, p)[0]
+                                 for p in ("encoder", "ngram")]
+                        alone = [f"{a[0]:.4f}" if a else "-" for a in alone]
+                        cols = (f"{res[0]:11.4f} {res[1]:8.4f} {res[2]:6.1f} | "
+                                f"{alone[0]:>7s} {alone[1]:>6s}")
                     else:
-                        cols = f"{'error':>11s} {'':8s} {'':6s}"
+                        cols = f"{'error':>11s} {'':8s} {'':6s} |"
                         notes.append(f"finsent eval --task {task} ({name}): {err}")
                 print(f"{name:17s} {len(truth):5d} | {acc:12.4f} {f1:8.4f} | {cols}", flush=True)
             notes.append(f"baseline fit + predict, {task}: {fit_s:.1f} s")

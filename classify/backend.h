@@ -164,6 +164,13 @@ struct backend {
      * buffers; decoupled weight decay wd (fs_adamw_step in ops_math.h). */
     void (*adamw)(struct backend *be, float *param, const float *grad, float *m, float *v, size_t n,
                   float lr, float beta1, float beta2, float eps, float wd, float grad_scale, int t);
+
+    /* ---- concurrency (optional: NULL when the backend runs one stream) ---- */
+    /* Sets how many threads each matrix product may use and returns the
+     * previous count. A backend that has it lets independent inference passes
+     * (separate activations, shared read-only parameters) run on several
+     * threads at once (classify/infer.c), each product then on one thread. */
+    int (*set_threads)(struct backend *be, int n);
 };
 
 /* Creates a backend: "cpu", "cuda" or "auto" (CUDA when a device is usable,

@@ -522,11 +522,20 @@ static void cpu_adamw(struct backend *be, float *param, const float *grad, float
 /* ---- registry entry ---------------------------------------------------------------------------
  */
 
+static int cpu_set_threads(struct backend *be, int n)
+{
+    (void)be;
+    int was = openblas_get_num_threads();
+    openblas_set_num_threads(n);
+    return was;
+}
+
 int backend_cpu_create(struct backend **out, struct fs_error *err)
 {
     (void)err;
     struct backend *be = xcalloc(1, sizeof *be);
     be->name = "cpu";
+    be->set_threads = cpu_set_threads;
     be->destroy = cpu_destroy;
     be->check = cpu_check;
     be->alloc = cpu_alloc;

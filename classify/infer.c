@@ -5,8 +5,10 @@
  */
 #include "classify/infer.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- encoded sets ------------------------------------------------------------ */
 
@@ -80,7 +82,7 @@ static size_t batch_rows(const struct by_len *order, size_t start, size_t n, int
 
 /* Runs rows order[start..start+k) through the model; ids gathered into a batch
  * padded to the longest. */
-static int run_batch(struct classifier *c, const int32_t *ids, int stride, const int32_t *len,
+static int run_batch(struct model *m, const int32_t *ids, int stride, const int32_t *len,
                      const struct by_len *order, size_t k, struct fs_error *err)
 {
     int T = order[k - 1].len;
@@ -92,7 +94,7 @@ static int run_batch(struct classifier *c, const int32_t *ids, int stride, const
         memcpy(b_ids + i * T, ids + r * (size_t)stride, (size_t)len[r] * sizeof(int32_t));
     }
     struct model_batch b = {(int)k, T, b_ids, b_len, NULL, NULL};
-    int rc = model_forward(c->model, &b, 0, 0, NULL, err);
+    int rc = model_forward(m, &b, 0, 0, NULL, err);
     free(b_ids);
     free(b_len);
     return rc;
@@ -100,8 +102,8 @@ static int run_batch(struct classifier *c, const int32_t *ids, int stride, const
 
 /* Probabilities [K] of one text from the encoder's logits: the encoder alone,
  * or mixed with the n-gram path (scratch v and ng[K] reused by the caller). */
-static void text_probs(const struct classifier *c, const float *enc, const char *text,
-                       size_t len, struct ngram_vec *v, float *ng, float *probs)
+static void text_probs(const struct classifier *c, const float *enc, const char *text, size_t len,
+                       struct ngram_vec *v, float *ng, float *probs)
 {
     const struct model_config *cfg = &c->model->cfg;
     float mix = 0.0f;
@@ -125,7 +127,7 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
     int rc = 0;
     for (size_t at = 0; at < s->n && rc == 0;) {
         size_t k = batch_rows(order, at, s->n, 4096);
-        rc = run_batch(c, s->ids, s->max_len, s->length, order + at, k, err);
+        rc = run_batch(c->model, s->ids, s->max_len, s->length, order + at, k, err);
         if (rc < 0)
             break;
         model_get_logits(c->model, logits);
@@ -213,6 +215,104 @@ static void fill_prediction(struct prediction *p, const float *probs)
     p->score = p->sentiment_probs[SENT_POSITIVE] - p->sentiment_probs[SENT_NEGATIVE];
 }
 
+/* The work of classifier_predict(): texts encoded and ordered by length, cut
+ * into batches; each worker runs every n_workers-th batch on its own model view. */
+struct predict_work {
+    struct classifier *c;
+    const char *const *texts;
+    const size_t *lens;
+    int32_t *ids, *word_of, *len; /* [n * L], [n * L], [n] */
+    struct by_len *order;
+    size_t *starts; /* batch i is order[starts[i] .. starts[i + 1]) */
+    size_t n_batches;
+    int n_att, n_workers;
+    struct prediction *out;
+};
+
+struct predict_worker {
+    struct predict_work *w;
+    struct model *model;
+    int index, rc;
+    struct fs_error err;
+};
+
+static void *predict_worker_run(void *arg)
+{
+    struct predict_worker *pw = arg;
+    struct predict_work *w = pw->w;
+    struct classifier *c = w->c;
+    int L = c->model->cfg.max_len, K = model_config_logits(&c->model->cfg);
+    float *logits = xmalloc(512 * (size_t)K * sizeof(float));
+    float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
+    float *att = xmalloc(512 * (size_t)L * sizeof(float));
+    struct ngram_vec v = {0};
+    for (size_t b = (size_t)pw->index; b < w->n_batches && pw->rc == 0; b += w->n_workers) {
+        size_t at = w->starts[b], k = w->starts[b + 1] - at;
+        int T = w->order[at + k - 1].len;
+        pw->rc = run_batch(pw->model, w->ids, L, w->len, w->order + at, k, &pw->err);
+        if (pw->rc < 0)
+            break;
+        model_get_logits(pw->model, logits);
+        if (w->n_att)
+            model_get_attention(pw->model, att);
+        for (size_t i = 0; i < k; i++) {
+            size_t r = w->order[at + i].idx;
+            text_probs(c, logits + i * K, w->texts[r], w->lens[r], &v, ng, probs);
+            fill_prediction(&w->out[r], probs);
+            if (w->n_att)
+                pick_attended(c->tok, w->texts[r], w->lens[r], att + i * T,
+                              w->word_of + r * (size_t)L, w->len[r], w->n_att, &w->out[r]);
+        }
+    }
+    free(logits), free(ng), free(probs), free(att);
+    ngram_vec_free(&v);
+    return NULL;
+}
+
+/* Workers for n_batches: one per core (at most 4) when the backend can run
+ * passes side by side, else one. */
+static int predict_workers(const struct backend *be, size_t n_batches)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = be->set_threads ? (cores < 4 ? cores : 4) : 1;
+    if (n > (long)n_batches)
+        n = (long)n_batches;
+    return n < 1 ? 1 : (int)n;
+}
+
+/* Runs the workers (the calling thread is worker 0); the first error wins. */
+static int predict_run(struct predict_work *w, struct fs_error *err)
+{
+    struct backend *be = w->c->be;
+    struct predict_worker pw[4];
+    pthread_t tid[4];
+    int started[4] = {0};
+    int blas_threads = w->n_workers > 1 ? be->set_threads(be, 1) : 0;
+    for (int i = 0; i < w->n_workers; i++) {
+        struct model **view = i ? &w->c->views[i - 1] : NULL;
+        if (view && !*view)
+            *view = model_share(w->c->model);
+        pw[i] = (struct predict_worker){w, view ? *view : w->c->model, i, 0, {""}};
+        if (i > 0)
+            started[i] = pthread_create(&tid[i], NULL, predict_worker_run, &pw[i]) == 0;
+    }
+    predict_worker_run(&pw[0]);
+    for (int i = 1; i < w->n_workers; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            predict_worker_run(&pw[i]); /* no thread: do its share here */
+    }
+    if (w->n_workers > 1)
+        be->set_threads(be, blas_threads);
+    for (int i = 0; i < w->n_workers; i++)
+        if (pw[i].rc < 0) {
+            *err = pw[i].err;
+            return -1;
+        }
+    return 0;
+}
+
 int classifier_predict(struct classifier *c, const char *const *texts, const size_t *lens, size_t n,
                        const struct infer_options *opt, struct prediction *out,
                        struct fs_error *err)
@@ -220,42 +320,32 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
     memset(out, 0, n * sizeof *out);
     if (n == 0)
         return 0;
-    int L = c->model->cfg.max_len, K = model_config_logits(&c->model->cfg);
+    int L = c->model->cfg.max_len;
     int budget = opt && opt->max_tokens > 0 ? opt->max_tokens : 4096;
-    int n_att = opt ? opt->n_attended : 0;
-    if (n_att > INFER_MAX_ATTENDED)
-        n_att = INFER_MAX_ATTENDED;
-    int32_t *ids = xcalloc(n * (size_t)L + 1, sizeof(int32_t));
-    int32_t *word_of = xcalloc(n * (size_t)L + 1, sizeof(int32_t));
-    int32_t *len = xcalloc(n + 1, sizeof(int32_t));
+    struct predict_work w = {c,
+                             texts,
+                             lens,
+                             xcalloc(n * (size_t)L + 1, sizeof(int32_t)),
+                             xcalloc(n * (size_t)L + 1, sizeof(int32_t)),
+                             xcalloc(n + 1, sizeof(int32_t)),
+                             NULL,
+                             NULL,
+                             0,
+                             0,
+                             1,
+                             out};
+    w.n_att = opt ? opt->n_attended : 0;
+    if (w.n_att > INFER_MAX_ATTENDED)
+        w.n_att = INFER_MAX_ATTENDED;
     for (size_t i = 0; i < n; i++)
-        len[i] = tokenizer_encode(c->tok, texts[i], lens[i], ids + i * L, word_of + i * L, L);
-    struct by_len *order = sort_by_length(len, n);
-    float *logits = xmalloc(512 * (size_t)K * sizeof(float));
-    float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
-    float *att = xmalloc(512 * (size_t)L * sizeof(float));
-    struct ngram_vec v = {0};
-    int rc = 0;
-    for (size_t at = 0; at < n;) {
-        size_t k = batch_rows(order, at, n, budget);
-        int T = order[at + k - 1].len;
-        rc = run_batch(c, ids, L, len, order + at, k, err);
-        if (rc < 0)
-            break;
-        model_get_logits(c->model, logits);
-        if (n_att)
-            model_get_attention(c->model, att);
-        for (size_t i = 0; i < k; i++) {
-            size_t r = order[at + i].idx;
-            text_probs(c, logits + i * K, texts[r], lens[r], &v, ng, probs);
-            fill_prediction(&out[r], probs);
-            if (n_att)
-                pick_attended(c->tok, texts[r], lens[r], att + i * T, word_of + r * L, len[r],
-                              n_att, &out[r]);
-        }
-        at += k;
-    }
-    free(ids), free(word_of), free(len), free(order), free(logits), free(ng), free(probs), free(att);
-    ngram_vec_free(&v);
+        w.len[i] = tokenizer_encode(c->tok, texts[i], lens[i], w.ids + i * L, w.word_of + i * L, L);
+    w.order = sort_by_length(w.len, n);
+    w.starts = xmalloc((n + 1) * sizeof *w.starts);
+    for (size_t at = 0; at < n; at += batch_rows(w.order, at, n, budget))
+        w.starts[w.n_batches++] = at;
+    w.starts[w.n_batches] = n;
+    w.n_workers = predict_workers(c->be, w.n_batches);
+    int rc = predict_run(&w, err);
+    free(w.ids), free(w.word_of), free(w.len), free(w.order), free(w.starts);
     return rc;
 }

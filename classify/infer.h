@@ -39,6 +39,7 @@ struct classifier {
     struct ngram_model *ngram; /* the wide path (classify/ngram.h), or NULL */
     enum classifier_parts parts;
     char model_id[33];
+    struct model *views[3]; /* model_share() views for inference threads 1..3 */
 };
 
 /* Writes c atomically to path (creating its directory); sets c->model_id. */

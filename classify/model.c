@@ -390,9 +390,13 @@ static int acts_reserve(struct model *m, int B, int T, int train, struct fs_erro
         a->n_slots >= slots && a->with_grads >= train)
         return 0;
     struct model_acts *n = xcalloc(1, sizeof *n);
-    n->cap_tokens = a && a->cap_tokens > N ? a->cap_tokens : N;
+    /* grow geometrically: batches sorted by length would otherwise reallocate
+     * at every new length */
+    n->cap_tokens = a && a->cap_tokens > N       ? a->cap_tokens
+                    : a && 2 * a->cap_tokens > N ? 2 * a->cap_tokens
+                                                 : N;
     n->cap_rows = a && a->cap_rows > (size_t)B ? a->cap_rows : (size_t)B;
-    n->cap_att = a && a->cap_att > A ? a->cap_att : A;
+    n->cap_att = a && a->cap_att > A ? a->cap_att : a && 2 * a->cap_att > A ? 2 * a->cap_att : A;
     n->n_slots = a && a->n_slots > slots ? a->n_slots : slots;
     n->with_grads = (a && a->with_grads) || train;
     acts_free(be, a);
@@ -428,12 +432,27 @@ void model_free(struct model *m)
         return;
     struct backend *be = m->be;
     acts_free(be, m->acts);
-    be->free(be, m->params);
+    if (!m->shares_params)
+        be->free(be, m->params);
     be->free(be, m->grads);
     be->free(be, m->adam_m);
     be->free(be, m->adam_v);
     free(m->tensors);
     free(m);
+}
+
+struct model *model_share(const struct model *m)
+{
+    struct model *s = xcalloc(1, sizeof *s);
+    s->cfg = m->cfg;
+    s->be = m->be;
+    s->n_params = m->n_params;
+    s->params = m->params;
+    s->shares_params = 1;
+    s->n_tensors = m->n_tensors;
+    s->tensors = xmalloc((size_t)m->n_tensors * sizeof *s->tensors);
+    memcpy(s->tensors, m->tensors, (size_t)m->n_tensors * sizeof *s->tensors);
+    return s;
 }
 
 /* ---- layers: linear ------------------------------------------------------------------ */

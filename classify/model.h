@@ -83,6 +83,7 @@ struct model {
     int n_tensors;
     float label_smoothing;
     struct model_acts *acts;
+    int shares_params; /* made by model_share(): params belong to another model */
 };
 
 /* Allocates a model with parameters initialised from seed (N(0, 0.02) weights,
@@ -95,6 +96,11 @@ int model_create(const struct model_config *cfg, struct backend *be, uint64_t se
 int model_train_alloc(struct model *m, struct fs_error *err);
 
 void model_free(struct model *m);
+
+/* A second model over m's parameters (shared, not copied) with activations of
+ * its own, for inference on another thread (no training: no gradients). Free it
+ * with model_free() before m. */
+struct model *model_share(const struct model *m);
 
 /* Index of the tensor called name, or -1. */
 int model_tensor_find(const struct model *m, const char *name);

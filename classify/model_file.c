@@ -309,6 +309,8 @@ void classifier_free(struct classifier *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < FS_ARRAY_LEN(c->views); i++)
+        model_free(c->views[i]);
     model_free(c->model);
     tokenizer_free(c->tok);
     ngram_free(c->ngram);

@@ -253,7 +253,8 @@ static void char_hits_word(struct hits *h, const char *w, size_t n, uint32_t blo
     const char *p = h->key.buf;
     size_t plen = h->key.len;
     /* code point starts, plus the end */
-    size_t *cp = xmalloc((plen + 1) * sizeof *cp), m = 0;
+    size_t small[128], m = 0;
+    size_t *cp = plen < FS_ARRAY_LEN(small) ? small : xmalloc((plen + 1) * sizeof *cp);
     for (size_t i = 0; i < plen; i++)
         if (((unsigned char)p[i] & 0xC0) != 0x80)
             cp[m++] = i;
@@ -266,7 +267,8 @@ static void char_hits_word(struct hits *h, const char *w, size_t n, uint32_t blo
         for (size_t i = 0; i + g <= m; i++)
             hit(h, p + cp[i], cp[i + g] - cp[i], block);
     }
-    free(cp);
+    if (cp != small)
+        free(cp);
 }
 
 static void char_hits(struct hits *h, const char *s, size_t n)
