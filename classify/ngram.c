@@ -311,7 +311,8 @@ static void count_buckets(const struct ngram_model *m, const char *text, size_t 
     struct hits h = {NULL, 0, 0, m->bits, STRBUF_INIT};
     word_hits(&h, norm.buf ? norm.buf : "", norm.len);
     char_hits(&h, norm.buf ? norm.buf : "", norm.len);
-    qsort(h.a, h.n, sizeof *h.a, cmp_u32);
+    if (h.n > 1)
+        qsort(h.a, h.n, sizeof *h.a, cmp_u32);
     v->n = 0;
     for (size_t i = 0; i < h.n;) {
         size_t j = i;

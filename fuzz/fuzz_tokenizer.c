@@ -2,7 +2,9 @@
  * reject or accept without crashing, and an accepted tokenizer must serialise back
  * to the same bytes); the same with a valid checksum line appended, so that the
  * parser behind the checksum is reached; then encoding and word splitting of the
- * input as text. */
+ * input as text, and its n-gram features (classify/ngram.h: indices in range,
+ * increasing, finite positive values). */
+#include "classify/ngram.h"
 #include "classify/tokenizer.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -31,6 +33,7 @@ static void deserialize_checked(const char *data, size_t size)
 }
 
 static struct tokenizer *trained; /* trained once: the fuzzer calls us millions of times */
+static struct ngram_model *ngrams;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -40,7 +43,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct tokenizer_options opt = {1, 1}; /* every code path: symbols and numbers */
     if (tokenizer_train_opts(corpus, 4, 200, &opt, &trained, &err) != 0)
         abort();
+    struct model_config cfg = {.n_out = 2, .out_sizes = {20, 3}};
+    ngrams = ngram_create(10, &cfg);
+    ngram_fit_idf(ngrams, corpus, 4);
     return 0;
+}
+
+static void ngrams_checked(const char *data, size_t size)
+{
+    struct ngram_vec v = {0};
+    ngram_featurize(ngrams, data, size, &v);
+    for (int i = 0; i < v.n; i++)
+        if (v.index[i] >= ngram_rows(ngrams) || (i && v.index[i] <= v.index[i - 1]) ||
+            !(v.value[i] > 0.0f && v.value[i] <= 1.0f))
+            abort();
+    ngram_vec_free(&v);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (word_of[i] < 0 || word_of[i] >= nw)
             abort();
     tokenizer_words_free(words, nw);
+    ngrams_checked((const char *)data, size);
     return 0;
 }

@@ -406,6 +406,37 @@ static void test_model_file_rejects_bad_ngram(void)
     classifier_free(c);
 }
 
+/* Many small batches run on several threads (CPU backend): every text gets
+ * what it gets when classified alone. */
+static void test_parallel_batches_match_one_by_one(void)
+{
+    struct classifier *c = small_classifier();
+    struct dataset ds;
+    toy_dataset(&ds, 300);
+    const char **texts = xmalloc(ds.n * sizeof *texts);
+    size_t *lens = xmalloc(ds.n * sizeof *lens);
+    for (size_t i = 0; i < ds.n; i++)
+        texts[i] = ds.ex[i].text, lens[i] = strlen(texts[i]);
+    struct prediction *all = xcalloc(ds.n, sizeof *all), one;
+    struct infer_options opt = {24, 2}; /* a few texts per batch: many batches */
+    struct fs_error err;
+    CHECK(classifier_predict(c, texts, lens, ds.n, &opt, all, &err) == 0);
+    size_t differ = 0;
+    for (size_t i = 0; i < ds.n; i++) {
+        CHECK(classifier_predict(c, &texts[i], &lens[i], 1, &opt, &one, &err) == 0);
+        for (int j = 0; j < N_TOPICS; j++)
+            differ += fabsf(all[i].topic_probs[j] - one.topic_probs[j]) > 1e-5f;
+        differ += all[i].sentiment != one.sentiment || all[i].n_attended != one.n_attended;
+        prediction_free(&one);
+        prediction_free(&all[i]);
+    }
+    CHECK_MSG(differ == 0, "%zu values differ", differ);
+    CHECK(c->views[0] != NULL || sysconf(_SC_NPROCESSORS_ONLN) < 2); /* threads were used */
+    free(all), free(texts), free(lens);
+    dataset_free(&ds);
+    classifier_free(c);
+}
+
 int main(void)
 {
     RUN(test_murmur3_matches_reference);
@@ -418,5 +449,6 @@ int main(void)
     RUN(test_sklearn_agreement);
     RUN(test_model_file_round_trip);
     RUN(test_model_file_rejects_bad_ngram);
+    RUN(test_parallel_batches_match_one_by_one);
     return check_summary();
 }
