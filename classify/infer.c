@@ -284,7 +284,7 @@ static int predict_workers(const struct backend *be, size_t n_batches)
 static int predict_run(struct predict_work *w, struct fs_error *err)
 {
     struct backend *be = w->c->be;
-    struct predict_worker pw[4];
+    struct predict_worker pw[4] = {0};
     pthread_t tid[4];
     int started[4] = {0};
     int blas_threads = w->n_workers > 1 ? be->set_threads(be, 1) : 0;

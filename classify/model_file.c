@@ -191,8 +191,9 @@ static int parse_ngram(const char *s, const struct model_config *cfg, struct ngr
         (*out)->mix = (float)json_number_value(mix);
     }
     json_decref(o);
-    return ok ? 0 : fs_error_set(err, "metadata ngram is not {\"bits\": %d..%d, \"mix\": 0..1}",
-                                 NGRAM_MIN_BITS, NGRAM_MAX_BITS);
+    return ok ? 0
+              : fs_error_set(err, "metadata ngram is not {\"bits\": %d..%d, \"mix\": 0..1}",
+                             NGRAM_MIN_BITS, NGRAM_MAX_BITS);
 }
 
 /* One tensor called name with exactly the given shape, read into dst. */
@@ -209,8 +210,7 @@ static int load_tensor(const struct st_file *f, const char *name, int ndim, cons
     return 0;
 }
 
-static int load_ngram_tensors(const struct st_file *f, struct ngram_model *ng,
-                              struct fs_error *err)
+static int load_ngram_tensors(const struct st_file *f, struct ngram_model *ng, struct fs_error *err)
 {
     int rows = (int)ngram_rows(ng);
     if (load_tensor(f, "ngram.idf", 1, (int[]){rows}, ng->idf, err) < 0 ||

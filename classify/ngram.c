@@ -65,8 +65,8 @@ int32_t ngram_murmur3(const void *key, size_t len, uint32_t seed)
     size_t blocks = len / 4;
     for (size_t i = 0; i < blocks; i++) {
         const unsigned char *b = p + 4 * i;
-        uint32_t k = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                     (uint32_t)b[3] << 24;
+        uint32_t k =
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         h ^= murmur_mix_k(k);
         h = rotl32(h, 13) * 5u + 0xe6546b64u;
     }
@@ -109,8 +109,11 @@ static uint32_t bucket_of(const char *s, size_t len, int bits)
 static size_t utf8_at(const char *s, size_t n, size_t i, uint32_t *cp)
 {
     unsigned char c = (unsigned char)s[i];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
     if (len == 0 || i + len > n) {
         *cp = 0xFFFD;
         return 1;
@@ -132,8 +135,8 @@ static size_t utf8_at(const char *s, size_t n, size_t i, uint32_t *cp)
 static int is_space_cp(uint32_t c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F) || c == 0x85 ||
-           c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+           c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 /* \w: ASCII letters, digits and '_', and code points outside the blocks of
@@ -145,11 +148,10 @@ static int is_word_cp(uint32_t c)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_';
     static const uint32_t non_word[][2] = {
-        {0x80, 0xBF},     {0xD7, 0xD7},     {0xF7, 0xF7},     {0x300, 0x36F},
-        {0x2000, 0x2BFF}, {0x2E00, 0x2E7F}, {0x3000, 0x303F}, {0xFE00, 0xFE0F},
-        {0xFE30, 0xFE4F}, {0xFF00, 0xFF0F}, {0xFF1A, 0xFF20}, {0xFF3B, 0xFF40},
-        {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF},
-        {0xE0000, 0xE007F},
+        {0x80, 0xBF},     {0xD7, 0xD7},     {0xF7, 0xF7},       {0x300, 0x36F},
+        {0x2000, 0x2BFF}, {0x2E00, 0x2E7F}, {0x3000, 0x303F},   {0xFE00, 0xFE0F},
+        {0xFE30, 0xFE4F}, {0xFF00, 0xFF0F}, {0xFF1A, 0xFF20},   {0xFF3B, 0xFF40},
+        {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F},
     };
     for (size_t i = 0; i < FS_ARRAY_LEN(non_word); i++)
         if (c >= non_word[i][0] && c <= non_word[i][1])
@@ -339,8 +341,7 @@ static void normalize_block(struct ngram_vec *v, int from, int to)
         v->value[i] *= inv;
 }
 
-void ngram_featurize(const struct ngram_model *m, const char *text, size_t len,
-                     struct ngram_vec *v)
+void ngram_featurize(const struct ngram_model *m, const char *text, size_t len, struct ngram_vec *v)
 {
     count_buckets(m, text, len, v);
     int kept = 0, word_end = 0;
@@ -414,7 +415,8 @@ static void log_softmax(float *z, int n)
     double s = 0.0;
     for (int j = 0; j < n; j++)
         s += exp((double)(z[j] - mx));
-    float lse = mx + (float)log(s);
+    /* s >= 1: the largest element adds exp(0) */
+    float lse = mx + (float)log(s); // cppcheck-suppress invalidFunctionArg
     for (int j = 0; j < n; j++)
         z[j] -= lse;
 }
@@ -426,8 +428,8 @@ static void softmax(float *z, int n)
         z[j] = expf(z[j]);
 }
 
-void ngram_mix_probs(const int *out_sizes, int n_out, float mix, const float *enc,
-                     const float *ng, float *probs)
+void ngram_mix_probs(const int *out_sizes, int n_out, float mix, const float *enc, const float *ng,
+                     float *probs)
 {
     float a[64], b[64];
     for (int h = 0, off = 0; h < n_out; off += out_sizes[h++]) {
@@ -445,7 +447,8 @@ void ngram_mix_probs(const int *out_sizes, int n_out, float mix, const float *en
     }
 }
 
-/* ---- training ---------------------------------------------------------------------------------- */
+/* ---- training ----------------------------------------------------------------------------------
+ */
 
 void ngram_train_options_default(struct ngram_train_options *o)
 {
@@ -517,8 +520,8 @@ static void sgd_fold(struct ngram_model *m, struct sgd *s, int h, int off)
 }
 
 /* One example of head h (columns off..off+nh): softmax, then the step. */
-static void train_example(struct ngram_model *m, struct sgd *s, int h, int off,
-                          const uint32_t *idx, const float *val, size_t nf, int label)
+static void train_example(struct ngram_model *m, struct sgd *s, int h, int off, const uint32_t *idx,
+                          const float *val, size_t nf, int label)
 {
     int nh = m->out_sizes[h];
     float z[64];

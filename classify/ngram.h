@@ -105,7 +105,7 @@ int ngram_train(struct ngram_model *m, const struct dataset *ds,
 /* Probabilities of every head [K] from the encoder's logits enc[K] and this
  * path's logits ng[K], mixed with weight mix (0: the encoder alone; 1: this
  * path alone; ng may be NULL when mix is 0). */
-void ngram_mix_probs(const int *out_sizes, int n_out, float mix, const float *enc,
-                     const float *ng, float *probs);
+void ngram_mix_probs(const int *out_sizes, int n_out, float mix, const float *enc, const float *ng,
+                     float *probs);
 
 #endif

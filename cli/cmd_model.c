@@ -439,8 +439,7 @@ static void print_metrics(const struct metrics *m, enum task task, const char *m
 
 /* --model PATH and --device auto|cpu|cuda, shared by eval, classify and predict:
  * 1 when argv[*i] was one of them, 0 when not, -1 when its value is missing. */
-static int model_device_opt(int argc, char **argv, int *i, const char **model,
-                            const char **device)
+static int model_device_opt(int argc, char **argv, int *i, const char **model, const char **device)
 {
     int r = cli_opt_value(argc, argv, i, "--model", model);
     return r ? r : cli_opt_value(argc, argv, i, "--device", device);

@@ -44,8 +44,10 @@ static void test_murmur3_matches_reference(void)
 static const char *const corpus[] = {
     "Stocks fall as the Fed raises rates https://t.co/abc123",
     "Apple beats earnings estimates, shares rise",
-    "stocks FALL again", "Oil prices jump after OPEC cut",
-    "Fed raises rates by 25 basis points", "$AAPL shares rise after earnings",
+    "stocks FALL again",
+    "Oil prices jump after OPEC cut",
+    "Fed raises rates by 25 basis points",
+    "$AAPL shares rise after earnings",
 };
 
 static double block_norm(const struct ngram_vec *v, int bits, int block)
@@ -362,8 +364,7 @@ static void rejects(struct classifier *c, const char *meta_key, const char *meta
     model_get_params(c->model, host);
     for (int i = 0; i < c->model->n_tensors; i++) {
         const struct model_tensor *t = &c->model->tensors[i];
-        st_writer_add(w, t->name, t->ndim, (int64_t[]){t->shape[0], t->shape[1]},
-                      host + t->offset);
+        st_writer_add(w, t->name, t->ndim, (int64_t[]){t->shape[0], t->shape[1]}, host + t->offset);
     }
     int64_t rows = (int64_t)ngram_rows(c->ngram);
     st_writer_add(w, "ngram.idf", 1, (int64_t[]){rows}, c->ngram->idf);
@@ -381,7 +382,7 @@ static void rejects(struct classifier *c, const char *meta_key, const char *meta
     for (int i = 0; i < f.n_meta; i++)
         st_writer_meta(w, f.meta_keys[i],
                        meta_key && !strcmp(f.meta_keys[i], meta_key) ? meta_value
-                                                                    : f.meta_values[i]);
+                                                                     : f.meta_values[i]);
     st_free(&f);
     st_writer_save(w, path, &err);
     st_writer_free(w);
