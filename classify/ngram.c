@@ -153,10 +153,12 @@ static int is_word_cp(uint32_t c)
         {0xFE30, 0xFE4F}, {0xFF00, 0xFF0F}, {0xFF1A, 0xFF20},   {0xFF3B, 0xFF40},
         {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F},
     };
+    if (c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 || c == 0xBA ||
+        (c >= 0xBC && c <= 0xBE))
+        return 1; /* Latin-1 letters and digits among the symbols: ª ² ³ µ ¹ º ¼ ½ ¾ */
     for (size_t i = 0; i < FS_ARRAY_LEN(non_word); i++)
         if (c >= non_word[i][0] && c <= non_word[i][1])
-            return c == 0xAA || c == 0xB5 || c == 0xBA || c == 0xB2 || c == 0xB3 || c == 0xB9 ||
-                   (c >= 0xBC && c <= 0xBE);
+            return 0;
     return 1;
 }
 
@@ -171,9 +173,11 @@ static size_t url_prefix(const char *s, size_t n)
     static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
     for (size_t i = 0; i < FS_ARRAY_LEN(prefixes); i++) {
         size_t k = strlen(prefixes[i]);
-        uint32_t next;
-        if (k < n && strncasecmp(s, prefixes[i], k) == 0 && (utf8_at(s, n, k, &next), 1) &&
-            !is_space_cp(next))
+        if (k >= n || strncasecmp(s, prefixes[i], k) != 0)
+            continue;
+        uint32_t next; /* the URL needs one more character */
+        utf8_at(s, n, k, &next);
+        if (!is_space_cp(next))
             return k;
     }
     return 0;
