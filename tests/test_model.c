@@ -12,6 +12,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
+#include "tests/cpu_backend.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -20,15 +21,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static struct backend *cpu(void)
-{
-    static struct backend *be;
-    struct fs_error err;
-    if (!be && backend_cpu_create(&be, &err) < 0)
-        abort();
-    return be;
-}
 
 static uint64_t rng_state = 12345;
 static float frand(void) /* uniform in [-1, 1) */

@@ -1,7 +1,8 @@
 /* test_ngram.c — the n-gram path (classify/ngram.h): hashing, features, the
  * agreement with scikit-learn (tests/sklearn_ngram.py), training on a toy task,
  * the mixing of probabilities, and the model file with the path inside. */
-#include "check.h"
+#include "tests/check.h"
+#include "tests/cpu_backend.h"
 #include "classify/backend.h"
 #include "classify/infer.h"
 #include "classify/ngram.h"
@@ -291,15 +292,6 @@ static void test_sklearn_agreement(void)
 }
 
 /* ---- the model file ---------------------------------------------------------------------- */
-
-static struct backend *cpu(void)
-{
-    static struct backend *be;
-    struct fs_error err;
-    if (!be && backend_cpu_create(&be, &err) < 0)
-        abort();
-    return be;
-}
 
 /* A small encoder with finsent's heads and a toy-trained n-gram path. */
 static struct classifier *small_classifier(void)

@@ -5,6 +5,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "tests/check.h"
+#include "tests/cpu_backend.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -150,15 +151,6 @@ static void test_crafted_headers(void)
 }
 
 /* ---- the model file --------------------------------------------------------------- */
-
-static struct backend *cpu(void)
-{
-    static struct backend *be;
-    struct fs_error err;
-    if (!be && backend_cpu_create(&be, &err) < 0)
-        abort();
-    return be;
-}
 
 static struct classifier *tiny_classifier(int width)
 {
