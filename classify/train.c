@@ -13,7 +13,7 @@
 void train_options_default(struct train_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 8;
+    o->epochs = 12;
     o->batch_size = 64;
     o->lr = 2e-3f;
     o->warmup = 0.05f;
