@@ -60,9 +60,9 @@ def write_sets(d, rng):
     return paths
 
 
-def train(d, paths, out, seed="1", epochs="12"):
+def train(d, paths, out, seed="1", epochs="12", ngram_bits="12"):
     return run("--db", os.path.join(d, "train.db"), "train", "--out", out, "--epochs", epochs,
-               "--seed", seed, "--width", "16", "--layers", "1", "--heads", "2", "--ffn", "32",
+               "--seed", seed, "--ngram-bits", ngram_bits, "--width", "16", "--layers", "1", "--heads", "2", "--ffn", "32",
                "--vocab", "300", "--max-len", "16", "--batch", "16", "--lr", "3e-3",
                "--device", "cpu", "--sentiment-data", paths["sent"], "--topic-data",
                paths["topic"], "--sentiment-val", paths["sent"], "--topic-val", paths["topic"])
@@ -80,6 +80,7 @@ def main():
     if p.returncode != 0:
         return
     report("validation sentiment" in p.stdout, "train_prints_validation", p.stdout[-300:])
+    train_out = p.stdout
 
     for task in ["sentiment", "topic"]:
         p = run("eval", "--task", task, "--data", paths["sent" if task == "sentiment" else "topic"],
@@ -94,6 +95,29 @@ def main():
     p = run("eval", "--task", "sentiment", "--data", paths["sent"], "--model", model)
     report(p.returncode == 0 and "accuracy" in p.stdout and "confusion" in p.stdout,
            "eval_text_report", p.stdout[:300] + p.stderr[:200])
+    report("(n-gram alone)" in p.stdout or "(n-gram alone)" in train_out,
+           "train_prints_each_path", train_out[-400:])
+    accs = {}
+    for part in ["both", "encoder", "ngram"]:
+        p = run("eval", "--task", "topic", "--data", paths["topic"], "--model", model, "--json",
+                "--parts", part)
+        try:
+            accs[part] = json.loads(p.stdout)["accuracy"]
+        except (ValueError, KeyError):
+            accs[part] = None
+    report(all(a is not None and a >= 0.9 for a in accs.values()), "eval_parts", str(accs))
+    p = run("eval", "--task", "topic", "--data", paths["topic"], "--model", model, "--parts", "x")
+    report(p.returncode == 2 and "--parts" in p.stderr, "eval_parts_unknown_exit_2", p.stderr)
+
+    # a model without the n-gram path: loads, evaluates, refuses --parts ngram
+    bare = os.path.join(d, "bare.safetensors")
+    p = train(d, paths, bare, epochs="2", ngram_bits="0")
+    q = run("eval", "--task", "topic", "--data", paths["topic"], "--model", bare, "--json")
+    r = run("eval", "--task", "topic", "--data", paths["topic"], "--model", bare, "--parts", "ngram")
+    report(p.returncode == 0 and q.returncode == 0 and "n-gram alone" not in p.stdout and
+           r.returncode == 2 and "no n-gram path" in r.stderr and
+           os.path.getsize(bare) < os.path.getsize(model) / 4, "train_without_ngram_path",
+           f"{p.returncode} {q.returncode} {r.returncode} {r.stderr.strip()}")
 
     p = run("predict", "--json", "--model", model, "$ACME Acme record profit",
             "$HOOL Hooli files for bankruptcy")
