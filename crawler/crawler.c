@@ -75,6 +75,7 @@ struct job {
     size_t n_links, cap_links;
     int in_flight; /* requests not yet answered (main + links + waiting on robots) */
     int done;
+    int hops; /* redirects followed by the source request so far */
 };
 
 struct waiter {
@@ -82,6 +83,7 @@ struct waiter {
     struct job *job;
     char *url;
     long doc; /* -1: the source itself, else index into job->docs */
+    int hops; /* redirects followed to reach url */
 };
 
 struct origin {
@@ -110,9 +112,10 @@ struct crawler {
 struct link_ctx {
     struct job *job;
     long doc;
+    int hops;
 };
 
-static void job_request(struct job *job, const char *url, long doc);
+static void job_request(struct job *job, const char *url, long doc, int hops);
 static void job_finish_if_idle(struct job *job);
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -276,7 +279,7 @@ static void origin_wake(struct crawler *c, size_t index)
     while (w) {
         struct waiter *next = w->next;
         struct job *job = w->job;
-        job_request(job, w->url, w->doc);
+        job_request(job, w->url, w->doc, w->hops);
         job->in_flight--; /* the wait itself is over */
         job_finish_if_idle(job);
         free(w->url);
@@ -345,8 +348,9 @@ static void link_failed(const struct job *job, const char *url, const char *why)
 }
 
 /* Sends url to the engine once its origin's robots.txt is known. doc -1 is the
- * source itself, else a followed link of docs[doc]. */
-static void job_request(struct job *job, const char *url, long doc)
+ * source itself, else a followed link of docs[doc]; hops: redirects followed to
+ * reach url (each target is checked against its own origin's robots.txt). */
+static void job_request(struct job *job, const char *url, long doc, int hops)
 {
     struct crawler *c = job->c;
     struct fs_error err;
@@ -393,6 +397,7 @@ static void job_request(struct job *job, const char *url, long doc)
         w->job = job;
         w->url = xstrdup(url);
         w->doc = doc;
+        w->hops = hops;
         struct waiter **tail = &o->waiters; /* FIFO: requests go out in config order */
         while (*tail)
             tail = &(*tail)->next;
@@ -418,16 +423,18 @@ static void job_request(struct job *job, const char *url, long doc)
         }
         return;
     }
-    struct fetch_request req = {.url = url};
+    struct fetch_request req = {.url = url, .manual_redirects = 1};
     if (doc < 0) {
         req.etag = job->state.etag;
         req.last_modified = job->state.last_modified;
         req.done = on_source;
         req.user = job;
+        job->hops = hops;
     } else {
         struct link_ctx *lc = xcalloc(1, sizeof *lc);
         lc->job = job;
         lc->doc = doc;
+        lc->hops = hops;
         req.done = on_link;
         req.user = lc;
     }
@@ -479,7 +486,7 @@ static int parse_feed(struct job *job, const struct fetch_response *r, const cha
         job_add_doc(job, it, DOC_ITEM);
         if (follow) {
             followed++;
-            job_request(job, it->url, (long)job->n_docs - 1);
+            job_request(job, it->url, (long)job->n_docs - 1, 0);
         }
     }
     feed_free(&feed);
@@ -529,6 +536,36 @@ static int parse_comments(struct job *job, const struct fetch_response *r, const
     return 0;
 }
 
+/* A 3xx with a target: requests the target (through its origin's robots.txt)
+ * or fails when the redirects run out or leave http(s). Returns 1 when r was
+ * such a redirect (handled), 0 otherwise. */
+static int follow_redirect(struct job *job, const struct fetch_response *r, long doc, int hops)
+{
+    if (!r->ok || !r->redirect_url)
+        return 0;
+    char why[FS_ERROR_MAX];
+    char *origin = fetch_url_origin(r->redirect_url);
+    long max = fetch_engine_max_redirects(job->c->engine);
+    if (!origin)
+        snprintf(why, sizeof why, "redirect refused: only http and https are fetched (%.200s)",
+                 r->redirect_url);
+    else if (hops >= max)
+        snprintf(why, sizeof why, "too many redirects (more than %ld)", max);
+    else
+        why[0] = '\0';
+    free(origin);
+    if (why[0]) {
+        log_clean(why);
+        if (doc < 0)
+            set_error(job, CRAWL_FAILED, "%s", why);
+        else
+            link_failed(job, r->url, why);
+        return 1;
+    }
+    job_request(job, r->redirect_url, doc, hops + 1);
+    return 1;
+}
+
 static void on_source(struct fetch_engine *e, const struct fetch_response *r, void *user)
 {
     (void)e;
@@ -538,7 +575,9 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
     job->duration_ms = r->duration_ms;
     job->bytes = (int64_t)r->len;
     job->result->http_status = r->status;
-    if (!r->ok) {
+    if (follow_redirect(job, r, -1, job->hops)) {
+        /* the target's answer finishes the job */
+    } else if (!r->ok) {
         set_error(job, CRAWL_FAILED, "%s", r->error);
     } else if (r->status == 304) {
         job->result->outcome = CRAWL_UNCHANGED;
@@ -586,9 +625,14 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
     struct link_ctx *lc = user;
     struct job *job = lc->job;
     long doc = lc->doc;
+    int hops = lc->hops;
     free(lc);
     log_fetch(job->c->opts, r);
     job->in_flight--;
+    if (follow_redirect(job, r, doc, hops)) {
+        job_finish_if_idle(job);
+        return;
+    }
     struct fs_error err;
     char why[FS_ERROR_MAX];
     why[0] = '\0';
@@ -853,7 +897,7 @@ static int start_jobs(struct crawler *c, const struct source_config *src, const 
         if (job->done)
             continue;
         job->in_flight++; /* held until the first request is queued */
-        job_request(job, job->src->url, -1);
+        job_request(job, job->src->url, -1, 0);
         job->in_flight--;
         job_finish_if_idle(job);
     }

@@ -30,6 +30,7 @@ struct transfer {
     char *url, *etag, *last_modified;
     size_t max_body;
     int truncate; /* keep the first max_body bytes instead of failing */
+    int manual_redirects;
     fetch_done_fn done;
     void *user;
     int host;
@@ -288,6 +289,7 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
     t->last_modified = header_copy(req->last_modified);
     t->max_body = req->max_body ? req->max_body : e->opts.max_body;
     t->truncate = req->truncate;
+    t->manual_redirects = req->manual_redirects;
     t->done = req->done;
     t->user = req->user;
     t->host = host_index(e, host);
@@ -327,7 +329,7 @@ static int transfer_setup(struct fetch_engine *e, struct transfer *t)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, t->manual_redirects ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, e->opts.max_redirects);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opts.connect_timeout_ms);
@@ -394,7 +396,7 @@ static void transfer_finish(struct fetch_engine *e, struct transfer *t, CURLcode
 {
     struct fetch_response r;
     memset(&r, 0, sizeof r);
-    char *ctype = NULL, *etag = NULL, *lm = NULL, *ra = NULL, *eff = NULL;
+    char *ctype = NULL, *etag = NULL, *lm = NULL, *ra = NULL, *eff = NULL, *redir = NULL;
     r.url = t->url;
     r.duration_ms = (int64_t)((time_monotonic() - t->started) * 1000.0);
     if (t->easy) {
@@ -409,7 +411,11 @@ static void transfer_finish(struct fetch_engine *e, struct transfer *t, CURLcode
         lm = last_header(t->easy, "Last-Modified");
         ra = last_header(t->easy, "Retry-After");
         r.status = status;
+        if (t->manual_redirects && status >= 300 && status < 400 &&
+            curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &u) == CURLE_OK && u)
+            redir = xstrdup(u);
     }
+    r.redirect_url = redir;
     r.effective_url = eff ? eff : t->url;
     r.content_type = ctype;
     r.etag = etag;
@@ -434,6 +440,12 @@ static void transfer_finish(struct fetch_engine *e, struct transfer *t, CURLcode
     free(lm);
     free(ra);
     free(eff);
+    free(redir);
+}
+
+long fetch_engine_max_redirects(const struct fetch_engine *e)
+{
+    return e->opts.max_redirects;
 }
 
 /* Starts every pending request the limits allow; *wait_ms gets how long until

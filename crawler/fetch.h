@@ -12,8 +12,10 @@
  * Politeness: at most opts.concurrency transfers in flight, at most opts.per_host
  * to one host (by name: http and https and every port of a host count as one), and
  * opts.delay_ms between the starts of two requests to one host. Requests to one
- * host start in the order they were added. (Redirects are followed within the
- * transfer and count against the host first asked.)
+ * host start in the order they were added. Redirects are followed within the
+ * transfer (counting against the host first asked), or, for a request with
+ * manual_redirects, handed back to the caller (which decides, e.g. after the
+ * target's robots.txt, whether to request the target).
  *
  * Safety: only http and https, on redirects too (at most opts.max_redirects);
  * bodies above opts.max_body are cut off in the write callback and reported as an
@@ -64,6 +66,7 @@ struct fetch_response {
     const char *retry_after;
     char error[FS_ERROR_MAX]; /* when !ok: one line saying why */
     int64_t duration_ms;
+    const char *redirect_url; /* manual_redirects: the absolute target of a 3xx, or NULL */
 };
 
 struct fetch_engine;
@@ -78,6 +81,7 @@ struct fetch_request {
     size_t max_body;           /* 0 = the engine's limit */
     int truncate;              /* 1: a longer body is cut at max_body and reported ok
                                 * (truncated = 1) instead of failing */
+    int manual_redirects;      /* 1: a 3xx is answered as it is, with redirect_url */
     fetch_done_fn done;        /* called exactly once per added request */
     void *user;
 };
@@ -97,6 +101,9 @@ int fetch_engine_run(struct fetch_engine *e, struct fs_error *err);
 /* Sets the delay between request starts for the host of url (any URL or origin
  * on that host), e.g. from a robots.txt Crawl-delay; overrides opts.delay_ms. */
 void fetch_engine_set_host_delay(struct fetch_engine *e, const char *url, int delay_ms);
+
+/* The redirect limit (opts.max_redirects), for callers following by hand. */
+long fetch_engine_max_redirects(const struct fetch_engine *e);
 
 /* Frees the engine; requests never run are dropped without callbacks. */
 void fetch_engine_free(struct fetch_engine *e);

@@ -105,6 +105,8 @@ HOSTILE = {
     "h-gzip": ("gzip", {"new"}, None),
     "h-ttl": ("ttl", {"new"}, None),
     "h-redirect": ("redirect-ok", {"new"}, None),
+    # a redirect is checked against robots.txt like any URL: nothing under /private/
+    "h-redirect-robots": ("redirect-private", {"skipped"}, r"disallowed by robots.txt"),
 }
 
 

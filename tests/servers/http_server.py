@@ -371,6 +371,10 @@ def h_redirect_ok(self, query):
     self.redirect("/gen/feed/900?items=3", status=301)
 
 
+def h_redirect_private(self, query):
+    self.redirect("/private/gen/feed/901?items=2")
+
+
 def h_429(self, query):
     self.send_body(429, b"slow down\n", headers=[("Retry-After", "7200")])
 
@@ -475,7 +479,7 @@ HOSTILE = {
     "big": h_big, "big-cl": h_big_cl, "slow": h_slow,
     "redirect-loop": h_redirect_loop, "redirect-loop-b": h_redirect_loop_b,
     "redirect-file": h_redirect_file, "redirect-ftp": h_redirect_ftp,
-    "redirect-ok": h_redirect_ok,
+    "redirect-ok": h_redirect_ok, "redirect-private": h_redirect_private,
     "429": h_429, "429-date": h_429_date, "503": h_503, "404": h_404, "500": h_500,
     "empty": h_empty, "html-as-feed": h_html_as_feed, "malformed": h_malformed,
     "xxe": h_xxe, "xxe-net": h_xxe_net, "billion": h_billion,
