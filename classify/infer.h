@@ -14,7 +14,11 @@
  *
  * Inference (classify/infer.c) sorts texts by token length and runs them in
  * batches of similar lengths (each batch padded only to its own longest text),
- * within a token budget, so short texts cost little.
+ * within a token budget, so short texts cost little. On a backend with
+ * set_threads (the CPU), classifier_predict() runs the batches on one thread
+ * per core (at most 4), each on its own model_share() view kept in the
+ * classifier; results do not depend on the number of threads. The n-gram path,
+ * when the model has one, is mixed in on the host (classify/ngram.h).
  */
 #ifndef FINSENT_INFER_H
 #define FINSENT_INFER_H
