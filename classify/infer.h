@@ -17,7 +17,8 @@
  * within a token budget, so short texts cost little. On a backend with
  * set_threads (the CPU), classifier_predict() runs the batches on one thread
  * per core (at most 4), each on its own model_share() view kept in the
- * classifier; results do not depend on the number of threads. The n-gram path,
+ * classifier; results agree with one text at a time up to float rounding (BLAS
+ * threads change summation order). The n-gram path,
  * when the model has one, is mixed in on the host (classify/ngram.h).
  */
 #ifndef FINSENT_INFER_H
