@@ -15,6 +15,22 @@ int db_error(sqlite3 *db, struct fs_error *err, const char *what)
     return fs_error_set(err, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
 }
 
+int db_collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read, void **rows,
+                    size_t *n, const char *what, struct fs_error *err)
+{
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *rows = xgrow(*rows, *n, &cap, elem, 16);
+        memset((char *)*rows + *n * elem, 0, elem);
+        read(st, (char *)*rows + (*n)++ * elem);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, what);
+}
+
 int db_exec(sqlite3 *db, const char *sql, struct fs_error *err)
 {
     char *msg = NULL;

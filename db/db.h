@@ -46,6 +46,16 @@ int db_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, struct fs_erro
 /* Sets err from the connection's last error, prefixed by what. Returns -1. */
 int db_error(sqlite3 *db, struct fs_error *err, const char *what);
 
+/* Reads the current row of st into row (a caller's struct). */
+typedef void (*db_row_reader)(sqlite3_stmt *st, void *row);
+
+/* Steps st to its end, reading row i with read(st, (char *)*rows + i * elem)
+ * into a growing array, and finalizes st. Returns 0, or -1 with err ("what:
+ * reason") when a step fails; *rows and *n then hold the rows read before it
+ * (the caller frees them either way). */
+int db_collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read, void **rows,
+                    size_t *n, const char *what, struct fs_error *err);
+
 /* Binds a text value, or NULL when s is NULL. */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 

@@ -158,8 +158,9 @@ int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int t
     "fired_at, last_seen_at, last_notified_at, notify_count, resolved_at, acked_at, "              \
     "baseline_count, baseline_count_std"
 
-static void alert_from_row(sqlite3_stmt *st, struct alert_row *a)
+static void alert_from_row(sqlite3_stmt *st, void *row)
 {
+    struct alert_row *a = row;
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(st, 0);
     col_copy(st, 1, a->rule, sizeof a->rule);
@@ -294,20 +295,15 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
         return -1;
     sqlite3_bind_int(st, 1, open_only);
     sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
-    struct alert_row *rows = NULL;
-    size_t cap = 0;
-    int count = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = xgrow(rows, (size_t)count, &cap, sizeof *rows, 16);
-        alert_from_row(st, &rows[count++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    void *rows;
+    size_t count;
+    if (db_collect_rows(db, st, sizeof **out, alert_from_row, &rows, &count,
+                        "database: list alerts", err) < 0) {
         free(rows);
-        return db_error(db, err, "database: list alerts");
+        return -1;
     }
     *out = rows;
-    *n = count;
+    *n = (int)count;
     return 0;
 }
 
@@ -387,8 +383,9 @@ int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
     return 0;
 }
 
-static void outbox_from_row(sqlite3_stmt *st, struct outbox_row *r)
+static void outbox_from_row(sqlite3_stmt *st, void *row)
 {
+    struct outbox_row *r = row;
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
     col_copy(st, 1, r->channel, sizeof r->channel);
@@ -417,20 +414,15 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);
-    struct outbox_row *rows = NULL;
-    size_t cap = 0;
-    int count = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = xgrow(rows, (size_t)count, &cap, sizeof *rows, 8);
-        outbox_from_row(st, &rows[count++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_outbox_rows_free(rows, count);
-        return db_error(db, err, "database: outbox");
+    void *rows;
+    size_t count;
+    if (db_collect_rows(db, st, sizeof **out, outbox_from_row, &rows, &count, "database: outbox",
+                        err) < 0) {
+        db_outbox_rows_free(rows, (int)count);
+        return -1;
     }
     *out = rows;
-    *n = count;
+    *n = (int)count;
     return 0;
 }
 

@@ -85,8 +85,9 @@ static double col_opt(sqlite3_stmt *st, int col, int *present)
     return sqlite3_column_double(st, col);
 }
 
-static void row_read(sqlite3_stmt *st, struct trend_row *r)
+static void row_read(sqlite3_stmt *st, void *row)
 {
+    struct trend_row *r = row;
     memset(r, 0, sizeof *r);
     r->granularity = granularity_from_text(sqlite3_column_text(st, 0));
     r->topic = sqlite3_column_int(st, 1);
@@ -119,21 +120,15 @@ static void row_read(sqlite3_stmt *st, struct trend_row *r)
 static int rows_collect(sqlite3 *db, sqlite3_stmt *st, struct trend_row **rows, size_t *n,
                         struct fs_error *err)
 {
-    size_t cap = 0;
-    *rows = NULL;
-    *n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *rows = xgrow(*rows, *n, &cap, sizeof **rows, 64);
-        row_read(st, &(*rows)[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(*rows);
+    void *got;
+    if (db_collect_rows(db, st, sizeof **rows, row_read, &got, n, "database: reading buckets",
+                        err) < 0) {
+        free(got);
         *rows = NULL;
         *n = 0;
-        return db_error(db, err, "database: reading buckets");
+        return -1;
     }
+    *rows = got;
     return 0;
 }
 
