@@ -379,6 +379,14 @@ static void acts_free(struct backend *be, struct model_acts *a)
     free(a);
 }
 
+/* A capacity of at least need: have, else twice have, else need. */
+static size_t grown_cap(size_t have, size_t need)
+{
+    if (have >= need)
+        return have;
+    return 2 * have > need ? 2 * have : need;
+}
+
 /* Makes sure the activations hold a batch of B x T (training: every layer). */
 static int acts_reserve(struct model *m, int B, int T, int train, struct fs_error *err)
 {
@@ -390,13 +398,11 @@ static int acts_reserve(struct model *m, int B, int T, int train, struct fs_erro
         a->n_slots >= slots && a->with_grads >= train)
         return 0;
     struct model_acts *n = xcalloc(1, sizeof *n);
-    /* grow geometrically: batches sorted by length would otherwise reallocate
-     * at every new length */
-    n->cap_tokens = a && a->cap_tokens > N       ? a->cap_tokens
-                    : a && 2 * a->cap_tokens > N ? 2 * a->cap_tokens
-                                                 : N;
+    /* tokens and attention grow geometrically: batches sorted by length would
+     * otherwise reallocate at every new length */
+    n->cap_tokens = grown_cap(a ? a->cap_tokens : 0, N);
     n->cap_rows = a && a->cap_rows > (size_t)B ? a->cap_rows : (size_t)B;
-    n->cap_att = a && a->cap_att > A ? a->cap_att : a && 2 * a->cap_att > A ? 2 * a->cap_att : A;
+    n->cap_att = grown_cap(a ? a->cap_att : 0, A);
     n->n_slots = a && a->n_slots > slots ? a->n_slots : slots;
     n->with_grads = (a && a->with_grads) || train;
     acts_free(be, a);

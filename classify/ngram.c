@@ -487,12 +487,6 @@ static void featurize_all(const struct ngram_model *m, const struct dataset *ds,
     ngram_vec_free(&v);
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s += 0x9e3779b97f4a7c15ULL;
-    return fs_hash64(*s);
-}
-
 /* Plain SGD on the L2-regularised cross-entropy, step 1 / (alpha (t0 + t)) with
  * t0 as in Bottou's "optimal" schedule. Each head's weights are kept as
  * scale * v, so the weight decay of a step costs one multiplication. */
@@ -578,11 +572,7 @@ int ngram_train(struct ngram_model *m, const struct dataset *ds,
         order[i] = i;
     uint64_t rng = o->seed;
     for (int ep = 0; ep < o->epochs; ep++) {
-        for (size_t i = ds->n; i > 1; i--) {
-            size_t j = rng_next(&rng) % i, t = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
+        fs_shuffle(order, ds->n, &rng);
         for (size_t k = 0; k < ds->n; k++) {
             size_t r = order[k];
             int h = (int)ds->ex[r].task;

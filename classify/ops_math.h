@@ -7,6 +7,7 @@
 #define FINSENT_OPS_MATH_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -147,6 +148,19 @@ FS_HD static inline uint64_t fs_hash64(uint64_t x)
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
+}
+
+/* Shuffles a[0..n) in place (Fisher-Yates; host only), drawing from the
+ * generator state *rng (advanced): the same state gives the same order. */
+static inline void fs_shuffle(size_t *a, size_t n, uint64_t *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        *rng += 0x9e3779b97f4a7c15ULL;
+        size_t j = fs_hash64(*rng) % i;
+        size_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
 }
 
 /* Keeps element i under dropout probability p with mask seed `seed`. */

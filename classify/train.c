@@ -31,22 +31,6 @@ struct batch_plan {
     size_t n_batches;
 };
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s += 0x9e3779b97f4a7c15ULL;
-    return fs_hash64(*s);
-}
-
-static void shuffle(size_t *a, size_t n, uint64_t *rng)
-{
-    for (size_t i = n; i > 1; i--) {
-        size_t j = rng_next(rng) % i;
-        size_t t = a[i - 1];
-        a[i - 1] = a[j];
-        a[j] = t;
-    }
-}
-
 struct row_len {
     int32_t len;
     size_t row;
@@ -79,7 +63,7 @@ static void plan_epoch(struct batch_plan *p, const struct encoded_set *s, int bs
     size_t n = s->n;
     for (size_t i = 0; i < n; i++)
         p->rows[i] = i;
-    shuffle(p->rows, n, rng);
+    fs_shuffle(p->rows, n, rng);
     size_t window = (size_t)bs * 50;
     for (size_t at = 0; at < n; at += window)
         sort_rows_by_length(p->rows + at, n - at < window ? n - at : window, s->length);
@@ -87,7 +71,7 @@ static void plan_epoch(struct batch_plan *p, const struct encoded_set *s, int bs
     size_t *order = xmalloc(p->n_batches * sizeof *order);
     for (size_t i = 0; i < p->n_batches; i++)
         order[i] = i;
-    shuffle(order, p->n_batches, rng);
+    fs_shuffle(order, p->n_batches, rng);
     for (size_t i = 0; i < p->n_batches; i++)
         p->starts[i] = order[i] * bs;
     free(order);
