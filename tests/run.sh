@@ -6,10 +6,20 @@
 # Protocol: each test prints "PASS name", "FAIL name[: why]" or "SKIP name: why"
 # on stdout. A program that exits non-zero without printing FAIL counts as one
 # failure. TESTS=pattern runs only matching files.
+#
+# The Python tests run under .venv/bin/python, the reference environment that
+# 'make deps' (scripts/deps.sh) builds from requirements-ref.txt; it still sees
+# Debian's python3-torch, -sklearn, -feedparser and -aiosmtpd.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
-export FINSENT_BIN="$PWD/finsent"
+PY="$PWD/.venv/bin/python"
+if compgen -G "tests/it_*.py" >/dev/null && [ ! -x "$PY" ]; then
+    echo "run.sh: $PY is missing: run 'make deps' to create the Python reference environment" >&2
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+fi
+export FINSENT_BIN="${FINSENT_BIN:-$PWD/finsent}"
 export FINSENT_ROOT="$PWD"
 pass=0; fail=0; skip=0; failed_names=()
 logdir=$(mktemp -d /tmp/finsent-tests.XXXXXX)
@@ -45,7 +55,7 @@ for t in tests/it_*.sh; do
 done
 for t in tests/it_*.py; do
     [ -f "$t" ] || continue
-    run_one "$t" /usr/bin/python3 "$t"
+    run_one "$t" "$PY" "$t"
 done
 
 echo
