@@ -78,11 +78,12 @@ struct backend {
     void (*embedding_backward)(struct backend *be, float *dwte, float *dwpe, const float *dout,
                                const int32_t *ids, int B, int T, int C);
 
-    /* ---- layer normalisation over the last dimension (eps 1e-5) ---------- */
-    /* mean[N], rstd[N] are saved for the backward pass. */
+    /* ---- layer normalisation over the last dimension ---------------------- */
+    /* rstd = 1 / sqrt(variance + eps); mean[N], rstd[N] are saved for the
+     * backward pass. */
     void (*layernorm_forward)(struct backend *be, float *out, float *mean, float *rstd,
                               const float *inp, const float *weight, const float *bias, int N,
-                              int C);
+                              int C, float eps);
     void (*layernorm_backward)(struct backend *be, float *dinp, float *dweight, float *dbias,
                                const float *dout, const float *inp, const float *weight,
                                const float *mean, const float *rstd, int N, int C);

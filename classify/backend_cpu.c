@@ -109,7 +109,7 @@ static void cpu_embedding_backward(struct backend *be, float *dwte, float *dwpe,
 
 static void cpu_layernorm_forward(struct backend *be, float *out, float *mean, float *rstd,
                                   const float *inp, const float *weight, const float *bias, int N,
-                                  int C)
+                                  int C, float eps)
 {
     (void)be;
     for (int r = 0; r < N; r++) {
@@ -122,7 +122,7 @@ static void cpu_layernorm_forward(struct backend *be, float *out, float *mean, f
         float v = 0.0f;
         for (int i = 0; i < C; i++)
             v += (x[i] - mu) * (x[i] - mu);
-        float rs = fs_ln_rstd(v / C);
+        float rs = fs_ln_rstd(v / C, eps);
         for (int i = 0; i < C; i++)
             o[i] = fs_ln_norm(x[i], mu, rs) * weight[i] + bias[i];
         mean[r] = mu;

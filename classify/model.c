@@ -24,6 +24,9 @@ void model_config_default(struct model_config *cfg)
     cfg->ffn = 4 * 128;
     cfg->pool = POOL_ATTENTION;
     cfg->dropout = 0.25f;
+    cfg->arch = ARCH_PRE_LN;
+    cfg->type_vocab = 0;
+    cfg->ln_eps = FS_LN_EPS;
     cfg->n_out = 2;
     cfg->out_sizes[0] = 20; /* TASK_TOPIC */
     cfg->out_sizes[1] = 3;  /* TASK_SENTIMENT */
@@ -47,8 +50,14 @@ int model_config_check(const struct model_config *c, struct fs_error *err)
         return fs_error_set(err, "unknown pooling %d", c->pool);
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
         return fs_error_set(err, "dropout %g out of range [0, 1)", c->dropout);
-    if (c->n_out < 1 || c->n_out > MODEL_MAX_HEADS_OUT)
-        return fs_error_set(err, "%d output heads out of range [1, %d]", c->n_out,
+    if (c->arch != ARCH_PRE_LN && c->arch != ARCH_POST_LN)
+        return fs_error_set(err, "unknown block arrangement %d", c->arch);
+    if (c->type_vocab < 0 || c->type_vocab > 16)
+        return fs_error_set(err, "token types %d out of range [0, 16]", c->type_vocab);
+    if (!(c->ln_eps > 0.0f && c->ln_eps <= 0.1f))
+        return fs_error_set(err, "LayerNorm epsilon %g out of range (0, 0.1]", c->ln_eps);
+    if (c->n_out < 0 || c->n_out > MODEL_MAX_HEADS_OUT)
+        return fs_error_set(err, "%d output heads out of range [0, %d]", c->n_out,
                             MODEL_MAX_HEADS_OUT);
     for (int i = 0; i < c->n_out; i++)
         if (c->out_sizes[i] < 2 || c->out_sizes[i] > 1000)
@@ -67,48 +76,9 @@ int model_config_logits(const struct model_config *cfg)
 
 /* ---- parameter layout ------------------------------------------------------ */
 
-/* Per-layer tensors, in file order. */
-enum {
-    LN1_W,
-    LN1_B,
-    QKV_W,
-    QKV_B,
-    OUT_W,
-    OUT_B,
-    LN2_W,
-    LN2_B,
-    FFN_IN_W,
-    FFN_IN_B,
-    FFN_OUT_W,
-    FFN_OUT_B,
-    N_LAYER_TENSORS
-};
-/* Tensor indices outside the layers. */
-enum { T_WTE = 0, T_WPE = 1, T_LAYER0 = 2 };
-
-static int idx_layer(int l, int kind)
+static int idx_layer(const struct model *m, int l, int kind)
 {
-    return T_LAYER0 + l * N_LAYER_TENSORS + kind;
-}
-static int idx_lnf_w(const struct model *m)
-{
-    return T_LAYER0 + m->cfg.layers * N_LAYER_TENSORS;
-}
-static int idx_lnf_b(const struct model *m)
-{
-    return idx_lnf_w(m) + 1;
-}
-static int idx_pool_q(const struct model *m)
-{
-    return idx_lnf_w(m) + 2; /* only with POOL_ATTENTION */
-}
-static int idx_head_w(const struct model *m)
-{
-    return idx_lnf_w(m) + 2 + (m->cfg.pool == POOL_ATTENTION);
-}
-static int idx_head_b(const struct model *m)
-{
-    return idx_head_w(m) + 1;
+    return m->ix.layer0 + l * MODEL_LAYER_TENSORS + kind;
 }
 
 static float *P(const struct model *m, int idx)
@@ -120,9 +90,10 @@ static float *G(const struct model *m, int idx)
     return m->grads + m->tensors[idx].offset;
 }
 
-static void add_tensor(struct model *m, const char *name, int d0, int d1, int decay)
+/* Appends a tensor to the layout; returns its index. */
+static int add_tensor(struct model *m, const char *name, int d0, int d1, int decay)
 {
-    struct model_tensor *t = &m->tensors[m->n_tensors++];
+    struct model_tensor *t = &m->tensors[m->n_tensors];
     snprintf(t->name, sizeof t->name, "%s", name);
     t->ndim = d1 ? 2 : 1;
     t->shape[0] = d0;
@@ -131,40 +102,51 @@ static void add_tensor(struct model *m, const char *name, int d0, int d1, int de
     t->offset = m->n_params;
     t->decay = decay;
     m->n_params += t->size;
+    return m->n_tensors++;
+}
+
+static void add_layer(struct model *m, int l)
+{
+    int C = m->cfg.width, F = m->cfg.ffn;
+    static const struct {
+        const char *suffix;
+        int rows, cols, decay; /* in units of C (rows 3: 3C), F (rows -1, cols -1) */
+    } spec[MODEL_LAYER_TENSORS] = {
+        [LN1_W] = {"ln1.weight", 1, 0, 0},     [LN1_B] = {"ln1.bias", 1, 0, 0},
+        [QKV_W] = {"attn.qkv.weight", 3, 1, 1}, [QKV_B] = {"attn.qkv.bias", 3, 0, 0},
+        [OUT_W] = {"attn.out.weight", 1, 1, 1}, [OUT_B] = {"attn.out.bias", 1, 0, 0},
+        [LN2_W] = {"ln2.weight", 1, 0, 0},     [LN2_B] = {"ln2.bias", 1, 0, 0},
+        [FFN_IN_W] = {"ffn.in.weight", -1, 1, 1}, [FFN_IN_B] = {"ffn.in.bias", -1, 0, 0},
+        [FFN_OUT_W] = {"ffn.out.weight", 1, -1, 1}, [FFN_OUT_B] = {"ffn.out.bias", 1, 0, 0},
+    };
+    for (int k = 0; k < MODEL_LAYER_TENSORS; k++) {
+        char n[48];
+        snprintf(n, sizeof n, "layers.%d.%s", l, spec[k].suffix);
+        int rows = spec[k].rows < 0 ? F : spec[k].rows * C;
+        int cols = spec[k].cols < 0 ? F : spec[k].cols * C;
+        add_tensor(m, n, rows, cols, spec[k].decay);
+    }
 }
 
 static void build_layout(struct model *m)
 {
     const struct model_config *c = &m->cfg;
-    int C = c->width, F = c->ffn;
-    m->tensors = xcalloc((size_t)T_LAYER0 + c->layers * N_LAYER_TENSORS + 5, sizeof *m->tensors);
-    add_tensor(m, "embed.tokens", c->vocab, C, 0);
-    add_tensor(m, "embed.positions", c->max_len, C, 0);
-    for (int l = 0; l < c->layers; l++) {
-        char n[48];
-#define LAYER_T(suffix, d0, d1, decay)                                                             \
-    snprintf(n, sizeof n, "layers.%d." suffix, l);                                                 \
-    add_tensor(m, n, d0, d1, decay)
-        LAYER_T("ln1.weight", C, 0, 0);
-        LAYER_T("ln1.bias", C, 0, 0);
-        LAYER_T("attn.qkv.weight", 3 * C, C, 1);
-        LAYER_T("attn.qkv.bias", 3 * C, 0, 0);
-        LAYER_T("attn.out.weight", C, C, 1);
-        LAYER_T("attn.out.bias", C, 0, 0);
-        LAYER_T("ln2.weight", C, 0, 0);
-        LAYER_T("ln2.bias", C, 0, 0);
-        LAYER_T("ffn.in.weight", F, C, 1);
-        LAYER_T("ffn.in.bias", F, 0, 0);
-        LAYER_T("ffn.out.weight", C, F, 1);
-        LAYER_T("ffn.out.bias", C, 0, 0);
-#undef LAYER_T
-    }
-    add_tensor(m, "final_ln.weight", C, 0, 0);
-    add_tensor(m, "final_ln.bias", C, 0, 0);
-    if (c->pool == POOL_ATTENTION)
-        add_tensor(m, "pool.query", C, 0, 0);
-    add_tensor(m, "head.weight", model_config_logits(c), C, 1);
-    add_tensor(m, "head.bias", model_config_logits(c), 0, 0);
+    int C = c->width, post = c->arch == ARCH_POST_LN;
+    struct model_index *ix = &m->ix;
+    m->tensors = xcalloc((size_t)c->layers * MODEL_LAYER_TENSORS + 10, sizeof *m->tensors);
+    ix->wte = add_tensor(m, "embed.tokens", c->vocab, C, 0);
+    ix->wpe = add_tensor(m, "embed.positions", c->max_len, C, 0);
+    ix->wtt = c->type_vocab ? add_tensor(m, "embed.types", c->type_vocab, C, 0) : -1;
+    ix->eln_w = post ? add_tensor(m, "embed.ln.weight", C, 0, 0) : -1;
+    ix->eln_b = post ? add_tensor(m, "embed.ln.bias", C, 0, 0) : -1;
+    ix->layer0 = m->n_tensors;
+    for (int l = 0; l < c->layers; l++)
+        add_layer(m, l);
+    ix->lnf_w = post ? -1 : add_tensor(m, "final_ln.weight", C, 0, 0);
+    ix->lnf_b = post ? -1 : add_tensor(m, "final_ln.bias", C, 0, 0);
+    ix->pool_q = c->pool == POOL_ATTENTION ? add_tensor(m, "pool.query", C, 0, 0) : -1;
+    ix->head_w = c->n_out ? add_tensor(m, "head.weight", model_config_logits(c), C, 1) : -1;
+    ix->head_b = c->n_out ? add_tensor(m, "head.bias", model_config_logits(c), 0, 0) : -1;
 }
 
 int model_tensor_find(const struct model *m, const char *name)
@@ -276,7 +258,9 @@ struct model_acts {
     int32_t *ids, *lengths, *task, *label;
     float *res[MODEL_MAX_LAYERS + 1];
     struct layer_acts layer[MODEL_MAX_LAYERS];
+    float *emb, *emb_mean, *emb_rstd; /* embedding sum before its LayerNorm (post-LN) */
     float *lnf, *lnf_mean, *lnf_rstd, *pooled, *poolw, *logits, *probs, *losses;
+    float *hidden; /* the last hidden states: lnf (pre-LN) or the last block's output */
     /* gradients */
     float *grad_arena; /* layer scratch, zeroed per layer */
     size_t grad_arena_floats;
@@ -326,9 +310,13 @@ static size_t layout_acts(struct model_acts *a, const struct model_config *c, fl
         la->fg = take(&cur, N * F);
         la->fo = take(&cur, N * C);
     }
-    a->lnf = take(&cur, N * C);
-    a->lnf_mean = take(&cur, N);
-    a->lnf_rstd = take(&cur, N);
+    int post = c->arch == ARCH_POST_LN;
+    a->emb = take(&cur, post ? N * C : 0);
+    a->emb_mean = take(&cur, post ? N : 0);
+    a->emb_rstd = take(&cur, post ? N : 0);
+    a->lnf = take(&cur, post ? 0 : N * C);
+    a->lnf_mean = take(&cur, post ? 0 : N);
+    a->lnf_rstd = take(&cur, post ? 0 : N);
     a->pooled = take(&cur, R * C);
     a->poolw = take(&cur, N);
     a->logits = take(&cur, R * K);
@@ -456,6 +444,7 @@ struct model *model_share(const struct model *m)
     s->params = m->params;
     s->shares_params = 1;
     s->n_tensors = m->n_tensors;
+    s->ix = m->ix;
     s->tensors = xmalloc((size_t)m->n_tensors * sizeof *s->tensors);
     memcpy(s->tensors, m->tensors, (size_t)m->n_tensors * sizeof *s->tensors);
     return s;
@@ -482,15 +471,16 @@ static void linear_backward(struct backend *be, float *dinp, float *dw, float *d
 
 /* ---- layers: self-attention -------------------------------------------------------------- */
 
-/* ln [N,C] -> ao [N,C] (before dropout). */
-static void attention_forward(struct model *m, struct layer_acts *la, int l, int B, int T)
+/* inp [N,C] -> ao [N,C] (before dropout). */
+static void attention_forward(struct model *m, struct layer_acts *la, int l, const float *inp, int B,
+                              int T)
 {
     struct backend *be = m->be;
     const int *lengths = m->acts->lengths;
     int C = m->cfg.width, H = m->cfg.heads, D = C / H, N = B * T;
     long sq = (long)T * D, ss = (long)T * T;
-    linear_forward(be, la->qkv, la->ln1, P(m, idx_layer(l, QKV_W)), P(m, idx_layer(l, QKV_B)), N, C,
-                   3 * C);
+    linear_forward(be, la->qkv, inp, P(m, idx_layer(m, l, QKV_W)), P(m, idx_layer(m, l, QKV_B)), N,
+                   C, 3 * C);
     be->split_heads_forward(be, la->q, la->k, la->v, la->qkv, B, T, C, H);
     be->matmul_batched(be, 0, 1, T, T, D, 1.0f, la->q, D, sq, la->k, D, sq, 0.0f, la->att, T, ss,
                        B * H);
@@ -498,20 +488,20 @@ static void attention_forward(struct model *m, struct layer_acts *la, int l, int
     be->matmul_batched(be, 0, 0, T, D, T, 1.0f, la->att, T, ss, la->v, D, sq, 0.0f, la->y, D, sq,
                        B * H);
     be->merge_heads_forward(be, la->yc, la->y, B, T, C, H);
-    linear_forward(be, la->ao, la->yc, P(m, idx_layer(l, OUT_W)), P(m, idx_layer(l, OUT_B)), N, C,
-                   C);
+    linear_forward(be, la->ao, la->yc, P(m, idx_layer(m, l, OUT_W)), P(m, idx_layer(m, l, OUT_B)), N,
+                   C, C);
 }
 
-/* dao -> dln1 (accumulated), parameter gradients. */
+/* g->dao -> dinp (accumulated), parameter gradients. */
 static void attention_backward(struct model *m, struct layer_acts *la, struct layer_grads *g, int l,
-                               int B, int T)
+                               const float *inp, float *dinp, int B, int T)
 {
     struct backend *be = m->be;
     const int *lengths = m->acts->lengths;
     int C = m->cfg.width, H = m->cfg.heads, D = C / H, N = B * T;
     long sq = (long)T * D, ss = (long)T * T;
-    linear_backward(be, g->dyc, G(m, idx_layer(l, OUT_W)), G(m, idx_layer(l, OUT_B)), g->dao,
-                    la->yc, P(m, idx_layer(l, OUT_W)), N, C, C);
+    linear_backward(be, g->dyc, G(m, idx_layer(m, l, OUT_W)), G(m, idx_layer(m, l, OUT_B)), g->dao,
+                    la->yc, P(m, idx_layer(m, l, OUT_W)), N, C, C);
     be->merge_heads_backward(be, g->dy, g->dyc, B, T, C, H);
     /* y = att @ v */
     be->matmul_batched(be, 0, 1, T, T, D, 1.0f, g->dy, D, sq, la->v, D, sq, 1.0f, g->datt, T, ss,
@@ -526,37 +516,38 @@ static void attention_backward(struct model *m, struct layer_acts *la, struct la
     be->matmul_batched(be, 1, 0, T, D, T, 1.0f, g->dscores, T, ss, la->q, D, sq, 1.0f, g->dk, D, sq,
                        B * H);
     be->split_heads_backward(be, g->dqkv, g->dq, g->dk, g->dv, B, T, C, H);
-    linear_backward(be, g->dln1, G(m, idx_layer(l, QKV_W)), G(m, idx_layer(l, QKV_B)), g->dqkv,
-                    la->ln1, P(m, idx_layer(l, QKV_W)), N, C, 3 * C);
+    linear_backward(be, dinp, G(m, idx_layer(m, l, QKV_W)), G(m, idx_layer(m, l, QKV_B)), g->dqkv,
+                    inp, P(m, idx_layer(m, l, QKV_W)), N, C, 3 * C);
 }
 
 /* ---- layers: feed-forward ------------------------------------------------------------------- */
 
-static void ffn_forward(struct model *m, struct layer_acts *la, int l, int N)
+/* inp [N,C] -> fo [N,C] (before dropout). */
+static void ffn_forward(struct model *m, struct layer_acts *la, int l, const float *inp, int N)
 {
     struct backend *be = m->be;
     int C = m->cfg.width, F = m->cfg.ffn;
-    linear_forward(be, la->fh, la->ln2, P(m, idx_layer(l, FFN_IN_W)), P(m, idx_layer(l, FFN_IN_B)),
-                   N, C, F);
+    linear_forward(be, la->fh, inp, P(m, idx_layer(m, l, FFN_IN_W)),
+                   P(m, idx_layer(m, l, FFN_IN_B)), N, C, F);
     be->gelu_forward(be, la->fg, la->fh, (size_t)N * F);
-    linear_forward(be, la->fo, la->fg, P(m, idx_layer(l, FFN_OUT_W)), P(m, idx_layer(l, FFN_OUT_B)),
-                   N, F, C);
+    linear_forward(be, la->fo, la->fg, P(m, idx_layer(m, l, FFN_OUT_W)),
+                   P(m, idx_layer(m, l, FFN_OUT_B)), N, F, C);
 }
 
+/* g->dfo -> dinp (accumulated), parameter gradients. */
 static void ffn_backward(struct model *m, struct layer_acts *la, struct layer_grads *g, int l,
-                         int N)
+                         const float *inp, float *dinp, int N)
 {
     struct backend *be = m->be;
     int C = m->cfg.width, F = m->cfg.ffn;
-    linear_backward(be, g->dfg, G(m, idx_layer(l, FFN_OUT_W)), G(m, idx_layer(l, FFN_OUT_B)),
-                    g->dfo, la->fg, P(m, idx_layer(l, FFN_OUT_W)), N, F, C);
+    linear_backward(be, g->dfg, G(m, idx_layer(m, l, FFN_OUT_W)), G(m, idx_layer(m, l, FFN_OUT_B)),
+                    g->dfo, la->fg, P(m, idx_layer(m, l, FFN_OUT_W)), N, F, C);
     be->gelu_backward(be, g->dfh, la->fh, g->dfg, (size_t)N * F);
-    linear_backward(be, g->dln2, G(m, idx_layer(l, FFN_IN_W)), G(m, idx_layer(l, FFN_IN_B)), g->dfh,
-                    la->ln2, P(m, idx_layer(l, FFN_IN_W)), N, C, F);
+    linear_backward(be, dinp, G(m, idx_layer(m, l, FFN_IN_W)), G(m, idx_layer(m, l, FFN_IN_B)),
+                    g->dfh, inp, P(m, idx_layer(m, l, FFN_IN_W)), N, C, F);
 }
 
-/* ---- layers: transformer block -----------------------------------------------------------------
- */
+/* ---- layers: transformer block -------------------------------------------------------------- */
 
 static uint64_t site_seed(uint64_t seed, int site)
 {
@@ -568,24 +559,70 @@ static float drop_p(const struct model *m)
     return m->acts->train ? m->cfg.dropout : 0.0f;
 }
 
-/* x [N,C] -> out [N,C]: x + drop(attn(ln1(x))), then + drop(ffn(ln2(.))). */
-static void block_forward(struct model *m, int l, struct layer_acts *la, const float *x, float *out,
-                          int B, int T)
+static void layernorm(struct model *m, float *out, float *mean, float *rstd, const float *inp,
+                      int w, int b, int N)
+{
+    m->be->layernorm_forward(m->be, out, mean, rstd, inp, P(m, w), P(m, b), N, m->cfg.width,
+                             m->cfg.ln_eps);
+}
+
+/* dinp += d LN(inp) given dout; the LayerNorm's parameter gradients. */
+static void layernorm_back(struct model *m, float *dinp, const float *dout, const float *inp,
+                           const float *mean, const float *rstd, int w, int b, int N)
+{
+    m->be->layernorm_backward(m->be, dinp, G(m, w), G(m, b), dout, inp, P(m, w), mean, rstd, N,
+                              m->cfg.width);
+}
+
+/* Pre-LN, x [N,C] -> out [N,C]: x_mid = x + drop(attn(ln1(x))),
+ * out = x_mid + drop(ffn(ln2(x_mid))). */
+static void block_forward_pre(struct model *m, int l, struct layer_acts *la, const float *x,
+                              float *out, int B, int T)
 {
     struct backend *be = m->be;
-    int C = m->cfg.width, N = B * T;
-    size_t NC = (size_t)N * C;
+    int N = B * T;
+    size_t NC = (size_t)N * m->cfg.width;
     uint64_t seed = m->acts->seed;
-    be->layernorm_forward(be, la->ln1, la->ln1_mean, la->ln1_rstd, x, P(m, idx_layer(l, LN1_W)),
-                          P(m, idx_layer(l, LN1_B)), N, C);
-    attention_forward(m, la, l, B, T);
+    layernorm(m, la->ln1, la->ln1_mean, la->ln1_rstd, x, idx_layer(m, l, LN1_W),
+              idx_layer(m, l, LN1_B), N);
+    attention_forward(m, la, l, la->ln1, B, T);
     be->dropout_forward(be, la->ao, la->ao, NC, drop_p(m), site_seed(seed, 1 + 2 * l));
     be->residual_forward(be, la->x_mid, x, la->ao, NC);
-    be->layernorm_forward(be, la->ln2, la->ln2_mean, la->ln2_rstd, la->x_mid,
-                          P(m, idx_layer(l, LN2_W)), P(m, idx_layer(l, LN2_B)), N, C);
-    ffn_forward(m, la, l, N);
+    layernorm(m, la->ln2, la->ln2_mean, la->ln2_rstd, la->x_mid, idx_layer(m, l, LN2_W),
+              idx_layer(m, l, LN2_B), N);
+    ffn_forward(m, la, l, la->ln2, N);
     be->dropout_forward(be, la->fo, la->fo, NC, drop_p(m), site_seed(seed, 2 + 2 * l));
     be->residual_forward(be, out, la->x_mid, la->fo, NC);
+}
+
+/* Post-LN (BERT), x [N,C] -> out [N,C]: x_mid = x + drop(attn(x)), ln1 = LN1(x_mid),
+ * ln2 = ln1 + drop(ffn(ln1)) (the sum before the second LayerNorm), out = LN2(ln2). */
+static void block_forward_post(struct model *m, int l, struct layer_acts *la, const float *x,
+                               float *out, int B, int T)
+{
+    struct backend *be = m->be;
+    int N = B * T;
+    size_t NC = (size_t)N * m->cfg.width;
+    uint64_t seed = m->acts->seed;
+    attention_forward(m, la, l, x, B, T);
+    be->dropout_forward(be, la->ao, la->ao, NC, drop_p(m), site_seed(seed, 1 + 2 * l));
+    be->residual_forward(be, la->x_mid, x, la->ao, NC);
+    layernorm(m, la->ln1, la->ln1_mean, la->ln1_rstd, la->x_mid, idx_layer(m, l, LN1_W),
+              idx_layer(m, l, LN1_B), N);
+    ffn_forward(m, la, l, la->ln1, N);
+    be->dropout_forward(be, la->fo, la->fo, NC, drop_p(m), site_seed(seed, 2 + 2 * l));
+    be->residual_forward(be, la->ln2, la->ln1, la->fo, NC);
+    layernorm(m, out, la->ln2_mean, la->ln2_rstd, la->ln2, idx_layer(m, l, LN2_W),
+              idx_layer(m, l, LN2_B), N);
+}
+
+static void block_forward(struct model *m, int l, struct layer_acts *la, const float *x,
+                          float *out, int B, int T)
+{
+    if (m->cfg.arch == ARCH_POST_LN)
+        block_forward_post(m, l, la, x, out, B, T);
+    else
+        block_forward_pre(m, l, la, x, out, B, T);
 }
 
 /* Zeroes the used part of each layer-gradient buffer for a B x T batch. */
@@ -605,45 +642,114 @@ static void zero_layer_grads(struct model *m, int B, int T)
     be->zero(be, g->dfg, N * F * f);
 }
 
-/* dres holds d(out) on entry and d(x) on return. */
-static void block_backward(struct model *m, int l, struct layer_acts *la, const float *x,
-                           float *dres, int B, int T)
+/* Pre-LN; dres holds d(out) on entry and d(x) on return. */
+static void block_backward_pre(struct model *m, int l, struct layer_acts *la, const float *x,
+                               float *dres, int B, int T)
 {
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
     struct layer_grads *g = &a->g;
-    int C = m->cfg.width, N = B * T;
-    size_t NC = (size_t)N * C;
-    zero_layer_grads(m, B, T);
+    int N = B * T;
+    size_t NC = (size_t)N * m->cfg.width;
     be->dropout_backward(be, g->dfo, dres, NC, drop_p(m), site_seed(a->seed, 2 + 2 * l));
-    ffn_backward(m, la, g, l, N);
-    be->layernorm_backward(be, dres, G(m, idx_layer(l, LN2_W)), G(m, idx_layer(l, LN2_B)), g->dln2,
-                           la->x_mid, P(m, idx_layer(l, LN2_W)), la->ln2_mean, la->ln2_rstd, N, C);
+    ffn_backward(m, la, g, l, la->ln2, g->dln2, N);
+    layernorm_back(m, dres, g->dln2, la->x_mid, la->ln2_mean, la->ln2_rstd,
+                   idx_layer(m, l, LN2_W), idx_layer(m, l, LN2_B), N);
     be->dropout_backward(be, g->dao, dres, NC, drop_p(m), site_seed(a->seed, 1 + 2 * l));
-    attention_backward(m, la, g, l, B, T);
-    be->layernorm_backward(be, dres, G(m, idx_layer(l, LN1_W)), G(m, idx_layer(l, LN1_B)), g->dln1,
-                           x, P(m, idx_layer(l, LN1_W)), la->ln1_mean, la->ln1_rstd, N, C);
+    attention_backward(m, la, g, l, la->ln1, g->dln1, B, T);
+    layernorm_back(m, dres, g->dln1, x, la->ln1_mean, la->ln1_rstd, idx_layer(m, l, LN1_W),
+                   idx_layer(m, l, LN1_B), N);
+}
+
+/* Post-LN; dres holds d(out) on entry and d(x) on return. g->dln2 takes
+ * d(sum before LN2), g->dln1 d(ln1). */
+static void block_backward_post(struct model *m, int l, struct layer_acts *la, const float *x,
+                                float *dres, int B, int T)
+{
+    struct backend *be = m->be;
+    struct model_acts *a = m->acts;
+    struct layer_grads *g = &a->g;
+    int N = B * T;
+    size_t NC = (size_t)N * m->cfg.width;
+    layernorm_back(m, g->dln2, dres, la->ln2, la->ln2_mean, la->ln2_rstd, idx_layer(m, l, LN2_W),
+                   idx_layer(m, l, LN2_B), N);
+    be->copy(be, g->dln1, g->dln2, NC * sizeof(float)); /* the residual path to ln1 */
+    be->dropout_backward(be, g->dfo, g->dln2, NC, drop_p(m), site_seed(a->seed, 2 + 2 * l));
+    ffn_backward(m, la, g, l, la->ln1, g->dln1, N);
+    be->zero(be, dres, NC * sizeof(float));
+    layernorm_back(m, dres, g->dln1, la->x_mid, la->ln1_mean, la->ln1_rstd,
+                   idx_layer(m, l, LN1_W), idx_layer(m, l, LN1_B), N);
+    be->dropout_backward(be, g->dao, dres, NC, drop_p(m), site_seed(a->seed, 1 + 2 * l));
+    attention_backward(m, la, g, l, x, dres, B, T);
+}
+
+static void block_backward(struct model *m, int l, struct layer_acts *la, const float *x,
+                           float *dres, int B, int T)
+{
+    zero_layer_grads(m, B, T);
+    if (m->cfg.arch == ARCH_POST_LN)
+        block_backward_post(m, l, la, x, dres, B, T);
+    else
+        block_backward_pre(m, l, la, x, dres, B, T);
+}
+
+/* ---- layers: embeddings --------------------------------------------------------------------- */
+
+/* ids -> out [N,C]: tok + pos (pre-LN), LN_emb(tok + pos + type[0]) (post-LN); then dropout. */
+static void embed_forward(struct model *m, float *out, int B, int T)
+{
+    struct backend *be = m->be;
+    struct model_acts *a = m->acts;
+    int C = m->cfg.width, N = B * T;
+    float *sum = m->cfg.arch == ARCH_POST_LN ? a->emb : out;
+    be->embedding_forward(be, sum, a->ids, P(m, m->ix.wte), P(m, m->ix.wpe), B, T, C);
+    if (m->ix.wtt >= 0)
+        be->bias_forward(be, sum, P(m, m->ix.wtt), N, C); /* every token is of type 0 */
+    if (m->cfg.arch == ARCH_POST_LN)
+        layernorm(m, out, a->emb_mean, a->emb_rstd, a->emb, m->ix.eln_w, m->ix.eln_b, N);
+    be->dropout_forward(be, out, out, (size_t)N * C, drop_p(m), site_seed(a->seed, 0));
+}
+
+/* dres = d(embedding output) -> parameter gradients. */
+static void embed_backward(struct model *m, const float *dres, int B, int T)
+{
+    struct backend *be = m->be;
+    struct model_acts *a = m->acts;
+    int C = m->cfg.width, N = B * T;
+    size_t bytes = (size_t)N * C * sizeof(float);
+    float *demb = a->g.dln1, *dsum = demb; /* layer scratch, free again */
+    be->zero(be, demb, bytes);
+    be->dropout_backward(be, demb, dres, (size_t)N * C, drop_p(m), site_seed(a->seed, 0));
+    if (m->cfg.arch == ARCH_POST_LN) {
+        dsum = a->g.dln2;
+        be->zero(be, dsum, bytes);
+        layernorm_back(m, dsum, demb, a->emb, a->emb_mean, a->emb_rstd, m->ix.eln_w, m->ix.eln_b,
+                       N);
+    }
+    if (m->ix.wtt >= 0)
+        be->bias_backward(be, G(m, m->ix.wtt), dsum, N, C);
+    be->embedding_backward(be, G(m, m->ix.wte), G(m, m->ix.wpe), dsum, a->ids, B, T, C);
 }
 
 /* ---- layers: pooling and heads ------------------------------------------------------------------
  */
 
-/* lnf [B,T,C] -> logits [B,K] */
+/* hidden [B,T,C] -> logits [B,K] */
 static void head_forward(struct model *m, int B, int T)
 {
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
     int C = m->cfg.width, K = model_config_logits(&m->cfg);
-    const float *w = P(m, idx_head_w(m));
+    const float *w = P(m, m->ix.head_w);
     if (m->cfg.pool == POOL_ATTENTION) {
-        be->attnpool_forward(be, a->pooled, a->poolw, a->lnf, P(m, idx_pool_q(m)), a->lengths, B, T,
+        be->attnpool_forward(be, a->pooled, a->poolw, a->hidden, P(m, m->ix.pool_q), a->lengths, B, T,
                              C);
         be->matmul(be, 0, 1, B, K, C, 1.0f, a->pooled, C, w, C, 0.0f, a->logits, K);
     } else {
         /* the [CLS] rows: row 0 of each sequence, stride T*C */
-        be->matmul(be, 0, 1, B, K, C, 1.0f, a->lnf, T * C, w, C, 0.0f, a->logits, K);
+        be->matmul(be, 0, 1, B, K, C, 1.0f, a->hidden, T * C, w, C, 0.0f, a->logits, K);
     }
-    be->bias_forward(be, a->logits, P(m, idx_head_b(m)), B, K);
+    be->bias_forward(be, a->logits, P(m, m->ix.head_b), B, K);
 }
 
 static void head_backward(struct model *m, int B, int T)
@@ -651,16 +757,16 @@ static void head_backward(struct model *m, int B, int T)
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
     int C = m->cfg.width, K = model_config_logits(&m->cfg);
-    const float *w = P(m, idx_head_w(m));
-    be->bias_backward(be, G(m, idx_head_b(m)), a->dlogits, B, K);
+    const float *w = P(m, m->ix.head_w);
+    be->bias_backward(be, G(m, m->ix.head_b), a->dlogits, B, K);
     if (m->cfg.pool == POOL_ATTENTION) {
-        be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->pooled, C, 1.0f, G(m, idx_head_w(m)),
+        be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->pooled, C, 1.0f, G(m, m->ix.head_w),
                    C);
         be->matmul(be, 0, 0, B, C, K, 1.0f, a->dlogits, K, w, C, 1.0f, a->dpooled, C);
-        be->attnpool_backward(be, a->dlnf, G(m, idx_pool_q(m)), a->dpooled, a->lnf,
-                              P(m, idx_pool_q(m)), a->poolw, a->lengths, B, T, C);
+        be->attnpool_backward(be, a->dlnf, G(m, m->ix.pool_q), a->dpooled, a->hidden,
+                              P(m, m->ix.pool_q), a->poolw, a->lengths, B, T, C);
     } else {
-        be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->lnf, T * C, 1.0f, G(m, idx_head_w(m)),
+        be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->hidden, T * C, 1.0f, G(m, m->ix.head_w),
                    C);
         be->matmul(be, 0, 0, B, C, K, 1.0f, a->dlogits, K, w, C, 1.0f, a->dlnf, T * C);
     }
@@ -716,7 +822,7 @@ int model_forward(struct model *m, const struct model_batch *b, int train, uint6
         return -1;
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
-    int B = b->B, T = b->T, C = m->cfg.width, N = B * T, L = m->cfg.layers;
+    int B = b->B, T = b->T, N = B * T, L = m->cfg.layers;
     a->B = B;
     a->T = T;
     a->train = train;
@@ -725,8 +831,7 @@ int model_forward(struct model *m, const struct model_batch *b, int train, uint6
     be->upload(be, a->lengths, b->lengths, (size_t)B * sizeof(int32_t));
     upload_labels(m, b);
 
-    be->embedding_forward(be, a->res[0], a->ids, P(m, T_WTE), P(m, T_WPE), B, T, C);
-    be->dropout_forward(be, a->res[0], a->res[0], (size_t)N * C, drop_p(m), site_seed(seed, 0));
+    embed_forward(m, a->res[0], B, T);
     for (int l = 0; l < L; l++) {
         int slot = train ? l : 0;
         float *x = train ? a->res[l] : a->res[l % 2];
@@ -735,12 +840,19 @@ int model_forward(struct model *m, const struct model_batch *b, int train, uint6
         a->last_slot = slot;
     }
     float *last = train ? a->res[L] : a->res[L % 2];
-    be->layernorm_forward(be, a->lnf, a->lnf_mean, a->lnf_rstd, last, P(m, idx_lnf_w(m)),
-                          P(m, idx_lnf_b(m)), N, C);
-    head_forward(m, B, T);
-    be->crossentropy_forward(be, a->losses, a->probs, a->logits, a->task, a->label, B, m->cfg.n_out,
-                             m->cfg.out_sizes, m->label_smoothing);
-    if (loss) {
+    a->hidden = last;
+    if (m->cfg.arch == ARCH_PRE_LN) {
+        layernorm(m, a->lnf, a->lnf_mean, a->lnf_rstd, last, m->ix.lnf_w, m->ix.lnf_b, N);
+        a->hidden = a->lnf;
+    }
+    if (m->cfg.n_out) {
+        head_forward(m, B, T);
+        be->crossentropy_forward(be, a->losses, a->probs, a->logits, a->task, a->label, B,
+                                 m->cfg.n_out, m->cfg.out_sizes, m->label_smoothing);
+    }
+    if (loss && !m->cfg.n_out) {
+        *loss = 0.0f;
+    } else if (loss) {
         float *h = xmalloc((size_t)B * sizeof(float));
         be->download(be, h, a->losses, (size_t)B * sizeof(float));
         double s = 0.0;
@@ -768,15 +880,14 @@ void model_backward(struct model *m)
     be->crossentropy_backward(be, a->dlogits, a->probs, a->task, a->label, B, m->cfg.n_out,
                               m->cfg.out_sizes, m->label_smoothing, 1.0f / a->n_labeled);
     head_backward(m, B, T);
-    be->layernorm_backward(be, a->dres, G(m, idx_lnf_w(m)), G(m, idx_lnf_b(m)), a->dlnf, a->res[L],
-                           P(m, idx_lnf_w(m)), a->lnf_mean, a->lnf_rstd, N, C);
+    if (m->cfg.arch == ARCH_PRE_LN)
+        layernorm_back(m, a->dres, a->dlnf, a->res[L], a->lnf_mean, a->lnf_rstd, m->ix.lnf_w,
+                       m->ix.lnf_b, N);
+    else
+        be->copy(be, a->dres, a->dlnf, (size_t)N * C * sizeof(float));
     for (int l = L - 1; l >= 0; l--)
         block_backward(m, l, &a->layer[l], a->res[l], a->dres, B, T);
-    /* embedding dropout: dres = d(dropped embedding) -> d(embedding) in dln1 scratch */
-    float *demb = a->g.dln1;
-    be->zero(be, demb, (size_t)N * C * sizeof(float));
-    be->dropout_backward(be, demb, a->dres, (size_t)N * C, drop_p(m), site_seed(a->seed, 0));
-    be->embedding_backward(be, G(m, T_WTE), G(m, T_WPE), demb, a->ids, B, T, C);
+    embed_backward(m, a->dres, B, T);
 }
 
 void model_get_probs(struct model *m, float *probs)
@@ -791,6 +902,13 @@ void model_get_logits(struct model *m, float *logits)
     struct model_acts *a = m->acts;
     size_t n = (size_t)a->B * model_config_logits(&m->cfg);
     m->be->download(m->be, logits, a->logits, n * sizeof(float));
+}
+
+void model_get_hidden(struct model *m, float *hidden)
+{
+    struct model_acts *a = m->acts;
+    size_t n = (size_t)a->B * a->T * m->cfg.width;
+    m->be->download(m->be, hidden, a->hidden, n * sizeof(float));
 }
 
 void model_get_attention(struct model *m, float *att)

@@ -1,9 +1,19 @@
 /*
- * model.h — the encoder: token + learned position embeddings, L pre-LayerNorm
- * transformer blocks (multi-head self-attention with a padding mask, GELU
- * feed-forward, dropout on each residual branch), a final LayerNorm, pooling by
- * the first token ([CLS]) or attention pooling, and one linear layer holding
- * every classification head side by side (topic 20 | sentiment 3).
+ * model.h — the encoder: token + learned position embeddings, L transformer
+ * blocks (multi-head self-attention with a padding mask, GELU feed-forward,
+ * dropout on each residual branch), pooling by the first token ([CLS]) or
+ * attention pooling, and one linear layer holding every classification head
+ * side by side (topic 20 | sentiment 3).
+ *
+ * Two block arrangements, chosen by the configuration (cfg.arch), share every
+ * layer function:
+ *   ARCH_PRE_LN  (finsent's own encoder, trained from scratch):
+ *       e = tok + pos;  x += drop(attn(LN1(x)));  x += drop(ffn(LN2(x)));
+ *       a final LayerNorm after the last block.
+ *   ARCH_POST_LN (BERT and its family, read from a pretrained checkpoint by
+ *       classify/hf_bert.h): e = LN_emb(tok + pos + type[0]);
+ *       x = LN1(x + drop(attn(x)));  x = LN2(x + drop(ffn(x)));  no final LN.
+ * The LayerNorm epsilon is cfg.ln_eps (1e-5 here, 1e-12 for BERT).
  *
  * The model is written once above struct backend (classify/backend.h): its
  * parameters, gradients, optimiser state and activations are backend buffers.
@@ -27,6 +37,7 @@
 
 enum { MODEL_MAX_LAYERS = 12, MODEL_MAX_HEADS_OUT = 4 };
 enum { POOL_CLS = 0, POOL_ATTENTION = 1 };
+enum { ARCH_PRE_LN = 0, ARCH_POST_LN = 1 };
 
 struct model_config {
     int vocab;   /* token ids are in [0, vocab) */
@@ -37,7 +48,10 @@ struct model_config {
     int ffn;     /* feed-forward hidden size */
     int pool;    /* POOL_CLS or POOL_ATTENTION */
     float dropout;
-    int n_out;                          /* classification heads */
+    int arch;         /* ARCH_PRE_LN or ARCH_POST_LN (see above) */
+    int type_vocab;   /* token-type (segment) embeddings, 0: none; type 0 is used */
+    float ln_eps;     /* LayerNorm epsilon */
+    int n_out;        /* classification heads; 0: a bare encoder (no head tensors) */
     int out_sizes[MODEL_MAX_HEADS_OUT]; /* classes per head (20 topics, 3 sentiments) */
 };
 
@@ -47,7 +61,7 @@ void model_config_default(struct model_config *cfg);
 /* Checks ranges and divisibility; -1 with a reason. */
 int model_config_check(const struct model_config *cfg, struct fs_error *err);
 
-/* Total logits per row (sum of out_sizes). */
+/* Total logits per row (sum of out_sizes; 0 for a bare encoder). */
 int model_config_logits(const struct model_config *cfg);
 
 /* One named parameter tensor (a slice of the parameter buffer). */
@@ -72,6 +86,35 @@ struct model_batch {
 
 struct model_acts; /* activation buffers (model.c) */
 
+/* Where the tensors outside the blocks are in model->tensors (-1: absent). */
+struct model_index {
+    int wte, wpe, wtt;       /* token, position, token-type embeddings */
+    int eln_w, eln_b;        /* embedding LayerNorm (ARCH_POST_LN) */
+    int layer0;              /* first tensor of block 0 (MODEL_LAYER_TENSORS per block) */
+    int lnf_w, lnf_b;        /* final LayerNorm (ARCH_PRE_LN) */
+    int pool_q;              /* attention pooling query (POOL_ATTENTION) */
+    int head_w, head_b;      /* the classification heads (n_out > 0) */
+};
+
+/* A block's tensors, in order, from model->ix.layer0 + l * MODEL_LAYER_TENSORS.
+ * LN1 / LN2 normalise the attention / feed-forward branch input (pre-LN) or the
+ * residual sum after it (post-LN). */
+enum {
+    LN1_W,
+    LN1_B,
+    QKV_W, /* [3C, C]: query rows, then key rows, then value rows */
+    QKV_B,
+    OUT_W,
+    OUT_B,
+    LN2_W,
+    LN2_B,
+    FFN_IN_W,
+    FFN_IN_B,
+    FFN_OUT_W,
+    FFN_OUT_B,
+    MODEL_LAYER_TENSORS
+};
+
 struct model {
     struct model_config cfg;
     struct backend *be; /* not owned */
@@ -81,6 +124,7 @@ struct model {
     float *adam_m, *adam_v;
     struct model_tensor *tensors;
     int n_tensors;
+    struct model_index ix;
     float label_smoothing;
     struct model_acts *acts;
     int shares_params; /* made by model_share(): params belong to another model */
@@ -128,6 +172,12 @@ void model_get_logits(struct model *m, float *logits);
  * token, [B, T] on the host (attention-pooling weights, or the last layer's
  * [CLS] attention row averaged over heads); 0 on padding. */
 void model_get_attention(struct model *m, float *att);
+
+/* After model_forward: the encoder's last hidden states [B, T, C] into host
+ * memory (what pooling and the heads read: after the final LayerNorm for
+ * ARCH_PRE_LN, the last block's output for ARCH_POST_LN). Padded rows are
+ * unspecified. */
+void model_get_hidden(struct model *m, float *hidden);
 
 /* Copies all parameters to / from host memory (n_params floats). */
 void model_get_params(struct model *m, float *host);

@@ -116,7 +116,8 @@ static void cu_embedding_backward(struct backend *be, float *dwte, float *dwpe,
 
 __global__ static void layernorm_forward_kernel(float *out, float *mean, float *rstd,
                                                 const float *inp, const float *weight,
-                                                const float *bias, int N, int C)
+                                                const float *bias, int N, int C,
+                                                float eps)
 {
     int row = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
     if (row >= N)
@@ -130,7 +131,7 @@ __global__ static void layernorm_forward_kernel(float *out, float *mean, float *
     float v = 0.0f;
     for (int i = lane; i < C; i += 32)
         v += (x[i] - mu) * (x[i] - mu);
-    float rs = fs_ln_rstd(warp_sum(v) / C);
+    float rs = fs_ln_rstd(warp_sum(v) / C, eps);
     for (int i = lane; i < C; i += 32)
         o[i] = fs_ln_norm(x[i], mu, rs) * weight[i] + bias[i];
     if (lane == 0) {
@@ -201,14 +202,14 @@ static dim3 colsum_grid(int N, int C)
 
 static void cu_layernorm_forward(struct backend *be, float *out, float *mean, float *rstd,
                                  const float *inp, const float *weight, const float *bias,
-                                 int N, int C)
+                                 int N, int C, float eps)
 {
     CUDA_IMPL_OR_RETURN(be);
     if (N <= 0 || C <= 0)
         return;
     unsigned blocks = (unsigned)((N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK);
     layernorm_forward_kernel<<<blocks, CUDA_BLOCK, 0, im->stream>>>(out, mean, rstd, inp, weight,
-                                                                    bias, N, C);
+                                                                    bias, N, C, eps);
     LAUNCHED(im);
 }
 

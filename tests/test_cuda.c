@@ -306,7 +306,7 @@ static void test_cuda_layernorm(void)
     struct pair mean = pair_zero(N), rstd = pair_zero(N), dout = pair_rand((size_t)N * C, -1, 1);
     struct pair dx = pair_rand((size_t)N * C, -1, 1), dw = pair_rand(C, -1, 1);
     struct pair db = pair_rand(C, -1, 1);
-    BOTH BE->layernorm_forward(BE, F(out), F(mean), F(rstd), F(x), F(w), F(bias), N, C);
+    BOTH BE->layernorm_forward(BE, F(out), F(mean), F(rstd), F(x), F(w), F(bias), N, C, 1e-5f);
     CHECK_CLOSE(mean, 1e-5, 1e-5);
     CHECK_CLOSE(rstd, 1e-5, 1e-5);
     CHECK_CLOSE(out, 1e-5, 1e-5);

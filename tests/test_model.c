@@ -84,7 +84,7 @@ struct ln_ctx {
 static void ln_fwd(const float *x, float *y, void *c)
 {
     struct ln_ctx *l = c;
-    cpu()->layernorm_forward(cpu(), y, l->mean, l->rstd, x, l->w, l->b, LN_N, LN_C);
+    cpu()->layernorm_forward(cpu(), y, l->mean, l->rstd, x, l->w, l->b, LN_N, LN_C, 1e-5f);
 }
 
 static void test_grad_layernorm(void)
@@ -261,10 +261,15 @@ static float loss_at(struct model *m)
     return loss;
 }
 
-static void whole_model_grad_check(int pool)
+static void whole_model_grad_check(int pool, int arch)
 {
     struct model_config c;
     tiny_config(&c, pool);
+    if (arch == ARCH_POST_LN) { /* BERT's arrangement, token types and epsilon */
+        c.arch = ARCH_POST_LN;
+        c.type_vocab = 2;
+        c.ln_eps = 1e-12f;
+    }
     struct model *m;
     struct fs_error err;
     CHECK(model_create(&c, cpu(), 3, &m, &err) == 0);
@@ -321,12 +326,22 @@ static void whole_model_grad_check(int pool)
 
 static void test_grad_model_cls(void)
 {
-    whole_model_grad_check(POOL_CLS);
+    whole_model_grad_check(POOL_CLS, ARCH_PRE_LN);
+}
+
+static void test_grad_model_post_ln_cls(void)
+{
+    whole_model_grad_check(POOL_CLS, ARCH_POST_LN);
+}
+
+static void test_grad_model_post_ln_attention_pool(void)
+{
+    whole_model_grad_check(POOL_ATTENTION, ARCH_POST_LN);
 }
 
 static void test_grad_model_attention_pool(void)
 {
-    whole_model_grad_check(POOL_ATTENTION);
+    whole_model_grad_check(POOL_ATTENTION, ARCH_PRE_LN);
 }
 
 static void test_padding_does_not_leak(void)
@@ -614,6 +629,8 @@ int main(void)
     RUN(test_dropout_mask);
     RUN(test_grad_model_cls);
     RUN(test_grad_model_attention_pool);
+    RUN(test_grad_model_post_ln_cls);
+    RUN(test_grad_model_post_ln_attention_pool);
     RUN(test_padding_does_not_leak);
     RUN(test_train_learns_toy_task);
     RUN(test_train_deterministic);
