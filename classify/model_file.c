@@ -63,6 +63,11 @@ static char *config_json(const struct model_config *c)
                           c->max_len, "width", c->width, "layers", c->layers, "heads", c->heads,
                           "ffn", c->ffn, "pool", c->pool == POOL_ATTENTION ? "attention" : "cls",
                           "dropout", (double)c->dropout);
+    if (c->arch == ARCH_POST_LN) { /* absent: finsent's own pre-LN encoder */
+        json_object_set_new(o, "arch", json_string("post_ln"));
+        json_object_set_new(o, "type_vocab", json_integer(c->type_vocab));
+        json_object_set_new(o, "ln_eps", json_real(c->ln_eps));
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -151,6 +156,17 @@ static int parse_config(const char *s, struct model_config *c, struct fs_error *
         c->pool = strcmp(json_string_value(pool), "cls") ? POOL_ATTENTION : POOL_CLS;
         c->dropout = json_is_number(drop) ? (float)json_number_value(drop) : 0.0f;
     }
+    json_t *arch = json_object_get(o, "arch");
+    if (!rc && arch) {
+        if (!json_is_string(arch) || strcmp(json_string_value(arch), "post_ln"))
+            rc = fs_error_set(err, "config.arch is not \"post_ln\"");
+        else if (!json_is_number(json_object_get(o, "ln_eps")))
+            rc = fs_error_set(err, "config.ln_eps missing");
+        else
+            rc = get_int(o, "type_vocab", &c->type_vocab, err);
+        c->arch = ARCH_POST_LN;
+        c->ln_eps = (float)json_number_value(json_object_get(o, "ln_eps"));
+    }
     json_decref(o);
     return rc ? -1 : model_config_check(c, err);
 }
@@ -206,6 +222,9 @@ static int load_tensor(const struct st_file *f, const char *name, int ndim, cons
     int same = s->ndim == ndim && s->shape[0] == shape[0] && (ndim == 1 || s->shape[1] == shape[1]);
     if (!same)
         return fs_error_set(err, "tensor %s has the wrong shape for the configuration", name);
+    if (!st_is_float(s))
+        return fs_error_set(err, "tensor %s has dtype %s, not a float type", name,
+                            st_dtype_name(s->dtype));
     st_read_f32(f, s, dst);
     return 0;
 }

@@ -196,6 +196,33 @@ static int parse_meta(struct st_file *f, json_t *meta, struct fs_error *err)
     return 0;
 }
 
+static const char *const dtype_name[ST_N_DTYPES] = {
+    [ST_F32] = "F32", [ST_F16] = "F16", [ST_BF16] = "BF16", [ST_F64] = "F64", [ST_I64] = "I64",
+    [ST_I32] = "I32", [ST_I16] = "I16", [ST_I8] = "I8",    [ST_U8] = "U8",   [ST_BOOL] = "BOOL",
+};
+static const size_t dtype_size[ST_N_DTYPES] = {
+    [ST_F32] = 4, [ST_F16] = 2, [ST_BF16] = 2, [ST_F64] = 8, [ST_I64] = 8,
+    [ST_I32] = 4, [ST_I16] = 2, [ST_I8] = 1,   [ST_U8] = 1,  [ST_BOOL] = 1,
+};
+
+int st_dtype_from_name(const char *s)
+{
+    for (int i = 0; i < ST_N_DTYPES; i++)
+        if (!strcmp(s, dtype_name[i]))
+            return i;
+    return -1;
+}
+
+const char *st_dtype_name(int dtype)
+{
+    return dtype >= 0 && dtype < ST_N_DTYPES ? dtype_name[dtype] : "?";
+}
+
+int st_is_float(const struct st_tensor *t)
+{
+    return t->dtype == ST_F32 || t->dtype == ST_F16 || t->dtype == ST_BF16 || t->dtype == ST_F64;
+}
+
 /* Multiplies with overflow check against limit. */
 static int mul_checked(size_t a, size_t b, size_t limit, size_t *out)
 {
@@ -216,8 +243,9 @@ static int parse_tensor(struct st_file *f, const char *name, json_t *t, struct f
     json_t *offs = json_object_get(t, "data_offsets");
     if (!json_is_string(dtype))
         return fs_error_set(err, "tensor '%.60s': missing dtype", name);
-    if (strcmp(json_string_value(dtype), "F32") != 0)
-        return fs_error_set(err, "tensor '%.60s': dtype %.16s is not supported (F32 only)", name,
+    int dt = st_dtype_from_name(json_string_value(dtype));
+    if (dt < 0)
+        return fs_error_set(err, "tensor '%.60s': unknown dtype %.16s", name,
                             json_string_value(dtype));
     if (!json_is_array(shape) || json_array_size(shape) > ST_MAX_DIMS)
         return fs_error_set(err, "tensor '%.60s': bad shape", name);
@@ -245,9 +273,10 @@ static int parse_tensor(struct st_file *f, const char *name, json_t *t, struct f
     st->begin = (size_t)json_integer_value(b);
     st->end = (size_t)json_integer_value(e);
     size_t bytes;
-    if (mul_checked(numel, sizeof(float), f->data_len, &bytes) < 0 || bytes != st->end - st->begin)
+    if (mul_checked(numel, dtype_size[dt], f->data_len, &bytes) < 0 || bytes != st->end - st->begin)
         return fs_error_set(err, "tensor '%.60s': shape does not match its data_offsets", name);
     st->numel = numel;
+    st->dtype = dt;
     st->name = xstrdup(name);
     f->n_tensors++;
     return 0;
@@ -355,8 +384,60 @@ const char *st_meta(const struct st_file *f, const char *key)
     return NULL;
 }
 
+/* IEEE half precision -> float, every case (zero, subnormal, normal, inf, NaN). */
+float st_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13); /* inf, NaN */
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112u) << 23) | (man << 13); /* 127 - 15 = 112 */
+    } else if (man == 0) {
+        bits = sign;
+    } else { /* subnormal: normalise */
+        int e = -1;
+        do {
+            e++;
+            man <<= 1;
+        } while (!(man & 0x400u));
+        bits = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ffu) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+float st_bf16_to_f32(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 void st_read_f32(const struct st_file *f, const struct st_tensor *t, float *dst)
 {
-    if (t->numel)
-        memcpy(dst, f->data + t->begin, t->numel * sizeof(float));
+    const unsigned char *p = f->data + t->begin;
+    for (size_t i = 0; i < t->numel; i++) {
+        switch (t->dtype) {
+        case ST_F32:
+            memcpy(dst + i, p + 4 * i, 4);
+            break;
+        case ST_F16:
+        case ST_BF16: {
+            uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+            dst[i] = t->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
+            break;
+        }
+        case ST_F64: {
+            double d;
+            memcpy(&d, p + 8 * i, 8);
+            dst[i] = (float)d;
+            break;
+        }
+        default:
+            dst[i] = 0.0f; /* not a float tensor: callers check st_is_float() */
+        }
+    }
 }

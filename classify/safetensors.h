@@ -5,7 +5,10 @@
  * [begin, end]} (offsets relative to the byte buffer after the header) and may
  * hold "__metadata__": an object of string values.
  *
- * finsent writes and reads F32 only. The loader treats the file as untrusted:
+ * finsent writes F32. It reads F32, F16, BF16 and F64 tensors as F32 (a
+ * pretrained checkpoint may hold any of them) and parses the other dtypes of
+ * the format (I64, I32, I16, I8, U8, BOOL: e.g. a BERT checkpoint's position_ids
+ * buffer) without reading them. The loader treats the file as untrusted:
  * header length, JSON syntax, duplicate names, dtypes, shapes, offsets (in range,
  * matching the shape, neither overlapping nor leaving holes) and metadata types
  * are all checked; the first problem found fails with one line.
@@ -31,8 +34,12 @@
 
 enum { ST_MAX_DIMS = 8, ST_MAX_HEADER = 100 * 1024 * 1024 };
 
+/* Tensor element types. */
+enum { ST_F32, ST_F16, ST_BF16, ST_F64, ST_I64, ST_I32, ST_I16, ST_I8, ST_U8, ST_BOOL, ST_N_DTYPES };
+
 struct st_tensor {
     char *name;
+    int dtype; /* ST_F32 ... */
     int ndim;
     int64_t shape[ST_MAX_DIMS];
     size_t numel;
@@ -72,7 +79,17 @@ void st_free(struct st_file *f);
 
 const struct st_tensor *st_find(const struct st_file *f, const char *name);
 const char *st_meta(const struct st_file *f, const char *key);
-/* Copies a tensor's numel floats (little-endian on disk) into dst. */
+/* Copies a tensor's numel values (little-endian on disk) into dst as floats,
+ * converting F16, BF16 and F64. Only for tensors with st_is_float(). */
 void st_read_f32(const struct st_file *f, const struct st_tensor *t, float *dst);
+int st_is_float(const struct st_tensor *t);
+
+/* The dtype called s ("F32", "BF16", ...) or -1; a dtype's name. */
+int st_dtype_from_name(const char *s);
+const char *st_dtype_name(int dtype);
+
+/* One element converted (exposed for tests). */
+float st_f16_to_f32(uint16_t h);
+float st_bf16_to_f32(uint16_t h);
 
 #endif

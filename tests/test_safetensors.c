@@ -120,8 +120,10 @@ static void test_crafted_headers(void)
 {
     size_t len;
     unsigned char *b;
-    b = craft("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, &len);
-    REJECT(b, len, "dtype F16");
+    b = craft("{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2, &len);
+    REJECT(b, len, "unknown dtype F8_E4M3");
+    b = craft("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &len);
+    REJECT(b, len, "does not match");
     b = craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
               "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
               12, &len);
@@ -200,6 +202,43 @@ static int load_fails(const char *path, const char *needle)
     return 1;
 }
 
+/* F16, BF16 and F64 tensors read as F32; an I64 tensor parses but is not a float. */
+static void test_half_precision(void)
+{
+    const char *hdr = "{\"h\":{\"dtype\":\"F16\",\"shape\":[6],\"data_offsets\":[0,12]},"
+                      "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[12,16]},"
+                      "\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[16,24]},"
+                      "\"i\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[24,32]}}";
+    size_t len;
+    unsigned char *buf = craft(hdr, 32, &len);
+    unsigned char *data = buf + len - 32;
+    const uint16_t h[6] = {0x3C00, 0xC000, 0x0001, 0x7C00, 0x3555, 0x8000};
+    const uint16_t bf[2] = {0x3F80, 0x4049};
+    for (int i = 0; i < 6; i++)
+        data[2 * i] = (unsigned char)(h[i] & 0xff), data[2 * i + 1] = (unsigned char)(h[i] >> 8);
+    for (int i = 0; i < 2; i++)
+        data[12 + 2 * i] = (unsigned char)(bf[i] & 0xff),
+                      data[13 + 2 * i] = (unsigned char)(bf[i] >> 8);
+    double dv = -0.125;
+    memcpy(data + 16, &dv, 8);
+    struct st_file f;
+    struct fs_error err;
+    CHECK_MSG(st_parse(buf, len, &f, &err) == 0, "%s", err.msg);
+    float out[6];
+    st_read_f32(&f, st_find(&f, "h"), out);
+    CHECK(out[0] == 1.0f && out[1] == -2.0f);
+    CHECK(out[2] == ldexpf(1.0f, -24)); /* the smallest subnormal */
+    CHECK(isinf(out[3]) && out[3] > 0);
+    CHECK_NEAR(out[4], 0.33325195, 1e-8);
+    CHECK(out[5] == 0.0f && signbit(out[5]));
+    st_read_f32(&f, st_find(&f, "b"), out);
+    CHECK(out[0] == 1.0f && out[1] == 3.140625f);
+    st_read_f32(&f, st_find(&f, "d"), out);
+    CHECK(out[0] == -0.125f);
+    CHECK(st_is_float(st_find(&f, "h")) && !st_is_float(st_find(&f, "i")));
+    st_free(&f);
+}
+
 static void test_model_file_round_trip_and_corruption(void)
 {
     struct classifier *c = tiny_classifier(8);
@@ -259,6 +298,7 @@ int main(void)
     RUN(test_bad_header_length);
     RUN(test_random_bytes);
     RUN(test_crafted_headers);
+    RUN(test_half_precision);
     RUN(test_model_file_round_trip_and_corruption);
     return check_summary();
 }
