@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MODEL_MAX_LAYERS = 12, MODEL_MAX_HEADS_OUT = 4 };
+enum { MODEL_MAX_LAYERS = 24, MODEL_MAX_HEADS_OUT = 4 }; /* 24: BERT-large */
 enum { POOL_CLS = 0, POOL_ATTENTION = 1 };
 enum { ARCH_PRE_LN = 0, ARCH_POST_LN = 1 };
 
