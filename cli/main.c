@@ -4,6 +4,7 @@
  *   finsent [--config PATH] [--db PATH] [--quiet] [--verbose] [--now ISO] COMMAND [ARGS]
  */
 #include "cli/cli.h"
+#include "common/cpu_features.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "db/db.h"
@@ -176,6 +177,8 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv, int *i)
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS picks its kernel when it loads; a better one needs a re-exec */
+    cpu_blas_select_and_reexec(argv);
     struct cli_ctx ctx = {0};
     ctx.now = (int64_t)time(NULL);
     ctx.is_tty = isatty(STDOUT_FILENO);
@@ -187,6 +190,11 @@ int main(int argc, char **argv)
         ctx.config_path = ctx.owned_config_path;
     }
     log_set_level(ctx.quiet ? LOG_WARN : ctx.verbose ? LOG_DEBUG : LOG_INFO);
+    if (ctx.verbose) {
+        char blas[256];
+        cpu_blas_describe(blas, sizeof blas);
+        log_debug("blas: %s", blas);
+    }
     if (i >= argc || !strcmp(argv[i], "help")) {
         usage(i >= argc ? stderr : stdout);
         return i >= argc ? FS_EXIT_USAGE : FS_EXIT_OK;
