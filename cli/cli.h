@@ -60,6 +60,16 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
  * Caller frees. (cmd_model.c) */
 char *cli_model_path(struct cli_ctx *ctx, const char *opt);
 
+/* The texts of a command: argv[first..argc) when there are any, else the lines
+ * of stdin (without their line ends; a final line without one counts). *n gets
+ * the count; free with cli_texts_free(). (main.c) */
+char **cli_texts(int argc, char **argv, int first, size_t *n);
+void cli_texts_free(char **texts, size_t n);
+
+/* The compute device: opt when given, else [model] device, else "auto".
+ * (cmd_model.c) */
+const char *cli_model_device(struct cli_ctx *ctx, const char *opt);
+
 /* Loads the classifier at path on device ("auto", "cpu", "cuda"); prints the
  * one-line reason and returns FS_EXIT_MODEL when the file is missing or invalid.
  * Release with cli_close_classifier(). (cmd_model.c) */
@@ -71,6 +81,7 @@ void cli_close_classifier(struct backend *be, struct classifier *cls);
 
 /* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. */
 int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_crawl.c */
+int cmd_base(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_base.c */
 int cmd_train(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_model.c */
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_model.c */
 int cmd_classify(struct cli_ctx *ctx, int argc, char **argv); /* cmd_model.c */
@@ -82,5 +93,7 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_alerts.c */
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv);      /* cmd_run.c */
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
 int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
+int cmd_tokenize(struct cli_ctx *ctx, int argc, char **argv); /* cmd_tokenize.c */
+int cmd_embed(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_embed.c */
 
 #endif

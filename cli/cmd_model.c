@@ -82,7 +82,7 @@ static char *data_file(const char *dir, const char *set, const char *split)
 }
 
 /* The device: explicit option, [model] device in the config, else "auto". */
-static const char *model_device(struct cli_ctx *ctx, const char *opt)
+const char *cli_model_device(struct cli_ctx *ctx, const char *opt)
 {
     if (opt)
         return opt;
@@ -99,7 +99,7 @@ int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *devic
     *cls = NULL;
     if (access(path, F_OK) != 0)
         return cli_fail(FS_EXIT_MODEL, "no model at %s (%s)", path, RETRAIN);
-    if (backend_create(model_device(ctx, device), be, ctx->verbose, &err) < 0)
+    if (backend_create(cli_model_device(ctx, device), be, ctx->verbose, &err) < 0)
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     if (classifier_load(path, *be, cls, &err) < 0) {
         (*be)->destroy(*be);
@@ -335,7 +335,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     if (rc < 0)
         return cli_fail(FS_EXIT_FAILURE, "tokenizer: %s", err.msg);
     a->cfg.vocab = tokenizer_vocab_size(cls.tok);
-    if (backend_create(model_device(ctx, a->device), &cls.be, ctx->verbose, &err) < 0) {
+    if (backend_create(cli_model_device(ctx, a->device), &cls.be, ctx->verbose, &err) < 0) {
         tokenizer_free(cls.tok);
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     }

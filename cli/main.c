@@ -25,6 +25,7 @@ struct command {
 static const struct command commands[] = {
     {"init", cmd_init, "write a commented config with real financial news feeds"},
     {"crawl", cmd_crawl, "fetch every due source and store new articles and comments"},
+    {"base", cmd_base, "fetch or list pretrained base models (BERT checkpoints)"},
     {"train", cmd_train, "train the topic and sentiment model"},
     {"eval", cmd_eval, "evaluate the model on a labeled CSV (text,label)"},
     {"classify", cmd_classify, "classify every stored document not yet classified"},
@@ -35,6 +36,8 @@ static const struct command commands[] = {
     {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts"},
     {"run", cmd_run, "one full cycle: crawl, classify, trends, alerts (for cron)"},
     {"cron", cmd_cron, "print a crontab line and a systemd service and timer"},
+    {"tokenize", cmd_tokenize, "show a base model's WordPiece tokens of texts"},
+    {"embed", cmd_embed, "print sentence embeddings from a pretrained base model"},
 };
 
 static void usage(FILE *out)
@@ -136,6 +139,39 @@ int cli_db(struct cli_ctx *ctx)
     if (db_open(&ctx->db, ctx->db_path, &err) < 0)
         return cli_fail(FS_EXIT_DB, "%s", err.msg);
     return 0;
+}
+
+char **cli_texts(int argc, char **argv, int first, size_t *n)
+{
+    char **t = NULL;
+    size_t cap = 0;
+    *n = 0;
+    if (first < argc) {
+        *n = (size_t)(argc - first);
+        t = xmalloc(*n * sizeof *t);
+        for (size_t i = 0; i < *n; i++)
+            t[i] = xstrdup(argv[first + (int)i]);
+        return t;
+    }
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (*n == cap)
+            t = xrealloc(t, (cap = cap ? 2 * cap : 64) * sizeof *t);
+        t[(*n)++] = xstrdup(line);
+    }
+    free(line);
+    return t;
+}
+
+void cli_texts_free(char **texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
 }
 
 static int parse_globals(struct cli_ctx *ctx, int argc, char **argv, int *i)
