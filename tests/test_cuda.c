@@ -297,16 +297,15 @@ static void test_cuda_embedding(void)
         pair_free(all[i]);
 }
 
-static void test_cuda_layernorm(void)
+static void layernorm_pass(float eps)
 {
-    NEED_GPU();
     int N = 150, C = 70; /* C not a multiple of 32, N over one block column */
     struct pair x = pair_rand((size_t)N * C, -2, 3), w = pair_rand(C, 0.5f, 1.5f);
     struct pair bias = pair_rand(C, -1, 1), out = pair_zero((size_t)N * C);
     struct pair mean = pair_zero(N), rstd = pair_zero(N), dout = pair_rand((size_t)N * C, -1, 1);
     struct pair dx = pair_rand((size_t)N * C, -1, 1), dw = pair_rand(C, -1, 1);
     struct pair db = pair_rand(C, -1, 1);
-    BOTH BE->layernorm_forward(BE, F(out), F(mean), F(rstd), F(x), F(w), F(bias), N, C, 1e-5f);
+    BOTH BE->layernorm_forward(BE, F(out), F(mean), F(rstd), F(x), F(w), F(bias), N, C, eps);
     CHECK_CLOSE(mean, 1e-5, 1e-5);
     CHECK_CLOSE(rstd, 1e-5, 1e-5);
     CHECK_CLOSE(out, 1e-5, 1e-5);
@@ -318,6 +317,14 @@ static void test_cuda_layernorm(void)
     struct pair *all[] = {&x, &w, &bias, &out, &mean, &rstd, &dout, &dx, &dw, &db};
     for (size_t i = 0; i < FS_ARRAY_LEN(all); i++)
         pair_free(all[i]);
+}
+
+static void test_cuda_layernorm(void)
+{
+    NEED_GPU();
+    layernorm_pass(1e-5f);  /* finsent's encoder */
+    layernorm_pass(1e-12f); /* BERT's */
+    layernorm_pass(0.05f);  /* large enough that a kernel ignoring eps fails */
 }
 
 static void test_cuda_gelu(void)
@@ -518,10 +525,15 @@ static int arrays_close(const float *a, const float *b, size_t n, double rtol, d
     return 1;
 }
 
-static void model_pass(int pool)
+static void model_pass(int pool, int arch)
 {
     struct model_config cfg;
     small_config(&cfg, pool);
+    if (arch == ARCH_POST_LN) {
+        cfg.arch = ARCH_POST_LN;
+        cfg.type_vocab = 2;
+        cfg.ln_eps = 1e-12f;
+    }
     struct model *mc, *mg;
     struct fs_error err;
     CHECK(model_create(&cfg, cpu, 1234, &mc, &err) == 0);
@@ -584,13 +596,20 @@ static void model_pass(int pool)
 static void test_cuda_model_attention_pool(void)
 {
     NEED_GPU();
-    model_pass(POOL_ATTENTION);
+    model_pass(POOL_ATTENTION, ARCH_PRE_LN);
+}
+
+/* BERT's arrangement: post-LN blocks, token types, embedding LayerNorm. */
+static void test_cuda_model_post_ln(void)
+{
+    NEED_GPU();
+    model_pass(POOL_CLS, ARCH_POST_LN);
 }
 
 static void test_cuda_model_cls_pool(void)
 {
     NEED_GPU();
-    model_pass(POOL_CLS);
+    model_pass(POOL_CLS, ARCH_PRE_LN);
 }
 
 static void test_cuda_on_device(void)
@@ -633,6 +652,7 @@ int main(void)
     RUN(test_cuda_optimiser);
     RUN(test_cuda_model_attention_pool);
     RUN(test_cuda_model_cls_pool);
+    RUN(test_cuda_model_post_ln);
     gpu->destroy(gpu);
     cpu->destroy(cpu);
     return check_summary();
