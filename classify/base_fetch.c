@@ -9,6 +9,7 @@
 #include "common/util.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,7 +26,13 @@
 #define FINSENT_VERSION "dev"
 #endif
 
-enum { CONNECT_TIMEOUT_S = 30, STALL_TIMEOUT_S = 60, MAX_REDIRS = 10, REV_MAX = 200 };
+enum {
+    CONNECT_TIMEOUT_S = 30,
+    STALL_TIMEOUT_S = 60,
+    MAX_REDIRS = 10,
+    REV_MAX = 200,
+    STALE_S = 86400
+};
 
 struct hub_file {
     const char *name;
@@ -586,6 +593,27 @@ static int already_installed(struct fetch *f, const char *dest)
     return ok;
 }
 
+/* Removes what interrupted fetches left in dir (".partial-*", ".old-*") once a
+ * day old: never listed as bases, they only take space. */
+static void remove_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t cutoff = time(NULL) - STALE_S;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, ".partial-", 9) != 0 && strncmp(e->d_name, ".old-", 5) != 0)
+            continue;
+        char *p = path_join(dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_mtime < cutoff)
+            rm_tree(p);
+        free(p);
+    }
+    closedir(d);
+}
+
 static int make_tmp(struct fetch *f, const char *dest, struct fs_error *err)
 {
     if (path_mkdir_parent(dest, err) < 0)
@@ -593,6 +621,7 @@ static int make_tmp(struct fetch *f, const char *dest, struct fs_error *err)
     char *slash = strrchr(dest, '/');
     struct strbuf sb = STRBUF_INIT;
     sb_append_n(&sb, dest, (size_t)(slash - dest));
+    remove_stale(sb.buf);
     sb_append(&sb, "/.partial-XXXXXX");
     f->tmp = sb_detach(&sb);
     if (!mkdtemp(f->tmp)) {

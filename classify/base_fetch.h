@@ -28,7 +28,8 @@
  * SOURCE.md are written and the directory takes the target's place in one
  * rename (an atomic exchange when a base is already there). A failed or
  * interrupted fetch therefore never leaves a usable-looking base, and a
- * previously installed base stays as it was.
+ * previously installed base stays as it was. What an interrupted fetch left
+ * (.partial-*, .old-* over a day old) is removed by the next fetch there.
  *
  *   struct base_fetch_opts o = {.endpoint = getenv("HF_ENDPOINT"),
  *                               .token = getenv("HF_TOKEN")};

@@ -359,6 +359,21 @@ def main():
         c.check(r.returncode == 0 and sha_file(os.path.join(dest, "model.safetensors")) == hub.sha,
                 "refetch: %d %r" % (r.returncode, r.stderr))
 
+    with t.case("base fetch: removes what an interrupted fetch left a day ago, not a fresh one") as c:
+        org = os.path.dirname(dest)
+        old, new = os.path.join(org, ".partial-old123"), os.path.join(org, ".partial-new123")
+        for d in (old, new):
+            os.makedirs(d)
+            with open(os.path.join(d, "model.safetensors"), "wb") as f:
+                f.write(b"x" * 100)
+        two_days_ago = os.path.getmtime(old) - 2 * 86400
+        os.utime(old, (two_days_ago, two_days_ago))
+        r = fetch("--force", NAME)
+        c.check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+        c.check(not os.path.exists(old) and os.path.exists(new), "left: %s" % partials(data))
+        _, items = base_list()
+        c.check([i["name"] for i in items] == [NAME], "list: %r" % items)
+
     server.shutdown()
     shutil.rmtree(work, ignore_errors=True)
     return t.finish()
