@@ -4,11 +4,10 @@
  * probabilities of both heads and the words the pooling attended to most.
  */
 #include "classify/infer.h"
+#include "classify/parallel.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- encoded sets ------------------------------------------------------------ */
 
@@ -40,44 +39,6 @@ void encoded_set_free(struct encoded_set *s)
     free(s->label);
     free(s->texts);
     memset(s, 0, sizeof *s);
-}
-
-/* ---- length buckets -------------------------------------------------------------- */
-
-struct by_len {
-    int32_t len;
-    size_t idx;
-};
-
-static int cmp_len(const void *a, const void *b)
-{
-    const struct by_len *x = a, *y = b;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Order of rows by increasing length. Caller frees. */
-static struct by_len *sort_by_length(const int32_t *len, size_t n)
-{
-    struct by_len *o = xmalloc((n + 1) * sizeof *o);
-    for (size_t i = 0; i < n; i++)
-        o[i] = (struct by_len){len[i], i};
-    qsort(o, n, sizeof *o, cmp_len);
-    return o;
-}
-
-/* Number of rows from order[start] that fit a batch of `budget` tokens. */
-static size_t batch_rows(const struct by_len *order, size_t start, size_t n, int budget)
-{
-    size_t k = 0;
-    while (start + k < n && k < 512) {
-        size_t T = (size_t)order[start + k].len;
-        if ((k + 1) * T > (size_t)budget && k > 0)
-            break;
-        k++;
-    }
-    return k;
 }
 
 /* Runs rows order[start..start+k) through the model; ids gathered into a batch
@@ -119,14 +80,16 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
 {
     if (s->n == 0)
         return 0;
-    struct by_len *order = sort_by_length(s->length, s->n);
+    struct len_batches plan;
+    len_batches_make(s->length, s->n, 4096, &plan);
+    const struct by_len *order = plan.order;
     int K = model_config_logits(&c->model->cfg);
     float *logits = xmalloc(512 * (size_t)K * sizeof(float));
     float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
     struct ngram_vec v = {0};
     int rc = 0;
-    for (size_t at = 0; at < s->n && rc == 0;) {
-        size_t k = batch_rows(order, at, s->n, 4096);
+    for (size_t b = 0; b < plan.n_batches && rc == 0; b++) {
+        size_t at = plan.starts[b], k = plan.starts[b + 1] - at;
         rc = run_batch(c->model, s->ids, s->max_len, s->length, order + at, k, err);
         if (rc < 0)
             break;
@@ -147,11 +110,10 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
                     best = j;
             pred[r] = best;
         }
-        at += k;
     }
     free(logits), free(ng), free(probs);
     ngram_vec_free(&v);
-    free(order);
+    len_batches_free(&plan);
     return rc;
 }
 
@@ -216,100 +178,44 @@ static void fill_prediction(struct prediction *p, const float *probs)
 }
 
 /* The work of classifier_predict(): texts encoded and ordered by length, cut
- * into batches; each worker runs every n_workers-th batch on its own model view. */
+ * into batches, run by parallel_batches() (classify/parallel.h). */
 struct predict_work {
     struct classifier *c;
     const char *const *texts;
     const size_t *lens;
     int32_t *ids, *word_of, *len; /* [n * L], [n * L], [n] */
-    struct by_len *order;
-    size_t *starts; /* batch i is order[starts[i] .. starts[i + 1]) */
-    size_t n_batches;
-    int n_att, n_workers;
+    struct len_batches plan;
+    int n_att;
     struct prediction *out;
 };
 
-struct predict_worker {
-    struct predict_work *w;
-    struct model *model;
-    int index, rc;
-    struct fs_error err;
-};
-
-static void *predict_worker_run(void *arg)
+static int predict_batch(struct model *view, size_t b, void *arg, struct fs_error *err)
 {
-    struct predict_worker *pw = arg;
-    struct predict_work *w = pw->w;
+    struct predict_work *w = arg;
     struct classifier *c = w->c;
     int L = c->model->cfg.max_len, K = model_config_logits(&c->model->cfg);
-    float *logits = xmalloc(512 * (size_t)K * sizeof(float));
+    const struct by_len *order = w->plan.order;
+    size_t at = w->plan.starts[b], k = w->plan.starts[b + 1] - at;
+    int T = order[at + k - 1].len;
+    if (run_batch(view, w->ids, L, w->len, order + at, k, err) < 0)
+        return -1;
+    float *logits = xmalloc(k * (size_t)K * sizeof(float));
     float *ng = xmalloc((size_t)K * sizeof(float)), *probs = xmalloc((size_t)K * sizeof(float));
-    float *att = xmalloc(512 * (size_t)L * sizeof(float));
+    float *att = w->n_att ? xmalloc(k * (size_t)T * sizeof(float)) : NULL;
     struct ngram_vec v = {0};
-    for (size_t b = (size_t)pw->index; b < w->n_batches && pw->rc == 0; b += w->n_workers) {
-        size_t at = w->starts[b], k = w->starts[b + 1] - at;
-        int T = w->order[at + k - 1].len;
-        pw->rc = run_batch(pw->model, w->ids, L, w->len, w->order + at, k, &pw->err);
-        if (pw->rc < 0)
-            break;
-        model_get_logits(pw->model, logits);
-        if (w->n_att)
-            model_get_attention(pw->model, att);
-        for (size_t i = 0; i < k; i++) {
-            size_t r = w->order[at + i].idx;
-            text_probs(c, logits + i * K, w->texts[r], w->lens[r], &v, ng, probs);
-            fill_prediction(&w->out[r], probs);
-            if (w->n_att)
-                pick_attended(c->tok, w->texts[r], w->lens[r], att + i * T,
-                              w->word_of + r * (size_t)L, w->len[r], w->n_att, &w->out[r]);
-        }
+    model_get_logits(view, logits);
+    if (att)
+        model_get_attention(view, att);
+    for (size_t i = 0; i < k; i++) {
+        size_t r = order[at + i].idx;
+        text_probs(c, logits + i * K, w->texts[r], w->lens[r], &v, ng, probs);
+        fill_prediction(&w->out[r], probs);
+        if (att)
+            pick_attended(c->tok, w->texts[r], w->lens[r], att + i * T,
+                          w->word_of + r * (size_t)L, w->len[r], w->n_att, &w->out[r]);
     }
     free(logits), free(ng), free(probs), free(att);
     ngram_vec_free(&v);
-    return NULL;
-}
-
-/* Workers for n_batches: one per core (at most 4) when the backend can run
- * passes side by side, else one. */
-static int predict_workers(const struct backend *be, size_t n_batches)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = be->set_threads ? (cores < 4 ? cores : 4) : 1;
-    if (n > (long)n_batches)
-        n = (long)n_batches;
-    return n < 1 ? 1 : (int)n;
-}
-
-/* Runs the workers (the calling thread is worker 0); the first error wins. */
-static int predict_run(struct predict_work *w, struct fs_error *err)
-{
-    struct backend *be = w->c->be;
-    struct predict_worker pw[4] = {0};
-    pthread_t tid[4];
-    int started[4] = {0};
-    int blas_threads = w->n_workers > 1 ? be->set_threads(be, 1) : 0;
-    for (int i = 0; i < w->n_workers; i++) {
-        struct model **view = i ? &w->c->views[i - 1] : NULL;
-        if (view && !*view)
-            *view = model_share(w->c->model);
-        pw[i] = (struct predict_worker){w, view ? *view : w->c->model, i, 0, {""}};
-        if (i > 0)
-            started[i] = pthread_create(&tid[i], NULL, predict_worker_run, &pw[i]) == 0;
-    }
-    predict_worker_run(&pw[0]);
-    for (int i = 1; i < w->n_workers; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            predict_worker_run(&pw[i]); /* no thread: do its share here */
-    }
-    if (w->n_workers > 1)
-        be->set_threads(be, blas_threads);
-    for (int i = 0; i < w->n_workers; i++)
-        if (pw[i].rc < 0) {
-            *err = pw[i].err;
-            return -1;
-        }
     return 0;
 }
 
@@ -328,24 +234,17 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
                              xcalloc(n * (size_t)L + 1, sizeof(int32_t)),
                              xcalloc(n * (size_t)L + 1, sizeof(int32_t)),
                              xcalloc(n + 1, sizeof(int32_t)),
-                             NULL,
-                             NULL,
+                             {NULL, NULL, 0},
                              0,
-                             0,
-                             1,
                              out};
     w.n_att = opt ? opt->n_attended : 0;
     if (w.n_att > INFER_MAX_ATTENDED)
         w.n_att = INFER_MAX_ATTENDED;
     for (size_t i = 0; i < n; i++)
         w.len[i] = tokenizer_encode(c->tok, texts[i], lens[i], w.ids + i * L, w.word_of + i * L, L);
-    w.order = sort_by_length(w.len, n);
-    w.starts = xmalloc((n + 1) * sizeof *w.starts);
-    for (size_t at = 0; at < n; at += batch_rows(w.order, at, n, budget))
-        w.starts[w.n_batches++] = at;
-    w.starts[w.n_batches] = n;
-    w.n_workers = predict_workers(c->be, w.n_batches);
-    int rc = predict_run(&w, err);
-    free(w.ids), free(w.word_of), free(w.len), free(w.order), free(w.starts);
+    len_batches_make(w.len, n, budget, &w.plan);
+    int rc = parallel_batches(c->model, c->views, w.plan.n_batches, predict_batch, &w, err);
+    free(w.ids), free(w.word_of), free(w.len);
+    len_batches_free(&w.plan);
     return rc;
 }

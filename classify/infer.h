@@ -27,6 +27,7 @@
 #include "classify/backend.h"
 #include "classify/dataset.h"
 #include "classify/model.h"
+#include "classify/parallel.h"
 #include "classify/ngram.h"
 #include "classify/tokenizer.h"
 #include "common/common.h"
@@ -44,7 +45,7 @@ struct classifier {
     struct ngram_model *ngram; /* the wide path (classify/ngram.h), or NULL */
     enum classifier_parts parts;
     char model_id[33];
-    struct model *views[3]; /* model_share() views for inference threads 1..3 */
+    struct model *views[PARALLEL_MAX_WORKERS - 1]; /* model_share() views, threads 1.. */
 };
 
 /* Writes c atomically to path (creating its directory); sets c->model_id. */

@@ -3,6 +3,7 @@
  * encoder's last hidden states, in length-sorted batches.
  */
 #include "classify/sentence.h"
+#include "classify/parallel.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -11,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SENT_BATCH_TOKENS = 8192, SENT_BATCH_ROWS = 64 };
+/* Tokens per batch (rows x the batch's longest): the classifier's budget. */
+enum { SENT_BATCH_TOKENS = 4096 };
 
 int sentence_max_len(const char *dir, const struct model *m)
 {
@@ -28,33 +30,15 @@ int sentence_max_len(const char *dir, const struct model *m)
     return n;
 }
 
-struct encoded {
+/* The texts as ids, in length batches, for parallel_batches(). */
+struct sentence_work {
+    struct model *m;
     int32_t *ids; /* [n * max_len] */
     int32_t *len; /* [n] */
-    size_t *order; /* indexes sorted by length */
+    int max_len;
+    struct len_batches plan;
+    float *out; /* [n, width] */
 };
-
-static const struct encoded *sort_ctx;
-static int cmp_len(const void *a, const void *b)
-{
-    int32_t x = sort_ctx->len[*(const size_t *)a], y = sort_ctx->len[*(const size_t *)b];
-    return x < y ? -1 : x > y;
-}
-
-static void encode_all(const struct wordpiece *wp, const char *const *texts, const size_t *lens,
-                       size_t n, int max_len, struct encoded *e)
-{
-    e->ids = xcalloc(n * (size_t)max_len, sizeof *e->ids);
-    e->len = xcalloc(n ? n : 1, sizeof *e->len);
-    e->order = xcalloc(n ? n : 1, sizeof *e->order);
-    for (size_t i = 0; i < n; i++) {
-        size_t l = lens ? lens[i] : strlen(texts[i]);
-        e->len[i] = wordpiece_encode(wp, texts[i], l, e->ids + i * max_len, NULL, max_len);
-        e->order[i] = i;
-    }
-    sort_ctx = e; /* qsort has no context argument; encode_all is not re-entrant */
-    qsort(e->order, n, sizeof *e->order, cmp_len);
-}
 
 /* Mean over the first len rows of h [T, C], normalised, into out [C]. */
 static void pool_one(const float *h, int len, int C, float *out)
@@ -72,25 +56,27 @@ static void pool_one(const float *h, int len, int C, float *out)
         out[c] *= inv;
 }
 
-/* Runs rows order[from, to) as one batch and pools each into out. */
-static int embed_batch(struct model *m, const struct encoded *e, size_t from, size_t to,
-                       int max_len, float *out, struct fs_error *err)
+/* Runs one planned batch and pools each of its rows into out. */
+static int embed_batch(struct model *view, size_t batch, void *arg, struct fs_error *err)
 {
-    int B = (int)(to - from), T = e->len[e->order[to - 1]], C = m->cfg.width;
+    struct sentence_work *w = arg;
+    const struct by_len *order = w->plan.order + w->plan.starts[batch];
+    int B = (int)(w->plan.starts[batch + 1] - w->plan.starts[batch]);
+    int T = order[B - 1].len, C = view->cfg.width;
     int32_t *ids = xcalloc((size_t)B * T, sizeof *ids), *len = xmalloc((size_t)B * sizeof *len);
     for (int b = 0; b < B; b++) {
-        size_t i = e->order[from + b];
-        len[b] = e->len[i];
-        memcpy(ids + (size_t)b * T, e->ids + i * max_len, (size_t)len[b] * sizeof *ids);
+        len[b] = w->len[order[b].idx];
+        memcpy(ids + (size_t)b * T, w->ids + order[b].idx * w->max_len,
+               (size_t)len[b] * sizeof *ids);
     }
     struct model_batch mb = {B, T, ids, len, NULL, NULL};
     float *h = NULL;
-    int rc = model_forward(m, &mb, 0, 0, NULL, err);
+    int rc = model_forward(view, &mb, 0, 0, NULL, err);
     if (rc == 0) {
         h = xmalloc((size_t)B * T * C * sizeof *h);
-        model_get_hidden(m, h);
+        model_get_hidden(view, h);
         for (int b = 0; b < B; b++)
-            pool_one(h + (size_t)b * T * C, len[b], C, out + e->order[from + b] * C);
+            pool_one(h + (size_t)b * T * C, len[b], C, w->out + order[b].idx * C);
     }
     free(h), free(ids), free(len);
     return rc;
@@ -99,20 +85,20 @@ static int embed_batch(struct model *m, const struct encoded *e, size_t from, si
 int sentence_embed(struct model *m, const struct wordpiece *wp, const char *const *texts,
                    const size_t *lens, size_t n, int max_len, float *out, struct fs_error *err)
 {
-    struct encoded e;
     if (max_len > m->cfg.max_len)
         max_len = m->cfg.max_len;
-    encode_all(wp, texts, lens, n, max_len, &e);
-    int rc = 0;
-    for (size_t from = 0; from < n && rc == 0;) {
-        size_t to = from + 1;
-        while (to < n && to - from < SENT_BATCH_ROWS &&
-               (to - from + 1) * (size_t)e.len[e.order[to]] <= SENT_BATCH_TOKENS)
-            to++;
-        rc = embed_batch(m, &e, from, to, max_len, out, err);
-        from = to;
-    }
-    free(e.ids), free(e.len), free(e.order);
+    struct sentence_work w = {m, xcalloc(n * (size_t)max_len + 1, sizeof(int32_t)),
+                              xcalloc(n + 1, sizeof(int32_t)), max_len, {NULL, NULL, 0}, out};
+    for (size_t i = 0; i < n; i++)
+        w.len[i] = wordpiece_encode(wp, texts[i], lens ? lens[i] : strlen(texts[i]),
+                                    w.ids + i * max_len, NULL, max_len);
+    len_batches_make(w.len, n, SENT_BATCH_TOKENS, &w.plan);
+    struct model *views[PARALLEL_MAX_WORKERS - 1] = {0};
+    int rc = parallel_batches(m, views, w.plan.n_batches, embed_batch, &w, err);
+    for (int i = 0; i < PARALLEL_MAX_WORKERS - 1; i++)
+        model_free(views[i]);
+    len_batches_free(&w.plan);
+    free(w.ids), free(w.len);
     return rc;
 }
 
