@@ -58,7 +58,13 @@ NVFLAGS  += -Xcompiler -fPIC
 # exists (cuda/backend_cuda_loader.c says why); the binary exports its symbols
 # (-rdynamic) for the plugin to use.
 CUDA_PLUGIN := $(B)/libfinsent-cuda.so
-CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+# cuBLAS and the CUDA runtime are looked for (rpath) beside the plugin, in the
+# toolkit it was built with, then where NVIDIA's packages and Debian's put them;
+# cuda/backend_cuda_loader.c looks further ($CUDA_HOME, ...) when these fail.
+CUDA_RPATH := $(CUDA_HOME)/lib64 /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+              /usr/lib/x86_64-linux-gnu
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,'$$ORIGIN' $(CUDA_RPATH:%=-Wl,-rpath,%) \
+             -lcublas -lcudart -lstdc++
 CFLAGS   += -DFINSENT_CUDA_BUILD_LIB='"$(abspath $(CUDA_PLUGIN))"'
 LDFLAGS  += -rdynamic
 LDLIBS   += -ldl
