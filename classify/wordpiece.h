@@ -41,17 +41,24 @@
  * built with (Unicode 8.0 categories, 9.0 decompositions): characters assigned or
  * re-categorised since then are treated the way tokenizers treats them.
  *
- * Parity (tests/it_wordpiece.py): ids identical to BertTokenizerFast on every text
- * of the four bundled CSVs and the crawl fixtures, at max_length 512 and 128, and on
- * every code point under five option sets. The slow BertTokenizer (Python) differs
- * from the fast one, and so from finsent, only where its own rules differ:
- *   - it uses Python's Unicode tables (14.0 in Python 3.11): it drops unassigned
- *     code points (Cn, e.g. emoji newer than Python; fast keeps them, so they
- *     become [UNK]), strips marks and splits punctuation added after Unicode 8.0;
- *   - its CJK range starts at U+2B820 where fast's starts at U+2B920;
- *   - it lowercases with str.lower(), which turns a final Σ into ς;
- *   - it applies NFC first, and keeps U+2028/U+2029 inside words.
- * The test counts those texts and prints them as information.
+ * Parity (tests/it_wordpiece.py): ids identical to BertTokenizerFast on all 33,038
+ * texts of the four bundled CSVs, 1,371 texts of the crawl fixtures and the
+ * synthetic hard cases, at max_length 512 and 128, and on every code point
+ * (in "x<c>y", plus pairs of combining marks) under five option sets. The slow
+ * BertTokenizer (Python) agrees on every bundled and fixture text too; it differs
+ * from the fast one, and so from finsent, only where its own rules differ (per
+ * code point, default options, Python 3.11):
+ *   - it uses Python's Unicode 14.0 tables: it drops the 829,834 unassigned code
+ *     points (Cn; fast keeps them, so a word holding one, e.g. an emoji newer than
+ *     the tables, becomes [UNK]) and the 13 Cf added since Unicode 8.0, strips the
+ *     384 Mn and splits off the 104 punctuation characters added since then, and
+ *     follows later changes (U+166D, U+111C9 and U+1734 re-categorised, U+11938
+ *     given a decomposition);
+ *   - its CJK range starts at U+2B820 where fast's starts at U+2B920 (256 code
+ *     points);
+ *   - it lowercases with str.lower(), which turns a word-final Σ into ς;
+ *   - it applies NFC first, which can matter without strip_accents on decomposed
+ *     input ("e" U+0301 -> "é").
  *
  * The vocabulary: vocab.txt, one token per line (LF or CRLF endings), id = line
  * number (from 0); UTF-8 without NUL; at most WP_MAX_VOCAB lines of at most
@@ -59,6 +66,12 @@
  * one (as HF's dict does). [PAD] [UNK] [CLS] [SEP] [MASK] must be present. Only
  * those five are matched in the raw text (step 0); other added tokens of a
  * checkpoint are not supported.
+ *
+ * Speed (one core, -O2): about 11 MB/s of tweets (the 26,533 training texts of both
+ * tasks, 3.2 MB, in 0.29 s) and 14 MB/s of article text; a long article cut at 512
+ * ids takes 30-40 us, as only the chunks up to the cut are normalised. A lookup is
+ * one hash of the candidate piece; each word tries at most the longest token's
+ * length in characters at each position.
  *
  * Thread safety: a loaded tokenizer is read-only; encode and words may run
  * concurrently on one tokenizer (each call allocates its own scratch memory).

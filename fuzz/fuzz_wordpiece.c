@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* clang-format off */
 static const char *const tokens[] = {
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "stock", "##s", "rally", "##ing", "a",
     "##a", "b", "##b", ",", ".", "!", "$", "%", "[", "]", "#", "##e", "e", "caf", "\xC3\xA9",
     "##\xC3\xA9", "\xE4\xB8\xAD", "\xE6\x96\x87", "\xE1\x84\x92", "##\xE1\x85\xA1", "i",
     "##\xCC\x87", "\xF0\x9F\x9A\x80", "##\xF0\x9D\x85\xA5", "\xCE\xBF", "##\xCF\x83"};
+/* clang-format on */
 
 static const char *const texts[] = {"The stocks rally!", "caf\xC3\xA9 [SEP] a\xE4\xB8\xAD b",
                                     "\xC4\xB0 \xCE\x9F\xCE\xA3 \xED\x95\x9C"};

@@ -44,11 +44,13 @@ def ensure_reference_python():
         return
     except ImportError:
         pass
-    for py in CANDIDATES:
-        if os.path.realpath(py) != os.path.realpath(sys.executable) and os.access(py, os.X_OK):
-            ok = subprocess.run([py, "-c", "import transformers, tokenizers"],
-                                capture_output=True).returncode == 0
-            if ok:
+    # (a venv's python is a link to the system one: the environment variable, not
+    # the path, stops a second re-run)
+    if not os.environ.get("FINSENT_IT_WORDPIECE_REEXEC"):
+        os.environ["FINSENT_IT_WORDPIECE_REEXEC"] = "1"
+        for py in CANDIDATES:
+            if os.access(py, os.X_OK) and subprocess.run(
+                    [py, "-c", "import transformers, tokenizers"], capture_output=True).returncode == 0:
                 os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
     print("FAIL it_wordpiece: no Python with transformers and tokenizers (run 'make deps')")
     sys.exit(1)
@@ -166,7 +168,8 @@ SYNTHETIC = [
     "zero\u200bwidth\u200djoiner\ufeffbom soft\u00adhyphen", "line\u2028sep\u2029para",
     "nbsp\u00a0thin\u2009ideographic\u3000space", "quotes “curly” ‘single’ «guillemets» — dash … ellipsis",
     "$AAPL +5.3% @user #tag https://t.co/abc?x=1&y=2", "[CLS] [SEP] [PAD] [UNK] [MASK]",
-    "x[SEP]y [cls] [Unk] [MASK", "##ing ##", "a" * 100, "a" * 101, "é" * 100, "é" * 101,
+    "x[SEP]y [cls] [Unk] [MASK", "[[SEP]] [SE[SEP]P] [[[MASK]]]", "##ing ##",
+    "a" * 100, "a" * 101, "é" * 100, "é" * 101,
     "supercalifragilisticexpialidocious " * 3, "Σίσυφος ΣΊΣΥΦΟΣ ΌΣΟΣ", "ǈǉǊǋǌ ﬁﬂ ﬀ Ⅻ ①",
     "e\u0301\u0327 a\u0345\u0301 \u1100\u1161\u11a8", "\U0010ffff\U000e0001\ue000 private",
     "ﬃ ẞ ß ŉ ǰ ΐ", "\u0378\u0379 unassigned", "1,000.50 10:30 3/4 50% -5%", "a.b.c...d!!!e???",
