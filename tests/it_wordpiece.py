@@ -27,6 +27,7 @@ import glob
 import html.parser
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,13 @@ BASE = os.environ.get("FINSENT_MINILM") or os.path.join(
     "finsent/base/sentence-transformers/all-MiniLM-L6-v2")
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 failures = 0
+TEMP_DIRS = []
+
+
+def temp_dir(tag):
+    d = tempfile.mkdtemp(prefix=f"finsent-it-wordpiece-{tag}-")
+    TEMP_DIRS.append(d)
+    return d
 
 
 def report(ok, name, why=""):
@@ -259,7 +267,7 @@ def option_name(lower, strip, chinese):
 def check_option_sets():
     """Each option set as BertTokenizerFast reads it from tokenizer_config.json, on
     the real vocabulary: the synthetic texts and the first 2,000 of the CSVs."""
-    d = tempfile.mkdtemp(prefix="finsent-it-wordpiece-opt-")
+    d = temp_dir("opt")
     texts = SYNTHETIC + csv_texts()[:2000]
     for lower, strip, chinese in OPTION_SETS[1:]:
         sub = os.path.join(d, option_name(lower, strip, chinese))
@@ -276,7 +284,7 @@ def check_code_points():
     (check_option_sets checks that reading on the real vocabulary)."""
     from tokenizers import normalizers
 
-    d = tempfile.mkdtemp(prefix="finsent-it-wordpiece-cp-")
+    d = temp_dir("cp")
     vocab = write_char_vocab(d)
     cps = [cp for cp in range(0x110000) if not excluded(cp)]
     per = 48
@@ -298,7 +306,7 @@ def check_code_points():
 
 # ---- broken bases ----------------------------------------------------------------------------
 def check_broken_bases():
-    d = tempfile.mkdtemp(prefix="finsent-it-wordpiece-bad-")
+    d = temp_dir("bad")
     cases = {"no_vocab": {}, "no_unk": {"vocab.txt": "[PAD]\n[CLS]\n[SEP]\n[MASK]\na\n"},
              "bad_config": {"vocab.txt": "\n".join(SPECIALS) + "\n", "tokenizer_config.json": "{"},
              "bad_option": {"vocab.txt": "\n".join(SPECIALS) + "\n",
@@ -327,6 +335,8 @@ def main():
     check_option_sets()
     check_code_points()
     check_broken_bases()
+    for d in TEMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
     return 1 if failures else 0
 
 
