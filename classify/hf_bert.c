@@ -179,22 +179,44 @@ static int copy_part(const struct st_file *f, const char *prefix, const char *na
     return 0;
 }
 
-int hf_bert_load_tensors(const struct st_file *f, struct model *m, struct fs_error *err)
+int hf_bert_read_tensors(const struct st_file *f, const struct model *m, float *host,
+                         struct fs_error *err)
 {
     const char *prefix = st_find(f, "bert.embeddings.word_embeddings.weight") ? "bert." : "";
-    float *host = xmalloc(m->n_params * sizeof(float));
-    model_get_params(m, host); /* heads keep their initialisation */
-    int rc = 0;
-    for (int i = 0; i < m->n_tensors && rc == 0; i++) {
+    for (int i = 0; i < m->n_tensors; i++) {
         char names[3][96];
         int n = hf_names(m, i, names);
-        for (int p = 0; p < n && rc == 0; p++)
-            rc = copy_part(f, prefix, names[p], &m->tensors[i], n, p, host, err);
+        for (int p = 0; p < n; p++)
+            if (copy_part(f, prefix, names[p], &m->tensors[i], n, p, host, err) < 0)
+                return -1;
     }
+    return 0;
+}
+
+int hf_bert_load_tensors(const struct st_file *f, struct model *m, struct fs_error *err)
+{
+    float *host = xmalloc(m->n_params * sizeof(float));
+    model_get_params(m, host); /* heads keep their initialisation */
+    int rc = hf_bert_read_tensors(f, m, host, err);
     if (rc == 0)
         model_set_params(m, host);
     free(host);
     return rc;
+}
+
+int hf_bert_n_tensors(const struct model *m)
+{
+    int n = 0;
+    char names[3][96];
+    for (int i = 0; i < m->n_tensors; i++)
+        n += hf_names(m, i, names);
+    return n;
+}
+
+int hf_bert_is_encoder_tensor(const struct model *m, int i)
+{
+    char names[3][96];
+    return hf_names(m, i, names) > 0;
 }
 
 int hf_bert_add_tensors(struct st_writer *w, const struct model *m, const float *host,

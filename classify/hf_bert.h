@@ -48,6 +48,18 @@ int hf_bert_parse_config(const char *json, size_t len, const struct model_config
  * naming the tensor. */
 int hf_bert_load_tensors(const struct st_file *f, struct model *m, struct fs_error *err);
 
+/* The same into a host copy of m's parameters (n_params floats, m's layout);
+ * tensors outside the encoder are left as they are. */
+int hf_bert_read_tensors(const struct st_file *f, const struct model *m, float *host,
+                         struct fs_error *err);
+
+/* How many checkpoint tensors hold m's encoder (query, key and value apart). */
+int hf_bert_n_tensors(const struct model *m);
+
+/* Whether m's tensor i belongs to the encoder (has checkpoint names); the
+ * heads and the pooling query do not. */
+int hf_bert_is_encoder_tensor(const struct model *m, int i);
+
 /* Adds m's encoder tensors to w under the checkpoint's names (with prefix,
  * e.g. "" or "bert."), the data taken from host (model_get_params; kept by w
  * until it is saved): what hf_bert_load_tensors reads back, and what the

@@ -11,7 +11,7 @@
 
 /* ---- encoded sets ------------------------------------------------------------ */
 
-void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, int max_len,
+void encoded_set_build(const struct text_tok *tok, const struct dataset *ds, int max_len,
                        struct encoded_set *out)
 {
     memset(out, 0, sizeof *out);
@@ -25,7 +25,7 @@ void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, in
     for (size_t i = 0; i < ds->n; i++) {
         const char *t = ds->ex[i].text;
         out->texts[i] = t;
-        out->length[i] = tokenizer_encode(tok, t, strlen(t), out->ids + i * max_len, NULL, max_len);
+        out->length[i] = text_tok_encode(tok, t, strlen(t), out->ids + i * max_len, NULL, max_len);
         out->task[i] = ds->ex[i].task;
         out->label[i] = ds->ex[i].label;
     }
@@ -136,14 +136,14 @@ static int argmax(const float *p, int n)
 }
 
 /* The n_att words with the most attention (summed over their tokens). */
-static void pick_attended(const struct tokenizer *tok, const char *text, size_t len,
+static void pick_attended(const struct text_tok *tok, const char *text, size_t len,
                           const float *att, const int32_t *word_of, int T, int n_att,
                           struct prediction *p)
 {
     char **words;
-    int nw = tokenizer_words(tok, text, len, &words);
+    int nw = text_tok_words(tok, text, len, &words);
     if (nw <= 0) {
-        tokenizer_words_free(words, nw > 0 ? nw : 0);
+        text_tok_words_free(tok, words, nw > 0 ? nw : 0);
         return;
     }
     float *w = xcalloc((size_t)nw, sizeof *w);
@@ -165,7 +165,7 @@ static void pick_attended(const struct tokenizer *tok, const char *text, size_t 
             p->attended[p->n_attended++] = xstrdup(words[best]);
     }
     free(w);
-    tokenizer_words_free(words, nw);
+    text_tok_words_free(tok, words, nw);
 }
 
 static void fill_prediction(struct prediction *p, const float *probs)
@@ -241,7 +241,7 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
     if (w.n_att > INFER_MAX_ATTENDED)
         w.n_att = INFER_MAX_ATTENDED;
     for (size_t i = 0; i < n; i++)
-        w.len[i] = tokenizer_encode(c->tok, texts[i], lens[i], w.ids + i * L, w.word_of + i * L, L);
+        w.len[i] = text_tok_encode(c->tok, texts[i], lens[i], w.ids + i * L, w.word_of + i * L, L);
     len_batches_make(w.len, n, budget, &w.plan);
     int rc = parallel_batches(c->model, c->views, w.plan.n_batches, predict_batch, &w, err);
     free(w.ids), free(w.word_of), free(w.len);

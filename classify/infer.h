@@ -29,7 +29,7 @@
 #include "classify/model.h"
 #include "classify/parallel.h"
 #include "classify/ngram.h"
-#include "classify/tokenizer.h"
+#include "classify/text_tok.h"
 #include "common/common.h"
 
 #include <stddef.h>
@@ -41,10 +41,12 @@ enum classifier_parts { PARTS_BOTH = 0, PARTS_ENCODER = 1, PARTS_NGRAM = 2 };
 struct classifier {
     struct backend *be; /* not owned */
     struct model *model;
-    struct tokenizer *tok;
+    struct text_tok *tok;
     struct ngram_model *ngram; /* the wide path (classify/ngram.h), or NULL */
     enum classifier_parts parts;
     char model_id[33];
+    char base_name[200];  /* the pretrained base fine-tuned, or "" */
+    char base_sha256[65]; /* sha256 of its model.safetensors */
     struct model *views[PARALLEL_MAX_WORKERS - 1]; /* model_share() views, threads 1.. */
 };
 
@@ -93,7 +95,7 @@ struct encoded_set {
     int32_t *label;  /* [n] */
 };
 
-void encoded_set_build(const struct tokenizer *tok, const struct dataset *ds, int max_len,
+void encoded_set_build(const struct text_tok *tok, const struct dataset *ds, int max_len,
                        struct encoded_set *out);
 void encoded_set_free(struct encoded_set *s);
 

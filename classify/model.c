@@ -46,7 +46,7 @@ int model_config_check(const struct model_config *c, struct fs_error *err)
         return fs_error_set(err, "width %d is not a multiple of heads %d", c->width, c->heads);
     if (c->ffn < 1 || c->ffn > 16384)
         return fs_error_set(err, "feed-forward size %d out of range [1, 16384]", c->ffn);
-    if (c->pool != POOL_CLS && c->pool != POOL_ATTENTION)
+    if (c->pool != POOL_CLS && c->pool != POOL_ATTENTION && c->pool != POOL_MEAN)
         return fs_error_set(err, "unknown pooling %d", c->pool);
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
         return fs_error_set(err, "dropout %g out of range [0, 1)", c->dropout);
@@ -64,6 +64,22 @@ int model_config_check(const struct model_config *c, struct fs_error *err)
             return fs_error_set(err, "head %d: %d classes out of range [2, 1000]", i,
                                 c->out_sizes[i]);
     return 0;
+}
+
+static const char *const pool_names[] = {[POOL_CLS] = "cls", [POOL_ATTENTION] = "attention",
+                                         [POOL_MEAN] = "mean"};
+
+const char *model_pool_name(int pool)
+{
+    return pool >= 0 && pool < (int)FS_ARRAY_LEN(pool_names) ? pool_names[pool] : "?";
+}
+
+int model_pool_from_name(const char *s)
+{
+    for (int i = 0; i < (int)FS_ARRAY_LEN(pool_names); i++)
+        if (!strcmp(s, pool_names[i]))
+            return i;
+    return -1;
 }
 
 int model_config_logits(const struct model_config *cfg)
@@ -261,6 +277,7 @@ struct model_acts {
     float *emb, *emb_mean, *emb_rstd; /* embedding sum before its LayerNorm (post-LN) */
     float *lnf, *lnf_mean, *lnf_rstd, *pooled, *poolw, *logits, *probs, *losses;
     float *hidden; /* the last hidden states: lnf (pre-LN) or the last block's output */
+    float *pool_zero_q, *pool_dq_scratch; /* POOL_MEAN: a query that stays 0, a sink for its grad */
     /* gradients */
     float *grad_arena; /* layer scratch, zeroed per layer */
     size_t grad_arena_floats;
@@ -318,6 +335,8 @@ static size_t layout_acts(struct model_acts *a, const struct model_config *c, fl
     a->lnf_mean = take(&cur, post ? 0 : N);
     a->lnf_rstd = take(&cur, post ? 0 : N);
     a->pooled = take(&cur, R * C);
+    a->pool_zero_q = take(&cur, C); /* the arena is allocated zero-filled and never written here */
+    a->pool_dq_scratch = take(&cur, C);
     a->poolw = take(&cur, N);
     a->logits = take(&cur, R * K);
     a->probs = take(&cur, R * K);
@@ -734,6 +753,14 @@ static void embed_backward(struct model *m, const float *dres, int B, int T)
 /* ---- layers: pooling and heads ------------------------------------------------------------------
  */
 
+/* The pooling query: the learned one, or for POOL_MEAN a zero vector (equal
+ * scores: the softmax gives each real token 1/len; its gradient through the
+ * scores is q times something, so zero, and the one left is dpooled / len). */
+static const float *pool_query(struct model *m)
+{
+    return m->cfg.pool == POOL_ATTENTION ? P(m, m->ix.pool_q) : m->acts->pool_zero_q;
+}
+
 /* hidden [B,T,C] -> logits [B,K] */
 static void head_forward(struct model *m, int B, int T)
 {
@@ -741,8 +768,8 @@ static void head_forward(struct model *m, int B, int T)
     struct model_acts *a = m->acts;
     int C = m->cfg.width, K = model_config_logits(&m->cfg);
     const float *w = P(m, m->ix.head_w);
-    if (m->cfg.pool == POOL_ATTENTION) {
-        be->attnpool_forward(be, a->pooled, a->poolw, a->hidden, P(m, m->ix.pool_q), a->lengths, B, T,
+    if (m->cfg.pool != POOL_CLS) {
+        be->attnpool_forward(be, a->pooled, a->poolw, a->hidden, pool_query(m), a->lengths, B, T,
                              C);
         be->matmul(be, 0, 1, B, K, C, 1.0f, a->pooled, C, w, C, 0.0f, a->logits, K);
     } else {
@@ -759,12 +786,13 @@ static void head_backward(struct model *m, int B, int T)
     int C = m->cfg.width, K = model_config_logits(&m->cfg);
     const float *w = P(m, m->ix.head_w);
     be->bias_backward(be, G(m, m->ix.head_b), a->dlogits, B, K);
-    if (m->cfg.pool == POOL_ATTENTION) {
+    if (m->cfg.pool != POOL_CLS) {
+        float *dq = m->cfg.pool == POOL_ATTENTION ? G(m, m->ix.pool_q) : a->pool_dq_scratch;
         be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->pooled, C, 1.0f, G(m, m->ix.head_w),
                    C);
         be->matmul(be, 0, 0, B, C, K, 1.0f, a->dlogits, K, w, C, 1.0f, a->dpooled, C);
-        be->attnpool_backward(be, a->dlnf, G(m, m->ix.pool_q), a->dpooled, a->hidden,
-                              P(m, m->ix.pool_q), a->poolw, a->lengths, B, T, C);
+        be->attnpool_backward(be, a->dlnf, dq, a->dpooled, a->hidden, pool_query(m), a->poolw,
+                              a->lengths, B, T, C);
     } else {
         be->matmul(be, 1, 0, K, C, B, 1.0f, a->dlogits, K, a->hidden, T * C, 1.0f, G(m, m->ix.head_w),
                    C);

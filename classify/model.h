@@ -36,7 +36,9 @@
 #include <stdint.h>
 
 enum { MODEL_MAX_LAYERS = 24, MODEL_MAX_HEADS_OUT = 4 }; /* 24: BERT-large */
-enum { POOL_CLS = 0, POOL_ATTENTION = 1 };
+/* Pooling for the heads: the first token ([CLS]); attention pooling with a
+ * learned query; the mean of the real tokens' last hidden states. */
+enum { POOL_CLS = 0, POOL_ATTENTION = 1, POOL_MEAN = 2 };
 enum { ARCH_PRE_LN = 0, ARCH_POST_LN = 1 };
 
 struct model_config {
@@ -46,7 +48,7 @@ struct model_config {
     int layers;  /* L */
     int heads;   /* attention heads; width % heads == 0 */
     int ffn;     /* feed-forward hidden size */
-    int pool;    /* POOL_CLS or POOL_ATTENTION */
+    int pool;    /* POOL_CLS, POOL_ATTENTION or POOL_MEAN */
     float dropout;
     int arch;         /* ARCH_PRE_LN or ARCH_POST_LN (see above) */
     int type_vocab;   /* token-type (segment) embeddings, 0: none; type 0 is used */
@@ -60,6 +62,10 @@ void model_config_default(struct model_config *cfg);
 
 /* Checks ranges and divisibility; -1 with a reason. */
 int model_config_check(const struct model_config *cfg, struct fs_error *err);
+
+/* "cls", "attention", "mean" and back (-1 for an unknown name). */
+const char *model_pool_name(int pool);
+int model_pool_from_name(const char *s);
 
 /* Total logits per row (sum of out_sizes; 0 for a bare encoder). */
 int model_config_logits(const struct model_config *cfg);

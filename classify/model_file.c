@@ -4,6 +4,7 @@
  * metadata entry is checked against what the configuration implies, and the
  * model_id must match the hash of the parameters (catching corrupted data).
  */
+#include "classify/hf_bert.h"
 #include "classify/infer.h"
 #include "classify/safetensors.h"
 #include "common/strbuf.h"
@@ -61,7 +62,7 @@ static char *config_json(const struct model_config *c)
 {
     json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:f}", "vocab", c->vocab, "max_len",
                           c->max_len, "width", c->width, "layers", c->layers, "heads", c->heads,
-                          "ffn", c->ffn, "pool", c->pool == POOL_ATTENTION ? "attention" : "cls",
+                          "ffn", c->ffn, "pool", model_pool_name(c->pool),
                           "dropout", (double)c->dropout);
     if (c->arch == ARCH_POST_LN) { /* absent: finsent's own pre-LN encoder */
         json_object_set_new(o, "arch", json_string("post_ln"));
@@ -83,6 +84,50 @@ static char *labels_json(enum task t)
     return s;
 }
 
+/* A BERT config.json for the encoder of a post-LN model (what transformers'
+ * BertConfig takes), so that the file alone rebuilds the encoder in Python. */
+static char *hf_config_json(const struct model_config *c)
+{
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:s}", "model_type", "bert",
+                          "vocab_size", c->vocab, "hidden_size", c->width, "num_hidden_layers",
+                          c->layers, "num_attention_heads", c->heads, "intermediate_size", c->ffn,
+                          "max_position_embeddings", c->max_len, "type_vocab_size", c->type_vocab,
+                          "layer_norm_eps", (double)c->ln_eps, "hidden_act", "gelu");
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+/* The tensors of m: a post-LN encoder under the checkpoint's names
+ * ("bert." prefix, as BertForSequenceClassification keeps them), everything
+ * else (and a pre-LN encoder) under finsent's names. */
+static void add_model_tensors(struct st_writer *w, const struct model *m, const float *host)
+{
+    int post = m->cfg.arch == ARCH_POST_LN;
+    if (post)
+        hf_bert_add_tensors(w, m, host, "bert.");
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct model_tensor *t = &m->tensors[i];
+        int64_t shape[2] = {t->shape[0], t->shape[1]};
+        if (!post || !hf_bert_is_encoder_tensor(m, i))
+            st_writer_add(w, t->name, t->ndim, shape, host + t->offset);
+    }
+}
+
+static void add_base_meta(struct st_writer *w, const struct classifier *c)
+{
+    if (!c->base_name[0])
+        return;
+    json_t *o = json_pack("{s:s, s:s}", "name", c->base_name, "sha256", c->base_sha256);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    st_writer_meta(w, "base", s);
+    free(s);
+    json_decref(o);
+    s = hf_config_json(&c->model->cfg);
+    st_writer_meta(w, "hf_config", s);
+    free(s);
+}
+
 int classifier_save(struct classifier *c, const char *path, struct fs_error *err)
 {
     struct model *m = c->model;
@@ -90,14 +135,11 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
     model_get_params(m, host);
     params_hash(host, m->n_params, c->ngram, c->model_id);
     struct st_writer *w = st_writer_new();
-    for (int i = 0; i < m->n_tensors; i++) {
-        const struct model_tensor *t = &m->tensors[i];
-        int64_t shape[2] = {t->shape[0], t->shape[1]};
-        st_writer_add(w, t->name, t->ndim, shape, host + t->offset);
-    }
+    add_model_tensors(w, m, host);
+    add_base_meta(w, c);
     char *cfg = config_json(&m->cfg), *lt = labels_json(TASK_TOPIC),
          *ls = labels_json(TASK_SENTIMENT);
-    char *tok = tokenizer_serialize(c->tok, NULL);
+    char *tok = text_tok_serialize(c->tok);
     if (c->ngram) {
         ngram_add_tensors(w, c->ngram);
         char *ng = ngram_json(c->ngram);
@@ -110,7 +152,7 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
     st_writer_meta(w, "config", cfg);
     st_writer_meta(w, "labels.topic", lt);
     st_writer_meta(w, "labels.sentiment", ls);
-    st_writer_meta(w, "tokenizer", tok);
+    st_writer_meta(w, text_tok_meta_key(text_tok_kind(c->tok)), tok);
     free(cfg), free(lt), free(ls), free(tok);
     int rc = st_writer_save(w, path, err);
     st_writer_free(w);
@@ -149,11 +191,10 @@ static int parse_config(const char *s, struct model_config *c, struct fs_error *
     json_t *pool = json_object_get(o, "pool"), *drop = json_object_get(o, "dropout");
     if (!rc && !json_is_string(pool))
         rc = fs_error_set(err, "config.pool missing");
-    if (!rc && strcmp(json_string_value(pool), "cls") &&
-        strcmp(json_string_value(pool), "attention"))
+    if (!rc && model_pool_from_name(json_string_value(pool)) < 0)
         rc = fs_error_set(err, "config.pool '%.20s' unknown", json_string_value(pool));
     if (!rc) {
-        c->pool = strcmp(json_string_value(pool), "cls") ? POOL_ATTENTION : POOL_CLS;
+        c->pool = model_pool_from_name(json_string_value(pool));
         c->dropout = json_is_number(drop) ? (float)json_number_value(drop) : 0.0f;
     }
     json_t *arch = json_object_get(o, "arch");
@@ -242,19 +283,69 @@ static int load_ngram_tensors(const struct st_file *f, struct ngram_model *ng, s
     return 0;
 }
 
-/* Every tensor of the model's layout present with its exact shape, nothing else. */
+/* Every tensor of the model's layout present with its exact shape, nothing
+ * else: a post-LN encoder under the checkpoint's names (hf_bert.h), the rest
+ * under finsent's. */
 static int load_tensors(const struct st_file *f, struct model *m, int extra, float *host,
                         struct fs_error *err)
 {
-    if (f->n_tensors != m->n_tensors + extra)
+    int post = m->cfg.arch == ARCH_POST_LN, want = extra;
+    for (int i = 0; i < m->n_tensors; i++)
+        want += !post || !hf_bert_is_encoder_tensor(m, i);
+    if (post)
+        want += hf_bert_n_tensors(m);
+    if (f->n_tensors != want)
         return fs_error_set(err, "%d tensors where the configuration implies %d", f->n_tensors,
-                            m->n_tensors + extra);
+                            want);
+    if (post && hf_bert_read_tensors(f, m, host, err) < 0)
+        return -1;
     for (int i = 0; i < m->n_tensors; i++) {
         const struct model_tensor *t = &m->tensors[i];
+        if (post && hf_bert_is_encoder_tensor(m, i))
+            continue;
         if (load_tensor(f, t->name, t->ndim, t->shape, host + t->offset, err) < 0)
             return -1;
     }
     return 0;
+}
+
+/* The tokenizer the file holds: WordPiece or finsent's learned one. */
+static int load_tokenizer(const struct st_file *f, const struct model_config *cfg,
+                          struct classifier *c, struct fs_error *err)
+{
+    enum text_tok_kind kind = TEXT_TOK_WORDPIECE;
+    const char *s = st_meta(f, text_tok_meta_key(kind));
+    if (!s) {
+        kind = TEXT_TOK_LEARNED;
+        s = st_meta(f, text_tok_meta_key(kind));
+    }
+    if (!s)
+        return fs_error_set(err, "metadata tokenizer missing");
+    c->tok = text_tok_deserialize(kind, s, strlen(s), err);
+    if (!c->tok)
+        return -1; /* the message names the tokenizer */
+    if (text_tok_vocab_size(c->tok) != cfg->vocab)
+        return fs_error_set(err, "tokenizer has %d pieces but the model %d",
+                            text_tok_vocab_size(c->tok), cfg->vocab);
+    return 0;
+}
+
+/* The optional "base" metadata: {"name", "sha256"} of the pretrained base. */
+static int load_base_meta(const struct st_file *f, struct classifier *c, struct fs_error *err)
+{
+    const char *s = st_meta(f, "base");
+    if (!s)
+        return 0;
+    json_error_t je;
+    json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, &je);
+    json_t *name = json_object_get(o, "name"), *sha = json_object_get(o, "sha256");
+    int ok = json_is_string(name) && json_is_string(sha) && strlen(json_string_value(sha)) < 65;
+    if (ok) {
+        snprintf(c->base_name, sizeof c->base_name, "%s", json_string_value(name));
+        snprintf(c->base_sha256, sizeof c->base_sha256, "%s", json_string_value(sha));
+    }
+    json_decref(o);
+    return ok ? 0 : fs_error_set(err, "metadata base is not {\"name\", \"sha256\"}");
 }
 
 static int load_checked(struct st_file *f, struct backend *be, struct classifier *c,
@@ -267,20 +358,15 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
     if (!ver || strcmp(ver, MODEL_FORMAT_VERSION) != 0)
         return fs_error_set(err, "model format version '%.20s' is not supported (expected %s)",
                             ver ? ver : "(none)", MODEL_FORMAT_VERSION);
-    const char *cfg_s = st_meta(f, "config"), *tok_s = st_meta(f, "tokenizer");
+    const char *cfg_s = st_meta(f, "config");
     const char *id = st_meta(f, "model_id");
     struct model_config cfg;
     if (!cfg_s || parse_config(cfg_s, &cfg, err) < 0)
         return cfg_s ? -1 : fs_error_set(err, "metadata config missing");
     if (check_labels(f, &cfg, err) < 0)
         return -1;
-    if (!tok_s)
-        return fs_error_set(err, "metadata tokenizer missing");
-    if (tokenizer_deserialize(tok_s, strlen(tok_s), &c->tok, err) < 0)
-        return -1; /* the message names the tokenizer */
-    if (tokenizer_vocab_size(c->tok) != cfg.vocab)
-        return fs_error_set(err, "tokenizer has %d pieces but the model %d",
-                            tokenizer_vocab_size(c->tok), cfg.vocab);
+    if (load_tokenizer(f, &cfg, c, err) < 0 || load_base_meta(f, c, err) < 0)
+        return -1;
     if (!id || strlen(id) != 32)
         return fs_error_set(err, "metadata model_id missing");
     const char *ng_s = st_meta(f, "ngram");
@@ -331,7 +417,7 @@ void classifier_free(struct classifier *c)
     for (size_t i = 0; i < FS_ARRAY_LEN(c->views); i++)
         model_free(c->views[i]);
     model_free(c->model);
-    tokenizer_free(c->tok);
+    text_tok_free(c->tok);
     ngram_free(c->ngram);
     free(c);
 }

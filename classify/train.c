@@ -145,6 +145,18 @@ static void progress(FILE *f, int epoch, int epochs, size_t done, size_t total, 
     fflush(f);
 }
 
+/* One line for logs (stdout not a terminal): at each epoch's end and every
+ * minute in between, with the time left at the rate so far. */
+static void log_line(FILE *f, int epoch, int epochs, size_t done, size_t total, float loss,
+                     double rate, double elapsed, double left)
+{
+    fprintf(f, "train: epoch %d/%d, %zu/%zu examples, loss %.4f, %.0f ex/s, %dm%02ds elapsed, "
+               "about %dm%02ds left\n",
+            epoch, epochs, done, total, loss, rate, (int)elapsed / 60, (int)elapsed % 60,
+            (int)left / 60, (int)left % 60);
+    fflush(f);
+}
+
 /* Per-task accuracy of m on s, as "topic 0.8123 sentiment 0.8012". */
 static void log_validation(FILE *f, struct model *m, const struct encoded_set *s)
 {
@@ -188,7 +200,7 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
                            xmalloc(bs * sizeof(int32_t))};
     uint64_t rng = o->seed;
     long total = (long)o->epochs * (long)((s->n + bs - 1) / bs), step = 0;
-    double t0 = time_monotonic();
+    double t0 = time_monotonic(), last_log = t0;
     int rc = 0;
     for (int ep = 0; ep < o->epochs && rc == 0; ep++) {
         plan_epoch(&plan, s, bs, &rng);
@@ -207,15 +219,25 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
             optimizer_step(m, o, lr_at(o, step, total), (int)step + 1);
             loss_sum += loss * k;
             seen += k;
-            double el = time_monotonic() - t0, rate = (ep * s->n + seen) / (el > 0 ? el : 1e-9);
+            double now = time_monotonic(), el = now - t0;
+            double rate = (ep * s->n + seen) / (el > 0 ? el : 1e-9);
+            double left = ((double)o->epochs * s->n - (ep * s->n + seen)) / rate;
             if (o->progress && (b % 10 == 0 || b + 1 == plan.n_batches))
                 progress(o->progress, ep + 1, o->epochs, seen, s->n, (float)(loss_sum / seen), rate,
-                         ((double)o->epochs * s->n - (ep * s->n + seen)) / rate);
+                         left);
+            if (o->log && now - last_log >= 60.0 && b + 1 < plan.n_batches) {
+                log_line(o->log, ep + 1, o->epochs, seen, s->n, (float)(loss_sum / seen), rate,
+                         el, left);
+                last_log = now;
+            }
         }
         st->last_loss = seen ? (float)(loss_sum / seen) : 0.0f;
-        if (o->log)
-            fprintf(o->log, "epoch %d/%d: loss %.4f, %.0f s\n", ep + 1, o->epochs, st->last_loss,
-                    time_monotonic() - t0);
+        if (o->log) {
+            double el = time_monotonic() - t0, rate = (ep + 1) * (double)s->n / el;
+            log_line(o->log, ep + 1, o->epochs, seen, s->n, st->last_loss, rate, el,
+                     (o->epochs - ep - 1) * (double)s->n / rate);
+            last_log = time_monotonic();
+        }
         if (o->log && o->validation && rc == 0)
             log_validation(o->log, m, o->validation);
         if (rc == 0)

@@ -26,7 +26,7 @@ struct train_options {
     float label_smoothing;
     uint64_t seed;
     FILE *progress; /* a terminal to draw a progress bar on, or NULL */
-    FILE *log;      /* one line per epoch (for logs), or NULL */
+    FILE *log;      /* a line per epoch and per minute, with the time left (for logs), or NULL */
     /* with log: accuracy on these rows printed after each epoch (or NULL) */
     const struct encoded_set *validation;
 };

@@ -5,7 +5,10 @@
  * else $XDG_DATA_HOME/finsent/model.safetensors. Training data: --*-data, else
  * data/ found through $FINSENT_DATA, beside the binary, or the install prefix.
  */
+#include "classify/base.h"
 #include "classify/classify.h"
+#include "classify/hf_bert.h"
+#include "classify/ops_math.h"
 #include "classify/dataset.h"
 #include "classify/infer.h"
 #include "classify/metrics.h"
@@ -161,22 +164,41 @@ struct train_args {
     struct model_config cfg;
     struct train_options opt;
     int ngram_bits; /* 0: no n-gram path */
+    const char *base; /* --base NAME|DIR|none, or NULL: [model] base, else the default */
+    int max_examples; /* --max-examples: train on a random subset (0: all) */
+    int train_len;    /* tokens per training text with a base (--max-len) */
+    int lr_given, epochs_given, dropout_given, pool_given;
+    const char *arch_opt; /* an option that shapes a new encoder (--width ...), or NULL */
     struct ngram_train_options ngram;
 };
 
+/* Fine-tuning defaults (a base's own encoder: a small learning rate, few epochs). */
+#define FINETUNE_EPOCHS 3
+#define FINETUNE_LR 5e-5f
+#define FINETUNE_DROPOUT 0.1f
+#define FINETUNE_MAX_LEN 128
+#define FINETUNE_POOL POOL_MEAN
+
 static void train_usage(void)
 {
-    printf("usage: finsent train [--out PATH] [--epochs N] [--seed N] [--device auto|cpu|cuda]\n"
-           "         [--sentiment-data CSV] [--topic-data CSV] [--sentiment-val CSV]\n"
-           "         [--topic-val CSV] [--width N] [--layers N] [--heads N] [--ffn N]\n"
-           "         [--vocab N] [--max-len N] [--pool cls|attention] [--dropout P]\n"
-           "         [--batch N] [--lr X] [--label-smoothing X] [--ngram-bits N]\n"
-           "         [--ngram-epochs N]\n"
-           "Learns the tokenizer and the topic + sentiment model from text,label CSVs\n"
-           "(the bundled data/ by default) and saves it (safetensors). The model is the\n"
-           "attention encoder mixed with a linear layer on hashed word and character\n"
-           "n-grams (2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n",
-           NGRAM_DEFAULT_BITS);
+    printf("usage: finsent train [--base NAME|DIR|none] [--out PATH] [--epochs N] [--seed N]\n"
+           "         [--device auto|cpu|cuda] [--sentiment-data CSV] [--topic-data CSV]\n"
+           "         [--sentiment-val CSV] [--topic-val CSV] [--max-examples N]\n"
+           "         [--width N] [--layers N] [--heads N] [--ffn N] [--vocab N] [--max-len N]\n"
+           "         [--pool cls|attention|mean] [--dropout P] [--batch N] [--lr X]\n"
+           "         [--label-smoothing X] [--ngram-bits N] [--ngram-epochs N]\n"
+           "Trains the topic + sentiment model on text,label CSVs (the bundled data/ by\n"
+           "default) and saves it (safetensors). With a pretrained base (--base, [model]\n"
+           "base, or %s when installed: 'make base-model'), the base is\n"
+           "fine-tuned with its WordPiece tokenizer (defaults: %d epochs, lr %g, mean\n"
+           "pooling, dropout %g, texts cut to %d tokens); with --base none (or no base\n"
+           "installed), finsent's own encoder and tokenizer are learned from scratch;\n"
+           "--width, --layers, --heads, --ffn and --vocab shape such a new encoder and\n"
+           "so imply it.\n"
+           "Either is mixed with a linear layer on hashed word and character n-grams\n"
+           "(2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n",
+           BASE_DEFAULT_NAME, FINETUNE_EPOCHS, (double)FINETUNE_LR, (double)FINETUNE_DROPOUT,
+           FINETUNE_MAX_LEN, NGRAM_DEFAULT_BITS);
 }
 
 static int train_parse(int argc, char **argv, struct train_args *a)
@@ -195,6 +217,10 @@ static int train_parse(int argc, char **argv, struct train_args *a)
 #define OPT(name) ((r = cli_opt_value(argc, argv, &i, name, &v)) != 0)
         if (OPT("--out"))
             a->out = v;
+        else if (OPT("--base"))
+            a->base = v;
+        else if (OPT("--max-examples"))
+            rc = r > 0 ? parse_int_opt("--max-examples", v, 1, INT_MAX, &a->max_examples) : 0;
         else if (OPT("--device"))
             a->device = v;
         else if (OPT("--sentiment-data"))
@@ -206,23 +232,25 @@ static int train_parse(int argc, char **argv, struct train_args *a)
         else if (OPT("--topic-val"))
             a->topic_val = v;
         else if (OPT("--epochs"))
-            rc = r > 0 ? parse_int_opt("--epochs", v, 1, 1000, &a->opt.epochs) : 0;
+            rc = r > 0 ? parse_int_opt("--epochs", v, 1, 1000, &a->opt.epochs) : 0,
+            a->epochs_given = 1;
         else if (OPT("--seed")) {
             int s = 0;
             rc = r > 0 ? parse_int_opt("--seed", v, 0, INT_MAX, &s) : 0;
             a->opt.seed = (uint64_t)s;
-        } else if (OPT("--width"))
+        } else if (OPT("--width") && (a->arch_opt = "--width"))
             rc = r > 0 ? parse_int_opt("--width", v, 2, 4096, &a->cfg.width) : 0;
-        else if (OPT("--layers"))
+        else if (OPT("--layers") && (a->arch_opt = "--layers"))
             rc = r > 0 ? parse_int_opt("--layers", v, 1, MODEL_MAX_LAYERS, &a->cfg.layers) : 0;
-        else if (OPT("--heads"))
+        else if (OPT("--heads") && (a->arch_opt = "--heads"))
             rc = r > 0 ? parse_int_opt("--heads", v, 1, 64, &a->cfg.heads) : 0;
-        else if (OPT("--ffn"))
+        else if (OPT("--ffn") && (a->arch_opt = "--ffn"))
             rc = r > 0 ? parse_int_opt("--ffn", v, 1, 16384, &a->cfg.ffn) : 0;
-        else if (OPT("--vocab"))
+        else if (OPT("--vocab") && (a->arch_opt = "--vocab"))
             rc = r > 0 ? parse_int_opt("--vocab", v, 64, 1000000, &a->cfg.vocab) : 0;
         else if (OPT("--max-len"))
-            rc = r > 0 ? parse_int_opt("--max-len", v, 4, 4096, &a->cfg.max_len) : 0;
+            rc = r > 0 ? parse_int_opt("--max-len", v, 4, 4096, &a->cfg.max_len) : 0,
+            a->train_len = a->cfg.max_len;
         else if (OPT("--ngram-bits")) {
             rc = r > 0 ? parse_int_opt("--ngram-bits", v, 0, NGRAM_MAX_BITS, &a->ngram_bits) : 0;
             if (!rc && a->ngram_bits > 0 && a->ngram_bits < NGRAM_MIN_BITS)
@@ -233,17 +261,19 @@ static int train_parse(int argc, char **argv, struct train_args *a)
         else if (OPT("--batch"))
             rc = r > 0 ? parse_int_opt("--batch", v, 1, 4096, &a->opt.batch_size) : 0;
         else if (OPT("--dropout"))
-            rc = r > 0 ? parse_float_opt("--dropout", v, 0, 0.9f, &a->cfg.dropout) : 0;
+            rc = r > 0 ? parse_float_opt("--dropout", v, 0, 0.9f, &a->cfg.dropout) : 0,
+            a->dropout_given = 1;
         else if (OPT("--lr"))
-            rc = r > 0 ? parse_float_opt("--lr", v, 1e-6f, 1.0f, &a->opt.lr) : 0;
+            rc = r > 0 ? parse_float_opt("--lr", v, 1e-6f, 1.0f, &a->opt.lr) : 0, a->lr_given = 1;
         else if (OPT("--label-smoothing"))
             rc = r > 0 ? parse_float_opt("--label-smoothing", v, 0, 0.5f, &a->opt.label_smoothing)
                        : 0;
         else if (OPT("--pool")) {
-            if (r > 0 && strcmp(v, "cls") && strcmp(v, "attention"))
-                return cli_fail(FS_EXIT_USAGE, "--pool: expected cls or attention");
+            if (r > 0 && model_pool_from_name(v) < 0)
+                return cli_fail(FS_EXIT_USAGE, "--pool: expected cls, attention or mean");
             if (r > 0)
-                a->cfg.pool = strcmp(v, "cls") ? POOL_ATTENTION : POOL_CLS;
+                a->cfg.pool = model_pool_from_name(v);
+            a->pool_given = 1;
         } else
             return cli_fail(FS_EXIT_USAGE, "train: unknown option '%s' (see --help)", argv[i]);
 #undef OPT
@@ -322,56 +352,176 @@ static int train_ngram(struct cli_ctx *ctx, struct train_args *a, const struct d
     return 0;
 }
 
+/* The base to fine-tune: --base, else [model] base, else the default when it
+ * is installed. Returns the directory (caller frees), NULL for training from
+ * scratch, or NULL with *code set (printed) when an explicit base is missing. */
+static char *train_base_dir(struct cli_ctx *ctx, const struct train_args *a, int *code)
+{
+    *code = 0;
+    if (a->arch_opt && a->base && strcmp(a->base, "none")) {
+        *code = cli_fail(FS_EXIT_USAGE, "train: %s shapes a new encoder; a base has its own "
+                                         "(use --base none to train from scratch)",
+                         a->arch_opt);
+        return NULL;
+    }
+    if (a->arch_opt) /* the shape of a new encoder was asked for */
+        return NULL;
+    const char *b = a->base;
+    if (!b && cli_config(ctx) == 0)
+        b = config_get(ctx->cfg, "model", "base");
+    if (b && !strcmp(b, "none"))
+        return NULL;
+    struct fs_error err;
+    char *dir = base_resolve(b ? b : BASE_DEFAULT_NAME, &err);
+    if (!dir && b)
+        *code = cli_fail(FS_EXIT_MODEL, "train: %s", err.msg);
+    else if (!dir && !ctx->quiet)
+        printf("no base model installed (make base-model installs %s); training finsent's "
+               "own encoder from scratch\n",
+               BASE_DEFAULT_NAME);
+    return dir;
+}
+
+/* From scratch: finsent's tokenizer learned from the training texts, a new encoder. */
+static int train_prepare_scratch(struct train_args *a, const struct dataset *train,
+                                 struct classifier *cls, struct fs_error *err)
+{
+    const char **texts = xmalloc((train->n + 1) * sizeof *texts);
+    for (size_t i = 0; i < train->n; i++)
+        texts[i] = train->ex[i].text;
+    struct tokenizer *tok;
+    int rc = tokenizer_train(texts, train->n, a->cfg.vocab, &tok, err);
+    free(texts);
+    if (rc < 0)
+        return fs_error_prefix(err, "tokenizer");
+    cls->tok = text_tok_from_learned(tok);
+    a->cfg.vocab = tokenizer_vocab_size(tok);
+    a->train_len = a->cfg.max_len;
+    return model_create(&a->cfg, cls->be, a->opt.seed, &cls->model, err);
+}
+
+/* Fine-tuning: the base's WordPiece and encoder, new heads, fine-tuning defaults
+ * for what the command line left open. */
+static int train_prepare_base(struct train_args *a, const char *dir, struct classifier *cls,
+                              struct fs_error *err)
+{
+    struct wordpiece *wp;
+    if (wordpiece_load_dir(dir, &wp, err) < 0)
+        return -1;
+    cls->tok = text_tok_from_wordpiece(wp);
+    if (!a->epochs_given)
+        a->opt.epochs = FINETUNE_EPOCHS;
+    if (!a->lr_given)
+        a->opt.lr = FINETUNE_LR;
+    if (!a->dropout_given)
+        a->cfg.dropout = FINETUNE_DROPOUT;
+    if (!a->pool_given)
+        a->cfg.pool = FINETUNE_POOL;
+    if (!a->train_len)
+        a->train_len = FINETUNE_MAX_LEN;
+    if (hf_bert_load(dir, cls->be, &a->cfg, a->opt.seed, &cls->model, err) < 0)
+        return -1;
+    if (a->train_len > cls->model->cfg.max_len)
+        a->train_len = cls->model->cfg.max_len;
+    a->cfg = cls->model->cfg;
+    struct base_info info;
+    if (base_inspect(dir, &info, err) < 0)
+        return -1;
+    const char *slash = strstr(dir, "/base/");
+    snprintf(cls->base_name, sizeof cls->base_name, "%s", info.name ? info.name
+                                                         : slash        ? slash + 6
+                                                                        : dir);
+    snprintf(cls->base_sha256, sizeof cls->base_sha256, "%s", info.weights_sha256);
+    base_info_free(&info);
+    if (!cls->base_sha256[0]) {
+        struct strbuf p = STRBUF_INIT;
+        sb_appendf(&p, "%s/model.safetensors", dir);
+        int rc = sha256_file_hex(p.buf, cls->base_sha256, err);
+        sb_free(&p);
+        return rc;
+    }
+    return 0;
+}
+
+/* A random subset of max rows (seeded), in place. */
+static void train_subset(struct dataset *d, int max, uint64_t seed)
+{
+    if (max <= 0 || (size_t)max >= d->n)
+        return;
+    size_t *idx = xmalloc(d->n * sizeof *idx);
+    for (size_t i = 0; i < d->n; i++)
+        idx[i] = i;
+    uint64_t rng = seed ^ 0x5eed;
+    fs_shuffle(idx, d->n, &rng);
+    struct example *keep = xmalloc((size_t)max * sizeof *keep);
+    for (int i = 0; i < max; i++)
+        keep[i] = d->ex[idx[i]];
+    for (int i = max; (size_t)i < d->n; i++)
+        free(d->ex[idx[i]].text);
+    free(d->ex);
+    d->ex = keep;
+    d->n = (size_t)max;
+    free(idx);
+}
+
+/* The validation rows of both tasks, encoded, for the per-epoch log line. */
+static void train_validation_set(struct classifier *cls, const struct dataset *vt,
+                                 const struct dataset *vs, int max_len, struct encoded_set *val)
+{
+    struct dataset both = {0};
+    /* borrow the validation rows (texts stay owned by the callers) */
+    both.ex = xcalloc(vt->n + vs->n + 1, sizeof *both.ex);
+    memcpy(both.ex, vt->ex, vt->n * sizeof *both.ex);
+    memcpy(both.ex + vt->n, vs->ex, vs->n * sizeof *both.ex);
+    both.n = vt->n + vs->n;
+    encoded_set_build(cls->tok, &both, max_len, val);
+    free(both.ex);
+}
+
 static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *train,
                      struct dataset *val_topic, struct dataset *val_sent, const char *out)
 {
     struct fs_error err;
-    const char **texts = xmalloc((train->n + 1) * sizeof *texts);
-    for (size_t i = 0; i < train->n; i++)
-        texts[i] = train->ex[i].text;
     struct classifier cls = {0};
-    int rc = tokenizer_train(texts, train->n, a->cfg.vocab, &cls.tok, &err);
-    free(texts);
-    if (rc < 0)
-        return cli_fail(FS_EXIT_FAILURE, "tokenizer: %s", err.msg);
-    a->cfg.vocab = tokenizer_vocab_size(cls.tok);
+    int code;
+    char *base = train_base_dir(ctx, a, &code);
+    if (code)
+        return code;
     if (backend_create(cli_model_device(ctx, a->device), &cls.be, ctx->verbose, &err) < 0) {
-        tokenizer_free(cls.tok);
+        free(base);
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     }
-    rc = model_create(&a->cfg, cls.be, a->opt.seed, &cls.model, &err);
+    train_subset(train, a->max_examples, a->opt.seed);
+    int rc = base ? train_prepare_base(a, base, &cls, &err)
+                  : train_prepare_scratch(a, train, &cls, &err);
     struct encoded_set set = {0}, val = {0};
     struct train_stats st;
     if (rc == 0 && a->ngram_bits > 0)
         rc = train_ngram(ctx, a, train, &cls, &err);
     if (rc == 0) {
-        encoded_set_build(cls.tok, train, a->cfg.max_len, &set);
+        encoded_set_build(cls.tok, train, a->train_len, &set);
         a->opt.progress = ctx->is_tty && !ctx->quiet ? stderr : NULL;
-        a->opt.log = !ctx->is_tty && ctx->verbose ? stderr : NULL;
-        if (a->opt.log && (val_topic->n || val_sent->n)) {
-            struct dataset both = {0}, copy_t = *val_topic, copy_s = *val_sent;
-            /* borrow the validation rows (texts stay owned by the callers) */
-            both.ex = xcalloc(copy_t.n + copy_s.n + 1, sizeof *both.ex);
-            memcpy(both.ex, copy_t.ex, copy_t.n * sizeof *both.ex);
-            memcpy(both.ex + copy_t.n, copy_s.ex, copy_s.n * sizeof *both.ex);
-            both.n = copy_t.n + copy_s.n;
-            encoded_set_build(cls.tok, &both, a->cfg.max_len, &val);
-            free(both.ex);
+        a->opt.log = !ctx->is_tty && !ctx->quiet ? stdout : NULL;
+        if (a->opt.log && ctx->verbose && (val_topic->n || val_sent->n)) {
+            train_validation_set(&cls, val_topic, val_sent, a->train_len, &val);
             a->opt.validation = &val;
         }
         if (!ctx->quiet)
-            printf("training on %zu examples: width %d, %d layers, %d heads, vocabulary %d, "
-                   "%zu parameters, %d epochs (%s)\n",
-                   train->n, a->cfg.width, a->cfg.layers, a->cfg.heads, a->cfg.vocab,
-                   cls.model->n_params, a->opt.epochs, cls.be->name);
+            printf("training on %zu examples: %s%s, width %d, %d layers, %d heads, vocabulary %d, "
+                   "%zu parameters, %d epochs, lr %g, pool %s (%s)\n",
+                   train->n, base ? "fine-tuning " : "from scratch",
+                   base ? cls.base_name : "", a->cfg.width, a->cfg.layers, a->cfg.heads,
+                   a->cfg.vocab, cls.model->n_params, a->opt.epochs, (double)a->opt.lr,
+                   model_pool_name(a->cfg.pool), cls.be->name);
         fflush(stdout);
         rc = train_model(cls.model, &set, &a->opt, &st, &err);
     }
     if (rc == 0)
         rc = classifier_save(&cls, out, &err);
-    int code = FS_EXIT_OK;
+    code = FS_EXIT_OK;
     if (rc < 0) {
-        code = cli_fail(FS_EXIT_FAILURE, "train: %s", err.msg);
+        code = cli_fail(base && !cls.model ? FS_EXIT_MODEL : FS_EXIT_FAILURE, "train: %s",
+                        err.msg);
     } else {
         if (!ctx->quiet)
             printf("trained in %.0f s (%.0f examples/s, final loss %.4f); saved %s (model %s)\n",
@@ -383,8 +533,9 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     encoded_set_free(&val);
     model_free(cls.model);
     ngram_free(cls.ngram);
-    tokenizer_free(cls.tok);
+    text_tok_free(cls.tok);
     cls.be->destroy(cls.be);
+    free(base);
     return code;
 }
 

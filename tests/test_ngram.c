@@ -299,10 +299,12 @@ static struct classifier *small_classifier(void)
     struct classifier *c = xcalloc(1, sizeof *c);
     c->be = cpu();
     struct fs_error err;
-    if (tokenizer_train(corpus, FS_ARRAY_LEN(corpus), 300, &c->tok, &err) < 0)
+    struct tokenizer *tok;
+    if (tokenizer_train(corpus, FS_ARRAY_LEN(corpus), 300, &tok, &err) < 0)
         abort();
+    c->tok = text_tok_from_learned(tok);
     struct model_config cfg = heads();
-    cfg.vocab = tokenizer_vocab_size(c->tok);
+    cfg.vocab = tokenizer_vocab_size(tok);
     cfg.max_len = 16, cfg.width = 8, cfg.layers = 1, cfg.heads = 2, cfg.ffn = 16;
     if (model_create(&cfg, c->be, 5, &c->model, &err) < 0)
         abort();

@@ -161,11 +161,13 @@ static struct classifier *tiny_classifier(int width)
     struct classifier *c = xcalloc(1, sizeof *c);
     struct fs_error err;
     c->be = cpu();
-    if (tokenizer_train(texts, 4, 300, &c->tok, &err) < 0)
+    struct tokenizer *tok;
+    if (tokenizer_train(texts, 4, 300, &tok, &err) < 0)
         abort();
+    c->tok = text_tok_from_learned(tok);
     struct model_config cfg;
     model_config_default(&cfg);
-    cfg.vocab = tokenizer_vocab_size(c->tok);
+    cfg.vocab = tokenizer_vocab_size(tok);
     cfg.max_len = 16;
     cfg.width = width;
     cfg.layers = 1;

@@ -1,0 +1,60 @@
+/*
+ * text_tok.h — the one tokenizer interface the classifier uses, over the two
+ * tokenizers finsent has:
+ *   TEXT_TOK_LEARNED    finsent's own subwords learned from the training texts
+ *                       (classify/tokenizer.h): [CLS] pieces, for the encoder
+ *                       trained from scratch;
+ *   TEXT_TOK_WORDPIECE  a pretrained base's WordPiece (classify/wordpiece.h):
+ *                       [CLS] pieces [SEP], for a fine-tuned BERT-family encoder.
+ * The model file says which one it holds (its metadata key, text_tok_meta_key()).
+ *
+ * Thread safety: a built tokenizer is read-only; encode and words may run
+ * concurrently.
+ */
+#ifndef FINSENT_TEXT_TOK_H
+#define FINSENT_TEXT_TOK_H
+
+#include "classify/tokenizer.h"
+#include "classify/wordpiece.h"
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum text_tok_kind { TEXT_TOK_LEARNED, TEXT_TOK_WORDPIECE };
+
+struct text_tok;
+
+/* Wraps a tokenizer, taking ownership of it. */
+struct text_tok *text_tok_from_learned(struct tokenizer *t);
+struct text_tok *text_tok_from_wordpiece(struct wordpiece *wp);
+
+enum text_tok_kind text_tok_kind(const struct text_tok *t);
+
+/* The text's ids, at most max_len, and for each the index of the word it
+ * comes from (-1 for special tokens; word_of may be NULL). Returns the count. */
+int text_tok_encode(const struct text_tok *t, const char *text, size_t len, int32_t *ids,
+                    int32_t *word_of, int max_len);
+
+/* The words of text in their surface form (for explanations); free with
+ * text_tok_words_free(). Returns their number. */
+int text_tok_words(const struct text_tok *t, const char *text, size_t len, char ***words);
+void text_tok_words_free(const struct text_tok *t, char **words, int n);
+
+int text_tok_vocab_size(const struct text_tok *t);
+
+/* The model file's metadata key for this kind: "tokenizer" (learned) or
+ * "tokenizer.wordpiece". */
+const char *text_tok_meta_key(enum text_tok_kind kind);
+
+/* Serialised form for the metadata (caller frees). */
+char *text_tok_serialize(const struct text_tok *t);
+
+/* Rebuilds the tokenizer of a kind from its untrusted serialised form.
+ * Returns NULL with a reason in err. */
+struct text_tok *text_tok_deserialize(enum text_tok_kind kind, const char *data, size_t len,
+                                      struct fs_error *err);
+
+void text_tok_free(struct text_tok *t);
+
+#endif
