@@ -1,5 +1,6 @@
 /* classify.c — the classification stage over the database (see classify.h). */
 #include "classify/classify.h"
+#include "classify/windows.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "db/db.h"
@@ -8,20 +9,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-char *classify_document_text(const char *title, const char *text, size_t *len)
-{
-    struct strbuf sb = STRBUF_INIT;
-    if (title && *title) {
-        sb_append(&sb, title);
-        sb_append_char(&sb, '\n');
-    }
-    sb_append(&sb, text ? text : "");
-    if (sb.len > CLASSIFY_MAX_TEXT)
-        sb_truncate(&sb, CLASSIFY_MAX_TEXT);
-    *len = sb.len;
-    return sb_detach(&sb);
-}
 
 char *classify_json_probs(const float *p, int n)
 {
@@ -72,20 +59,17 @@ static int store_batch(sqlite3 *db, struct classifier *c, const struct pending_d
 static int classify_batch(sqlite3 *db, struct classifier *c, const struct pending_doc *docs,
                           size_t n, int64_t now, struct fs_error *err)
 {
-    char **texts = xcalloc(n, sizeof *texts);
-    size_t *lens = xcalloc(n, sizeof *lens);
+    const char **titles = xcalloc(n, sizeof *titles), **bodies = xcalloc(n, sizeof *bodies);
     struct prediction *pred = xcalloc(n, sizeof *pred);
     for (size_t i = 0; i < n; i++)
-        texts[i] = classify_document_text(docs[i].title, docs[i].text, &lens[i]);
+        titles[i] = docs[i].title, bodies[i] = docs[i].text;
     struct infer_options opt = {0, 3};
-    int rc = classifier_predict(c, (const char *const *)texts, lens, n, &opt, pred, err);
+    int rc = classifier_predict_documents(c, titles, bodies, n, &opt, pred, err);
     if (rc == 0)
         rc = store_batch(db, c, docs, pred, n, now, err);
-    for (size_t i = 0; i < n; i++) {
-        free(texts[i]);
+    for (size_t i = 0; i < n; i++)
         prediction_free(&pred[i]);
-    }
-    free(texts), free(lens), free(pred);
+    free(titles), free(bodies), free(pred);
     return rc;
 }
 

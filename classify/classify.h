@@ -2,7 +2,9 @@
  * classify.h — the classification stage: every stored document without a
  * classification gets one (topic, sentiment, both probability vectors, score,
  * model id, most attended words), in batches committed one at a time, so a
- * killed run keeps what it stored and the next run finishes the rest.
+ * killed run keeps what it stored and the next run finishes the rest. A
+ * document longer than the model's window is read in overlapping windows
+ * (classify/windows.h).
  */
 #ifndef FINSENT_CLASSIFY_H
 #define FINSENT_CLASSIFY_H
@@ -12,8 +14,6 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
-
-enum { CLASSIFY_MAX_TEXT = 2000 }; /* bytes of title + text given to the model */
 
 struct classify_stats {
     int64_t classified;
@@ -25,10 +25,6 @@ struct classify_stats {
  * committed before the failure stays). */
 int classify_pending(sqlite3 *db, struct classifier *c, int64_t now, int batch,
                      struct classify_stats *stats, struct fs_error *err);
-
-/* The model input for a document: title, a newline, then text, capped at
- * CLASSIFY_MAX_TEXT bytes. Caller frees. */
-char *classify_document_text(const char *title, const char *text, size_t *len);
 
 /* JSON helpers for the stored columns: an array of n probabilities (4 decimals),
  * an array of strings. Caller frees. */
