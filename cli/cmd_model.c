@@ -14,6 +14,7 @@
 #include "classify/metrics.h"
 #include "classify/metrics_report.h"
 #include "classify/train.h"
+#include "classify/windows.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -830,13 +831,12 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     free(path);
     if (rc)
         return rc;
-    size_t *lens = xcalloc(n, sizeof *lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(argv[first + i]);
+    const char **titles = xcalloc(n, sizeof *titles); /* none: a long text is read in windows */
     struct prediction *p = xcalloc(n, sizeof *p);
     struct infer_options opt = {0, 3};
     struct fs_error err;
-    if (classifier_predict(cls, (const char *const *)argv + first, lens, n, &opt, p, &err) < 0) {
+    if (classifier_predict_documents(cls, titles, (const char *const *)argv + first, n, &opt, p,
+                                     &err) < 0) {
         rc = cli_fail(FS_EXIT_FAILURE, "predict: %s", err.msg);
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -849,7 +849,7 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         prediction_free(&p[i]);
     free(p);
-    free(lens);
+    free(titles);
     cli_close_classifier(be, cls);
     return rc;
 }

@@ -339,6 +339,11 @@ static void test_grad_model_post_ln_attention_pool(void)
     whole_model_grad_check(POOL_ATTENTION, ARCH_POST_LN);
 }
 
+static void test_grad_model_post_ln_mean_pool(void)
+{
+    whole_model_grad_check(POOL_MEAN, ARCH_POST_LN);
+}
+
 static void test_grad_model_attention_pool(void)
 {
     whole_model_grad_check(POOL_ATTENTION, ARCH_PRE_LN);
@@ -631,6 +636,7 @@ int main(void)
     RUN(test_grad_model_attention_pool);
     RUN(test_grad_model_post_ln_cls);
     RUN(test_grad_model_post_ln_attention_pool);
+    RUN(test_grad_model_post_ln_mean_pool);
     RUN(test_padding_does_not_leak);
     RUN(test_train_learns_toy_task);
     RUN(test_train_deterministic);
