@@ -28,7 +28,15 @@ seeds_for() {
     fuzz_feed) echo "tests/fixtures/feeds tests/fixtures/crafted" ;;
     fuzz_html) echo "tests/fixtures/pages tests/fixtures/crafted" ;;
     fuzz_wordpiece) echo "tests/fixtures/crafted tests/fixtures/feeds" ;;
+    fuzz_hf_bert) echo "fuzz/seeds-hf_bert" ;;
     *) echo "tests/fixtures" ;;
+    esac
+}
+
+# Sources and libraries a target needs beyond SRCS.
+extra_for() {
+    case "$1" in
+    fuzz_hf_bert) echo "classify/hf_bert.c classify/model.c classify/safetensors.c classify/backend_cpu.c -lopenblas -lpthread" ;;
     esac
 }
 
@@ -42,7 +50,7 @@ for t in "${targets[@]}"; do
     echo "fuzz: building $t"
     # shellcheck disable=SC2086
     "$CLANG" $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -o "$OUT/$t" "fuzz/$t.c" $SRCS $LIBS
+        -o "$OUT/$t" "fuzz/$t.c" $SRCS $(extra_for "$t") $LIBS
     corpus="$OUT/corpus-$t"
     mkdir -p "$corpus"
     echo "fuzz: running $t for ${FUZZ_SECONDS}s"
