@@ -50,14 +50,6 @@ int base_name_valid(const char *name)
     return 1;
 }
 
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 char *base_resolve(const char *arg, struct fs_error *err)
 {
     if (!arg || !*arg) {

@@ -103,14 +103,6 @@ static int fail(struct fetch *f, enum base_fetch_fail kind, struct fs_error *err
     return -1;
 }
 
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 /* ---- headers ------------------------------------------------------------------- */
 
 int base_etag_sha256(const char *value, char out[SHA256_HEX_LEN + 1])

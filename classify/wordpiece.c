@@ -293,13 +293,6 @@ static int config_parse(const char *text, size_t len, struct wordpiece_options *
     return rc;
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-    struct strbuf sb = STRBUF_INIT;
-    sb_appendf(&sb, "%s/%s", dir, name);
-    return sb_detach(&sb);
-}
-
 int wordpiece_load_dir(const char *dir, struct wordpiece **out, struct fs_error *err)
 {
     *out = NULL;

@@ -435,10 +435,9 @@ static int train_prepare_base(struct train_args *a, const char *dir, struct clas
     snprintf(cls->base_sha256, sizeof cls->base_sha256, "%s", info.weights_sha256);
     base_info_free(&info);
     if (!cls->base_sha256[0]) {
-        struct strbuf p = STRBUF_INIT;
-        sb_appendf(&p, "%s/model.safetensors", dir);
-        int rc = sha256_file_hex(p.buf, cls->base_sha256, err);
-        sb_free(&p);
+        char *p = path_join(dir, "model.safetensors");
+        int rc = sha256_file_hex(p, cls->base_sha256, err);
+        free(p);
         return rc;
     }
     return 0;

@@ -51,6 +51,9 @@ int file_read_all(const char *path, size_t max_bytes, char **out, size_t *len,
 /* Writes data to path atomically (temp file in the same directory + fsync + rename). */
 int file_write_atomic(const char *path, const void *data, size_t len, struct fs_error *err);
 
+/* dir + "/" + name. Caller frees. */
+char *path_join(const char *dir, const char *name);
+
 /* mkdir -p of the directory part of path (not the last component). mode 0700. */
 int path_mkdir_parent(const char *path, struct fs_error *err);
 
