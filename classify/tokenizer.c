@@ -13,6 +13,7 @@
  */
 #include "classify/tokenizer.h"
 
+#include "classify/vocab_text.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -1019,20 +1020,6 @@ int tokenizer_train_opts(const char *const *texts, size_t n, int vocab_size,
  *   <kind> <escaped bytes>      N lines; kind s = special, w = word start, c = continuation
  *   checksum <16 hex digits>    hash64 of every byte before this line
  * Escaping: bytes <= 0x20, >= 0x7F and '%' are written %XX. */
-static void escape_append(struct strbuf *sb, const char *s, size_t n)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7F || c == '%') {
-            char e[3] = {'%', hexd[c >> 4], hexd[c & 15]};
-            sb_append_n(sb, e, 3);
-        } else {
-            sb_append_char(sb, (char)c);
-        }
-    }
-}
-
 char *tokenizer_serialize(const struct tokenizer *tok, size_t *len)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -1040,7 +1027,7 @@ char *tokenizer_serialize(const struct tokenizer *tok, size_t *len)
                tok->opt.ticker_symbols, tok->opt.number_marker, tok->n_pieces);
     for (int i = 0; i < tok->n_pieces; i++) {
         sb_append(&sb, i < TOK_N_SPECIAL ? "s " : tok->cont[i] ? "c " : "w ");
-        escape_append(&sb, tok->bytes[i], tok->len[i]);
+        vocab_text_escape(&sb, tok->bytes[i], tok->len[i]);
         sb_append_char(&sb, '\n');
     }
     sb_appendf(&sb, "checksum %016llx\n", (unsigned long long)hash64(sb.buf, sb.len, 0));
@@ -1049,82 +1036,11 @@ char *tokenizer_serialize(const struct tokenizer *tok, size_t *len)
     return sb_detach(&sb);
 }
 
-struct line_reader {
-    const char *p, *end;
-    int line;
-};
-
-/* The next line (without its LF) or -1 when there is no complete line. */
-static int next_line(struct line_reader *r, const char **s, size_t *n)
-{
-    const char *nl = r->p < r->end ? memchr(r->p, '\n', (size_t)(r->end - r->p)) : NULL;
-    if (!nl)
-        return -1;
-    *s = r->p;
-    *n = (size_t)(nl - r->p);
-    r->p = nl + 1;
-    r->line++;
-    return 0;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Unescapes s[0..n) into out (room for TOK_MAX_PIECE bytes). Returns the length
- * or -1 for bad escapes, raw bytes that should have been escaped, or overlength. */
-static int unescape(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return -1;
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = (unsigned char)(h * 16 + l);
-            if (!(c <= 0x20 || c >= 0x7F || c == '%'))
-                return -1; /* not canonical: would not round-trip */
-            i += 2;
-        }
-        if (o >= TOK_MAX_PIECE)
-            return -1;
-        out[o++] = (char)c;
-    }
-    return (int)o;
-}
-
-static int parse_count(const char *s, size_t n, const char *prefix, long max, long *out)
-{
-    size_t k = strlen(prefix);
-    if (n <= k || n - k > 9 || memcmp(s, prefix, k) != 0)
-        return -1;
-    long v = 0;
-    for (size_t i = k; i < n; i++) {
-        if (!is_digit((unsigned char)s[i]) || (i == k && s[i] == '0' && n - k > 1))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int deserialize_piece(struct tokenizer *tok, const char *s, size_t n, int id,
                              struct fs_error *err)
 {
     char buf[TOK_MAX_PIECE];
-    int l = n >= 2 && s[1] == ' ' ? unescape(s + 2, n - 2, buf) : -1;
+    int l = n >= 2 && s[1] == ' ' ? vocab_text_unescape(s + 2, n - 2, buf, TOK_MAX_PIECE) : -1;
     if (l <= 0)
         return fs_error_set(err, "bad piece %d", id);
     char kind = s[0];
@@ -1142,29 +1058,29 @@ static int deserialize_piece(struct tokenizer *tok, const char *s, size_t n, int
     return 0;
 }
 
-static int deserialize_body(struct tokenizer *tok, struct line_reader *r, struct fs_error *err)
+static int deserialize_body(struct tokenizer *tok, struct vocab_lines *r, struct fs_error *err)
 {
     const char *s;
     size_t n;
-    if (next_line(r, &s, &n) < 0 || n != strlen(TOK_FORMAT) || memcmp(s, TOK_FORMAT, n) != 0)
+    if (vocab_lines_next(r, &s, &n) < 0 || n != strlen(TOK_FORMAT) || memcmp(s, TOK_FORMAT, n) != 0)
         return fs_error_set(err, "not a finsent tokenizer (format line)");
     /* "options ticker_symbols=D number_marker=D": fixed text, one digit 0/1 each */
     const char *opt_fmt = "options ticker_symbols=0 number_marker=0";
     size_t ol = strlen(opt_fmt), t_at = strlen("options ticker_symbols="), m_at = ol - 1;
-    if (next_line(r, &s, &n) < 0 || n != ol || memcmp(s, opt_fmt, t_at) != 0 ||
+    if (vocab_lines_next(r, &s, &n) < 0 || n != ol || memcmp(s, opt_fmt, t_at) != 0 ||
         memcmp(s + t_at + 1, opt_fmt + t_at + 1, m_at - t_at - 1) != 0 ||
         (s[t_at] != '0' && s[t_at] != '1') || (s[m_at] != '0' && s[m_at] != '1'))
         return fs_error_set(err, "line %d: bad options", r->line);
     tok->opt.ticker_symbols = s[t_at] - '0';
     tok->opt.number_marker = s[m_at] - '0';
     long n_pieces;
-    if (next_line(r, &s, &n) < 0 || parse_count(s, n, "pieces ", TOK_MAX_VOCAB, &n_pieces) < 0 ||
-        n_pieces < TOK_N_SPECIAL)
+    if (vocab_lines_next(r, &s, &n) < 0 ||
+        vocab_text_count(s, n, "pieces ", TOK_MAX_VOCAB, &n_pieces) < 0 || n_pieces < TOK_N_SPECIAL)
         return fs_error_set(err, "line %d: bad piece count", r->line);
     if (n_pieces > (r->end - r->p) / 4 + TOK_N_SPECIAL)
         return fs_error_set(err, "piece count %ld larger than the data", n_pieces);
     for (int id = 0; id < n_pieces; id++) {
-        if (next_line(r, &s, &n) < 0)
+        if (vocab_lines_next(r, &s, &n) < 0)
             return fs_error_set(err, "truncated after %d of %ld pieces", id, n_pieces);
         if (deserialize_piece(tok, s, n, id, err) < 0)
             return fs_error_prefix(err, "line %d", r->line);
@@ -1195,7 +1111,7 @@ int tokenizer_deserialize(const char *data, size_t len, struct tokenizer **out,
     if (hash64(data, body, 0) != want)
         return fs_error_set(err, "tokenizer: checksum mismatch (corrupt data)");
     struct tokenizer *tok = tokenizer_new();
-    struct line_reader r = {data, data + body, 0};
+    struct vocab_lines r = {data, data + body, 0};
     if (deserialize_body(tok, &r, err) < 0) {
         tokenizer_free(tok);
         return fs_error_prefix(err, "tokenizer");

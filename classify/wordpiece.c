@@ -6,6 +6,7 @@
  */
 #include "classify/wordpiece.h"
 #include "classify/unicode_tables.h"
+#include "classify/vocab_text.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -819,20 +820,6 @@ void wordpiece_free(struct wordpiece *wp)
 
 /* ---- serialisation -------------------------------------------------------------------- */
 
-static void escape_append(struct strbuf *sb, const char *s, size_t n)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7F || c == '%') {
-            char e[3] = {'%', hexd[c >> 4], hexd[c & 15]};
-            sb_append_n(sb, e, 3);
-        } else {
-            sb_append_char(sb, (char)c);
-        }
-    }
-}
-
 char *wordpiece_serialize(const struct wordpiece *wp, size_t *len)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -840,85 +827,13 @@ char *wordpiece_serialize(const struct wordpiece *wp, size_t *len)
                WP_FORMAT, wp->opt.lowercase != 0, wp->opt.strip_accents != 0,
                wp->opt.chinese_chars != 0, wp->n);
     for (int32_t id = 0; id < wp->n; id++) {
-        escape_append(&sb, wp->pool + wp->off[id], piece_len(wp, id));
+        vocab_text_escape(&sb, wp->pool + wp->off[id], piece_len(wp, id));
         sb_append_char(&sb, '\n');
     }
     sb_appendf(&sb, "checksum %016llx\n", (unsigned long long)hash64(sb.buf, sb.len, 0));
     if (len)
         *len = sb.len;
     return sb_detach(&sb);
-}
-
-struct line_reader {
-    const char *p, *end;
-    int line;
-};
-
-/* The next line (without its LF), or -1 when there is no complete line. */
-static int next_line(struct line_reader *r, const char **s, size_t *n)
-{
-    const char *nl = r->p < r->end ? memchr(r->p, '\n', (size_t)(r->end - r->p)) : NULL;
-    if (!nl)
-        return -1;
-    *s = r->p;
-    *n = (size_t)(nl - r->p);
-    r->p = nl + 1;
-    r->line++;
-    return 0;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Unescapes s[0..n) into out (room for WP_MAX_PIECE bytes): only the canonical
- * escapes that wordpiece_serialize() writes. Returns the length or -1. */
-static int unescape(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return -1;
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = (unsigned char)(h * 16 + l);
-            if (!(c <= 0x20 || c >= 0x7F || c == '%'))
-                return -1;
-            i += 2;
-        }
-        if (o >= WP_MAX_PIECE)
-            return -1;
-        out[o++] = (char)c;
-    }
-    return (int)o;
-}
-
-/* "prefix<digits>" with no leading zero, at most max. */
-static int parse_count(const char *s, size_t n, const char *prefix, long max, long *out)
-{
-    size_t k = strlen(prefix);
-    if (n <= k || n - k > 9 || memcmp(s, prefix, k) != 0 || (s[k] == '0' && n - k > 1))
-        return -1;
-    long v = 0;
-    for (size_t i = k; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* "options lowercase=D strip_accents=D chinese_chars=D", each D 0 or 1. */
@@ -941,17 +856,18 @@ static int parse_options(const char *s, size_t n, struct wordpiece_options *opt)
     return 0;
 }
 
-static int deserialize_body(struct line_reader *r, struct wordpiece **out, struct fs_error *err)
+static int deserialize_body(struct vocab_lines *r, struct wordpiece **out, struct fs_error *err)
 {
     const char *s;
     size_t n;
-    if (next_line(r, &s, &n) < 0 || n != strlen(WP_FORMAT) || memcmp(s, WP_FORMAT, n) != 0)
+    if (vocab_lines_next(r, &s, &n) < 0 || n != strlen(WP_FORMAT) || memcmp(s, WP_FORMAT, n) != 0)
         return fs_error_set(err, "not a finsent wordpiece tokenizer (format line)");
     struct wordpiece_options opt;
-    if (next_line(r, &s, &n) < 0 || parse_options(s, n, &opt) < 0)
+    if (vocab_lines_next(r, &s, &n) < 0 || parse_options(s, n, &opt) < 0)
         return fs_error_set(err, "line %d: bad options", r->line);
     long count;
-    if (next_line(r, &s, &n) < 0 || parse_count(s, n, "pieces ", WP_MAX_VOCAB, &count) < 0)
+    if (vocab_lines_next(r, &s, &n) < 0 ||
+        vocab_text_count(s, n, "pieces ", WP_MAX_VOCAB, &count) < 0)
         return fs_error_set(err, "line %d: bad piece count", r->line);
     if (count > r->end - r->p)
         return fs_error_set(err, "piece count %ld larger than the data", count);
@@ -961,9 +877,9 @@ static int deserialize_body(struct line_reader *r, struct wordpiece **out, struc
     int rc = 0;
     for (long id = 0; id < count && rc == 0; id++) {
         int l;
-        if (next_line(r, &s, &n) < 0)
+        if (vocab_lines_next(r, &s, &n) < 0)
             rc = fs_error_set(err, "truncated after %ld of %ld pieces", id, count);
-        else if ((l = unescape(s, n, buf)) < 0)
+        else if ((l = vocab_text_unescape(s, n, buf, WP_MAX_PIECE)) < 0)
             rc = fs_error_set(err, "line %d: bad escape", r->line);
         else if (builder_add(&b, buf, (size_t)l, err) < 0)
             rc = fs_error_prefix(err, "line %d", r->line);
@@ -993,7 +909,7 @@ int wordpiece_deserialize(const char *data, size_t len, struct wordpiece **out,
     size_t body = len - cl + 1;
     if (hash64(data, body, 0) != want)
         return fs_error_set(err, "wordpiece: checksum mismatch (corrupt data)");
-    struct line_reader r = {data, data + body, 0};
+    struct vocab_lines r = {data, data + body, 0};
     if (deserialize_body(&r, out, err) < 0)
         return fs_error_prefix(err, "wordpiece");
     if (r.p != r.end) {
