@@ -18,7 +18,7 @@ command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (apt-get instal
 # Every target links these sources (fuzz_alerts_mime includes the alert code itself,
 # as it checks static helpers).
 SRCS="crawler/feed.c crawler/html.c crawler/text.c crawler/url.c crawler/dedupe.c
-classify/tokenizer.c classify/ngram.c classify/wordpiece.c
+classify/tokenizer.c classify/vocab_text.c classify/ngram.c classify/wordpiece.c
 common/common.c common/strbuf.c common/util.c"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags libxml-2.0 jansson)"
 LIBS="$(pkg-config --libs libxml-2.0 jansson) -lm"
