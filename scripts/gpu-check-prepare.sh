@@ -20,6 +20,8 @@
 #                           required) and GNU make, for a GPU machine without them
 #                           (~22 MiB). gpu-check.sh uses it only when pkg-config
 #                           there misses one of them. --no-deps leaves it out.
+#   .gpu-carry/COMMIT       the commit it was made at (the device's copy of the
+#                           tree may lack .git)
 #
 # .gpu-carry/ is ignored through .git/info/exclude; the device tool's run takes it
 # with carry: [".gpu-carry"]. Needs the .venv of `make deps` (safetensors, torch,
@@ -55,6 +57,9 @@ mkdir -p .git/info
 grep -qx '/.gpu-carry/' .git/info/exclude 2>/dev/null || echo '/.gpu-carry/' >>.git/info/exclude
 rm -rf "$CARRY"
 mkdir -p "$CARRY"
+rev=$(git rev-parse --short HEAD)
+[ -n "$(git status --porcelain --untracked-files=no)" ] && rev="$rev+changes"
+echo "$rev" >"$CARRY/COMMIT"
 tmp=$(mktemp -d /tmp/finsent-gpu-prepare.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

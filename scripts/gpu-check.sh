@@ -63,8 +63,13 @@ indent() { sed 's/^/    | /' | tee -a "$CONSOLE"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 left() { echo $((DEADLINE - SECONDS)); }
-git_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && git_rev="$git_rev+changes"
+# the commit: git's, or the one gpu-check-prepare.sh noted (the device tool's
+# copy of the tree may have no .git)
+if git_rev=$(git rev-parse --short HEAD 2>/dev/null); then
+    [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && git_rev="$git_rev+changes"
+else
+    git_rev=$(cat .gpu-carry/COMMIT 2>/dev/null || echo unknown)
+fi
 
 # run_step NAME LIMIT CMD...: CMD's output to $LOGS/NAME.log, at most LIMIT
 # seconds and never past the deadline; sets RC (124: timed out, 125: no time
@@ -91,7 +96,7 @@ run_step() {
 }
 why_rc() { # a few words for RC
     case $RC in
-    0) echo "ok" ;; 124) echo "timed out after ${DUR}s" ;; 125) echo "no time left" ;;
+    0) echo "ok" ;; 124) echo "timed out after ${DUR}s" ;; 125) echo "not run: no time left" ;;
     *) echo "exit $RC" ;;
     esac
 }
@@ -106,6 +111,8 @@ blocking_rerun() { # NAME CMD...
     grep -E 'FAIL|rror|cuda' "$LOGS/$name.blocking.log" | head -n 15 | indent
     RC=$rc DUR=$dur
 }
+last_line() { [ "$RC" = 125 ] || echo ": $(tail -n 1 "$LOGS/$1.log")"; } # ": why", from NAME.log
+fail_or_skip() { [ "$RC" = 125 ] && echo SKIP || echo FAIL; } # not run for lack of time: SKIP
 tail_log() { grep -v '^PASS ' "$LOGS/$1.log" | tail -n "${2:-15}" | indent; }
 
 finish() {
@@ -141,6 +148,7 @@ finish() {
     else
         echo "logs: $LOGS"
     fi
+    rm -rf "$WORK/deps" "$WORK/base-x" "$WORK"/m-* "$WORK"/*.txt "$WORK"/*.csv # logs stay
     [ "$n_fail" -eq 0 ]
     exit $?
 }
@@ -339,7 +347,7 @@ if [ "$GPU" = 1 ]; then
         if [ $RC -eq 0 ] && [ -z "$dev" ]; then
             record test_cuda FAIL "the device tests did not run: ${cuda_err:-no device line}"
         else
-            record test_cuda FAIL "$(why_rc), $p passed, $f failed${cuda_err:+; $cuda_err}${dev:+; $dev}"
+            record test_cuda "$(fail_or_skip)" "$(why_rc), $p passed, $f failed${cuda_err:+; $cuda_err}${dev:+; $dev}"
         fi
         tail_log test_cuda
     fi
@@ -460,7 +468,7 @@ else
     run_step parity_cuda 120 embed cuda "$WORK/val_500.txt" "$WORK/e500_cuda.txt"
     blocking_rerun parity_cuda embed cuda "$WORK/val_500.txt" "$WORK/e500_cuda.txt"
     if [ $rc_cpu -ne 0 ] || [ $RC -ne 0 ]; then
-        record parity FAIL "cpu exit $rc_cpu, cuda $(why_rc): $(tail -n 1 "$LOGS/parity_cuda.log")"
+        record parity "$(fail_or_skip)" "cpu exit $rc_cpu, cuda $(why_rc)$(last_line parity_cuda)"
     else
         read -r rows dim mx <<<"$(compare "$WORK/e500_cpu.txt" "$WORK/e500_cuda.txt")"
         if [ "$rows" = bad ]; then
@@ -487,7 +495,9 @@ else
         run_step "embed_all_$d" 150 embed "$d" "$WORK/val_all.txt" "$WORK/eall_$d.txt"
         [ "$d" = cuda ] && blocking_rerun "embed_all_$d" embed "$d" "$WORK/val_all.txt" "$WORK/eall_$d.txt"
         if [ $RC -ne 0 ]; then
-            fig="$fig $d: $(why_rc);" ok=0
+            fig="$fig $d: $(why_rc);"
+            [ $RC -eq 125 ] && [ $ok = 1 ] && ok=125
+            [ $RC -ne 125 ] && ok=0
             continue
         fi
         net=$(awk -v a="$DUR" -v l="$load" 'BEGIN { printf "%.2f", a - l }')
@@ -502,6 +512,7 @@ else
     fig=${fig# }
     fig=${fig%;}
     if [ $ok = 0 ]; then record embed_throughput FAIL "$fig"
+    elif [ $ok = 125 ]; then record embed_throughput SKIP "$fig"
     elif [ "$GPU" = 0 ]; then record embed_throughput SKIP "no GPU; $fig"
     else record embed_throughput PASS "$fig"; fi
 fi
@@ -541,7 +552,7 @@ if [ "$GPU" = 1 ]; then
     blocking_rerun train_scratch_cuda "$BIN" "${scratch[@]}" --device cuda --out "$WORK/m-cuda"
     rc_cuda=$RC
     fig="cuda $(train_fig train_scratch_cuda)"
-    [ $rc_cuda -ne 0 ] && fig="cuda $(why_rc): $(tail -n 1 "$LOGS/train_scratch_cuda.log")"
+    [ $rc_cuda -ne 0 ] && fig="cuda $(why_rc)$(last_line train_scratch_cuda)"
 fi
 run_step train_scratch_cpu 90 "$BIN" "${scratch[@]}" --device cpu --out "$WORK/m-cpu"
 cpu_fig="cpu $(train_fig train_scratch_cpu)"
@@ -552,7 +563,8 @@ if [ "$GPU" = 0 ]; then
 elif [ "$rc_cuda" -eq 0 ]; then
     record train_scratch PASS "$fig; $cpu_fig ($what)"
 else
-    record train_scratch FAIL "$fig; $cpu_fig"
+    RC=$rc_cuda
+    record train_scratch "$(fail_or_skip)" "$fig; $cpu_fig"
     tail_log train_scratch_cuda 5
 fi
 
@@ -582,7 +594,7 @@ else
     if [ $RC -eq 0 ]; then
         record train_base PASS "cuda $(train_fig train_base) on $N_FT examples (${DUR}s in all); $cpu_fig; 1 epoch"
     else
-        record train_base FAIL "$(why_rc): $(tail -n 1 "$LOGS/train_base.log")"
+        record train_base "$(fail_or_skip)" "$(why_rc)$(last_line train_base)"
         tail_log train_base 5
     fi
 fi
@@ -609,7 +621,7 @@ else
         record bench_cuda PASS "${fig:-no figures: see bench_cuda.log}"
         grep -E '^(load|  )' "$LOGS/bench_cuda.log" | indent
     else
-        record bench_cuda FAIL "$(why_rc): $(tail -n 1 "$LOGS/bench_cuda.log")"
+        record bench_cuda "$(fail_or_skip)" "$(why_rc)"
     fi
 fi
 
@@ -632,7 +644,8 @@ else
         case $RC in
         0) record "sanitizer $tool" PASS "${summ:-no errors}; test_cuda $p passed (${DUR}s)" ;;
         98) record "sanitizer $tool" FAIL "test_cuda found no device under compute-sanitizer" ;;
-        124 | 125) record "sanitizer $tool" SKIP "$(why_rc) (test_cuda $p passed so far)" ;;
+        124) record "sanitizer $tool" SKIP "$(why_rc) (test_cuda $p passed so far)" ;;
+        125) record "sanitizer $tool" SKIP "$(why_rc)" ;;
         *)
             record "sanitizer $tool" FAIL "$(why_rc): ${summ:-see sanitizer_$tool.log}"
             grep -E '^=========' "$LOGS/sanitizer_$tool.log" | head -n 12 | indent
