@@ -196,6 +196,49 @@ def finsent_eval(binary, model, task, data_path, parts="both"):
         return None, f"unreadable --json output: {e}"
 
 
+NEWS = "data/news_check"  # written for the project; a regression check, never tuned on
+SENT_IDS = {"negative": 0, "positive": 1, "neutral": 2}  # the bundled ids (Bearish, Bullish, Neutral)
+
+
+def news_labels(task, names):
+    if task == "sentiment":
+        return [SENT_IDS[n] for n in names]
+    ids = {}
+    with open(os.path.join(TASKS["topic"], "LABELS"), encoding="utf-8") as f:
+        for line in f:
+            i, _, name = line.rstrip("\n").partition("\t")
+            ids[name] = int(i)
+    return [ids[n] for n in names]
+
+
+def news_row(args, model, task, tx, ty):
+    """The news check set: the baseline (trained on the tweets) and finsent, with the
+    recall of the negative class for sentiment."""
+    path = os.path.join(NEWS, task + ".csv")
+    if not os.path.exists(path):
+        return
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    nx, ny = [r["text"] for r in rows], news_labels(task, [r["label"] for r in rows])
+    pred = baseline(tx, ty, nx)
+    acc, f1 = scores(ny, pred)
+    extra = ""
+    if task == "sentiment":
+        neg = [p for p, t in zip(pred, ny) if t == 0]
+        extra = f"  negative recall: baseline {sum(p == 0 for p in neg) / len(neg):.3f}"
+    cols = f"{'-':>11s} {'-':>8s}"
+    if model:
+        out = subprocess.run([args.finsent, "eval", "--task", task, "--data", path, "--model",
+                              model, "--json"], capture_output=True, text=True)
+        if out.returncode == 0:
+            r = json.loads(out.stdout)
+            cols = f"{r['accuracy']:11.4f} {r['macro_f1']:8.4f}"
+            if task == "sentiment":
+                rec = [c["recall"] for c in r.get("per_class", []) if c.get("label") == "negative"]
+                extra += f", finsent {rec[0]:.3f}" if rec else ""
+    print(f"{task + ' news':17s} {len(ny):5d} | {acc:12.4f} {f1:8.4f} | {cols}{extra}", flush=True)
+
+
 def dedup_key(text):
     """A text's identity for leakage: lowercase, URLs removed, blanks collapsed."""
     return " ".join(URL.sub(" ", text.lower()).split())
@@ -269,6 +312,7 @@ def main():
                         notes.append(f"finsent eval --task {task} ({name}): {err}")
                 print(f"{name:17s} {len(truth):5d} | {acc:12.4f} {f1:8.4f} | {cols}", flush=True)
             notes.append(f"baseline fit + predict, {task}: {fit_s:.1f} s")
+            news_row(args, model if have_finsent else None, task, tx, ty)
     for n in notes:
         print(n)
     if args.ablation:
