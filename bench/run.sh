@@ -11,5 +11,6 @@ done
 for b in bench/bench_*.sh bench/bench_*.py; do
     [ -f "$b" ] || continue
     echo "== $(basename "$b")"
+    [ "$b" = bench/bench_encoder.py ] && [ -x .venv/bin/python ] && { .venv/bin/python "$b" --finsent "$B/finsent"; continue; }
     case "$b" in *.py) /usr/bin/python3 "$b" ;; *) bash "$b" ;; esac
 done
