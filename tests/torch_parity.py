@@ -185,14 +185,35 @@ def parity(d):
     return 0 if ok else 1
 
 
+def build_finetuned(torch, weights, meta):
+    """A fine-tuned pretrained encoder (the file keeps the checkpoint's tensor
+    names and a BERT config): transformers' BertModel, mean pooling, the heads."""
+    from transformers import BertConfig, BertModel
+
+    bert = BertModel(BertConfig(**json.loads(meta["hf_config"])), add_pooling_layer=False)
+    bert.load_state_dict({k[5:]: torch.from_numpy(v.copy()) for k, v in weights.items()
+                          if k.startswith("bert.")}, strict=False)
+    bert.eval()
+    w, b = torch.from_numpy(weights["head.weight"].copy()), torch.from_numpy(weights["head.bias"].copy())
+
+    def run(x, lengths):
+        mask = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).long()
+        h = bert(input_ids=x, attention_mask=mask).last_hidden_state
+        pooled = (h * mask[..., None]).sum(1) / lengths[:, None]
+        return pooled @ w.T + b
+    return run
+
+
 def bench(model_path, ids_path, threads):
     import torch
     if threads:
         torch.set_num_threads(threads)
     weights, meta = load_safetensors(model_path)
-    cfg = json.loads(meta["config"])
-    m, _ = build(torch, weights, cfg)
-    m.eval()
+    if "hf_config" in meta:
+        m = build_finetuned(torch, weights, meta)
+    else:
+        m, _ = build(torch, weights, json.loads(meta["config"]))
+        m.eval()
     data, _ = load_safetensors(ids_path)
     ids, lengths = data["ids"].astype(np.int64), data["lengths"].astype(np.int64)
     order = np.argsort(lengths, kind="stable")
