@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make run`: sets finsent up for this user and runs one cycle.
 #   - writes the default config (finsent init) when there is none,
-#   - trains the default model (with a progress bar) when there is none,
+#   - trains the default model when there is none (fine-tunes the base that
+#     make deps installed; a progress bar, or a line per minute in a log),
 #   - runs one full cycle (crawl, classify, trends, alerts).
 # Without internet access each unreachable source is reported and the cycle
 # still completes (exit status 3, "partial failure", is not an error here).
@@ -17,7 +18,8 @@ if [ ! -f "$CONF" ]; then
     $BIN --config "$CONF" init || exit $?
 fi
 if [ ! -f "$MODEL" ]; then
-    echo "make run: no model at $MODEL; training the default model (about 10 minutes on 2 cores)"
+    echo "make run: no model at $MODEL; training the default model (fine-tuning the base:" \
+         "about 40 minutes on 2 cores)"
     $BIN --config "$CONF" train --out "$MODEL" || exit $?
 fi
 $BIN --config "$CONF" run
