@@ -84,7 +84,7 @@ int parallel_batches(struct model *m, struct model **views, size_t n_batches,
 {
     struct backend *be = m->be;
     int n = parallel_workers(be, n_batches);
-    struct parallel_worker w[PARALLEL_MAX_WORKERS];
+    struct parallel_worker w[PARALLEL_MAX_WORKERS] = {{0}};
     pthread_t tid[PARALLEL_MAX_WORKERS];
     int started[PARALLEL_MAX_WORKERS] = {0};
     int blas_threads = n > 1 ? be->set_threads(be, 1) : 0;

@@ -38,7 +38,7 @@ static int embed_parse(int argc, char **argv, struct embed_args *a)
     a->first = argc;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        int r;
+        int r = 0;
         if (!strcmp(argv[i], "--")) {
             a->first = i + 1;
             break;

@@ -86,6 +86,7 @@ static unsigned char *checkpoint_image(struct model *m, const char *prefix, cons
     struct st_file f;
     if (st_parse(buf, *len, &f, &err) < 0)
         abort();
+    float **copies = xcalloc((size_t)f.n_tensors, sizeof *copies); /* aligned, kept until built */
     for (int i = 0; i < f.n_tensors; i++) {
         const struct st_tensor *t = &f.tensors[i];
         if (skip && !strcmp(t->name, skip))
@@ -93,11 +94,16 @@ static unsigned char *checkpoint_image(struct model *m, const char *prefix, cons
         int64_t shape[2] = {t->shape[0], t->ndim > 1 ? t->shape[1] : 0};
         if (bad_shape && !strcmp(t->name, bad_shape))
             shape[0]--;
-        st_writer_add(w, t->name, t->ndim, shape, (const float *)(f.data + t->begin));
+        copies[i] = xmalloc((t->numel ? t->numel : 1) * sizeof(float));
+        st_read_f32(&f, t, copies[i]);
+        st_writer_add(w, t->name, t->ndim, shape, copies[i]);
     }
     unsigned char *out;
     if (st_writer_build(w, &out, len, &err) < 0)
         abort();
+    for (int i = 0; i < f.n_tensors; i++)
+        free(copies[i]);
+    free(copies);
     st_free(&f);
     st_writer_free(full);
     st_writer_free(w);
