@@ -439,6 +439,11 @@ static int acts_reserve(struct model *m, int B, int T, int train, struct fs_erro
     return 0;
 }
 
+int model_reserve(struct model *m, int B, int T, int train, struct fs_error *err)
+{
+    return acts_reserve(m, B, T, train, err);
+}
+
 void model_free(struct model *m)
 {
     if (!m)

@@ -152,6 +152,12 @@ void model_free(struct model *m);
  * with model_free() before m. */
 struct model *model_share(const struct model *m);
 
+/* Allocates the activations for batches of up to B x T tokens (train: every
+ * layer's, with gradients) once, so that later batches never grow them: the
+ * largest batch a training run will see, known in advance, costs exactly its
+ * size instead of a doubled capacity. Returns 0 or -1 (device memory). */
+int model_reserve(struct model *m, int B, int T, int train, struct fs_error *err);
+
 /* Index of the tensor called name, or -1. */
 int model_tensor_find(const struct model *m, const char *name);
 

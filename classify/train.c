@@ -198,6 +198,14 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
     struct host_batch h = {xmalloc((size_t)bs * s->max_len * sizeof(int32_t)),
                            xmalloc(bs * sizeof(int32_t)), xmalloc(bs * sizeof(int32_t)),
                            xmalloc(bs * sizeof(int32_t))};
+    int longest = 1;
+    for (size_t i = 0; i < s->n; i++)
+        longest = s->length[i] > longest ? s->length[i] : longest;
+    if (model_reserve(m, bs, longest, 1, err) < 0) {
+        free(plan.rows), free(plan.starts);
+        free(h.ids), free(h.len), free(h.task), free(h.label);
+        return -1;
+    }
     uint64_t rng = o->seed;
     long total = (long)o->epochs * (long)((s->n + bs - 1) / bs), step = 0;
     double t0 = time_monotonic(), last_log = t0;
