@@ -12,6 +12,7 @@
 #include "common/common.h"
 #include "common/config.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -65,6 +66,10 @@ char *cli_model_path(struct cli_ctx *ctx, const char *opt);
  * the count; free with cli_texts_free(). (main.c) */
 char **cli_texts(int argc, char **argv, int first, size_t *n);
 void cli_texts_free(char **texts, size_t n);
+
+/* A JSON string of s[0..n); when that is not valid UTF-8, its repair (invalid
+ * bytes as U+FFFD, controls as spaces: crawler/text.h). Never NULL. (main.c) */
+json_t *cli_json_text(const char *s, size_t n);
 
 /* The compute device: opt when given, else [model] device, else "auto".
  * (cmd_model.c) */

@@ -92,8 +92,8 @@ static void print_json(json_t *o)
 static void print_embedding(const char *text, const float *e, int C, int json)
 {
     if (json) {
-        print_json(json_pack("{s:s%, s:o}", "text", text, strlen(text), "embedding",
-                             float_array(e, C)));
+        print_json(json_pack("{s:o, s:o}", "text", cli_json_text(text, strlen(text)),
+                             "embedding", float_array(e, C)));
         return;
     }
     for (int c = 0; c < C; c++)
@@ -118,7 +118,7 @@ static int embed_tokens(struct model *m, const struct wordpiece *wp, char **text
             rc = cli_fail(FS_EXIT_FAILURE, "embed: %s", err.msg);
             break;
         }
-        json_t *o = json_pack("{s:s%}", "text", texts[i], len), *jids = json_array(),
+        json_t *o = json_pack("{s:o}", "text", cli_json_text(texts[i], len)), *jids = json_array(),
                *js = json_array();
         for (int t = 0; t < T; t++) {
             json_array_append_new(jids, json_integer(ids[t]));

@@ -76,20 +76,6 @@ static int tokenize_parse(int argc, char **argv, struct tokenize_args *a)
     return 0;
 }
 
-/* A JSON string of s[0..n); when that is not valid UTF-8, its repair (invalid bytes
- * as U+FFFD, controls as spaces: crawler/text.h). */
-static json_t *json_text(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n);
-    if (j)
-        return j;
-    struct strbuf sb = STRBUF_INIT;
-    text_utf8_repair(&sb, s, n);
-    j = json_stringn(sb.buf, sb.len);
-    sb_free(&sb);
-    return j ? j : json_null();
-}
-
 static void print_json(const struct wordpiece *wp, const char *text, size_t len, const int32_t *ids,
                        int n)
 {
@@ -97,9 +83,9 @@ static void print_json(const struct wordpiece *wp, const char *text, size_t len,
     for (int i = 0; i < n; i++) {
         const char *p = wordpiece_piece(wp, ids[i]);
         json_array_append_new(ji, json_integer(ids[i]));
-        json_array_append_new(jp, json_text(p, strlen(p)));
+        json_array_append_new(jp, cli_json_text(p, strlen(p)));
     }
-    json_object_set_new(o, "text", json_text(text, len));
+    json_object_set_new(o, "text", cli_json_text(text, len));
     json_object_set_new(o, "ids", ji);
     json_object_set_new(o, "pieces", jp);
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

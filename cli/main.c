@@ -4,6 +4,8 @@
  *   finsent [--config PATH] [--db PATH] [--quiet] [--verbose] [--now ISO] COMMAND [ARGS]
  */
 #include "cli/cli.h"
+#include "common/strbuf.h"
+#include "crawler/text.h"
 #include "common/cpu_features.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -165,6 +167,18 @@ char **cli_texts(int argc, char **argv, int first, size_t *n)
     }
     free(line);
     return t;
+}
+
+json_t *cli_json_text(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    if (j)
+        return j;
+    struct strbuf sb = STRBUF_INIT;
+    text_utf8_repair(&sb, s, n);
+    j = json_stringn(sb.buf, sb.len);
+    sb_free(&sb);
+    return j ? j : json_null();
 }
 
 void cli_texts_free(char **texts, size_t n)

@@ -119,6 +119,13 @@ def test_minilm():
                            capture_output=True, text=True, timeout=120)
     report(plain.returncode == 0 and len(plain.stdout.split()) == 384, "minilm:plain output",
            plain.stderr.strip())
+    # bytes that are not UTF-8 on stdin: one JSON line each, the text repaired
+    for opt in ("--json", "--tokens"):
+        p = subprocess.run([BIN, "embed", "--base", BASE, opt], input=b"\xff\xfe bad\nok\n",
+                           capture_output=True, timeout=120)
+        lines = p.stdout.decode("utf-8").splitlines() if p.returncode == 0 else []
+        report(len(lines) == 2 and json.loads(lines[0])["text"] == "\ufffd\ufffd bad",
+               f"minilm:invalid UTF-8 on stdin ({opt})", f"status {p.returncode} {p.stderr[-200:]}")
 
 
 def test_random_prefixed(tmp):
