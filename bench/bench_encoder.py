@@ -31,7 +31,8 @@ per pass. The passes go in rounds (finsent, Prescott, torch, onnxrt; the next ro
 in reverse order) so that a machine shared with other work slows each engine alike;
 each engine's best pass counts. Peak RSS is each process's own, read the same way
 for all (os.wait4's rusage). "incl. load" is one process doing one pass: finsent's
-best whole run; a child's start-to-ready time plus its first pass.
+best whole run; a child's start-to-ready time plus its best pass (a first pass in
+a process costs these engines little more than a later one).
 
 The machine's load average is printed; "cores" (CPU seconds / wall seconds of a
 pass) shows how much of the machine an engine got, and "cpu ms" per text is the
@@ -348,7 +349,7 @@ class Child:
             fail(self.label, self.p.returncode, self.err.read().decode("utf-8", "replace"))
         best = min(self.passes, key=lambda p: p["s"])
         return dict(best, engine=self.label, enc_s=best["s"],
-                    e2e_s=self.ready_s + self.passes[0]["s"], load_s=self.ready_s,
+                    e2e_s=self.ready_s + best["s"], load_s=self.ready_s,
                     cores=best["cpu_s"] / best["s"], rss=rss,
                     all_s=[p["s"] for p in self.passes],
                     torch_imported=self.info["torch_imported"]), np.load(self.npy)
@@ -452,7 +453,9 @@ def parent_main(a):
         fin, tor, onx = engines[0], engines[-2], engines[-1]
     rows = [r for r, _ in results]
     emb = {r["engine"]: e for r, e in results}
-    print(f"{load_line()} at end; finsent at {git_state()}")
+    built = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(a.finsent)))
+    print(f"{load_line()} at end; the finsent binary was built {built}, the tree is now at "
+          f"{git_state()}")
     print(f"finsent: {' '.join(fin.cmd)} < texts\n  whole runs {secs(rows[0]['all_s'])} s, "
           f"one-text runs {secs(x[0] for x in fin.load)} s; {fin.kernel}")
     if preset:
