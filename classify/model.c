@@ -211,6 +211,15 @@ static void init_params(struct model *m, uint64_t seed)
 int model_create(const struct model_config *cfg, struct backend *be, uint64_t seed,
                  struct model **out, struct fs_error *err)
 {
+    if (model_create_blank(cfg, be, out, err) < 0)
+        return -1;
+    init_params(*out, seed);
+    return 0;
+}
+
+int model_create_blank(const struct model_config *cfg, struct backend *be, struct model **out,
+                       struct fs_error *err)
+{
     *out = NULL;
     if (model_config_check(cfg, err) < 0)
         return -1;
@@ -223,7 +232,6 @@ int model_create(const struct model_config *cfg, struct backend *be, uint64_t se
         model_free(m);
         return fs_error_set(err, "%s: cannot allocate %zu parameters", be->name, m->n_params);
     }
-    init_params(m, seed);
     *out = m;
     return 0;
 }

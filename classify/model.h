@@ -142,6 +142,11 @@ struct model {
 int model_create(const struct model_config *cfg, struct backend *be, uint64_t seed,
                  struct model **out, struct fs_error *err);
 
+/* The same with every parameter 0, for a caller that sets them all (loading a
+ * model file: the random initialisation would be thrown away). */
+int model_create_blank(const struct model_config *cfg, struct backend *be, struct model **out,
+                       struct fs_error *err);
+
 /* Allocates gradients and AdamW moments (zeroed). */
 int model_train_alloc(struct model *m, struct fs_error *err);
 

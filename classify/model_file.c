@@ -372,7 +372,7 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
     const char *ng_s = st_meta(f, "ngram");
     if (ng_s && parse_ngram(ng_s, &cfg, &c->ngram, err) < 0)
         return -1;
-    if (model_create(&cfg, be, 0, &c->model, err) < 0)
+    if (model_create_blank(&cfg, be, &c->model, err) < 0) /* every tensor comes from the file */
         return -1;
     float *host = xmalloc(c->model->n_params * sizeof(float));
     int rc = load_tensors(f, c->model, c->ngram ? 3 : 0, host, err);
