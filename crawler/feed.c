@@ -453,8 +453,10 @@ static int feed_parse_json(struct feed_ctx *fc, const char *buf, size_t len, str
 {
     json_error_t jerr;
     json_t *root = json_loadb(buf, len, 0, &jerr);
-    if (!root)
+    if (!root) {
+        str_strip_controls(jerr.text); /* jansson quotes the bad input: keep one line */
         return fs_error_set(err, "malformed JSON at line %d: %s", jerr.line, jerr.text);
+    }
     const char *version = json_string_value(json_object_get(root, "version"));
     const json_t *items = json_object_get(root, "items");
     if (!version || !strstr(version, "jsonfeed.org/version/") || !json_is_array(items)) {

@@ -523,6 +523,18 @@ static void test_agrees_with_feedparser(void)
     CHECK_INT_EQ(dates_ok, total);
 }
 
+/* A JSON Feed whose bad escape is followed by a newline: jansson quotes the
+ * input in its message, which must still be one line (found by fuzz_feed). */
+static void test_json_feed_error_is_one_line(void)
+{
+    static const char bad[] = "{\"version\": \"https://jsonfeed.org/version/1.1\",\n"
+                              " \"items\": [{\"content_html\": \"x\\\n\"}]}";
+    struct feed f;
+    struct fs_error err;
+    CHECK(feed_parse(bad, sizeof bad - 1, NULL, "https://example.org/f.json", &f, &err) < 0);
+    CHECK_MSG(err.msg[0] && !strchr(err.msg, '\n'), "message: %s", err.msg);
+}
+
 int main(void)
 {
     RUN(test_cnbc_rss2);
@@ -542,6 +554,7 @@ int main(void)
     RUN(test_sloppy_feeds);
     RUN(test_atom_base_and_text_types);
     RUN(test_json_feed);
+    RUN(test_json_feed_error_is_one_line);
     RUN(test_rss1_minimal_and_names);
     RUN(test_relative_links_resolved);
     RUN(test_agrees_with_feedparser);
