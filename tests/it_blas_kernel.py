@@ -22,7 +22,10 @@ import tempfile
 
 BIN = os.environ.get("FINSENT_BIN", "./finsent")
 TOL = 1e-5
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
+
+report = Report()
 
 TEXTS = ["$ACME Acme record profit", "$HOOL Hooli files for bankruptcy",
          "Initech to report results on tuesday", "Globex says opec outlook changes",
@@ -33,15 +36,6 @@ SHIM = r"""
  * the kernel stays as OPENBLAS_CORETYPE chose it and the variable disappears. */
 __attribute__((constructor)) static void forget_coretype(void) { unsetenv("OPENBLAS_CORETYPE"); }
 """
-
-
-def report(ok, name, why=""):
-    global failures
-    if ok:
-        print(f"PASS {name}")
-    else:
-        failures += 1
-        print(f"FAIL {name}: {why}")
 
 
 def skip(name, why):
@@ -186,4 +180,4 @@ def check_all(d):
 
 if __name__ == "__main__":
     main()
-    sys.exit(1 if failures else 0)
+    sys.exit(report.exit_code())

@@ -21,17 +21,10 @@ BIN = os.environ.get("FINSENT_BIN") or os.path.join(ROOT, "finsent")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 SERVER = os.path.join(ROOT, "tests", "servers", "http_server.py")
 
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
 
-
-def report(ok, name, why=""):
-    global failures
-    if ok:
-        print("PASS %s" % name)
-    else:
-        failures += 1
-        print("FAIL %s: %s" % (name, why))
-    sys.stdout.flush()
+report = Report()
 
 
 def skip(name, why):
@@ -402,7 +395,7 @@ def checks(tmp, srv):
     follow_cap(tmp)
     failure_classes(tmp)
     header_injection(tmp)
-    return 1 if failures else 0
+    return report.exit_code()
 
 
 def crawl_cmd(conf, db, *args):

@@ -29,13 +29,10 @@ BASE = os.environ.get("FINSENT_MINILM") or os.path.join(
     os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"),
     "finsent/base/sentence-transformers/all-MiniLM-L6-v2")
 MAX_LEN = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
 
-
-def report(ok, name, why=""):
-    global failures
-    print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
-    failures += 0 if ok else 1
+report = Report()
 
 
 def texts_for_test():
@@ -185,7 +182,7 @@ def main():
             test_broken(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
+    return report.exit_code()
 
 
 if __name__ == "__main__":

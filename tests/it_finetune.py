@@ -36,13 +36,9 @@ BIN = os.environ.get("FINSENT_BIN", "./finsent")
 MINILM = os.environ.get("FINSENT_MINILM") or os.path.join(
     os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"),
     "finsent/base/sentence-transformers/all-MiniLM-L6-v2")
-failures = 0
+from fstest import Report  # noqa: E402
 
-
-def report(ok, name, why=""):
-    global failures
-    print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
-    failures += 0 if ok else 1
+report = Report()
 
 
 def run(*args, env=None, timeout=600):
@@ -200,7 +196,7 @@ def main():
                 test_long_documents(d, model)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    return 1 if failures else 0
+    return report.exit_code()
 
 
 if __name__ == "__main__":

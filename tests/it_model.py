@@ -14,7 +14,10 @@ import sys
 import tempfile
 
 BIN = os.environ.get("FINSENT_BIN", "./finsent")
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
+
+report = Report()
 
 POS = ["soars", "beats estimates", "upgraded to buy", "record profit", "rallies"]
 NEG = ["plunges", "misses estimates", "downgraded to sell", "files for bankruptcy", "slumps"]
@@ -23,15 +26,6 @@ COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Star
 # topic ids of the bundled set: 6 Energy | Oil, 1 Fed | Central Banks, 5 Earnings
 TOPICS = {6: ["oil", "crude", "opec", "barrel"], 1: ["fed", "powell", "rate hike", "fomc"],
           5: ["earnings", "quarterly results", "eps", "revenue"]}
-
-
-def report(ok, name, why=""):
-    global failures
-    if ok:
-        print(f"PASS {name}")
-    else:
-        failures += 1
-        print(f"FAIL {name}: {why}")
 
 
 def run(*args, check=False):
@@ -200,4 +194,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    sys.exit(1 if failures else 0)
+    sys.exit(report.exit_code())

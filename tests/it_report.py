@@ -34,17 +34,10 @@ HOSTILE = [
     "Bank run fears & <b>bold</b> claims",
 ]
 
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
 
-
-def report(ok, name, why=""):
-    global failures
-    if ok:
-        print(f"PASS {name}")
-    else:
-        failures += 1
-        print(f"FAIL {name}: {why}")
-    sys.stdout.flush()
+report = Report()
 
 
 def finsent(db, *args, check=True):
@@ -277,7 +270,7 @@ def main():
         report(False, "it_report", str(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
+    return report.exit_code()
 
 
 if __name__ == "__main__":

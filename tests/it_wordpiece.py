@@ -69,7 +69,10 @@ BASE = os.environ.get("FINSENT_MINILM") or os.path.join(
     os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"),
     "finsent/base/sentence-transformers/all-MiniLM-L6-v2")
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Report  # noqa: E402
+
+report = Report()
 TEMP_DIRS = []
 
 
@@ -77,12 +80,6 @@ def temp_dir(tag):
     d = tempfile.mkdtemp(prefix=f"finsent-it-wordpiece-{tag}-")
     TEMP_DIRS.append(d)
     return d
-
-
-def report(ok, name, why=""):
-    global failures
-    print(f"PASS {name}" if ok else f"FAIL {name}: {why}", flush=True)
-    failures += 0 if ok else 1
 
 
 def one_line(t):
@@ -337,7 +334,7 @@ def main():
     check_broken_bases()
     for d in TEMP_DIRS:
         shutil.rmtree(d, ignore_errors=True)
-    return 1 if failures else 0
+    return report.exit_code()
 
 
 if __name__ == "__main__":

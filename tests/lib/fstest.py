@@ -23,6 +23,24 @@ BIN = os.environ.get("FINSENT_BIN") or os.path.join(ROOT, "finsent")
 PYTHON = "/usr/bin/python3"  # Debian's, with the Debian modules
 
 
+class Report:
+    """For tests written as a list of checks: report(ok, name, why) prints one
+    PASS or FAIL line and counts the failures (exit code: report.exit_code())."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def __call__(self, ok, name, why=""):
+        if ok:
+            print(f"PASS {name}", flush=True)
+        else:
+            self.failures += 1
+            print(f"FAIL {name}: {why}", flush=True)
+
+    def exit_code(self):
+        return 1 if self.failures else 0
+
+
 class CaseFailed(Exception):
     pass
 
