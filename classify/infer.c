@@ -81,7 +81,7 @@ int classifier_predict_encoded(struct classifier *c, const struct encoded_set *s
     if (s->n == 0)
         return 0;
     struct len_batches plan;
-    len_batches_make(s->length, s->n, 4096, &plan);
+    len_batches_make(s->length, s->n, PARALLEL_BATCH_TOKENS, &plan);
     const struct by_len *order = plan.order;
     int K = model_config_logits(&c->model->cfg);
     float *logits = xmalloc(512 * (size_t)K * sizeof(float));
@@ -227,7 +227,7 @@ int classifier_predict(struct classifier *c, const char *const *texts, const siz
     if (n == 0)
         return 0;
     int L = c->model->cfg.max_len;
-    int budget = opt && opt->max_tokens > 0 ? opt->max_tokens : 4096;
+    int budget = opt && opt->max_tokens > 0 ? opt->max_tokens : PARALLEL_BATCH_TOKENS;
     struct predict_work w = {c,
                              texts,
                              lens,

@@ -72,7 +72,7 @@ struct prediction {
 };
 
 struct infer_options {
-    int max_tokens; /* token budget per batch (B * T); 0: 4096 */
+    int max_tokens; /* token budget per batch (B * T); 0: PARALLEL_BATCH_TOKENS */
     int n_attended; /* words to report per text (0..INFER_MAX_ATTENDED) */
 };
 

@@ -22,7 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PARALLEL_MAX_WORKERS = 4 };
+enum {
+    PARALLEL_MAX_WORKERS = 4,
+    PARALLEL_BATCH_TOKENS = 4096 /* the default token budget of a length batch */
+};
 
 /* Batches of similar length: rows sorted by token length (ties by index), cut
  * into batches of at most `budget` tokens (rows x the batch's longest) and at

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tokens per batch (rows x the batch's longest): the classifier's budget. */
-enum { SENT_BATCH_TOKENS = 4096 };
 
 int sentence_max_len(const char *dir, const struct model *m)
 {
@@ -92,7 +90,7 @@ int sentence_embed(struct model *m, const struct wordpiece *wp, const char *cons
     for (size_t i = 0; i < n; i++)
         w.len[i] = wordpiece_encode(wp, texts[i], lens ? lens[i] : strlen(texts[i]),
                                     w.ids + i * max_len, NULL, max_len);
-    len_batches_make(w.len, n, SENT_BATCH_TOKENS, &w.plan);
+    len_batches_make(w.len, n, PARALLEL_BATCH_TOKENS, &w.plan);
     struct model *views[PARALLEL_MAX_WORKERS - 1] = {0};
     int rc = parallel_batches(m, views, w.plan.n_batches, embed_batch, &w, err);
     for (int i = 0; i < PARALLEL_MAX_WORKERS - 1; i++)
@@ -103,7 +101,7 @@ int sentence_embed(struct model *m, const struct wordpiece *wp, const char *cons
 }
 
 int sentence_token_states(struct model *m, const struct wordpiece *wp, const char *text,
-                          size_t len, int max_len, int32_t *ids, float *states,
+                          size_t len, int max_len, int32_t *ids, float *states, float *emb,
                           struct fs_error *err)
 {
     if (max_len > m->cfg.max_len)
@@ -113,5 +111,7 @@ int sentence_token_states(struct model *m, const struct wordpiece *wp, const cha
     if (model_forward(m, &mb, 0, 0, NULL, err) < 0)
         return -1;
     model_get_hidden(m, states);
+    if (emb)
+        pool_one(states, n, m->cfg.width, emb);
     return n;
 }

@@ -31,10 +31,11 @@ int sentence_max_len(const char *dir, const struct model *m);
 int sentence_embed(struct model *m, const struct wordpiece *wp, const char *const *texts,
                    const size_t *lens, size_t n, int max_len, float *out, struct fs_error *err);
 
-/* One text's ids (room for max_len) and last hidden states (room for max_len x
- * width floats). Returns the number of tokens, or -1. */
+/* One text's ids (room for max_len), last hidden states (room for max_len x
+ * width floats) and, when emb is not NULL, its embedding (width floats). Returns
+ * the number of tokens, or -1. */
 int sentence_token_states(struct model *m, const struct wordpiece *wp, const char *text,
-                          size_t len, int max_len, int32_t *ids, float *states,
+                          size_t len, int max_len, int32_t *ids, float *states, float *emb,
                           struct fs_error *err);
 
 #endif

@@ -112,9 +112,8 @@ static int embed_tokens(struct model *m, const struct wordpiece *wp, char **text
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         size_t len = strlen(texts[i]);
-        int T = sentence_token_states(m, wp, texts[i], len, max_len, ids, states, &err);
-        if (T < 0 || sentence_embed(m, wp, (const char *const *)&texts[i], &len, 1, max_len, e,
-                                    &err) < 0) {
+        int T = sentence_token_states(m, wp, texts[i], len, max_len, ids, states, e, &err);
+        if (T < 0) {
             rc = cli_fail(FS_EXIT_FAILURE, "embed: %s", err.msg);
             break;
         }
