@@ -144,19 +144,36 @@ static void dataset_push(struct dataset *ds, size_t *cap, char *text, int label,
     ds->ex[ds->n++] = (struct example){text, label, task};
 }
 
-/* Finds the text and label columns in the header record. */
-static int header_columns(const struct csv_record *rec, int *text_col, int *label_col)
+/* 1 when the header field f names the column name (any case, blanks around). */
+static int header_is(const char *f, const char *name)
 {
+    size_t n = strlen(name);
+    while (*f == ' ')
+        f++;
+    if (strncasecmp(f, name, n) != 0)
+        return 0;
+    for (f += n; *f == ' '; f++)
+        ;
+    return *f == '\0';
+}
+
+/* Finds the text and label columns in the header record: "label", else the
+ * column named after the task ("sentiment", "topic"). */
+static int header_columns(const struct csv_record *rec, enum task task, int *text_col,
+                          int *label_col)
+{
+    int task_col = -1;
     *text_col = *label_col = -1;
     for (int i = 0; i < rec->n_fields; i++) {
-        char *f = rec->fields[i];
-        while (*f == ' ')
-            f++;
-        if (strncasecmp(f, "text", 4) == 0 && (f[4] == '\0' || f[4] == ' '))
+        if (header_is(rec->fields[i], "text"))
             *text_col = i;
-        else if (strncasecmp(f, "label", 5) == 0 && (f[5] == '\0' || f[5] == ' '))
+        else if (header_is(rec->fields[i], "label"))
             *label_col = i;
+        else if (header_is(rec->fields[i], task_name(task)))
+            task_col = i;
     }
+    if (*label_col < 0)
+        *label_col = task_col;
     return *text_col >= 0 && *label_col >= 0 ? 0 : -1;
 }
 
@@ -168,11 +185,12 @@ static int load_records(const char *path, const char *data, size_t len, enum tas
     csv_reader_init(&r, data, len);
     int rc = csv_read_record(&r, &rec, err);
     int text_col, label_col;
-    if (rc <= 0 || header_columns(&rec, &text_col, &label_col) < 0) {
+    if (rc <= 0 || header_columns(&rec, task, &text_col, &label_col) < 0) {
         csv_record_free(&rec);
         if (rc < 0)
             return fs_error_prefix(err, "%s", path);
-        return fs_error_set(err, "%s:1: expected a header with columns text,label", path);
+        return fs_error_set(err, "%s:1: expected a header with columns text,label (or text,%s)",
+                            path, task_name(task));
     }
     int need = (text_col > label_col ? text_col : label_col) + 1;
     size_t cap = 0;

@@ -33,7 +33,8 @@ struct dataset {
 
 /* Loads path as a text,label CSV for task (RFC 4180: quoted fields may hold commas
  * and newlines; the header names the columns, in either order, other columns are
- * ignored). A row with an unknown label or too few fields fails with
+ * ignored; without a "label" column, the column named after the task is the
+ * label, so one text,sentiment,topic file serves both tasks). A row with an unknown label or too few fields fails with
  * "path:line: ..." (the line where the record starts); a missing header with
  * "path:1: ...". On success out holds the rows in file order (free with
  * dataset_free); on failure out is empty. Returns 0 or -1. */

@@ -402,12 +402,13 @@ static size_t grown_cap(size_t have, size_t need)
     return 2 * have > need ? 2 * have : need;
 }
 
-/* Makes sure the activations hold a batch of B x T (training: every layer). */
-static int acts_reserve(struct model *m, int B, int T, int train, struct fs_error *err)
+/* Makes sure the activations hold B rows, N tokens and A attention weights
+ * (training: every layer's). */
+static int acts_reserve(struct model *m, int B, size_t N, size_t A, int train,
+                        struct fs_error *err)
 {
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
-    size_t N = (size_t)B * T, A = (size_t)B * m->cfg.heads * T * T;
     int slots = train ? m->cfg.layers : 1;
     if (a && a->cap_tokens >= N && a->cap_rows >= (size_t)B && a->cap_att >= A &&
         a->n_slots >= slots && a->with_grads >= train)
@@ -438,8 +439,8 @@ static int acts_reserve(struct model *m, int B, int T, int train, struct fs_erro
         !n->label) {
         acts_free(be, n);
         m->acts = NULL;
-        return fs_error_set(err, "%s: cannot allocate activations for %d x %d tokens", be->name, B,
-                            T);
+        return fs_error_set(err, "%s: cannot allocate activations for %zu tokens in %d rows",
+                            be->name, N, B);
     }
     layout_acts(n, &m->cfg, n->arena);
     if (n->with_grads)
@@ -449,7 +450,19 @@ static int acts_reserve(struct model *m, int B, int T, int train, struct fs_erro
 
 int model_reserve(struct model *m, int B, int T, int train, struct fs_error *err)
 {
-    return acts_reserve(m, B, T, train, err);
+    return acts_reserve(m, B, (size_t)B * T, (size_t)B * m->cfg.heads * T * T, train, err);
+}
+
+size_t model_activation_floats(const struct model *m)
+{
+    return m->acts ? m->acts->arena_floats + m->acts->grad_arena_floats : 0;
+}
+
+int model_reserve_tokens(struct model *m, int B, size_t tokens, int T, int train,
+                         struct fs_error *err)
+{
+    size_t att = (size_t)m->cfg.heads * tokens * T, full = (size_t)B * m->cfg.heads * T * T;
+    return acts_reserve(m, B, tokens, att < full ? att : full, train, err);
 }
 
 void model_free(struct model *m)
@@ -859,7 +872,8 @@ int model_forward(struct model *m, const struct model_batch *b, int train, uint6
 {
     if (check_batch(m, b, err) < 0)
         return -1;
-    if (acts_reserve(m, b->B, b->T, train, err) < 0)
+    if (acts_reserve(m, b->B, (size_t)b->B * b->T, (size_t)b->B * m->cfg.heads * b->T * b->T,
+                     train, err) < 0)
         return -1;
     struct backend *be = m->be;
     struct model_acts *a = m->acts;

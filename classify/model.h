@@ -163,6 +163,15 @@ struct model *model_share(const struct model *m);
  * size instead of a doubled capacity. Returns 0 or -1 (device memory). */
 int model_reserve(struct model *m, int B, int T, int train, struct fs_error *err);
 
+/* The same for batches of up to B rows that hold at most tokens padded tokens,
+ * none longer than T (B x T may exceed tokens: batches of long rows have fewer
+ * rows). */
+int model_reserve_tokens(struct model *m, int B, size_t tokens, int T, int train,
+                         struct fs_error *err);
+
+/* Floats held for activations (and their gradients) now: what batches cost. */
+size_t model_activation_floats(const struct model *m);
+
 /* Index of the tensor called name, or -1. */
 int model_tensor_find(const struct model *m, const char *name);
 

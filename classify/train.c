@@ -15,6 +15,7 @@ void train_options_default(struct train_options *o)
     memset(o, 0, sizeof *o);
     o->epochs = 12;
     o->batch_size = 64;
+    o->batch_tokens = 2048;
     o->lr = 2e-3f;
     o->warmup = 0.05f;
     o->weight_decay = 0.01f;
@@ -27,7 +28,8 @@ void train_options_default(struct train_options *o)
 
 struct batch_plan {
     size_t *rows;   /* row order for the epoch */
-    size_t *starts; /* batch i is rows[starts[i] .. starts[i+1]) */
+    size_t *starts; /* batch i is rows[starts[i] .. starts[i] + size[i]) */
+    int *size;
     size_t n_batches;
 };
 
@@ -56,25 +58,53 @@ static void sort_rows_by_length(size_t *rows, size_t n, const int32_t *length)
     free(t);
 }
 
+/* Cuts the length-sorted rows[0..n) into batches of at most bs rows and, when
+ * tokens > 0, at most tokens padded tokens (a row longer than that is a batch
+ * of its own); appends them to p. */
+static void plan_cut(struct batch_plan *p, size_t first, size_t n, const int32_t *length, int bs,
+                     int tokens)
+{
+    size_t at = first, end = first + n;
+    while (at < end) {
+        int k = 1;
+        while (at + k < end && k < bs &&
+               (tokens <= 0 || (long)(k + 1) * length[p->rows[at + k]] <= tokens))
+            k++;
+        p->starts[p->n_batches] = at;
+        p->size[p->n_batches++] = k;
+        at += k;
+    }
+}
+
 /* Shuffled rows, sorted by length inside windows of 50 batches, cut into
- * batches whose order is shuffled again. */
-static void plan_epoch(struct batch_plan *p, const struct encoded_set *s, int bs, uint64_t *rng)
+ * batches (plan_cut) whose order is shuffled again. */
+static void plan_epoch(struct batch_plan *p, const struct encoded_set *s, int bs, int tokens,
+                       uint64_t *rng)
 {
     size_t n = s->n;
     for (size_t i = 0; i < n; i++)
         p->rows[i] = i;
     fs_shuffle(p->rows, n, rng);
     size_t window = (size_t)bs * 50;
-    for (size_t at = 0; at < n; at += window)
-        sort_rows_by_length(p->rows + at, n - at < window ? n - at : window, s->length);
-    p->n_batches = (n + bs - 1) / bs;
+    p->n_batches = 0;
+    for (size_t at = 0; at < n; at += window) {
+        size_t w = n - at < window ? n - at : window;
+        sort_rows_by_length(p->rows + at, w, s->length);
+        plan_cut(p, at, w, s->length, bs, tokens);
+    }
     size_t *order = xmalloc(p->n_batches * sizeof *order);
     for (size_t i = 0; i < p->n_batches; i++)
         order[i] = i;
     fs_shuffle(order, p->n_batches, rng);
-    for (size_t i = 0; i < p->n_batches; i++)
-        p->starts[i] = order[i] * bs;
-    free(order);
+    size_t *starts = xmalloc(p->n_batches * sizeof *starts);
+    int *size = xmalloc(p->n_batches * sizeof *size);
+    for (size_t i = 0; i < p->n_batches; i++) {
+        starts[i] = p->starts[order[i]];
+        size[i] = p->size[order[i]];
+    }
+    memcpy(p->starts, starts, p->n_batches * sizeof *starts);
+    memcpy(p->size, size, p->n_batches * sizeof *size);
+    free(starts), free(size), free(order);
 }
 
 struct host_batch {
@@ -108,6 +138,7 @@ static float lr_at(const struct train_options *o, long step, long total)
     if (step < warm)
         return o->lr * (step + 1) / (float)warm;
     double t = (double)(step - warm) / (double)(total > warm ? total - warm : 1);
+    t = t < 1.0 ? t : 1.0;
     return (float)(o->lr * 0.5 * (1.0 + cos(3.141592653589793 * t)));
 }
 
@@ -193,31 +224,39 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
         return -1;
     m->label_smoothing = o->label_smoothing;
     int bs = o->batch_size > 0 ? o->batch_size : 32;
-    struct batch_plan plan = {xmalloc(s->n * sizeof(size_t)),
-                              xmalloc(((s->n + bs - 1) / bs + 1) * sizeof(size_t)), 0};
+    struct batch_plan plan = {xmalloc(s->n * sizeof(size_t)), xmalloc(s->n * sizeof(size_t)),
+                              xmalloc(s->n * sizeof(int)), 0};
     struct host_batch h = {xmalloc((size_t)bs * s->max_len * sizeof(int32_t)),
                            xmalloc(bs * sizeof(int32_t)), xmalloc(bs * sizeof(int32_t)),
                            xmalloc(bs * sizeof(int32_t))};
     int longest = 1;
     for (size_t i = 0; i < s->n; i++)
         longest = s->length[i] > longest ? s->length[i] : longest;
-    if (model_reserve(m, bs, longest, 1, err) < 0) {
-        free(plan.rows), free(plan.starts);
+    size_t tokens = (size_t)bs * longest;
+    if (o->batch_tokens > 0 && (size_t)o->batch_tokens < tokens)
+        tokens = (size_t)(o->batch_tokens > longest ? o->batch_tokens : longest);
+    if (model_reserve_tokens(m, bs, tokens, longest, 1, err) < 0) {
+        free(plan.rows), free(plan.starts), free(plan.size);
         free(h.ids), free(h.len), free(h.task), free(h.label);
         return -1;
     }
-    uint64_t rng = o->seed;
-    long total = (long)o->epochs * (long)((s->n + bs - 1) / bs), step = 0;
+    /* the epochs' plans are drawn once ahead, with a copy of the generator, to
+     * know the number of steps the schedule spans */
+    uint64_t rng = o->seed, ahead = o->seed;
+    long total = 0, step = 0;
+    for (int ep = 0; ep < o->epochs; ep++) {
+        plan_epoch(&plan, s, bs, o->batch_tokens, &ahead);
+        total += (long)plan.n_batches;
+    }
     double t0 = time_monotonic(), last_log = t0;
     int rc = 0;
     for (int ep = 0; ep < o->epochs && rc == 0; ep++) {
-        plan_epoch(&plan, s, bs, &rng);
+        plan_epoch(&plan, s, bs, o->batch_tokens, &rng);
         double loss_sum = 0.0;
         size_t seen = 0;
         for (size_t b = 0; b < plan.n_batches && rc == 0; b++, step++) {
-            size_t start = plan.starts[b];
-            int k = (int)(s->n - start < (size_t)bs ? s->n - start : (size_t)bs);
-            struct model_batch mb = gather(&h, s, plan.rows + start, k);
+            int k = plan.size[b];
+            struct model_batch mb = gather(&h, s, plan.rows + plan.starts[b], k);
             float loss;
             uint64_t drop_seed = fs_hash64(o->seed ^ (uint64_t)(step + 1) * 0x9e3779b1ULL);
             rc = model_forward(m, &mb, 1, drop_seed, &loss, err);
@@ -256,7 +295,7 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
     st->steps = (int)step;
     st->seconds = time_monotonic() - t0;
     st->examples_per_second = st->seconds > 0 ? o->epochs * (double)s->n / st->seconds : 0;
-    free(plan.rows), free(plan.starts);
+    free(plan.rows), free(plan.starts), free(plan.size);
     free(h.ids), free(h.len), free(h.task), free(h.label);
     return rc;
 }

@@ -4,7 +4,8 @@
  * label smoothing, dropout, multi-task batches (each row adds the loss of the
  * head it is labelled for). Batches are drawn in length buckets (shuffled rows,
  * sorted by length within large windows, batches shuffled), so little padding
- * is computed. Deterministic for a seed on a given backend.
+ * is computed; a token budget keeps batches of long rows small, and with it the
+ * activation memory. Deterministic for a seed on a given backend.
  */
 #ifndef FINSENT_TRAIN_H
 #define FINSENT_TRAIN_H
@@ -18,7 +19,8 @@
 
 struct train_options {
     int epochs;
-    int batch_size;
+    int batch_size;   /* rows per batch at most */
+    int batch_tokens; /* padded tokens per batch at most (0: no limit); caps memory */
     float lr;           /* peak learning rate */
     float warmup;       /* fraction of the steps spent warming up */
     float weight_decay; /* on matrices only */

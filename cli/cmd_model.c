@@ -162,6 +162,7 @@ static int evaluate(struct classifier *c, const struct encoded_set *s, enum task
 
 struct train_args {
     const char *out, *device, *sent, *topic, *sent_val, *topic_val;
+    const char *news; /* --news-data: a text,sentiment,topic CSV, "none", or NULL (bundled) */
     struct model_config cfg;
     struct train_options opt;
     int ngram_bits; /* 0: no n-gram path */
@@ -184,13 +185,17 @@ static void train_usage(void)
 {
     printf("usage: finsent train [--base NAME|DIR|none] [--out PATH] [--epochs N] [--seed N]\n"
            "         [--device auto|cpu|cuda] [--sentiment-data CSV] [--topic-data CSV]\n"
-           "         [--sentiment-val CSV] [--topic-val CSV] [--max-examples N]\n"
-           "         [--width N] [--layers N] [--heads N] [--ffn N] [--vocab N] [--max-len N]\n"
-           "         [--pool cls|attention|mean] [--dropout P] [--batch N] [--lr X]\n"
-           "         [--label-smoothing X] [--ngram-bits N] [--ngram-epochs N]\n"
-           "Trains the topic + sentiment model on text,label CSVs (the bundled data/ by\n"
-           "default) and saves it (safetensors). With a pretrained base (--base, [model]\n"
-           "base, or %s when installed: 'make base-model'), the base is\n"
+           "         [--sentiment-val CSV] [--topic-val CSV] [--news-data CSV|none]\n"
+           "         [--max-examples N] [--width N] [--layers N] [--heads N] [--ffn N]\n"
+           "         [--vocab N] [--max-len N] [--pool cls|attention|mean] [--dropout P]\n"
+           "         [--batch N] [--batch-tokens N] [--lr X] [--label-smoothing X]\n"
+           "         [--ngram-bits N] [--ngram-epochs N]\n"
+           "Trains the topic + sentiment model on text,label CSVs and saves it\n"
+           "(safetensors). By default it learns from the bundled data/: the labelled\n"
+           "tweets and the news sentences of data/news_train/ (a text,sentiment,topic\n"
+           "CSV, which --news-data replaces or, with none, leaves out). With a\n"
+           "pretrained base (--base, [model] base, or %s when\n"
+           "installed: 'make base-model'), the base is\n"
            "fine-tuned with its WordPiece tokenizer (defaults: %d epochs, lr %g, mean\n"
            "pooling, dropout %g, texts cut to %d tokens); with --base none (or no base\n"
            "installed), finsent's own encoder and tokenizer are learned from scratch;\n"
@@ -232,6 +237,8 @@ static int train_parse(int argc, char **argv, struct train_args *a)
             a->sent_val = v;
         else if (OPT("--topic-val"))
             a->topic_val = v;
+        else if (OPT("--news-data"))
+            a->news = v;
         else if (OPT("--epochs"))
             rc = r > 0 ? parse_int_opt("--epochs", v, 1, 1000, &a->opt.epochs) : 0,
             a->epochs_given = 1;
@@ -261,6 +268,8 @@ static int train_parse(int argc, char **argv, struct train_args *a)
             rc = r > 0 ? parse_int_opt("--ngram-epochs", v, 1, 1000, &a->ngram.epochs) : 0;
         else if (OPT("--batch"))
             rc = r > 0 ? parse_int_opt("--batch", v, 1, 4096, &a->opt.batch_size) : 0;
+        else if (OPT("--batch-tokens"))
+            rc = r > 0 ? parse_int_opt("--batch-tokens", v, 0, INT_MAX, &a->opt.batch_tokens) : 0;
         else if (OPT("--dropout"))
             rc = r > 0 ? parse_float_opt("--dropout", v, 0, 0.9f, &a->cfg.dropout) : 0,
             a->dropout_given = 1;
@@ -309,6 +318,28 @@ static int load_set(const char *given, const char *data_dir, const char *set, co
     if (rc < 0)
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     return 0;
+}
+
+/* The news sentences (text,sentiment,topic: one example per task and row), from
+ * --news-data or the data directory's news_train/all.csv when there is one;
+ * none with --news-data none. */
+static int load_news(const struct train_args *a, const char *data_dir, struct dataset *train)
+{
+    if (a->news && !strcmp(a->news, "none"))
+        return 0;
+    char *path = a->news ? xstrdup(a->news) : data_dir ? path_join(data_dir, "news_train/all.csv")
+                                                       : NULL;
+    int rc = 0;
+    if (path && (a->news || access(path, R_OK) == 0)) {
+        for (int task = 0; task < TASK_COUNT && rc == 0; task++) {
+            struct dataset ds;
+            rc = load_set(path, NULL, NULL, NULL, (enum task)task, 1, &ds);
+            dataset_append(train, &ds);
+            dataset_free(&ds);
+        }
+    }
+    free(path);
+    return rc;
 }
 
 /* Validation accuracy and macro-F1 of the model, and of each path alone when it
@@ -550,6 +581,8 @@ int cmd_train(struct cli_ctx *ctx, int argc, char **argv)
     rc = load_set(a.topic, dir, "topic", "train", TASK_TOPIC, 1, &topic);
     if (!rc)
         rc = load_set(a.sent, dir, "sentiment", "train", TASK_SENTIMENT, 1, &sent);
+    if (!rc)
+        rc = load_news(&a, dir, &train);
     if (!rc && (a.topic_val || !a.topic))
         rc = load_set(a.topic_val, dir, "topic", "validation", TASK_TOPIC, 0, &vt);
     if (!rc && (a.sent_val || !a.sent))

@@ -6,6 +6,10 @@ distribution.
     scripts/news_check_stats.py --write-splits  first rewrite sentiment.csv and
                                                 topic.csv from the master all.csv
     scripts/news_check_stats.py --dir DIR       another folder with the same files
+    scripts/news_check_stats.py --dir data/news_train --apart-from data/news_check
+                                                also: no sentence of DIR is a
+                                                near-duplicate of one in the other
+                                                folder (word-set Jaccard >= 0.6)
 
 all.csv (text,sentiment,topic) is the master copy; sentiment.csv and topic.csv
 (text,label) hold the same sentences in the same order. Checks: the headers; every
@@ -37,6 +41,7 @@ TOPICS = [
 MIN_WORDS, MAX_WORDS = 6, 40
 MIN_PER_TOPIC = 5
 NEAR_DUP_JACCARD = 0.7
+APART_JACCARD = 0.6  # training sentences stay this far from the check set
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -127,6 +132,22 @@ def validate(d, problems):
     return master
 
 
+def check_apart(master, other_dir, problems):
+    """Problems for rows of master that nearly repeat a row of other_dir/all.csv."""
+    other, err = read_csv(os.path.join(other_dir, "all.csv"), ["text", "sentiment", "topic"])
+    if err:
+        problems.append(err)
+        return
+    others = [words(r[0]) for r in other]
+    for i, r in enumerate(master):
+        a = words(r[0])
+        for j, b in enumerate(others):
+            jac = len(a & b) / max(1, len(a | b))
+            if jac >= APART_JACCARD:
+                problems.append("all.csv:%d is close to %s/all.csv:%d (Jaccard %.2f)"
+                                % (i + 2, other_dir, j + 2, jac))
+
+
 def tables(master):
     n = len(master)
     out = []
@@ -153,6 +174,8 @@ def tables(master):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", default=os.path.join(ROOT, "data", "news_check"))
+    ap.add_argument("--apart-from", metavar="DIR",
+                    help="also fail when a sentence nearly repeats one of DIR/all.csv")
     ap.add_argument("--write-splits", action="store_true",
                     help="rewrite sentiment.csv and topic.csv from all.csv first")
     args = ap.parse_args()
@@ -168,6 +191,8 @@ def main():
     problems = []
     check_topic_names(problems)
     master = validate(args.dir, problems)
+    if master and args.apart_from:
+        check_apart(master, args.apart_from, problems)
     if master:
         print(tables(master))
     for p in problems:

@@ -171,6 +171,30 @@ static void test_load_errors_name_file_and_line(void)
     unlink(path);
     free(path);
 
+    /* one text,sentiment,topic file serves both tasks; a label column wins */
+    path = write_temp("text,sentiment,topic\n\"Lender defaults\",negative,Treasuries | Corporate "
+                      "Debt\nFed holds,neutral,1\n");
+    CHECK(dataset_load_csv(path, TASK_SENTIMENT, &ds, &err) == 0);
+    CHECK_INT_EQ(ds.n, 2);
+    CHECK_INT_EQ(ds.ex[0].label, SENT_NEGATIVE);
+    CHECK_INT_EQ(ds.ex[1].label, SENT_NEUTRAL);
+    dataset_free(&ds);
+    CHECK(dataset_load_csv(path, TASK_TOPIC, &ds, &err) == 0);
+    CHECK_INT_EQ(ds.n, 2);
+    CHECK_STR_EQ(ds.ex[0].text, "Lender defaults");
+    CHECK_INT_EQ(ds.ex[0].label, 3);
+    CHECK_INT_EQ(ds.ex[1].label, 1);
+    CHECK_INT_EQ(ds.ex[1].task, TASK_TOPIC);
+    dataset_free(&ds);
+    unlink(path);
+    free(path);
+    path = write_temp("text,label,sentiment\nx,positive,negative\n");
+    CHECK(dataset_load_csv(path, TASK_SENTIMENT, &ds, &err) == 0);
+    CHECK_INT_EQ(ds.ex[0].label, SENT_POSITIVE);
+    dataset_free(&ds);
+    unlink(path);
+    free(path);
+
     path = write_temp("sentence,sentiment\nx,0\n");
     CHECK(dataset_load_csv(path, TASK_SENTIMENT, &ds, &err) < 0);
     CHECK_MSG(strstr(err.msg, "header") != NULL, "message: %s", err.msg);

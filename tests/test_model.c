@@ -420,7 +420,8 @@ static float toy_accuracy(struct model *m, const struct encoded_set *s)
     return (float)ok / s->n;
 }
 
-static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int epochs)
+static struct model *train_toy_budget(const struct encoded_set *s, uint64_t seed, int epochs,
+                                     int batch_tokens)
 {
     struct model_config c;
     tiny_config(&c, POOL_ATTENTION);
@@ -436,6 +437,7 @@ static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int e
     o.epochs = epochs;
     o.lr = 5e-3f;
     o.batch_size = 16;
+    o.batch_tokens = batch_tokens;
     o.seed = seed;
     struct train_stats st;
     if (train_model(m, s, &o, &st, &err) < 0) {
@@ -443,6 +445,35 @@ static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int e
         return NULL;
     }
     return m;
+}
+
+static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int epochs)
+{
+    return train_toy_budget(s, seed, epochs, 0);
+}
+
+/* A token budget caps every batch: the activations never grow past what was
+ * reserved for it, which is less than for full batches of the longest rows. */
+static void test_train_token_budget(void)
+{
+    struct encoded_set s;
+    toy_set(&s, 120, 4);
+    int longest = 1;
+    for (size_t i = 0; i < s.n; i++)
+        longest = s.length[i] > longest ? s.length[i] : longest;
+    int budget = 3 * longest;
+    struct model *full = train_toy_budget(&s, 7, 1, 0), *capped = train_toy_budget(&s, 7, 1, budget);
+    CHECK(full && capped);
+    struct model_config c = capped->cfg;
+    struct model *fresh;
+    struct fs_error err;
+    CHECK(model_create(&c, cpu(), 1, &fresh, &err) == 0);
+    CHECK(model_reserve_tokens(fresh, 16, (size_t)budget, longest, 1, &err) == 0);
+    CHECK_INT_EQ(model_activation_floats(capped), model_activation_floats(fresh));
+    CHECK_MSG(model_activation_floats(capped) < model_activation_floats(full), "%zu vs %zu",
+              model_activation_floats(capped), model_activation_floats(full));
+    model_free(full), model_free(capped), model_free(fresh);
+    encoded_set_free(&s);
 }
 
 static void test_train_learns_toy_task(void)
@@ -638,6 +669,7 @@ int main(void)
     RUN(test_grad_model_post_ln_attention_pool);
     RUN(test_grad_model_post_ln_mean_pool);
     RUN(test_padding_does_not_leak);
+    RUN(test_train_token_budget);
     RUN(test_train_learns_toy_task);
     RUN(test_train_deterministic);
     RUN(test_torch_parity_attention_pool);
