@@ -3,7 +3,9 @@
 
 For each task (sentiment, topic) trains word (1-2 gram) + character (2-5 gram, within
 word boundaries) TF-IDF features with a linear SVM (scikit-learn, Debian python3-sklearn)
-on data/<task>/train.csv and reports validation accuracy and macro-F1. When ./finsent
+on data/<task>/train.csv plus the news sentences of data/news_train/all.csv (the
+data `finsent train` learns from by default; --no-news-train leaves them out) and
+reports validation accuracy and macro-F1. When ./finsent
 and a model exist (--model, $FINSENT_MODEL, or the default
 $XDG_DATA_HOME/finsent/model.safetensors), also runs
   ./finsent eval --task T --data data/.../validation.csv --model M --json
@@ -197,6 +199,7 @@ def finsent_eval(binary, model, task, data_path, parts="both"):
 
 
 NEWS = "data/news_check"  # written for the project; a regression check, never tuned on
+NEWS_TRAIN = "data/news_train/all.csv"  # written for the project as training data
 SENT_IDS = {"negative": 0, "positive": 1, "neutral": 2}  # the bundled ids (Bearish, Bullish, Neutral)
 
 
@@ -211,8 +214,15 @@ def news_labels(task, names):
     return [ids[n] for n in names]
 
 
+def news_train_rows(task):
+    """The news training sentences with the task's bundled label ids."""
+    with open(NEWS_TRAIN, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], news_labels(task, [r[task] for r in rows])
+
+
 def news_row(args, model, task, tx, ty):
-    """The news check set: the baseline (trained on the tweets) and finsent, with the
+    """The news check set: the baseline (trained on the same data as finsent) and finsent, with the
     recall of the negative class for sentiment."""
     path = os.path.join(NEWS, task + ".csv")
     if not os.path.exists(path):
@@ -255,6 +265,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ablation", action="store_true", help="also measure the normalisation steps")
     ap.add_argument("--model", help="finsent model file (default: $FINSENT_MODEL or the XDG path)")
+    ap.add_argument("--no-news-train", action="store_true",
+                    help="train the baseline on the tweets alone")
     ap.add_argument("--finsent", default=os.path.join(ROOT, "finsent"), help="finsent binary")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -269,6 +281,9 @@ def main():
     data = {}
     for task, folder in TASKS.items():
         tx, ty = load(os.path.join(folder, "train.csv"))
+        if not args.no_news_train and os.path.exists(NEWS_TRAIN):
+            nx, ny = news_train_rows(task)
+            tx, ty = tx + nx, ty + ny
         vx, vy = load(os.path.join(folder, "validation.csv"))
         data[task] = (tx, ty, vx, vy)
 
