@@ -154,7 +154,10 @@ static int read_password_file(const struct config *cfg, const char *path, char *
     return 0;
 }
 
-static int load_password(const struct config *cfg, struct smtp_config *sc, struct fs_error *err)
+/* With read_secret = 0 only the keys are checked: the variable or file may exist
+ * only where the alerts run (cron's environment), not where the config is read. */
+static int load_password(const struct config *cfg, struct smtp_config *sc, int read_secret,
+                         struct fs_error *err)
 {
     const char *env = config_get(cfg, "smtp", "password_env");
     const char *file = config_get(cfg, "smtp", "password_file");
@@ -165,6 +168,12 @@ static int load_password(const struct config *cfg, struct smtp_config *sc, struc
     if (env && file)
         return config_error(cfg, "smtp", "password_file", err,
                             "give password_env or password_file, not both");
+    if (!read_secret) {
+        if ((env || file) && !sc->username)
+            return config_error(cfg, "smtp", env ? "password_env" : "password_file", err,
+                                "a password needs a username");
+        return 0;
+    }
     if (env) {
         const char *v = getenv(env);
         if (!v)
@@ -210,7 +219,12 @@ static int load_url_and_tls(const struct config *cfg, struct smtp_config *sc, st
     return 0;
 }
 
-int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct fs_error *err)
+const char *const smtp_config_keys[] = {"url",           "from",     "to",      "username",
+                                        "password_env",  "password", "tls",     "ca_file",
+                                        "password_file", "timeout",  NULL};
+
+static int smtp_config_read(const struct config *cfg, struct smtp_config *out, int read_secret,
+                            struct fs_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!config_get(cfg, "smtp", "url"))
@@ -247,7 +261,7 @@ int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct f
         }
         sc.ca_file = xstrdup(ca);
     }
-    if (load_password(cfg, &sc, err) < 0 ||
+    if (load_password(cfg, &sc, read_secret, err) < 0 ||
         config_get_duration(cfg, "smtp", "timeout", 30, &sc.timeout, err) < 0)
         goto out;
     if (sc.timeout <= 0)
@@ -257,6 +271,20 @@ int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct f
 out:
     smtp_config_free(&sc);
     return rc;
+}
+
+int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct fs_error *err)
+{
+    return smtp_config_read(cfg, out, 1, err);
+}
+
+int smtp_config_check(const struct config *cfg, struct fs_error *err)
+{
+    struct smtp_config sc;
+    if (smtp_config_read(cfg, &sc, 0, err) < 0)
+        return -1;
+    smtp_config_free(&sc);
+    return 0;
 }
 
 /* ---- building ------------------------------------------------------------------ */

@@ -49,6 +49,13 @@ struct smtp_config {
 int smtp_config_load(const struct config *cfg, struct smtp_config *out, struct fs_error *err);
 void smtp_config_free(struct smtp_config *sc);
 
+/* Checks [smtp] as smtp_config_load() does without reading the password (its
+ * environment variable or file need only exist where email is sent). */
+int smtp_config_check(const struct config *cfg, struct fs_error *err);
+
+/* The keys of [smtp] (NULL-terminated), for the configuration's schema. */
+extern const char *const smtp_config_keys[];
+
 /* One message to build. Strings are UTF-8; subject may hold anything (it is cleaned
  * and RFC 2047 encoded); text uses LF line ends. */
 struct email_msg {

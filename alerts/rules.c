@@ -30,11 +30,14 @@ int alert_topic_parse(const char *s)
     long v = strtol(s, &end, 10);
     if (end != s && *end == '\0')
         return v >= 0 && v < ALERT_N_TOPICS ? (int)v : -2;
-    for (int i = 0; i < ALERT_N_TOPICS; i++)
-        if (!strcasecmp(s, task_label_name(TASK_TOPIC, i)))
-            return i;
-    return -2;
+    int t = topic_lookup(s, NULL, 0);
+    return t >= 0 ? t : -2;
 }
+
+const char *const alert_rule_config_keys[] = {
+    "topics", "granularity", "z_threshold", "min_docs", "min_negative_share", "critical_z",
+    "for",    "repeat",      "quiet_hours", "notify",   "resolved",           "examples",
+    NULL};
 
 static char *trim(char *s)
 {
@@ -46,33 +49,38 @@ static char *trim(char *s)
     return s;
 }
 
+static void add_topic(struct alert_rule *r, int t)
+{
+    for (int i = 0; i < r->n_topics; i++)
+        if (r->topics[i] == t)
+            return;
+    if (r->n_topics < (int)FS_ARRAY_LEN(r->topics))
+        r->topics[r->n_topics++] = t;
+}
+
+/* "all" (each topic on its own) may stand alone or in a list: "overall, all". */
 static int parse_topics(const struct config *cfg, const char *sec, struct alert_rule *r,
                         struct fs_error *err)
 {
     const char *v = config_get(cfg, sec, "topics");
     r->n_topics = 0;
-    if (!v || !strcasecmp(v, "all")) {
-        for (int i = 0; i < ALERT_N_TOPICS; i++)
-            r->topics[r->n_topics++] = i;
-        return 0;
-    }
-    char *copy = xstrdup(v), *save = NULL;
+    char *copy = xstrdup(v ? v : "all"), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *name = trim(tok);
+        if (!strcasecmp(name, "all")) {
+            for (int i = 0; i < ALERT_N_TOPICS; i++)
+                add_topic(r, i);
+            continue;
+        }
         int t = alert_topic_parse(name);
         if (t == -2) {
-            config_error(cfg, sec, "topics", err,
-                         "unknown topic '%s' (an id 0..19, a name such as 'Energy | Oil', "
-                         "'overall' or 'all')",
-                         name);
+            char why[FS_ERROR_MAX / 2];
+            topic_lookup_error(name, why, sizeof why);
+            config_error(cfg, sec, "topics", err, "%s; or an id 0..19, 'overall' or 'all'", why);
             free(copy);
             return -1;
         }
-        int dup = 0;
-        for (int i = 0; i < r->n_topics; i++)
-            dup |= r->topics[i] == t;
-        if (!dup && r->n_topics < (int)FS_ARRAY_LEN(r->topics))
-            r->topics[r->n_topics++] = t;
+        add_topic(r, t);
     }
     free(copy);
     if (r->n_topics == 0)
@@ -147,26 +155,6 @@ static int parse_quiet(const struct config *cfg, const char *sec, struct alert_r
                         "'%s' is not an hour range such as 22-07 (local time)", v);
 }
 
-static int check_keys(const struct config *cfg, const char *sec, struct fs_error *err)
-{
-    static const char *const known[] = {
-        "topics", "granularity", "z_threshold", "min_docs", "min_negative_share", "critical_z",
-        "for",    "repeat",      "quiet_hours", "notify",   "resolved",           "examples"};
-    const char *key, *value;
-    for (int i = 0; config_entry_at(cfg, sec, i, &key, &value) == 0; i++) {
-        int ok = 0;
-        for (size_t k = 0; k < FS_ARRAY_LEN(known); k++)
-            ok |= !strcmp(key, known[k]);
-        if (!ok)
-            return config_error(cfg, sec, key, err,
-                                "unknown key (known: topics, granularity, "
-                                "z_threshold, min_docs, min_negative_share, "
-                                "critical_z, for, repeat, quiet_hours, notify, "
-                                "resolved, examples)");
-    }
-    return 0;
-}
-
 static int parse_rule(const struct config *cfg, const char *sec, const char *name,
                       struct alert_rule *r, struct fs_error *err)
 {
@@ -175,7 +163,7 @@ static int parse_rule(const struct config *cfg, const char *sec, const char *nam
         return fs_error_set(err, "%s: [%s]: rule name longer than %zu bytes", config_path(cfg), sec,
                             sizeof r->name - 1);
     str_copy(r->name, sizeof r->name, name);
-    if (check_keys(cfg, sec, err) < 0 || parse_topics(cfg, sec, r, err) < 0)
+    if (parse_topics(cfg, sec, r, err) < 0)
         return -1;
     const char *g = config_get(cfg, sec, "granularity");
     if (!g || !strcmp(g, "hour")) {

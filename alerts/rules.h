@@ -4,7 +4,8 @@
  * A rule is one "[alert NAME]" section:
  *
  *   [alert energy]
- *   topics             = Energy | Oil, Macro, 1   # or "all" (each topic on its own);
+ *   topics             = Energy | Oil, Macro, 1   # names, unique prefixes ("energy"),
+ *                                                 # ids; "all" (each topic on its own);
  *                                                 # "overall" watches all topics together
  *   granularity        = hour                     # hour | day
  *   z_threshold        = 3                        # fire when z_score >= this
@@ -62,6 +63,9 @@ struct alert_rule {
     int examples;
 };
 
+/* The keys of [alert NAME] (NULL-terminated), for the configuration's schema. */
+extern const char *const alert_rule_config_keys[];
+
 /* Reads every [alert NAME] section (or the built-in default). On success *out is an
  * array of *n rules the caller frees with free(). */
 int alert_rules_load(const struct config *cfg, struct alert_rule **out, int *n,
@@ -75,8 +79,9 @@ int alert_rule_quiet(const struct alert_rule *rule, int64_t now, int64_t *until)
  * (static storage, or buf for unknown ids). */
 const char *alert_topic_name(int topic, char *buf, size_t size);
 
-/* Parses a topic given as id (0..19), name (any case) or "overall"/"-1".
- * Returns the id, ALERT_TOPIC_OVERALL, or -2 when unknown. */
+/* Parses a topic given as id (0..19), name or unique prefix (any case;
+ * classify/dataset.h topic_lookup()) or "overall"/"-1". Returns the id,
+ * ALERT_TOPIC_OVERALL, or -2 when unknown or ambiguous. */
 int alert_topic_parse(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
 #include "common/csv.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,6 +68,50 @@ const char *task_label_name(enum task task, int label)
     if (label < 0 || label >= task_n_labels(task))
         return "?";
     return task_label_names(task)[label];
+}
+
+/* 1 when prefix (non-empty) starts name or one of its " | " parts, ignoring case. */
+static int topic_prefix_match(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *part = name; part; part = strstr(part, " | ")) {
+        while (*part == ' ' || *part == '|')
+            part++;
+        if (strncasecmp(part, prefix, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int topic_lookup(const char *s, char *matches, size_t size)
+{
+    if (!s || !*s)
+        return -1;
+    for (int i = 0; i < N_TOPICS; i++)
+        if (strcasecmp(s, topic_names[i]) == 0)
+            return i;
+    int found = -1, n = 0;
+    struct strbuf sb = STRBUF_INIT;
+    for (int i = 0; i < N_TOPICS; i++) {
+        if (!topic_prefix_match(topic_names[i], s))
+            continue;
+        sb_appendf(&sb, "%s'%s'", n ? ", " : "", topic_names[i]);
+        found = i;
+        n++;
+    }
+    if (n > 1 && matches)
+        str_copy(matches, size, sb.buf);
+    sb_free(&sb);
+    return n > 1 ? -2 : found;
+}
+
+void topic_lookup_error(const char *s, char *buf, size_t size)
+{
+    char matches[512];
+    if (topic_lookup(s, matches, sizeof matches) == -2)
+        snprintf(buf, size, "'%s' could be %s: say which (see 'finsent topics')", s, matches);
+    else
+        snprintf(buf, size, "unknown topic '%s' (see 'finsent topics')", s);
 }
 
 /* A non-negative decimal integer of at most 4 digits, or -1. */

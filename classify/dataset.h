@@ -60,4 +60,16 @@ const char *task_label_name(enum task task, int label);
  * blanks ignored); -1 when unknown. */
 int task_label_parse(enum task task, const char *s);
 
+/* A topic by name, as rules, silences and --topic take it: the exact name (any
+ * case), else the one topic whose name or one of its " | " parts starts with s
+ * (any case): "energy" and "oil" are "Energy | Oil". Returns the id, -1 when
+ * nothing matches, -2 when several do (then, when matches is not NULL, their
+ * names as "'A', 'B'" cut to size). Ids are the caller's business. */
+int topic_lookup(const char *s, char *matches, size_t size);
+
+/* Why topic_lookup() found no single topic for s, for a message: "unknown topic
+ * 'x' (see 'finsent topics')" or "'stock' could be 'Stock Commentary', 'Stock
+ * Movement'". */
+void topic_lookup_error(const char *s, char *buf, size_t size);
+
 #endif

@@ -32,8 +32,9 @@ struct cli_ctx {
 
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, int argc, char **argv);
 
-/* Loads the configuration once. A missing default file yields an empty config;
- * a missing --config file or a syntax error is FS_EXIT_CONFIG. Returns 0 or an
+/* Loads the configuration once and checks all of it (cli/config_check.h). A
+ * missing default file yields an empty config; a missing --config file, a
+ * syntax error or any bad section, key or value is FS_EXIT_CONFIG. Returns 0 or an
  * exit code (after printing the reason). */
 int cli_config(struct cli_ctx *ctx);
 

@@ -20,12 +20,19 @@ struct config_entry {
     int line;
 };
 
+struct config_section {
+    char *name;
+    int line; /* of its "[...]" header */
+};
+
 struct config {
     char *path;
     struct config_entry *entries;
     size_t n, cap;
-    char **sections; /* distinct section names in file order */
+    struct config_section *sections; /* distinct section names in file order */
     size_t n_sections;
+    const struct config_schema_section *schema; /* set by config_check_schema() */
+    size_t n_schema;
 };
 
 struct config *config_new_empty(void)
@@ -45,7 +52,7 @@ void config_free(struct config *cfg)
         free(cfg->entries[i].value);
     }
     for (size_t i = 0; i < cfg->n_sections; i++)
-        free(cfg->sections[i]);
+        free(cfg->sections[i].name);
     free(cfg->sections);
     free(cfg->entries);
     free(cfg->path);
@@ -67,24 +74,46 @@ static char *trim(char *s)
     return s;
 }
 
-static void add_section(struct config *cfg, const char *name)
+static const struct config_section *find_section(const struct config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->n_sections; i++)
-        if (strcmp(cfg->sections[i], name) == 0)
-            return;
-    cfg->sections = xrealloc(cfg->sections, (cfg->n_sections + 1) * sizeof *cfg->sections);
-    cfg->sections[cfg->n_sections++] = xstrdup(name);
+        if (strcmp(cfg->sections[i].name, name) == 0)
+            return &cfg->sections[i];
+    return NULL;
 }
 
-static void add_entry(struct config *cfg, const char *section, const char *key, const char *value,
-                      int line)
+/* A section may appear once: a second "[source a]" would silently merge into or
+ * override the first. */
+static int add_section(struct config *cfg, const char *name, int line, struct fs_error *err)
 {
+    const struct config_section *seen = find_section(cfg, name);
+    if (seen)
+        return fs_error_set(err, "%s:%d: [%s] appears twice (first at line %d)", cfg->path, line,
+                            name, seen->line);
+    cfg->sections = xrealloc(cfg->sections, (cfg->n_sections + 1) * sizeof *cfg->sections);
+    cfg->sections[cfg->n_sections].name = xstrdup(name);
+    cfg->sections[cfg->n_sections++].line = line;
+    return 0;
+}
+
+static const struct config_entry *find(const struct config *cfg, const char *section,
+                                       const char *key);
+
+/* A key may appear once per section: which of two values wins is a guess. */
+static int add_entry(struct config *cfg, const char *section, const char *key, const char *value,
+                     int line, struct fs_error *err)
+{
+    const struct config_entry *seen = find(cfg, section, key);
+    if (seen)
+        return fs_error_set(err, "%s:%d: [%s] %s: given twice (first at line %d)", cfg->path, line,
+                            section, key, seen->line);
     cfg->entries = xgrow(cfg->entries, cfg->n, &cfg->cap, sizeof *cfg->entries, 32);
     struct config_entry *e = &cfg->entries[cfg->n++];
     e->section = xstrdup(section);
     e->key = xstrdup(key);
     e->value = xstrdup(value);
     e->line = line;
+    return 0;
 }
 
 /* Strips one pair of matching quotes around a value. */
@@ -135,8 +164,7 @@ static int parse_line(struct config *cfg, char *line, int lineno, char *section,
             return fs_error_set(err, "%s:%d: section name longer than %zu characters", cfg->path,
                                 lineno, section_size - 1);
         str_copy(section, section_size, name);
-        add_section(cfg, section);
-        return 0;
+        return add_section(cfg, section, lineno, err);
     }
     char *eq = strchr(s, '=');
     if (!eq)
@@ -149,8 +177,7 @@ static int parse_line(struct config *cfg, char *line, int lineno, char *section,
     if (section[0] == '\0')
         return fs_error_set(err, "%s:%d: '%s' appears before any [section]", cfg->path, lineno,
                             key);
-    add_entry(cfg, section, key, value, lineno);
-    return 0;
+    return add_entry(cfg, section, key, value, lineno, err);
 }
 
 int config_parse(struct config **out, const char *name, const char *text, struct fs_error *err)
@@ -206,8 +233,11 @@ static const struct config_entry *find(const struct config *cfg, const char *sec
     return NULL;
 }
 
+static void assert_declared(const struct config *cfg, const char *section, const char *key);
+
 const char *config_get(const struct config *cfg, const char *section, const char *key)
 {
+    assert_declared(cfg, section, key);
     const struct config_entry *e = find(cfg, section, key);
     return e ? e->value : NULL;
 }
@@ -227,9 +257,17 @@ int config_error(const struct config *cfg, const char *section, const char *key,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     int line = config_line(cfg, section, key);
+    if (line == 0) /* a missing key: the section's header says where */
+        line = config_section_line(cfg, section);
     if (line > 0)
         return fs_error_set(err, "%s:%d: [%s] %s: %s", cfg->path, line, section, key, msg);
     return fs_error_set(err, "%s: [%s] %s: %s", cfg->path, section, key, msg);
+}
+
+int config_section_line(const struct config *cfg, const char *section)
+{
+    const struct config_section *s = find_section(cfg, section);
+    return s ? s->line : 0;
 }
 
 int config_get_int(const struct config *cfg, const char *section, const char *key, int64_t def,
@@ -313,7 +351,7 @@ int config_section_count(const struct config *cfg, const char *prefix)
     int n = 0;
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < cfg->n_sections; i++)
-        if (strncmp(cfg->sections[i], prefix, plen) == 0)
+        if (strncmp(cfg->sections[i].name, prefix, plen) == 0)
             n++;
     return n;
 }
@@ -322,8 +360,8 @@ const char *config_section_at(const struct config *cfg, const char *prefix, int 
 {
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < cfg->n_sections; i++)
-        if (strncmp(cfg->sections[i], prefix, plen) == 0 && index-- == 0)
-            return cfg->sections[i];
+        if (strncmp(cfg->sections[i].name, prefix, plen) == 0 && index-- == 0)
+            return cfg->sections[i].name;
     return NULL;
 }
 
@@ -340,4 +378,177 @@ int config_entry_at(const struct config *cfg, const char *section, int index, co
         }
     }
     return -1;
+}
+
+/* ---- schema ------------------------------------------------------------------ */
+
+/* Optimal string alignment distance of a and b, ignoring ASCII case, capped at
+ * 9 (names are short; anything that far is no near miss). */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 40 || m > 40)
+        return 9;
+    int d[41][41];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[n][m] < 9 ? d[n][m] : 9;
+}
+
+const char *config_suggest(const char *word, const char *const *candidates)
+{
+    const char *best = NULL;
+    int best_d = 9;
+    size_t len = strlen(word);
+    int max_d = len <= 3 ? 1 : len <= 6 ? 2 : 3; /* a near miss, not another word */
+    for (size_t i = 0; candidates[i]; i++) {
+        int d = edit_distance(word, candidates[i]);
+        if (d <= max_d && d < best_d) {
+            best = candidates[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+static const struct config_schema_section *schema_find(const struct config *cfg, const char *word)
+{
+    for (size_t i = 0; i < cfg->n_schema; i++)
+        if (strcmp(cfg->schema[i].name, word) == 0)
+            return &cfg->schema[i];
+    return NULL;
+}
+
+static int key_declared(const struct config_schema_section *s, const char *key)
+{
+    for (size_t i = 0; s->keys[i]; i++)
+        if (strcmp(s->keys[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* The schema entry of a section name: "source a" -> "source". */
+static const struct config_schema_section *schema_of(const struct config *cfg, const char *section)
+{
+    char word[64];
+    size_t n = strcspn(section, " ");
+    if (n >= sizeof word)
+        return NULL;
+    memcpy(word, section, n);
+    word[n] = '\0';
+    return schema_find(cfg, word);
+}
+
+/* Reading a key that the schema does not declare is a bug in the reader: the
+ * check would reject the very key the code reads. Caught by any test that
+ * loads that section. */
+static void assert_declared(const struct config *cfg, const char *section, const char *key)
+{
+    if (!cfg->schema)
+        return;
+    const struct config_schema_section *s = schema_of(cfg, section);
+    if (s && key_declared(s, key))
+        return;
+    fprintf(stderr, "finsent: internal error: config key [%s] %s is read but not declared in "
+                    "the schema (cli/config_check.c)\n",
+            section, key);
+    abort();
+}
+
+/* "finsent, crawler, source NAME, ..." for messages. */
+static void schema_section_list(const struct config *cfg, struct strbuf *sb)
+{
+    for (size_t i = 0; i < cfg->n_schema; i++)
+        sb_appendf(sb, "%s%s%s", i ? ", " : "", cfg->schema[i].name,
+                   cfg->schema[i].named ? " NAME" : "");
+}
+
+static int check_section(const struct config *cfg, const struct config_section *sec,
+                         struct fs_error *err)
+{
+    const char *name = sec->name;
+    size_t wlen = strcspn(name, " ");
+    const struct config_schema_section *s = schema_of(cfg, name);
+    if (!s) {
+        char word[64];
+        str_copy(word, sizeof word, name);
+        if (wlen < sizeof word)
+            word[wlen] = '\0';
+        const char *names[64];
+        size_t k = 0;
+        for (size_t i = 0; i < cfg->n_schema && k + 1 < FS_ARRAY_LEN(names); i++)
+            names[k++] = cfg->schema[i].name;
+        names[k] = NULL;
+        const char *near = config_suggest(word, names);
+        if (near)
+            return fs_error_set(err, "%s:%d: [%s]: unknown section; did you mean [%s%s]?",
+                                cfg->path, sec->line, name, near, name + wlen);
+        struct strbuf sb = STRBUF_INIT;
+        schema_section_list(cfg, &sb);
+        fs_error_set(err, "%s:%d: [%s]: unknown section (known: %s)", cfg->path, sec->line, name,
+                     sb.buf);
+        sb_free(&sb);
+        return -1;
+    }
+    if (s->named && name[wlen] == '\0')
+        return fs_error_set(err, "%s:%d: [%s]: needs a name: [%s NAME]", cfg->path, sec->line,
+                            name, s->name);
+    if (!s->named && name[wlen] != '\0')
+        return fs_error_set(err, "%s:%d: [%s]: takes no name: [%s]", cfg->path, sec->line, name,
+                            s->name);
+    return 0;
+}
+
+static int check_key(const struct config *cfg, const struct config_entry *e,
+                     struct fs_error *err)
+{
+    const struct config_schema_section *s = schema_of(cfg, e->section);
+    if (key_declared(s, e->key))
+        return 0;
+    const char *near = config_suggest(e->key, s->keys);
+    if (near)
+        return fs_error_set(err, "%s:%d: [%s] %s: unknown key; did you mean '%s'?", cfg->path,
+                            e->line, e->section, e->key, near);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; s->keys[i]; i++)
+        sb_appendf(&sb, "%s%s", i ? ", " : "", s->keys[i]);
+    fs_error_set(err, "%s:%d: [%s] %s: unknown key (known: %s)", cfg->path, e->line, e->section,
+                 e->key, sb.buf);
+    sb_free(&sb);
+    return -1;
+}
+
+int config_check_schema(struct config *cfg, const struct config_schema_section *schema, size_t n,
+                        struct fs_error *err)
+{
+    cfg->schema = schema;
+    cfg->n_schema = n;
+    /* a section's keys follow its header (sections never repeat), so this is
+     * file order: the problem reported is the first in the file */
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        if (check_section(cfg, &cfg->sections[i], err) < 0)
+            return -1;
+        for (size_t e = 0; e < cfg->n; e++)
+            if (!strcmp(cfg->entries[e].section, cfg->sections[i].name) &&
+                check_key(cfg, &cfg->entries[e], err) < 0)
+                return -1;
+    }
+    return 0;
 }

@@ -5,6 +5,14 @@
  * at the beginning of a line. Section names may carry a name after a space:
  * "[source reuters-markets]", "[alert all-topics]". Keys are case-sensitive.
  * Every entry remembers its line, so a bad value is reported as "FILE:LINE: ...".
+ * A section appears once per file and a key once per section: parsing fails on a
+ * repeat ("FILE:LINE: [source a] appears twice (first at line 3)").
+ *
+ * Which sections and keys exist is a schema (struct config_schema_section) that
+ * the program checks once after loading: an unknown section or key fails with
+ * its line and, for a near miss, "did you mean 'concurrency'?". Once a schema is
+ * attached, reading an undeclared key aborts (a bug in the reader, caught by any
+ * test that reads it).
  *
  * Modules read their own sections with the typed getters; a getter reports a
  * malformed value as an error rather than silently falling back to the default.
@@ -62,7 +70,31 @@ const char *config_section_at(const struct config *cfg, const char *prefix, int 
 int config_entry_at(const struct config *cfg, const char *section, int index, const char **key,
                     const char **value);
 
-/* Formats "file:line: section.key: " + message into err. Returns -1. */
+/* Line of the "[section]" header (0 when absent). */
+int config_section_line(const struct config *cfg, const char *section);
+
+/* One kind of section: "crawler" ([crawler]) or, with named = 1, "source"
+ * ([source NAME]); keys is a NULL-terminated list of every key it may hold. */
+struct config_schema_section {
+    const char *name;
+    int named;
+    const char *const *keys;
+};
+
+/* Checks every section and key of cfg against schema[0..n) in file order and
+ * attaches the schema (it must outlive cfg). Fails with "FILE:LINE: [bogus]:
+ * unknown section (known: ...)", "FILE:LINE: [crawler] concurency: unknown key;
+ * did you mean 'concurrency'?", "[source]: needs a name", "[crawler x]: takes
+ * no name". */
+int config_check_schema(struct config *cfg, const struct config_schema_section *schema, size_t n,
+                        struct fs_error *err);
+
+/* The candidate (NULL-terminated list) nearest to word when it is a near miss
+ * (a few typed letters off, any case), else NULL. */
+const char *config_suggest(const char *word, const char *const *candidates);
+
+/* Formats "file:line: [section] key: " + message into err; for a key that is
+ * absent, the line of the section's header. Returns -1. */
 int config_error(const struct config *cfg, const char *section, const char *key,
                  struct fs_error *err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "crawler/fetch.h"
 
+#include <libxml/xpath.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,14 @@
 #endif
 
 static const char *const kind_names[] = {"feed", "article", "comments"};
+
+/* Every key crawler_settings_load() and load_one() read (common/config.h). */
+const char *const crawler_config_keys[] = {
+    "concurrency", "per_host", "delay_ms", "connect_timeout", "timeout", "timeout_ms",
+    "max_body_bytes", "interval", "backoff_min", "backoff_max", "max_follow_links",
+    "user_agent", NULL};
+const char *const source_config_keys[] = {"url", "kind", "follow_links", "comment_selector",
+                                          "interval", NULL};
 
 const char *source_kind_name(enum source_kind kind)
 {
@@ -99,17 +108,51 @@ void crawler_settings_free(struct crawler_settings *s)
     s->user_agent = NULL;
 }
 
+struct xpath_error {
+    char msg[160];
+};
+
+static void xpath_capture(void *ctx, xmlErrorPtr e)
+{
+    struct xpath_error *x = ctx;
+    if (!x->msg[0] && e && e->message)
+        str_copy(x->msg, sizeof x->msg, e->message);
+}
+
+/* Compiles the comment XPath once, so that a typo stops the command at once
+ * instead of failing every crawl of the page. libxml2's message is captured,
+ * not printed. */
+static int check_xpath(const struct config *cfg, const char *section, const char *xpath,
+                       struct fs_error *err)
+{
+    struct xpath_error xe = {{0}};
+    xmlStructuredErrorFunc old = xmlStructuredError;
+    void *old_ctx = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(&xe, xpath_capture);
+    xmlXPathCompExprPtr comp = xmlXPathCompile((const xmlChar *)xpath);
+    xmlSetStructuredErrorFunc(old_ctx, old);
+    if (comp) {
+        xmlXPathFreeCompExpr(comp);
+        return 0;
+    }
+    str_strip_controls(xe.msg);
+    size_t n = strlen(xe.msg);
+    while (n > 0 && xe.msg[n - 1] == ' ')
+        xe.msg[--n] = '\0';
+    return config_error(cfg, section, "comment_selector", err, "'%s' is not an XPath: %s", xpath,
+                        xe.msg[0] ? xe.msg : "syntax error");
+}
+
 static int load_one(const struct config *cfg, const char *section, int64_t default_interval,
                     struct source_config *src, struct fs_error *err)
 {
     memset(src, 0, sizeof *src);
     const char *name = section + strlen("source ");
     if (!*name)
-        return fs_error_set(err, "%s: [%s]: a source needs a name ([source NAME])",
-                            config_path(cfg), section);
+        return config_error(cfg, section, "url", err, "a source needs a name ([source NAME])");
     const char *url = config_get(cfg, section, "url");
     if (!url || !*url)
-        return fs_error_set(err, "%s: [%s]: missing 'url'", config_path(cfg), section);
+        return config_error(cfg, section, "url", err, "missing (every source needs one)");
     char *origin = fetch_url_origin(url);
     if (!origin)
         return config_error(cfg, section, "url", err,
@@ -128,6 +171,11 @@ static int load_one(const struct config *cfg, const char *section, int64_t defau
     if (follow && kind != SOURCE_FEED)
         return config_error(cfg, section, "follow_links", err, "only applies to kind = feed");
     const char *sel = config_get(cfg, section, "comment_selector");
+    if (sel && *sel && check_xpath(cfg, section, sel, err) < 0)
+        return -1;
+    if (sel && *sel && kind != SOURCE_COMMENTS)
+        return config_error(cfg, section, "comment_selector", err,
+                            "only applies to kind = comments");
     src->name = xstrdup(name);
     src->url = xstrdup(url);
     src->kind = kind;

@@ -26,7 +26,8 @@
  *   comment_selector = //div[@class='comment']   # comments only (XPath)
  *   interval = 15m                   # optional, overrides [crawler] interval
  *
- * Every malformed value fails with "FILE:LINE: [section] key: reason".
+ * Every malformed value fails with "FILE:LINE: [section] key: reason", a
+ * comment_selector that is not an XPath included.
  */
 #ifndef FINSENT_SOURCE_H
 #define FINSENT_SOURCE_H
@@ -61,6 +62,11 @@ struct crawler_settings {
     int max_follow_links; /* per source and crawl */
     char *user_agent;     /* full header value: "finsent/0.1.0 (+contact)" */
 };
+
+/* The keys of [crawler] and of [source NAME] (NULL-terminated), for the
+ * configuration's schema (cli/config_check.c). */
+extern const char *const crawler_config_keys[];
+extern const char *const source_config_keys[];
 
 /* Reads [crawler] and [finsent] contact. Caller frees with crawler_settings_free. */
 int crawler_settings_load(const struct config *cfg, struct crawler_settings *out,

@@ -35,13 +35,11 @@ int trends_topic_parse(const char *s, int *topic)
         *topic = TRENDS_ALL_TOPICS;
         return 0;
     }
-    for (int i = 0; i < TRENDS_N_TOPICS; i++) {
-        if (strcasecmp(s, task_label_name(TASK_TOPIC, i)) == 0) {
-            *topic = i;
-            return 0;
-        }
-    }
-    return -1;
+    int t = topic_lookup(s, NULL, 0);
+    if (t < 0)
+        return -1;
+    *topic = t;
+    return 0;
 }
 
 int64_t trend_bucket_width(int granularity)
@@ -79,6 +77,9 @@ int trend_granularity_parse(const char *s)
         return DB_TREND_DAY;
     return -1;
 }
+
+const char *const trends_config_keys[] = {"alpha", "z_threshold", "min_docs",
+                                          "min_negative_share", "warmup", NULL};
 
 int trends_config_load(const struct config *cfg, struct spike_params *p, struct fs_error *err)
 {

@@ -94,9 +94,13 @@ int trend_granularity_parse(const char *s);
  * may replace this table.) */
 const char *trends_topic_name(int topic);
 
-/* Parses a topic given as an id ("-1".."19"), a name (any case) or "all".
- * Returns 0 and sets *topic, or -1 when unknown. */
+/* Parses a topic given as an id ("-1".."19"), a name or a unique prefix (any
+ * case; classify/dataset.h topic_lookup()) or "all". Returns 0 and sets
+ * *topic, or -1 when unknown or ambiguous. */
 int trends_topic_parse(const char *s, int *topic);
+
+/* The keys of [trends] (NULL-terminated), for the configuration's schema. */
+extern const char *const trends_config_keys[];
 
 /* Reads [trends] into p (defaults for absent keys). -1 with "file:line: ..." on
  * a malformed or out-of-range value. */
