@@ -125,9 +125,11 @@ $(B)/cuda/%.o: cuda/%.cu $(HDRS) $(wildcard cuda/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -c -o $@ $<
 
+# A test of command-layer code lists the cli/ objects it needs as prerequisites.
 $(B)/tests/%: tests/%.c tests/check.h $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIBS) $(LDLIBS)
+$(B)/tests/test_config_check: $(B)/cli/config_check.o $(B)/cli/default_config.o
 
 $(B)/bench/%: bench/%.c $(LIBS)
 	@mkdir -p $(@D)
