@@ -85,7 +85,10 @@ int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *devic
                         struct backend **be, struct classifier **cls);
 void cli_close_classifier(struct backend *be, struct classifier *cls);
 
-/* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. */
+/* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. Each
+ * prints its usage on stdout and returns 0 when called as {name, "--help"}
+ * (main.c calls it so for -h or --help anywhere in its options and for
+ * 'finsent help NAME'). */
 int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_crawl.c */
 int cmd_base(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_base.c */
 int cmd_train(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_model.c */
@@ -101,5 +104,6 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
 int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
 int cmd_tokenize(struct cli_ctx *ctx, int argc, char **argv); /* cmd_tokenize.c */
 int cmd_embed(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_embed.c */
+int cmd_topics(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_topics.c */
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * cmd_run.c — `finsent run` (one full cycle for cron), `finsent init` (a
- * commented default config) and `finsent cron` (crontab line, systemd units).
+ * cmd_run.c — `finsent run` (one full cycle for cron) and `finsent init` (a
+ * commented default config). `finsent cron` is in cmd_cron.c.
  */
 #include "alerts/alerts.h"
 #include "classify/classify.h"
@@ -264,71 +264,5 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
     chmod(ctx->config_path, 0600);
     printf("wrote %s\nedit [finsent] contact and the [smtp] section, then run 'finsent run'\n",
            ctx->config_path);
-    return FS_EXIT_OK;
-}
-
-/* ---- cron -------------------------------------------------------------------- */
-
-static char *self_path(void)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return xstrdup("finsent");
-    buf[n] = '\0';
-    return xstrdup(buf);
-}
-
-static char *absolute(const char *path)
-{
-    char buf[PATH_MAX];
-    if (path[0] == '/')
-        return xstrdup(path);
-    if (!getcwd(buf, sizeof buf))
-        return xstrdup(path);
-    struct strbuf sb = STRBUF_INIT;
-    sb_appendf(&sb, "%s/%s", buf, path);
-    return sb_detach(&sb);
-}
-
-int cmd_cron(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const char *every = "15";
-    for (int i = 1; i < argc; i++) {
-        int r = cli_opt_value(argc, argv, &i, "--every", &every);
-        if (r < 0)
-            return FS_EXIT_USAGE;
-        if (r == 0)
-            return cli_fail(FS_EXIT_USAGE, "cron: unknown option '%s' (--every MINUTES)", argv[i]);
-    }
-    char *end;
-    errno = 0;
-    long minutes = strtol(every, &end, 10);
-    if (end == every || *end || errno || minutes < 1 || minutes > 59)
-        return cli_fail(FS_EXIT_USAGE, "cron: --every must be 1..59 minutes");
-    int rc = cli_db_path(ctx);
-    if (rc)
-        return rc;
-    char *exe = self_path();
-    char *conf = absolute(ctx->config_path);
-    char *db = absolute(ctx->db_path);
-    printf("# crontab -e: one cycle every %ld minutes, quiet unless something to say\n"
-           "*/%ld * * * * %s --config %s --db %s --quiet run\n\n",
-           minutes, minutes, exe, conf, db);
-    printf("# ~/.config/systemd/user/finsent.service\n"
-           "[Unit]\nDescription=finsent: one crawl/classify/trends/alerts cycle\n\n"
-           "[Service]\nType=oneshot\nExecStart=%s --config %s --db %s --quiet run\n"
-           "Nice=10\n\n",
-           exe, conf, db);
-    printf("# ~/.config/systemd/user/finsent.timer\n"
-           "[Unit]\nDescription=run finsent every %ld minutes\n\n"
-           "[Timer]\nOnCalendar=*:0/%ld\nPersistent=true\nRandomizedDelaySec=60\n\n"
-           "[Install]\nWantedBy=timers.target\n\n"
-           "# then: systemctl --user daemon-reload && systemctl --user enable --now "
-           "finsent.timer\n",
-           minutes, minutes);
-    free(exe);
-    free(conf);
-    free(db);
     return FS_EXIT_OK;
 }

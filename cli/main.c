@@ -41,6 +41,7 @@ static const struct command commands[] = {
     {"cron", cmd_cron, "print a crontab line and a systemd service and timer"},
     {"tokenize", cmd_tokenize, "show a base model's WordPiece tokens of texts"},
     {"embed", cmd_embed, "print sentence embeddings from a pretrained base model"},
+    {"topics", cmd_topics, "list the 20 topic names that rules, silences and --topic take"},
 };
 
 static void usage(FILE *out)
@@ -50,8 +51,8 @@ static void usage(FILE *out)
             "               COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < FS_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "  %-9s %s\n", "help", "this text");
-    fprintf(out, "\nRun 'finsent COMMAND --help' for a command's options.\n");
+    fprintf(out, "  %-9s %s\n", "help", "this text; 'finsent help COMMAND': a command's options");
+    fprintf(out, "\nRun 'finsent COMMAND --help' (or -h) for a command's options.\n");
 }
 
 int cli_fail(int code, const char *fmt, ...)
@@ -227,6 +228,18 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv, int *i)
     return 0;
 }
 
+/* -h or --help among a command's arguments (before a "--" that ends options). */
+static int wants_help(int argc, char **argv)
+{
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--"))
+            return 0;
+        if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* OpenBLAS picks its kernel when it loads; a better one needs a re-exec */
@@ -247,17 +260,32 @@ int main(int argc, char **argv)
         cpu_blas_describe(blas, sizeof blas);
         log_debug("blas: %s", blas);
     }
-    if (i >= argc || !strcmp(argv[i], "help")) {
-        usage(i >= argc ? stderr : stdout);
-        return i >= argc ? FS_EXIT_USAGE : FS_EXIT_OK;
+    if (i >= argc) {
+        usage(stderr);
+        return FS_EXIT_USAGE;
     }
+    int help = !strcmp(argv[i], "help");
+    if (help && i + 1 >= argc) {
+        usage(stdout);
+        return FS_EXIT_OK;
+    }
+    if (help && i + 2 < argc)
+        return cli_fail(FS_EXIT_USAGE, "help: one COMMAND at a time (see 'finsent help')");
+    const char *name = argv[i + help];
     const struct command *cmd = NULL;
     for (size_t k = 0; k < FS_ARRAY_LEN(commands); k++)
-        if (!strcmp(argv[i], commands[k].name))
+        if (!strcmp(name, commands[k].name))
             cmd = &commands[k];
     if (!cmd)
-        return cli_fail(FS_EXIT_USAGE, "unknown command '%s' (see 'finsent help')", argv[i]);
-    rc = cmd->fn(&ctx, argc - i, argv + i);
+        return cli_fail(FS_EXIT_USAGE, "unknown command '%s' (see 'finsent help')", name);
+    if (help || wants_help(argc - i, argv + i)) {
+        /* every command prints its usage for exactly this, before reading anything */
+        char help_opt[] = "--help";
+        char *help_argv[] = {(char *)cmd->name, help_opt, NULL};
+        rc = cmd->fn(&ctx, 2, help_argv);
+    } else {
+        rc = cmd->fn(&ctx, argc - i, argv + i);
+    }
     db_close(ctx.db);
     config_free(ctx.cfg);
     free(ctx.owned_db_path);
