@@ -16,6 +16,7 @@
 #include "classify/train.h"
 #include "classify/windows.h"
 #include "cli/cli.h"
+#include "cli/config_check.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -626,7 +627,12 @@ static void print_metrics(const struct metrics *m, enum task task, const char *m
 static int model_device_opt(int argc, char **argv, int *i, const char **model, const char **device)
 {
     int r = cli_opt_value(argc, argv, i, "--model", model);
-    return r ? r : cli_opt_value(argc, argv, i, "--device", device);
+    if (r == 0 && (r = cli_opt_value(argc, argv, i, "--device", device)) > 0 &&
+        !config_device_valid(*device)) {
+        cli_fail(FS_EXIT_USAGE, "--device: '%s' is not auto, cpu or cuda", *device);
+        return -1;
+    }
+    return r;
 }
 
 int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
@@ -796,8 +802,7 @@ static void print_prediction_json(const char *text, const struct prediction *p)
         if (w)
             json_array_append_new(aw, w);
     }
-    json_t *t = json_string(text);
-    json_object_set_new(o, "text", t ? t : json_null());
+    json_object_set_new(o, "text", cli_json_text(text, strlen(text)));
     json_object_set_new(o, "topic", json_string(task_label_name(TASK_TOPIC, p->topic)));
     json_object_set_new(o, "topic_id", json_integer(p->topic));
     json_object_set_new(o, "sentiment", json_string(task_label_name(TASK_SENTIMENT, p->sentiment)));
@@ -844,7 +849,9 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: finsent predict [--json] [--model PATH] [--device D] TEXT...\n");
+            printf("usage: finsent predict [--json] [--model PATH] [--device D] [TEXT...]\n"
+                   "Topic, sentiment, probabilities and attended words of each TEXT; with no\n"
+                   "TEXT, of each line of standard input. --json: one JSON object per line.\n");
             return FS_EXIT_OK;
         } else if ((r = model_device_opt(argc, argv, &i, &model, &device))) {
             if (r < 0)
@@ -853,9 +860,9 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
             return cli_fail(FS_EXIT_USAGE, "predict: unknown option '%s'", argv[i]);
         }
     }
-    size_t n = (size_t)(argc - first);
-    if (n == 0)
-        return cli_fail(FS_EXIT_USAGE, "predict: give at least one TEXT");
+    if (first >= argc && isatty(STDIN_FILENO))
+        return cli_fail(FS_EXIT_USAGE, "predict: give TEXT arguments or texts on standard input, "
+                                       "one per line");
     char *path = cli_model_path(ctx, model);
     struct backend *be;
     struct classifier *cls;
@@ -863,25 +870,28 @@ int cmd_predict(struct cli_ctx *ctx, int argc, char **argv)
     free(path);
     if (rc)
         return rc;
-    const char **titles = xcalloc(n, sizeof *titles); /* none: a long text is read in windows */
-    struct prediction *p = xcalloc(n, sizeof *p);
+    size_t n;
+    char **texts = cli_texts(argc, argv, first, &n);
+    const char **titles = xcalloc(n ? n : 1, sizeof *titles); /* none: long texts in windows */
+    struct prediction *p = xcalloc(n ? n : 1, sizeof *p);
     struct infer_options opt = {0, 3};
     struct fs_error err;
-    if (classifier_predict_documents(cls, titles, (const char *const *)argv + first, n, &opt, p,
-                                     &err) < 0) {
+    if (n > 0 && classifier_predict_documents(cls, titles, (const char *const *)texts, n, &opt, p,
+                                              &err) < 0) {
         rc = cli_fail(FS_EXIT_FAILURE, "predict: %s", err.msg);
     } else {
         for (size_t i = 0; i < n; i++) {
             if (json)
-                print_prediction_json(argv[first + i], &p[i]);
+                print_prediction_json(texts[i], &p[i]);
             else
-                print_prediction_text(argv[first + i], &p[i], ctx->is_tty);
+                print_prediction_text(texts[i], &p[i], ctx->is_tty);
         }
     }
     for (size_t i = 0; i < n; i++)
         prediction_free(&p[i]);
     free(p);
     free(titles);
+    cli_texts_free(texts, n);
     cli_close_classifier(be, cls);
     return rc;
 }

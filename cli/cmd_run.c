@@ -150,11 +150,6 @@ static int run_parse_args(struct cli_ctx *ctx, int argc, char **argv, struct run
             if (r < 0 || duration_parse(v, &wait) < 0)
                 return cli_fail(FS_EXIT_USAGE, "run: --lock-wait needs a duration (e.g. 30s)");
             opts->lock_wait = wait > INT_MAX ? INT_MAX : (int)wait;
-        } else if (!strcmp(argv[i], "--help")) {
-            printf("usage: finsent [--now ISO-8601] [--quiet] run [--dry-run] "
-                   "[--lock-wait DURATION]\n"
-                   "One cycle: crawl, classify, trends, alerts. Exit codes: see README.\n");
-            exit(FS_EXIT_OK);
         } else {
             return cli_fail(FS_EXIT_USAGE, "run: unknown option '%s'", argv[i]);
         }
@@ -193,8 +188,19 @@ static int run_check_config(struct cli_ctx *ctx)
     return 0;
 }
 
+static const char run_usage[] =
+    "usage: finsent run [--dry-run] [--lock-wait DURATION]\n"
+    "One cycle: crawl, classify, trends, alerts (for cron; with the global --quiet\n"
+    "only alerts and errors are printed). --dry-run prints the alerts instead of\n"
+    "sending them. Exit codes: 0 ok, 3 some sources or deliveries failed, 4 config,\n"
+    "5 another run holds the lock, 6 database, 7 model, 8 file system.\n";
+
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        fputs(run_usage, stdout);
+        return FS_EXIT_OK;
+    }
     struct run_opts opts = {0};
     int rc = cli_config(ctx);
     if (rc)
