@@ -127,6 +127,14 @@ def main():
     p = run("predict", "--model", model, "Initech misses estimates")
     report(p.returncode == 0 and "sentiment: negative" in p.stdout and "\033[" not in p.stdout,
            "predict_text_no_ansi_when_piped", p.stdout[:300])
+    # texts from standard input, one per line: the same JSON lines as from arguments
+    args_out = run("predict", "--json", "--model", model, "$ACME Acme record profit",
+                            "$HOOL Hooli files for bankruptcy").stdout
+    p = subprocess.run([BIN, "predict", "--json", "--model", model], capture_output=True,
+                       text=True, timeout=300,
+                       input="$ACME Acme record profit\n$HOOL Hooli files for bankruptcy\n")
+    report(p.returncode == 0 and p.stdout == args_out and len(p.stdout.splitlines()) == 2,
+           "predict_reads_stdin", f"rc {p.returncode} {p.stderr.strip()[:200]} {p.stdout[:300]}")
 
     # classify: round trip through the database
     db = os.path.join(d, "docs.db")
