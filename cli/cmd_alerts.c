@@ -1,7 +1,7 @@
 /*
  * cmd_alerts.c — the 'alerts' commands:
  *
- *   finsent alerts [list] [--all]               alerts with their state (open ones, or all)
+ *   finsent alerts [list] [--all] [--json]      alerts with their state (open ones, or all)
  *   finsent alerts run [--dry-run]              the alerting stage alone
  *   finsent alerts test                         a test notification through every channel
  *   finsent alerts ack ID                       acknowledge: no more repeats
@@ -14,25 +14,88 @@
 #include "common/util.h"
 #include "db/db_alerts.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char alerts_usage[] =
-    "usage: finsent alerts [list [--all]]\n"
+    "usage: finsent alerts [list [--all] [--json]]\n"
     "       finsent alerts run [--dry-run]\n"
     "       finsent alerts test\n"
     "       finsent alerts ack ID\n"
     "       finsent alerts silence TOPIC --for DURATION   (TOPIC: name, id, overall, all)\n";
 
-static int alerts_list(struct cli_ctx *ctx, int all)
+static json_t *json_time_or_null(int64_t t)
+{
+    char buf[32];
+    return t ? json_string(time_format_iso8601(t, buf, sizeof buf)) : json_null();
+}
+
+static json_t *json_number_or_null(double x)
+{
+    return isnan(x) ? json_null() : json_real(x);
+}
+
+/* One alert with the spike that fired it (DESIGN: `alerts list --all --json`). */
+static json_t *alert_json(const struct alert_row *a)
+{
+    char topic_buf[32];
+    json_t *o = json_object(), *spike = json_object();
+    json_object_set_new(o, "id", json_integer(a->id));
+    json_object_set_new(o, "rule", json_string(a->rule));
+    json_object_set_new(o, "topic", json_string(alert_topic_name(a->topic, topic_buf,
+                                                                 sizeof topic_buf)));
+    json_object_set_new(o, "topic_id", json_integer(a->topic));
+    json_object_set_new(o, "state", json_string(a->state));
+    json_object_set_new(o, "severity", json_string(a->severity));
+    json_object_set_new(o, "acked", json_boolean(a->acked_at != 0));
+    json_object_set_new(spike, "granularity", json_string(a->granularity));
+    json_object_set_new(spike, "window_start", json_time_or_null(a->bucket_start));
+    json_object_set_new(spike, "window_end", json_time_or_null(a->bucket_end));
+    json_object_set_new(spike, "n_docs", json_integer(a->n_docs));
+    json_object_set_new(spike, "n_negative", json_integer(a->n_negative));
+    json_object_set_new(spike, "negative_share", json_number_or_null(a->negative_share));
+    json_object_set_new(spike, "z_score", json_number_or_null(a->z_score));
+    json_object_set_new(spike, "baseline_share", json_number_or_null(a->baseline_share));
+    json_object_set_new(spike, "baseline_count", json_number_or_null(a->baseline_count));
+    json_object_set_new(o, "spike", spike);
+    json_object_set_new(o, "first_seen_at", json_time_or_null(a->first_seen_at));
+    json_object_set_new(o, "fired_at", json_time_or_null(a->fired_at));
+    json_object_set_new(o, "last_notified_at", json_time_or_null(a->last_notified_at));
+    json_object_set_new(o, "resolved_at", json_time_or_null(a->resolved_at));
+    json_object_set_new(o, "acked_at", json_time_or_null(a->acked_at));
+    json_object_set_new(o, "notify_count", json_integer(a->notify_count));
+    return o;
+}
+
+static int alerts_list_json(const struct alert_row *rows, int n)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, alert_json(&rows[i]));
+    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    if (!text)
+        return cli_fail(FS_EXIT_FAILURE, "alerts list: cannot format JSON");
+    puts(text);
+    free(text);
+    return FS_EXIT_OK;
+}
+
+static int alerts_list(struct cli_ctx *ctx, int all, int json)
 {
     struct alert_row *rows;
     int n;
     struct fs_error err;
     if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    if (json) {
+        int rc = alerts_list_json(rows, n);
+        free(rows);
+        return rc;
+    }
     if (n == 0)
         printf("no %salerts\n", all ? "" : "open ");
     else
@@ -186,15 +249,20 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
     if (!strcmp(sub, "--dry-run"))
         return argc == 2 ? cmd_alerts_stage(ctx, 1)
                          : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts --dry-run");
-    if (!strcmp(sub, "list") || !strcmp(sub, "--all")) {
-        int all = !strcmp(sub, "--all");
-        for (int i = 2; i < argc; i++) {
-            if (strcmp(argv[i], "--all") != 0)
+    if (!strcmp(sub, "list") || !strcmp(sub, "--all") || !strcmp(sub, "--json")) {
+        int all = 0, json = 0;
+        for (int i = strcmp(sub, "list") ? 1 : 2; i < argc; i++) {
+            if (!strcmp(argv[i], "--all"))
+                all = 1;
+            else if (!strcmp(argv[i], "--json"))
+                json = 1;
+            else
                 return cli_fail(FS_EXIT_USAGE, "alerts list: unknown argument '%s'", argv[i]);
-            all = 1;
         }
-        int rc = cli_db(ctx);
-        return rc ? rc : alerts_list(ctx, all);
+        int rc = cli_config(ctx); /* a rule naming no topic fails here, not in `run` */
+        if (rc == 0)
+            rc = cli_db(ctx);
+        return rc ? rc : alerts_list(ctx, all, json);
     }
     if (!strcmp(sub, "run")) {
         int dry = 0;

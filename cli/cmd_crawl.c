@@ -1,11 +1,21 @@
 /*
  * cmd_crawl.c — `finsent crawl [--json] [--source NAME] [--force]`.
  *
- * Prints one line per source ("NAME: new N (of M items)", "NAME: unchanged",
- * "NAME: failed: reason", "NAME: skipped: reason"), or with --json one array of
- * {source, outcome, http_status, items, new, error}. Exit status 0 when every
- * crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one
- * warning line on stderr says how many).
+ * Prints one line per source, "NAME: OUTCOME ...", the outcomes of
+ * crawl_result_outcome() (crawler/crawler.h):
+ *
+ *   reuters: new 3 (of 30 items)                  3 documents stored
+ *   reuters: nothing new (30 items already stored)   or "(no items)"
+ *   reuters: unchanged                            304 Not Modified
+ *   reuters: not due until 2026-03-01T12:30:00Z   --force fetches it anyway
+ *   reuters: disallowed by robots.txt
+ *   reuters: failed: REASON                       retried later with backoff
+ *
+ * or with --json one array of {source, outcome, http_status, items, new,
+ * error}. With the global --quiet only the failed lines are printed (--json
+ * prints everything: it was asked for). Exit status 0 when every crawled source
+ * succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one warning line on
+ * stderr says how many).
  */
 #include "cli/cli.h"
 #include "common/log.h"
@@ -41,21 +51,31 @@ static void progress_line(void *user, size_t done, size_t total)
     fflush(stderr);
 }
 
-static void print_text(const struct crawl_results *res)
+static void print_text(const struct crawl_results *res, int quiet)
 {
     for (size_t i = 0; i < res->n; i++) {
         const struct crawl_source_result *r = &res->sources[i];
+        const char *outcome = crawl_result_outcome(r);
+        if (quiet && r->outcome != CRAWL_FAILED)
+            continue; /* --quiet: errors only */
         switch (r->outcome) {
         case CRAWL_NEW:
-            printf("%s: new %d (of %d items)\n", r->source, r->n_new, r->n_items);
+            if (r->n_new > 0)
+                printf("%s: new %d (of %d items)\n", r->source, r->n_new, r->n_items);
+            else if (r->n_items == 0)
+                printf("%s: nothing new (no items)\n", r->source);
+            else
+                printf("%s: nothing new (%d item%s already stored)\n", r->source, r->n_items,
+                       r->n_items == 1 ? "" : "s");
             break;
         case CRAWL_UNCHANGED:
             printf("%s: unchanged\n", r->source);
             break;
         case CRAWL_FAILED:
-        case CRAWL_SKIPPED:
-            printf("%s: %s: %s\n", r->source, crawl_outcome_name(r->outcome),
-                   r->error ? r->error : "unknown reason");
+            printf("%s: failed: %s\n", r->source, r->error ? r->error : "unknown reason");
+            break;
+        case CRAWL_SKIPPED: /* the error says "not due until ..." or "disallowed by ..." */
+            printf("%s: %s\n", r->source, r->error ? r->error : outcome);
             break;
         }
     }
@@ -84,7 +104,7 @@ static int print_json(const struct crawl_results *res)
         const struct crawl_source_result *r = &res->sources[i];
         json_t *o = json_object();
         json_object_set_new(o, "source", json_text(r->source));
-        json_object_set_new(o, "outcome", json_string(crawl_outcome_name(r->outcome)));
+        json_object_set_new(o, "outcome", json_string(crawl_result_outcome(r)));
         json_object_set_new(o, "http_status",
                             r->http_status ? json_integer(r->http_status) : json_null());
         json_object_set_new(o, "items", json_integer(r->n_items));
@@ -145,7 +165,7 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
             return FS_EXIT_FAILURE;
         }
     } else {
-        print_text(&res);
+        print_text(&res, ctx->quiet);
         if (res.n == 0 && !ctx->quiet)
             fprintf(stderr, "finsent: crawl: no [source NAME] sections in %s\n",
                     config_path(ctx->cfg));

@@ -4,10 +4,17 @@
  * Each first brings table buckets up to date (trends_update(): counts what was
  * classified since the last update; cheap when nothing is new) unless
  * --no-update is given, then reads buckets with the common filters:
- *   --topic T            id 0..19, a name (any case) or "all"
+ *   --topic T            id 0..19, a name or unique prefix (any case) or "all"
  *   --bucket hour|day    granularity (default day)
  *   --since ISO --until ISO   range of bucket starts / document times
+ *   --all                all history
+ * One rule for the range of `trends` and `export` (trends and documents): by
+ * default the last 30 days (48 hours with --bucket hour) up to and including
+ * the bucket that holds now; --since and --until move either end. `report`
+ * shows 90 days (7 with --bucket hour) by default. --json prints JSON instead
+ * of the table or CSV.
  */
+#include "classify/dataset.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -27,20 +34,25 @@ struct trends_args {
     struct trend_filter f;
     int since_set, until_set;
     int no_update, rebuild;
+    int json, all; /* --json (export: also --format json), --all */
     const char *format;
     const char *output; /* -o / --html */
     const char *what;   /* export: "trends" or "documents" */
 };
 
 static const char trends_usage[] =
-    "usage: finsent trends [--topic T] [--bucket hour|day] [--since ISO] [--until ISO]\n"
-    "                      [--no-update] [--rebuild]\n"
+    "usage: finsent trends [--json] [--topic T] [--bucket hour|day] [--since ISO]\n"
+    "                      [--until ISO] [--all] [--no-update] [--rebuild]\n"
     "Shows each topic's documents, negative share, mean score and spikes over the range\n"
-    "(default: the last 30 days, or 48 hours with --bucket hour).\n";
+    "(default: the last 30 days, or 48 hours with --bucket hour, up to now; --all: all\n"
+    "history). --json: one object with the range and each topic's buckets.\n";
 static const char export_usage[] =
-    "usage: finsent export trends|documents --format csv [-o FILE] [--topic T]\n"
-    "                      [--bucket hour|day] [--since ISO] [--until ISO] [--no-update]\n"
-    "Writes RFC 4180 CSV to FILE (atomically) or to standard output.\n";
+    "usage: finsent export trends|documents [--format csv|json] [--json] [-o FILE]\n"
+    "                      [--topic T] [--bucket hour|day] [--since ISO] [--until ISO]\n"
+    "                      [--all] [--no-update]\n"
+    "Writes RFC 4180 CSV (or a JSON array) to FILE (atomically) or to standard output.\n"
+    "Range as for 'finsent trends': by default the last 30 days (48 hours with --bucket\n"
+    "hour) up to now; --since/--until move either end; --all: all history.\n";
 static const char report_usage[] =
     "usage: finsent report --html FILE [--topic T] [--bucket hour|day] [--since ISO]\n"
     "                      [--until ISO] [--no-update]\n"
@@ -63,10 +75,16 @@ static int parse_args(int argc, char **argv, const char *usage, struct trends_ar
             a->no_update = 1;
         } else if (!strcmp(argv[i], "--rebuild")) {
             a->rebuild = 1;
+        } else if (!strcmp(argv[i], "--json")) {
+            a->json = 1;
+        } else if (!strcmp(argv[i], "--all")) {
+            a->all = 1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--topic", &v)) > 0) {
-            if (trends_topic_parse(v, &a->f.topic) < 0)
-                return cli_fail(FS_EXIT_USAGE,
-                                "--topic: unknown topic '%s' (an id 0..19, a name, or all)", v);
+            if (trends_topic_parse(v, &a->f.topic) < 0) {
+                char why[FS_ERROR_MAX / 2];
+                topic_lookup_error(v, why, sizeof why);
+                return cli_fail(FS_EXIT_USAGE, "--topic: %s; or an id 0..19, or all", why);
+            }
             a->f.topic_set = 1;
         } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--bucket", &v)) > 0) {
             a->f.granularity = trend_granularity_parse(v);
@@ -97,6 +115,8 @@ static int parse_args(int argc, char **argv, const char *usage, struct trends_ar
     }
     if (a->since_set && a->until_set && a->f.since >= a->f.until)
         return cli_fail(FS_EXIT_USAGE, "--since must be before --until");
+    if (a->all && (a->since_set || a->until_set))
+        return cli_fail(FS_EXIT_USAGE, "--all: give it or --since/--until, not both");
     return 0;
 }
 
@@ -128,9 +148,12 @@ static int prepare(struct cli_ctx *ctx, const struct trends_args *a)
     return 0;
 }
 
-/* Fills in a default window of n_buckets ending with the bucket holding now. */
+/* Fills in a default window of n_buckets ending with the bucket holding now
+ * (nothing with --all). */
 static void default_window(struct trends_args *a, int64_t now, int64_t n_buckets)
 {
+    if (a->all)
+        return;
     int64_t width = trend_bucket_width(a->f.granularity);
     if (!a->until_set)
         a->f.until = trend_bucket_start(now, a->f.granularity) + width;
@@ -166,7 +189,7 @@ static int emit(const char *path, const struct strbuf *sb)
  * directory, renamed over path once complete and synced: as atomic as
  * file_write_atomic() without holding a large export in memory. */
 static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter *f,
-                                 const char *path)
+                                 const char *path, int json)
 {
     struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
     sb_appendf(&tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -178,7 +201,8 @@ static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter 
     }
     struct fs_error err;
     int rc = 0;
-    if (export_documents_csv(ctx->db, f, fp, &sb, &err) < 0)
+    if ((json ? export_documents_json(ctx->db, f, fp, &sb, &err)
+              : export_documents_csv(ctx->db, f, fp, &sb, &err)) < 0)
         rc = cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s: %s", path,
                       err.msg);
     if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
@@ -196,14 +220,53 @@ static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter 
     return rc;
 }
 
+static json_t *json_bound(int64_t t, int64_t unbounded)
+{
+    char buf[32];
+    return t == unbounded ? json_null() : json_string(time_format_iso8601(t, buf, sizeof buf));
+}
+
+/* trends --json: {"granularity", "since", "until", "series": [{"topic",
+ * "topic_id", "buckets": [export's row objects]}]}; since/until null with --all. */
+static void trends_json_append(struct strbuf *sb, const struct trend_filter *f,
+                               const struct trend_row *rows, size_t n)
+{
+    json_t *o = json_object(), *series = json_array();
+    json_object_set_new(o, "granularity", json_string(f->granularity == DB_TREND_DAY ? "day"
+                                                                                     : "hour"));
+    json_object_set_new(o, "since", json_bound(f->since, INT64_MIN));
+    json_object_set_new(o, "until", json_bound(f->until, INT64_MAX));
+    json_t *buckets = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || rows[i].topic != rows[i - 1].topic) {
+            json_t *s = json_object();
+            json_object_set_new(s, "topic", json_string(trends_topic_name(rows[i].topic)));
+            json_object_set_new(s, "topic_id", json_integer(rows[i].topic));
+            buckets = json_array();
+            json_object_set_new(s, "buckets", buckets);
+            json_array_append_new(series, s);
+        }
+        json_t *b = export_trend_row_json(&rows[i]);
+        json_object_del(b, "topic");
+        json_array_append_new(buckets, b);
+    }
+    json_object_set_new(o, "series", series);
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    sb_append(sb, text ? text : "null");
+    sb_append(sb, "\n");
+    free(text);
+    json_decref(o);
+}
+
 int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct trends_args a = {0};
     int rc = parse_args(argc, argv, trends_usage, &a);
     if (rc)
         return rc < 0 ? FS_EXIT_OK : rc;
-    if (a.what)
-        return cli_fail(FS_EXIT_USAGE, "trends: unexpected argument '%s'", a.what);
+    if (a.what || a.format)
+        return cli_fail(FS_EXIT_USAGE, "trends: unexpected argument '%s'",
+                        a.what ? a.what : "--format");
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
@@ -223,7 +286,10 @@ int cmd_trends(struct cli_ctx *ctx, int argc, char **argv)
     if (db_trends_query(ctx->db, &a.f, &rows, &n, &err) < 0)
         return cli_fail(FS_EXIT_DB, "%s", err.msg);
     struct strbuf sb = STRBUF_INIT;
-    trends_table_append(&sb, rows, n, &o);
+    if (a.json)
+        trends_json_append(&sb, &a.f, rows, n);
+    else
+        trends_table_append(&sb, rows, n, &o);
     free(rows);
     rc = emit(NULL, &sb);
     sb_free(&sb);
@@ -238,21 +304,28 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
         return rc < 0 ? FS_EXIT_OK : rc;
     if (!a.what || (strcmp(a.what, "trends") != 0 && strcmp(a.what, "documents") != 0))
         return cli_fail(FS_EXIT_USAGE, "export: say what to export: trends or documents");
-    if (a.format && strcmp(a.format, "csv") != 0)
-        return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv)", a.format);
+    if (a.format && strcmp(a.format, "csv") != 0 && strcmp(a.format, "json") != 0)
+        return cli_fail(FS_EXIT_USAGE, "export: format '%s' is not supported (csv, json)",
+                        a.format);
+    if (a.json && a.format && strcmp(a.format, "json") != 0)
+        return cli_fail(FS_EXIT_USAGE, "export: --json contradicts --format %s", a.format);
+    int json = a.json || (a.format && !strcmp(a.format, "json"));
     if ((rc = prepare(ctx, &a)))
         return rc;
+    default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
     if (!strcmp(a.what, "trends")) /* include the buckets holding --since / --until */
         align_filter(&a.f);
     if (!strcmp(a.what, "documents") && a.output)
-        return export_documents_file(ctx, &a.f, a.output);
+        return export_documents_file(ctx, &a.f, a.output, json);
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     int r;
     if (!strcmp(a.what, "trends"))
-        r = export_trends_csv(ctx->db, &a.f, &sb, &err);
+        r = json ? export_trends_json(ctx->db, &a.f, &sb, &err)
+                 : export_trends_csv(ctx->db, &a.f, &sb, &err);
     else
-        r = export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
+        r = json ? export_documents_json(ctx->db, &a.f, stdout, &sb, &err)
+                 : export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
     if (r < 0) {
         sb_free(&sb);
         return cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s",
@@ -269,8 +342,9 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
     int rc = parse_args(argc, argv, report_usage, &a);
     if (rc)
         return rc < 0 ? FS_EXIT_OK : rc;
-    if (a.what)
-        return cli_fail(FS_EXIT_USAGE, "report: unexpected argument '%s'", a.what);
+    if (a.what || a.json || a.format)
+        return cli_fail(FS_EXIT_USAGE, "report: unexpected argument '%s'",
+                        a.what ? a.what : a.json ? "--json" : "--format");
     if (!a.output)
         return cli_fail(FS_EXIT_USAGE, "report: --html FILE is required");
     if ((rc = prepare(ctx, &a)))

@@ -23,25 +23,26 @@ struct command {
     const char *name;
     cli_command_fn fn;
     const char *summary;
+    int no_config; /* runs without reading the configuration */
 };
 
 static const struct command commands[] = {
-    {"init", cmd_init, "write a commented config with real financial news feeds"},
-    {"crawl", cmd_crawl, "fetch every due source and store new articles and comments"},
-    {"base", cmd_base, "fetch or list pretrained base models (BERT checkpoints)"},
-    {"train", cmd_train, "train the topic and sentiment model"},
-    {"eval", cmd_eval, "evaluate the model on a labeled CSV (text,label)"},
-    {"classify", cmd_classify, "classify every stored document not yet classified"},
-    {"predict", cmd_predict, "classify texts given on the command line"},
-    {"trends", cmd_trends, "show per-topic sentiment over time, spikes marked"},
-    {"export", cmd_export, "export trends or documents as CSV"},
-    {"report", cmd_report, "write a self-contained HTML report"},
-    {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts"},
-    {"run", cmd_run, "one full cycle: crawl, classify, trends, alerts (for cron)"},
-    {"cron", cmd_cron, "print a crontab line and a systemd service and timer"},
-    {"tokenize", cmd_tokenize, "show a base model's WordPiece tokens of texts"},
-    {"embed", cmd_embed, "print sentence embeddings from a pretrained base model"},
-    {"topics", cmd_topics, "list the 20 topic names that rules, silences and --topic take"},
+    {"init", cmd_init, "write a commented config with real financial news feeds", 1},
+    {"crawl", cmd_crawl, "fetch every due source and store new articles and comments", 0},
+    {"base", cmd_base, "fetch or list pretrained base models (BERT checkpoints)", 0},
+    {"train", cmd_train, "train the topic and sentiment model", 0},
+    {"eval", cmd_eval, "evaluate the model on a labeled CSV (text,label)", 0},
+    {"classify", cmd_classify, "classify every stored document not yet classified", 0},
+    {"predict", cmd_predict, "classify texts given as arguments or on standard input", 0},
+    {"trends", cmd_trends, "show per-topic sentiment over time, spikes marked", 0},
+    {"export", cmd_export, "export trends or documents as CSV or JSON", 0},
+    {"report", cmd_report, "write a self-contained HTML report", 0},
+    {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts", 0},
+    {"run", cmd_run, "one full cycle: crawl, classify, trends, alerts (for cron)", 0},
+    {"cron", cmd_cron, "print a crontab line and a systemd service and timer", 0},
+    {"tokenize", cmd_tokenize, "show a base model's WordPiece tokens of texts", 0},
+    {"embed", cmd_embed, "print sentence embeddings from a pretrained base model", 0},
+    {"topics", cmd_topics, "list the 20 topic names that rules, silences and --topic take", 1},
 };
 
 static void usage(FILE *out)
@@ -283,7 +284,8 @@ int main(int argc, char **argv)
         char help_opt[] = "--help";
         char *help_argv[] = {(char *)cmd->name, help_opt, NULL};
         rc = cmd->fn(&ctx, 2, help_argv);
-    } else {
+    } else if (cmd->no_config || (rc = cli_config(&ctx)) == 0) {
+        /* the whole configuration is checked before any command runs */
         rc = cmd->fn(&ctx, argc - i, argv + i);
     }
     db_close(ctx.db);

@@ -135,6 +135,18 @@ const char *crawl_outcome_name(enum crawl_outcome outcome)
     return "?";
 }
 
+const char *crawl_result_outcome(const struct crawl_source_result *r)
+{
+    switch (r->outcome) {
+    case CRAWL_NEW:
+        return r->n_new > 0 ? "new" : "nothing new";
+    case CRAWL_SKIPPED:
+        return r->skip == CRAWL_SKIP_DISALLOWED ? "disallowed" : "not due";
+    default:
+        return crawl_outcome_name(r->outcome);
+    }
+}
+
 int64_t crawler_next_fetch(int64_t now, int ok, int64_t interval, int ttl_seconds,
                            int consecutive_errors, int64_t backoff_min, int64_t backoff_max,
                            int64_t retry_at)
@@ -418,6 +430,7 @@ static void job_request(struct job *job, const char *url, long doc, int hops)
     if (!allowed) {
         if (doc < 0) {
             set_error(job, CRAWL_SKIPPED, "disallowed by robots.txt");
+            job->result->skip = CRAWL_SKIP_DISALLOWED;
         } else {
             link_failed(job, url, "disallowed by robots.txt");
         }
@@ -887,6 +900,7 @@ static int start_jobs(struct crawler *c, const struct source_config *src, const 
             job->result->next_fetch_at = job->state.next_fetch_at;
             set_error(job, CRAWL_SKIPPED, "not due until %s",
                       time_format_iso8601(job->state.next_fetch_at, when, sizeof when));
+            job->result->skip = CRAWL_SKIP_NOT_DUE;
             continue;
         }
         job->done = 0;

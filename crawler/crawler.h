@@ -41,6 +41,9 @@ enum crawl_outcome {
     CRAWL_SKIPPED,   /* not due yet, or disallowed by robots.txt (error says which) */
 };
 
+/* Why a source was CRAWL_SKIPPED. */
+enum crawl_skip { CRAWL_SKIP_NONE, CRAWL_SKIP_NOT_DUE, CRAWL_SKIP_DISALLOWED };
+
 struct crawl_source_result {
     char *source; /* the source's name */
     enum crawl_outcome outcome;
@@ -49,6 +52,7 @@ struct crawl_source_result {
     int n_new;             /* documents stored by this crawl */
     char *error;           /* one line, or NULL */
     int64_t next_fetch_at; /* when the source is due again */
+    enum crawl_skip skip;  /* with CRAWL_SKIPPED */
 };
 
 struct crawl_results {
@@ -74,8 +78,17 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
 
 void crawl_results_free(struct crawl_results *r);
 
-/* "new", "unchanged", "failed", "skipped". */
+/* "new", "unchanged", "failed", "skipped" (crawl_log's outcome column). */
 const char *crawl_outcome_name(enum crawl_outcome outcome);
+
+/* A source's outcome as the user sees it (crawl's lines and --json, README):
+ *   "new"          fetched, n_new >= 1 documents stored
+ *   "nothing new"  fetched, every item already stored (n_new = 0)
+ *   "unchanged"    the server answered 304 Not Modified
+ *   "not due"      fetched recently or backing off (next_fetch_at says until when)
+ *   "disallowed"   robots.txt disallows the URL
+ *   "failed"       error says why; retried later with backoff */
+const char *crawl_result_outcome(const struct crawl_source_result *r);
 
 /* The next fetch time after a fetch at now. ok: interval (or the feed's ttl when
  * longer, capped at one day). Failure number n (n >= 1): the backoff delay, or the

@@ -1,8 +1,9 @@
-/* export.c — trends and documents as RFC 4180 CSV. */
+/* export.c — trends and documents as RFC 4180 CSV or JSON. */
 #include "trends/export.h"
 
 #include "common/csv.h"
 #include "common/util.h"
+#include "crawler/text.h"
 #include "trends/trends.h"
 
 #include <errno.h>
@@ -112,5 +113,112 @@ int export_documents_csv(sqlite3 *db, const struct trend_filter *f, FILE *stream
         flush_chunk(&x, 1);
     if (x.failed_errno != 0)
         return fs_error_set(err, "writing CSV: %s", strerror(x.failed_errno));
+    return 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+/* A JSON string of s (NULL: null); bytes that are not UTF-8 become U+FFFD. */
+static json_t *json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    if (text_utf8_valid(s, n))
+        return json_stringn(s, n);
+    struct strbuf sb = STRBUF_INIT;
+    text_utf8_repair(&sb, s, n);
+    json_t *j = json_stringn(sb.buf, sb.len);
+    sb_free(&sb);
+    return j ? j : json_null();
+}
+
+static json_t *json_time(int64_t t)
+{
+    char buf[32];
+    return json_string(time_format_iso8601(t, buf, sizeof buf));
+}
+
+json_t *export_trend_row_json(const struct trend_row *r)
+{
+    double n = r->n_docs > 0 ? (double)r->n_docs : 1.0;
+    json_t *o = json_object();
+    json_object_set_new(o, "topic", json_string(trends_topic_name(r->topic)));
+    json_object_set_new(o, "bucket_start", json_time(r->bucket_start));
+    json_object_set_new(o, "n_docs", json_integer(r->n_docs));
+    json_object_set_new(o, "n_negative", json_integer(r->n_negative));
+    json_object_set_new(o, "n_neutral", json_integer(r->n_neutral));
+    json_object_set_new(o, "n_positive", json_integer(r->n_positive));
+    json_object_set_new(o, "mean_score", json_real((double)r->score_sum_micro / 1e6 / n));
+    json_object_set_new(o, "negative_share", json_real((double)r->n_negative / n));
+    json_object_set_new(o, "z_score", r->has_z ? json_real(r->z_score) : json_null());
+    json_object_set_new(o, "spike", json_boolean(r->spike));
+    return o;
+}
+
+/* Appends j as compact JSON and releases it. */
+static void append_json(struct strbuf *sb, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    sb_append(sb, text ? text : "null");
+    free(text);
+    json_decref(j);
+}
+
+int export_trends_json(sqlite3 *db, const struct trend_filter *f, struct strbuf *out,
+                       struct fs_error *err)
+{
+    struct trend_row *rows;
+    size_t n;
+    if (db_trends_query(db, f, &rows, &n, err) < 0)
+        return -1;
+    sb_append(out, "[");
+    for (size_t i = 0; i < n; i++) {
+        sb_append(out, i ? ",\n " : "\n ");
+        append_json(out, export_trend_row_json(&rows[i]));
+    }
+    sb_append(out, n ? "\n]\n" : "]\n");
+    free(rows);
+    return 0;
+}
+
+struct doc_json_export {
+    struct doc_export x;
+    size_t n;
+};
+
+static int doc_json_row(void *ctx, const struct trend_doc *d)
+{
+    struct doc_json_export *j = ctx;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(d->id));
+    json_object_set_new(o, "published", d->has_published ? json_time(d->published_at) : json_null());
+    json_object_set_new(o, "fetched", json_time(d->fetched_at));
+    json_object_set_new(o, "source", json_text(d->source));
+    json_object_set_new(o, "kind", json_text(d->kind));
+    json_object_set_new(o, "url", json_text(d->url));
+    json_object_set_new(o, "title", json_text(d->title));
+    json_object_set_new(o, "topic", json_string(trends_topic_name(d->topic)));
+    json_object_set_new(o, "sentiment", json_string(export_sentiment_name(d->sentiment)));
+    json_object_set_new(o, "score", json_real(d->score));
+    json_object_set_new(o, "model", json_text(d->model_id));
+    json_object_set_new(o, "text", json_text(d->text));
+    sb_append(j->x.out, j->n++ ? ",\n " : "\n ");
+    append_json(j->x.out, o);
+    return flush_chunk(&j->x, 0);
+}
+
+int export_documents_json(sqlite3 *db, const struct trend_filter *f, FILE *stream,
+                          struct strbuf *out, struct fs_error *err)
+{
+    struct doc_json_export j = {{.out = out, .stream = stream}, 0};
+    sb_append(out, "[");
+    if (db_trends_documents(db, f, doc_json_row, &j, err) < 0)
+        return -1;
+    sb_append(out, j.n ? "\n]\n" : "]\n");
+    if (j.x.failed_errno == 0)
+        flush_chunk(&j.x, 1);
+    if (j.x.failed_errno != 0)
+        return fs_error_set(err, "writing JSON: %s", strerror(j.x.failed_errno));
     return 0;
 }

@@ -15,6 +15,10 @@
  * Documents header (exactly):
  *   id,published,fetched,source,kind,url,title,topic,sentiment,score,model,text
  * published is empty when the document had no date (its time is then fetched).
+ *
+ * JSON (export --json): one array of objects with the same fields as the CSV
+ * columns: times ISO-8601, counts and scores numbers, spike true/false, an
+ * empty z_score or published null. Text that is not UTF-8 is repaired (U+FFFD).
  */
 #ifndef FINSENT_EXPORT_H
 #define FINSENT_EXPORT_H
@@ -23,6 +27,7 @@
 #include "common/strbuf.h"
 #include "db/db_trends.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -45,6 +50,15 @@ int export_trends_csv(sqlite3 *db, const struct trend_filter *f, struct strbuf *
  * a write error fails with err set. */
 int export_documents_csv(sqlite3 *db, const struct trend_filter *f, FILE *stream,
                          struct strbuf *out, struct fs_error *err);
+
+/* One bucket row as a JSON object (the CSV's fields). Caller owns it. */
+json_t *export_trend_row_json(const struct trend_row *r);
+
+/* export_trends_csv() and export_documents_csv() as one JSON array. */
+int export_trends_json(sqlite3 *db, const struct trend_filter *f, struct strbuf *out,
+                       struct fs_error *err);
+int export_documents_json(sqlite3 *db, const struct trend_filter *f, FILE *stream,
+                          struct strbuf *out, struct fs_error *err);
 
 /* "negative" / "neutral" / "positive" ("unknown" otherwise). */
 const char *export_sentiment_name(int sentiment);
