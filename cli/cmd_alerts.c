@@ -9,6 +9,7 @@
  */
 #include "alerts/alerts.h"
 #include "alerts/rules.h"
+#include "classify/dataset.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -217,11 +218,11 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
     if (!topic_arg || !dur)
         return cli_fail(FS_EXIT_USAGE, "usage: finsent alerts silence TOPIC --for DURATION");
     int topic = !strcmp(topic_arg, "all") ? -2 : alert_topic_parse(topic_arg);
-    if (topic == -2 && strcmp(topic_arg, "all") != 0)
-        return cli_fail(FS_EXIT_USAGE,
-                        "alerts silence: unknown topic '%s' (an id 0..19, a "
-                        "name such as 'Energy | Oil', overall or all)",
-                        topic_arg);
+    if (topic == -2 && strcmp(topic_arg, "all") != 0) {
+        char why[FS_ERROR_MAX / 2];
+        topic_lookup_error(topic_arg, why, sizeof why);
+        return cli_fail(FS_EXIT_USAGE, "alerts silence: %s; or an id 0..19, overall or all", why);
+    }
     int64_t seconds;
     if (duration_parse(dur, &seconds) < 0 || seconds <= 0)
         return cli_fail(FS_EXIT_USAGE, "alerts silence: '%s' is not a duration (e.g. 2h, 1d)", dur);

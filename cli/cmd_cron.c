@@ -123,6 +123,8 @@ static void calendar_spec(int n, const struct cron_slot *s, struct strbuf *sb)
         sb_appendf(sb, "*-*-* *:00/%d:00", n);
     else if (s->hour_step == 1)
         sb_appendf(sb, "*-*-* *:%02d:00", s->minute);
+    else if (s->hour_step == 24)
+        sb_appendf(sb, "*-*-* %02d:%02d:00", s->first_hour, s->minute);
     else
         sb_appendf(sb, "*-*-* %02d/%d:%02d:00", s->first_hour, s->hour_step, s->minute);
 }
