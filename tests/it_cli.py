@@ -111,8 +111,9 @@ with t.case("bad config: every command exits 4 with FILE:LINE, nothing fetched")
 with t.case("good config and 'topics = overall, all' pass; init's config passes") as c:
     conf = write("good.conf", GOOD + "[alert a]\ntopics = overall, all\n"
                  "[alert b]\ntopics = energy, fed\n")
-    r = finsent(["--config", conf, "--db", os.path.join(work, "good.db"), "alerts", "list"])
-    c.check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    for cmd in (["alerts", "list"], ["alerts", "run", "--dry-run"]):
+        r = finsent(["--config", conf, "--db", os.path.join(work, "good.db"), *cmd])
+        c.check(r.returncode == 0, "%s: exit %d: %s" % (cmd, r.returncode, r.stderr))
     init_conf = os.path.join(work, "init", "finsent.conf")
     r = finsent(["--config", init_conf, "init"])
     c.check(r.returncode == 0, r.stderr)

@@ -115,7 +115,7 @@ def test_table(db):
 
 
 def test_csv(db, tmp, hostile_ids):
-    p = finsent(db, "export", "trends", "--format", "csv", "--bucket", "hour")
+    p = finsent(db, "export", "trends", "--format", "csv", "--bucket", "hour", "--all")
     raw = p.stdout.decode()
     header = raw.split("\r\n", 1)[0]
     ok = header == ("topic,bucket_start,n_docs,n_negative,n_neutral,n_positive,mean_score,"
@@ -126,7 +126,8 @@ def test_csv(db, tmp, hostile_ids):
     ok = ok and topic_spikes == [("Fed | Central Banks", "2026-03-26T14:00:00Z")]
     ok = ok and raw.count("\r\n") == len(rows) + 1
     report(ok, "export_trends_csv_hour", f"header {header!r}, spikes {spikes}")
-    raw = finsent(db, "export", "trends", "--format", "csv", "--topic", "earnings").stdout
+    raw = finsent(db, "export", "trends", "--format", "csv", "--topic", "earnings",
+                  "--all").stdout
     rows = list(csv.DictReader(io.StringIO(raw.decode(), newline="")))
     spikes = [(r["topic"], r["bucket_start"]) for r in rows if r["spike"] == "1"]
     ok = len(rows) == 30 and spikes == [("Earnings", "2026-03-21T00:00:00Z")]
