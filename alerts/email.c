@@ -219,8 +219,8 @@ static int load_url_and_tls(const struct config *cfg, struct smtp_config *sc, st
     return 0;
 }
 
-const char *const smtp_config_keys[] = {"url",           "from",     "to",      "username",
-                                        "password_env",  "password", "tls",     "ca_file",
+const char *const smtp_config_keys[] = {"url",           "from",     "to",  "username",
+                                        "password_env",  "password", "tls", "ca_file",
                                         "password_file", "timeout",  NULL};
 
 static int smtp_config_read(const struct config *cfg, struct smtp_config *out, int read_secret,

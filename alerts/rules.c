@@ -35,9 +35,8 @@ int alert_topic_parse(const char *s)
 }
 
 const char *const alert_rule_config_keys[] = {
-    "topics", "granularity", "z_threshold", "min_docs", "min_negative_share", "critical_z",
-    "for",    "repeat",      "quiet_hours", "notify",   "resolved",           "examples",
-    NULL};
+    "topics", "granularity", "z_threshold", "min_docs", "min_negative_share", "critical_z", "for",
+    "repeat", "quiet_hours", "notify",      "resolved", "examples",           NULL};
 
 static char *trim(char *s)
 {

@@ -46,8 +46,8 @@ static json_t *alert_json(const struct alert_row *a)
     json_t *o = json_object(), *spike = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
     json_object_set_new(o, "rule", json_string(a->rule));
-    json_object_set_new(o, "topic", json_string(alert_topic_name(a->topic, topic_buf,
-                                                                 sizeof topic_buf)));
+    json_object_set_new(o, "topic",
+                        json_string(alert_topic_name(a->topic, topic_buf, sizeof topic_buf)));
     json_object_set_new(o, "topic_id", json_integer(a->topic));
     json_object_set_new(o, "state", json_string(a->state));
     json_object_set_new(o, "severity", json_string(a->severity));

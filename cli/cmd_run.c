@@ -60,8 +60,8 @@ static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
         if (r->outcome == CRAWL_FAILED)
             log_warn("crawl: %s: failed: %s", r->source, r->error ? r->error : "unknown error");
         else
-            log_debug("crawl: %s: %s, %d new of %d", r->source, crawl_result_outcome(r),
-                      r->n_new, r->n_items);
+            log_debug("crawl: %s: %s, %d new of %d", r->source, crawl_result_outcome(r), r->n_new,
+                      r->n_items);
     }
     log_info("crawl: %zu sources, %d new documents, %d failed", res.n, res.n_new, res.n_failed);
     crawl_results_free(&res);

@@ -22,8 +22,8 @@ static int print_json(void)
 {
     json_t *arr = json_array();
     for (int i = 0; i < N_TOPICS; i++)
-        json_array_append_new(arr, json_pack("{s:i, s:s}", "id", i, "name",
-                                             task_label_name(TASK_TOPIC, i)));
+        json_array_append_new(
+            arr, json_pack("{s:i, s:s}", "id", i, "name", task_label_name(TASK_TOPIC, i)));
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(arr);
     if (!text)

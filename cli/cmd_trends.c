@@ -232,8 +232,8 @@ static void trends_json_append(struct strbuf *sb, const struct trend_filter *f,
                                const struct trend_row *rows, size_t n)
 {
     json_t *o = json_object(), *series = json_array();
-    json_object_set_new(o, "granularity", json_string(f->granularity == DB_TREND_DAY ? "day"
-                                                                                     : "hour"));
+    json_object_set_new(o, "granularity",
+                        json_string(f->granularity == DB_TREND_DAY ? "day" : "hour"));
     json_object_set_new(o, "since", json_bound(f->since, INT64_MIN));
     json_object_set_new(o, "until", json_bound(f->until, INT64_MAX));
     json_t *buckets = NULL;
@@ -344,7 +344,9 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
         return rc < 0 ? FS_EXIT_OK : rc;
     if (a.what || a.json || a.format)
         return cli_fail(FS_EXIT_USAGE, "report: unexpected argument '%s'",
-                        a.what ? a.what : a.json ? "--json" : "--format");
+                        a.what   ? a.what
+                        : a.json ? "--json"
+                                 : "--format");
     if (!a.output)
         return cli_fail(FS_EXIT_USAGE, "report: --html FILE is required");
     if ((rc = prepare(ctx, &a)))

@@ -115,8 +115,7 @@ int cli_config(struct cli_ctx *ctx)
         log_debug("no config at %s; using defaults", ctx->config_path);
         return 0;
     }
-    if (config_load(&ctx->cfg, ctx->config_path, &err) < 0 ||
-        config_check_all(ctx->cfg, &err) < 0)
+    if (config_load(&ctx->cfg, ctx->config_path, &err) < 0 || config_check_all(ctx->cfg, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
     return 0;
 }

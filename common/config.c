@@ -402,7 +402,8 @@ static int edit_distance(const char *a, const char *b)
                 v = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < v)
                 v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+            if (i > 1 && j > 1 &&
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
                 tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
                 d[i - 2][j - 2] + 1 < v)
                 v = d[i - 2][j - 2] + 1;
@@ -466,8 +467,9 @@ static void assert_declared(const struct config *cfg, const char *section, const
     const struct config_schema_section *s = schema_of(cfg, section);
     if (s && key_declared(s, key))
         return;
-    fprintf(stderr, "finsent: internal error: config key [%s] %s is read but not declared in "
-                    "the schema (cli/config_check.c)\n",
+    fprintf(stderr,
+            "finsent: internal error: config key [%s] %s is read but not declared in "
+            "the schema (cli/config_check.c)\n",
             section, key);
     abort();
 }
@@ -508,16 +510,15 @@ static int check_section(const struct config *cfg, const struct config_section *
         return -1;
     }
     if (s->named && name[wlen] == '\0')
-        return fs_error_set(err, "%s:%d: [%s]: needs a name: [%s NAME]", cfg->path, sec->line,
-                            name, s->name);
+        return fs_error_set(err, "%s:%d: [%s]: needs a name: [%s NAME]", cfg->path, sec->line, name,
+                            s->name);
     if (!s->named && name[wlen] != '\0')
         return fs_error_set(err, "%s:%d: [%s]: takes no name: [%s]", cfg->path, sec->line, name,
                             s->name);
     return 0;
 }
 
-static int check_key(const struct config *cfg, const struct config_entry *e,
-                     struct fs_error *err)
+static int check_key(const struct config *cfg, const struct config_entry *e, struct fs_error *err)
 {
     const struct config_schema_section *s = schema_of(cfg, e->section);
     if (key_declared(s, e->key))

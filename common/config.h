@@ -51,14 +51,14 @@ int config_line(const struct config *cfg, const char *section, const char *key);
  * when present but malformed or outside [min, max]. */
 int config_get_int(const struct config *cfg, const char *section, const char *key, int64_t def,
                    int64_t min, int64_t max, int64_t *out, struct fs_error *err);
-int config_get_double(const struct config *cfg, const char *section, const char *key,
-                      double def, double min, double max, double *out, struct fs_error *err);
+int config_get_double(const struct config *cfg, const char *section, const char *key, double def,
+                      double min, double max, double *out, struct fs_error *err);
 /* yes/no, true/false, on/off, 1/0. */
 int config_get_bool(const struct config *cfg, const char *section, const char *key, int def,
                     int *out, struct fs_error *err);
 /* "90s", "15m", "2h", "1d" or plain seconds. */
-int config_get_duration(const struct config *cfg, const char *section, const char *key,
-                        int64_t def, int64_t *out, struct fs_error *err);
+int config_get_duration(const struct config *cfg, const char *section, const char *key, int64_t def,
+                        int64_t *out, struct fs_error *err);
 
 /* Number of sections whose name starts with prefix (e.g. "source "); the i-th of
  * them (in file order) through config_section_at(). */

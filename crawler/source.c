@@ -17,10 +17,10 @@ static const char *const kind_names[] = {"feed", "article", "comments"};
 
 /* Every key crawler_settings_load() and load_one() read (common/config.h). */
 const char *const crawler_config_keys[] = {
-    "concurrency", "per_host", "delay_ms", "connect_timeout", "timeout", "timeout_ms",
-    "max_body_bytes", "interval", "backoff_min", "backoff_max", "max_follow_links",
-    "user_agent", NULL};
-const char *const source_config_keys[] = {"url", "kind", "follow_links", "comment_selector",
+    "concurrency",      "per_host",       "delay_ms", "connect_timeout", "timeout",
+    "timeout_ms",       "max_body_bytes", "interval", "backoff_min",     "backoff_max",
+    "max_follow_links", "user_agent",     NULL};
+const char *const source_config_keys[] = {"url",      "kind", "follow_links", "comment_selector",
                                           "interval", NULL};
 
 const char *source_kind_name(enum source_kind kind)

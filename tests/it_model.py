@@ -75,6 +75,11 @@ def main():
         return
     report("validation sentiment" in p.stdout, "train_prints_validation", p.stdout[-300:])
     train_out = p.stdout
+    # stdout is not a terminal: one progress line per epoch (and per minute), time left
+    epoch_lines = [l for l in p.stdout.splitlines() if l.startswith("train: epoch ")]
+    report(len(epoch_lines) >= 12 and all(l.endswith("s left") for l in epoch_lines) and
+           "train: epoch 12/12," in p.stdout, "train_logs_progress_without_terminal",
+           repr(epoch_lines[:3]))
 
     for task in ["sentiment", "topic"]:
         p = run("eval", "--task", task, "--data", paths["sent" if task == "sentiment" else "topic"],

@@ -44,7 +44,7 @@ static void test_typos_fail_with_line_and_suggestion(void)
         {"[crawler]\nconcurency = 3\n", "t.conf:2: [crawler] concurency: unknown key; did you "
                                         "mean 'concurrency'?"},
         {"[source a]\nurl = http://x.test/\nknd = feed\n", "t.conf:3: [source a] knd: unknown key; "
-                                                          "did you mean 'kind'?"},
+                                                           "did you mean 'kind'?"},
         {"[source a]\nurl = http://x.test/\nfollow_link = yes\n",
          "t.conf:3: [source a] follow_link: unknown key; did you mean 'follow_links'?"},
         {"[crawler]\nper_host = 1\n\nper_host = 2\n",
@@ -63,8 +63,8 @@ static void test_typos_fail_with_line_and_suggestion(void)
     for (size_t i = 0; i < FS_ARRAY_LEN(cases); i++) {
         struct fs_error err = {{0}};
         CHECK_MSG(check_text(cases[i].text, &err) < 0, "accepted: %s", cases[i].text);
-        CHECK_MSG(strstr(err.msg, cases[i].want), "%s: got '%s', want '%s'", cases[i].text,
-                  err.msg, cases[i].want);
+        CHECK_MSG(strstr(err.msg, cases[i].want), "%s: got '%s', want '%s'", cases[i].text, err.msg,
+                  cases[i].want);
     }
 }
 

@@ -192,7 +192,8 @@ static int doc_json_row(void *ctx, const struct trend_doc *d)
     struct doc_json_export *j = ctx;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(d->id));
-    json_object_set_new(o, "published", d->has_published ? json_time(d->published_at) : json_null());
+    json_object_set_new(o, "published",
+                        d->has_published ? json_time(d->published_at) : json_null());
     json_object_set_new(o, "fetched", json_time(d->fetched_at));
     json_object_set_new(o, "source", json_text(d->source));
     json_object_set_new(o, "kind", json_text(d->kind));

@@ -78,8 +78,8 @@ int trend_granularity_parse(const char *s)
     return -1;
 }
 
-const char *const trends_config_keys[] = {"alpha", "z_threshold", "min_docs",
-                                          "min_negative_share", "warmup", NULL};
+const char *const trends_config_keys[] = {"alpha",  "z_threshold", "min_docs", "min_negative_share",
+                                          "warmup", NULL};
 
 int trends_config_load(const struct config *cfg, struct spike_params *p, struct fs_error *err)
 {
