@@ -172,6 +172,8 @@ static int base_fetch_cmd(struct cli_ctx *ctx, int argc, char **argv)
         log_warn("HF_TOKEN was not sent: the hub endpoint is plain http");
     if (rc < 0) {
         rc = cli_fail(exit_code(res.fail), "base fetch %s: %s", name, err.msg);
+    } else if (ctx->quiet) {
+        /* --quiet: errors only */
     } else if (res.already_installed) {
         printf("%s is already installed in %s (--force fetches it again)\n", name, res.dir);
     } else {

@@ -70,8 +70,8 @@ static int parse_every(const char *every, int *minutes)
     int64_t seconds;
     char *end;
     long plain = strtol(every, &end, 10);
-    if (end != every && *end == '\0')
-        seconds = (int64_t)plain * 60; /* a bare number is minutes */
+    if (end != every && *end == '\0') /* a bare number is minutes */
+        seconds = plain >= 0 && plain <= DAY_MINUTES ? (int64_t)plain * 60 : -1;
     else if (duration_parse(every, &seconds) < 0)
         return cli_fail(FS_EXIT_USAGE, "cron: --every '%s' is not a duration (45, 90m, 2h, 1d)",
                         every);
@@ -85,7 +85,7 @@ static int parse_every(const char *every, int *minutes)
         while (DAY_MINUTES % hi)
             hi++;
         return cli_fail(FS_EXIT_USAGE,
-                        "cron: every %d minutes cannot repeat evenly each day (runs would "
+                        "cron: --every %d minutes cannot repeat evenly each day (runs would "
                         "bunch at midnight); choose a period that divides 24h, e.g. %d or %d "
                         "minutes",
                         n, lo, hi);

@@ -268,7 +268,9 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
                           &err) < 0)
         return cli_fail(FS_EXIT_IO, "init: %s", err.msg);
     chmod(ctx->config_path, 0600);
-    printf("wrote %s\nedit [finsent] contact and the [smtp] section, then run 'finsent run'\n",
-           ctx->config_path);
+    if (!ctx->quiet) /* --quiet: errors only */
+        printf("wrote %s\nedit [finsent] contact and the [smtp] section, then run 'finsent "
+               "run'\n",
+               ctx->config_path);
     return FS_EXIT_OK;
 }

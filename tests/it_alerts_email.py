@@ -294,9 +294,9 @@ def case_bad_config_names_file_and_line():
     r = e.run("alerts", "run")
     check(r.returncode == 4, "exit %d" % r.returncode)
     check(re.search(r"f\.conf:9: \[alert x\] z_threshold", r.stderr), r.stderr)
-    e.write_conf(1, rule="[alert x]\ntopics = Energy, Oil\n")
+    e.write_conf(1, rule="[alert x]\ntopics = Energy, Sports\n")
     r = e.run("alerts", "run")
-    check(r.returncode == 4 and "f.conf:8:" in r.stderr and "'Energy'" in r.stderr, r.stderr)
+    check(r.returncode == 4 and "f.conf:8:" in r.stderr and "'Sports'" in r.stderr, r.stderr)
 
 
 def case_dry_run_sends_and_changes_nothing():

@@ -256,6 +256,13 @@ with t.case("--quiet crawl prints failures only; every outcome is documented") a
     r = crawl("--json", quiet=True, now=NOW + 240)  # JSON was asked for: all of it
     c.check(len(json.loads(r.stdout)) == 3, r.stdout)
 
+with t.case("--quiet: status lines of other commands are dropped too") as c:
+    conf = os.path.join(work, "quiet", "finsent.conf")
+    for args in (["init"], ["alerts", "silence", "macro", "--for", "1h"], ["alerts", "ack", "1"]):
+        r = finsent(["--quiet", "--config", conf, "--db", os.path.join(work, "q.db"), *args])
+        c.check(r.stdout == "" and (r.returncode == 0 or args[1:2] == ["ack"]),
+                "%s: exit %d, %r" % (args, r.returncode, r.stdout))
+
 
 # ---- trends and export: one range rule, --json ------------------------------------------
 def fill(db):

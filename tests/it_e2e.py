@@ -277,7 +277,7 @@ try:
 
     with t.case("CSV export shows the spike at the right hour") as c:
         r = finsent(["--db", db, "--config", conf, "export", "trends", "--format", "csv",
-                     "--bucket", "hour"])
+                     "--bucket", "hour", "--all"])
         c.check(r.returncode == 0, f"export failed: {r.stderr}")
         rows = list(csv.DictReader(io.StringIO(r.stdout)))
         spikes = [row for row in rows if row["spike"] in ("1", "true")]

@@ -319,7 +319,7 @@ static void expect_config_error(const char *text, const char *needle)
 
 static void test_source_config_errors(void)
 {
-    expect_config_error("[source a]\nkind = feed\n", "missing 'url'");
+    expect_config_error("[source a]\nkind = feed\n", "bad.conf:1: [source a] url: missing");
     expect_config_error("[source a]\nurl = ftp://example.com/x\n", "bad.conf:2:");
     expect_config_error("[source a]\nurl = file:///etc/passwd\n", "http");
     expect_config_error("[source a]\nurl = http://x.com/\nkind = podcast\n", "bad.conf:3:");
