@@ -132,7 +132,8 @@ static void test_undeclared_read_aborts(void)
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(2);
         (void)config_get(cfg, "crawler", "undeclared_key");
         _exit(0);
     }
