@@ -111,11 +111,12 @@ static int run_at(sqlite3 *db, struct config *cfg, int64_t now, struct alerts_st
     return rc;
 }
 
+/* rule: more keys of [alert r] (a key may appear once: min_docs replaces 10) */
 static struct config *rule_conf(const char *rule)
 {
     struct strbuf sb = STRBUF_INIT;
-    sb_appendf(&sb, "%s[alert r]\ntopics = Energy | Oil\nmin_docs = 10\nnotify = email\n%s",
-               smtp_refused, rule);
+    sb_appendf(&sb, "%s[alert r]\ntopics = Energy | Oil\n%snotify = email\n%s", smtp_refused,
+               strstr(rule, "min_docs") ? "" : "min_docs = 10\n", rule);
     struct config *cfg = conf(sb.buf);
     sb_free(&sb);
     return cfg;
