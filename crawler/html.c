@@ -148,6 +148,26 @@ static const char *const NEGATIVE[] = {
 static const char *const POSITIVE[] = {"article", "body",  "content", "entry",  "main",
                                        "post",    "story", "text",    "hentry", NULL};
 
+/* 1 when the "class id itemprop" words ci name something other than article
+ * text. Judged per word: "related-content" or "article-tools" (a negative
+ * word inside the word) is junk, although "content" and "article" are
+ * positive; "story-body related" is not, "story-body" being purely positive. */
+static int class_says_junk(const char *ci)
+{
+    int negative = 0, positive = 0;
+    for (const char *p = ci; *p;) {
+        size_t n = strcspn(p, " \t\n");
+        char word[128];
+        snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), p);
+        int neg = contains_any(word, NEGATIVE);
+        negative |= neg;
+        positive |= !neg && contains_any(word, POSITIVE);
+        p += n;
+        p += strspn(p, " \t\n");
+    }
+    return negative && !positive;
+}
+
 /* 1 when the subtree at n should not contribute article text. */
 static int is_junk(const xmlNode *n)
 {
@@ -156,7 +176,7 @@ static int is_junk(const xmlNode *n)
     if (name_is(n, "body") || name_is(n, "html") || name_is(n, "a"))
         return 0;
     char *ci = class_and_id(n);
-    int junk = *ci && contains_any(ci, NEGATIVE) && !contains_any(ci, POSITIVE);
+    int junk = *ci && class_says_junk(ci);
     if (!junk && strstr(ci, "comment") && !strstr(ci, "article"))
         junk = 1; /* comments are extracted separately, never mixed into the article */
     free(ci);
@@ -423,20 +443,101 @@ static double link_density(const xmlNode *n)
     return d;
 }
 
-static xmlNode *best_container(xmlNode *body)
+/* The candidate record of n when it has one (after score_tree), else NULL. */
+static const struct candidate *candidate_find(const struct scoring *s, const xmlNode *n)
+{
+    uintptr_t idx = (uintptr_t)n->_private;
+    if (idx && idx <= s->n && s->c[idx - 1].node == n)
+        return &s->c[idx - 1];
+    return NULL;
+}
+
+static double final_score(const struct candidate *c)
+{
+    return c->score * (1 - link_density(c->node));
+}
+
+static int same_class(const xmlNode *a, const xmlNode *b)
+{
+    char *ca = get_attr(a, "class"), *cb = get_attr(b, "class");
+    int same = ca && cb && *ca && strcmp(ca, cb) == 0;
+    free(ca);
+    free(cb);
+    return same;
+}
+
+/* A bare <p> beside the best container that reads as body text. */
+static int sibling_paragraph(const xmlNode *n)
+{
+    if (!name_is(n, "p"))
+        return 0;
+    char *t = node_plain(n);
+    size_t len = t ? strlen(t) : 0;
+    int sentence = len && (t[len - 1] == '.' || strstr(t, ". "));
+    free(t);
+    double links = link_density(n);
+    return (len >= 80 && links < 0.25) || (len > 0 && links == 0 && sentence);
+}
+
+/* Whether sibling n of the best container (final score best_score) belongs to
+ * the article too: a body split into several blocks by ads or related links
+ * ("entry-content", ad, "entry-content", box, "entry-content") is kept whole.
+ * A scored sibling counts from a fifth of the best score (at least 10), with a
+ * bonus for sharing the best block's class. */
+static int sibling_belongs(const struct scoring *s, const xmlNode *best, double best_score,
+                           const xmlNode *n)
+{
+    if (n == best)
+        return 1;
+    if (!is_el(n) || is_junk(n))
+        return 0;
+    double threshold = best_score * 0.2 > 10 ? best_score * 0.2 : 10;
+    const struct candidate *c = candidate_find(s, n);
+    if (c) {
+        double score = final_score(c) + (same_class(n, best) ? best_score * 0.2 : 0);
+        if (score >= threshold)
+            return 1;
+    }
+    return sibling_paragraph(n);
+}
+
+struct node_list {
+    xmlNode **v;
+    size_t n, cap;
+};
+
+static void node_list_add(struct node_list *l, xmlNode *n)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = n;
+}
+
+/* The article's blocks in document order: the best-scored container and those
+ * of its siblings that belong with it (the body when nothing scores). */
+static void article_blocks(xmlNode *body, struct node_list *out)
 {
     struct scoring s = {0};
     score_tree(&s, body, 0);
     xmlNode *best = NULL;
     double best_score = 0;
     for (size_t i = 0; i < s.n; i++) {
-        double score = s.c[i].score * (1 - link_density(s.c[i].node));
+        double score = final_score(&s.c[i]);
         if (!best || score > best_score)
             best = s.c[i].node, best_score = score;
-        s.c[i].node->_private = NULL;
     }
+    if (!best || !is_el(best->parent)) {
+        node_list_add(out, best ? best : body);
+    } else {
+        for (xmlNode *c = best->parent->children; c; c = c->next)
+            if (sibling_belongs(&s, best, best_score, c))
+                node_list_add(out, c);
+    }
+    for (size_t i = 0; i < s.n; i++)
+        s.c[i].node->_private = NULL;
     free(s.c);
-    return best ? best : body;
 }
 
 /* ---- paragraph output ------------------------------------------------------- */
@@ -484,12 +585,54 @@ static void para_walk(struct para_out *po, const xmlNode *n, int in_link, int de
     }
 }
 
-static char *article_text(xmlNode *container)
+/* 1 when paragraph p (n bytes) reads as the start of the article: a long
+ * paragraph, or one that ends like a sentence. */
+static int opens_article(const char *p, size_t n)
+{
+    if (n >= 120)
+        return 1;
+    while (n && strchr("\"')]", p[n - 1]))
+        n--;
+    if (n >= 3 && (memcmp(p + n - 3, "\xE2\x80\x9D", 3) == 0 ||
+                   memcmp(p + n - 3, "\xE2\x80\x99", 3) == 0))
+        n -= 3; /* closing curly quotes */
+    if (n >= 3 && memcmp(p + n - 3, "\xE2\x80\xA6", 3) == 0)
+        return 1; /* ellipsis */
+    return n && strchr(".!?:", p[n - 1]);
+}
+
+/* Drops the short lines before the article's first sentence ("Related
+ * Content", "AP - 53 mins ago", a byline, a repeated headline). A text with no
+ * such sentence is kept whole. */
+static void drop_leading_boilerplate(struct strbuf *text)
+{
+    size_t start = 0;
+    while (start < text->len) {
+        const char *p = text->buf + start;
+        const char *end = strstr(p, "\n\n");
+        size_t n = end ? (size_t)(end - p) : text->len - start;
+        if (opens_article(p, n))
+            break;
+        if (!end)
+            return; /* nothing reads as a sentence: keep everything */
+        start += n + 2;
+    }
+    if (start && start < text->len) {
+        memmove(text->buf, text->buf + start, text->len - start);
+        sb_truncate(text, text->len - start);
+    }
+}
+
+static char *article_text(const struct node_list *blocks)
 {
     struct para_out po = {STRBUF_INIT, STRBUF_INIT, 0};
-    para_walk(&po, container, 0, 0);
+    for (size_t i = 0; i < blocks->n; i++) {
+        para_flush(&po);
+        para_walk(&po, blocks->v[i], 0, 0);
+    }
     para_flush(&po);
     sb_free(&po.cur);
+    drop_leading_boilerplate(&po.text);
     return sb_detach(&po.text);
 }
 
@@ -505,7 +648,10 @@ int html_extract_article(const char *body, size_t len, const char *charset, cons
     out->title = page_title(root);
     out->author = page_author(root);
     out->published_at = page_time(root);
-    out->text = article_text(best_container(bnode ? bnode : root));
+    struct node_list blocks = {0};
+    article_blocks(bnode ? bnode : root, &blocks);
+    out->text = article_text(&blocks);
+    free(blocks.v);
     xmlFreeDoc(doc);
     return 0;
 }
@@ -744,26 +890,106 @@ static int find_prose_date(const char *s, int64_t *out)
     return -1;
 }
 
-/* A <time datetime> inside the unit, else a date written in the comment's
- * head (the unit text before its body). 0 when none. */
+/* Reads an epoch time in seconds (up to 10 digits) or milliseconds (13). */
+static int parse_epoch(const char *v, int64_t *out)
+{
+    size_t n = strspn(v, "0123456789");
+    if (v[n] || (n != 9 && n != 10 && n != 13))
+        return -1;
+    *out = strtoll(v, NULL, 10) / (n == 13 ? 1000 : 1);
+    return 0;
+}
+
+/* The time an element states in its attributes: datetime= on any element;
+ * title= (<abbr title="2011-08-25T02:30:00+0000">) or an epoch data-utime= /
+ * data-timestamp= / data-time= on an <abbr> or an element whose class or id
+ * mentions time or date. Returns 0 and sets *out, or -1. */
+static int element_time(const xmlNode *n, int64_t *out)
+{
+    char *v = get_attr(n, "datetime");
+    int ok = v && time_parse_any(v, out) == 0;
+    free(v);
+    if (ok)
+        return 0;
+    char *ci = class_and_id(n);
+    int timeish = name_is(n, "abbr") || strstr(ci, "time") || strstr(ci, "date");
+    free(ci);
+    if (!timeish)
+        return -1;
+    static const char *const epoch_attrs[] = {"data-utime", "data-timestamp", "data-time", NULL};
+    v = get_attr(n, "title");
+    ok = v && time_parse_any(text_normalize_ws_str(v), out) == 0;
+    free(v);
+    for (const char *const *a = epoch_attrs; !ok && *a; a++) {
+        v = get_attr(n, *a);
+        ok = v && parse_epoch(v, out) == 0;
+        free(v);
+    }
+    return ok ? 0 : -1;
+}
+
+/* The first element_time in the subtree at n, not entering nested units. */
+static int find_element_time(const xmlNode *n, int64_t *out, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return -1;
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        if (!is_el(c) || c->_private == UNIT_MARK || name_in(c, UNIT_SKIP_TAGS))
+            continue;
+        if (element_time(c, out) == 0 || find_element_time(c, out, depth + 1) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* The time of a comment: one stated in the markup of the unit (or of the
+ * scope around it), else a date written in prose in the part before the body
+ * (the whole scope text when body is NULL). 0 when none. */
 static int64_t unit_time(const xmlNode *unit, const char *body)
 {
-    const xmlNode *tm = find_first(unit, "time", 0);
-    char *v = tm ? get_attr(tm, "datetime") : NULL;
     int64_t t = 0;
-    int found = v && time_parse_any(v, &t) == 0;
-    free(v);
-    if (found)
+    if (find_element_time(unit, &t, 0) == 0)
         return t;
     char *all = unit_text(unit);
-    const char *at = all ? strstr(all, body) : NULL;
-    if (at && at > all) {
+    const char *at = all && body ? strstr(all, body) : all;
+    if (at && body)
         all[at - all] = '\0';
-        if (find_prose_date(all, &t) < 0)
-            t = 0;
-    }
+    if (!all || find_prose_date(all, &t) < 0)
+        t = 0;
     free(all);
     return t;
+}
+
+/* 1 when the subtree at n holds a unit other than `unit` (not looking inside
+ * `unit` itself). */
+static int holds_other_unit(const xmlNode *n, const xmlNode *unit, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return 0;
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        if (!is_el(c) || c == unit)
+            continue;
+        if (c->_private == UNIT_MARK || holds_other_unit(c, unit, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* The whole comment around a unit that is only its text: the outermost of the
+ * unit's three nearest ancestors that holds no other unit (so the nickname
+ * and the time beside "comment-text" are found). The unit itself when its
+ * parent already holds other comments. */
+static const xmlNode *unit_scope(const xmlNode *unit)
+{
+    const xmlNode *scope = unit;
+    for (int level = 0; level < 3; level++) {
+        const xmlNode *up = scope->parent;
+        if (!is_el(up) || name_is(up, "body") || name_is(up, "html") ||
+            up->_private == UNIT_MARK || holds_other_unit(up, unit, 0))
+            break;
+        scope = up;
+    }
+    return scope;
 }
 
 static char *page_url_with(const char *url, const char *id)
@@ -780,6 +1006,17 @@ static char *page_url_with(const char *url, const char *id)
     return sb_detach(&sb);
 }
 
+/* The id attribute of n, NULL when absent or blank. */
+static char *unit_id(const xmlNode *n)
+{
+    char *id = get_attr(n, "id");
+    if (id && !*text_normalize_ws_str(id)) {
+        free(id);
+        id = NULL;
+    }
+    return id;
+}
+
 static void comment_from_unit(struct comment_list *l, const xmlNode *unit, const char *url)
 {
     char *text = unit_body(unit);
@@ -787,14 +1024,22 @@ static void comment_from_unit(struct comment_list *l, const xmlNode *unit, const
         return;
     struct feed_item *it = comment_add(l);
     it->text = text;
-    it->guid = get_attr(unit, "id");
-    if (it->guid && !*text_normalize_ws_str(it->guid)) {
-        free(it->guid);
-        it->guid = NULL;
-    }
-    it->url = page_url_with(url, it->guid);
     it->author = unit_author(unit);
     it->published_at = unit_time(unit, text);
+    it->guid = unit_id(unit);
+    const xmlNode *scope = NULL;
+    if (!it->author || !it->published_at || !it->guid)
+        scope = unit_scope(unit);
+    if (scope && scope != unit) {
+        /* the unit is only the text: the author, time and id are beside it */
+        if (!it->author)
+            it->author = unit_author(scope);
+        if (!it->published_at)
+            it->published_at = unit_time(scope, NULL);
+        if (!it->guid)
+            it->guid = unit_id(scope);
+    }
+    it->url = page_url_with(url, it->guid);
 }
 
 static void comments_from_nodes(struct comment_list *l, xmlNode **nodes, size_t n, const char *url)

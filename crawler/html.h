@@ -13,8 +13,14 @@
  * Article text is found with a readability-style score: paragraphs credit their
  * parent and grandparent containers, class/id words ("article", "content" /
  * "sidebar", "comment", "share"...) add or subtract, and link-heavy containers
- * lose. script, style, nav, aside, footer, forms' controls, hidden elements and
- * comment blocks never contribute text.
+ * lose. The best container's siblings that score at least a fifth of it (or
+ * are plain body paragraphs) are kept with it, in page order, so a body split
+ * into several blocks by ads or related links stays whole. script, style, nav,
+ * aside, footer, forms' controls, hidden elements, comment blocks and blocks
+ * whose class word names something else ("related-content", "article-tools")
+ * never contribute text. Short lines before the first sentence ("Related
+ * Content", "AP - 53 mins ago", a byline) are dropped. bench/bench_extract
+ * measures the result against main texts marked by hand.
  */
 #ifndef FINSENT_HTML_H
 #define FINSENT_HTML_H
@@ -44,9 +50,15 @@ void html_article_free(struct html_article *a);
  * "#" + id, or the page url; title NULL; author from an element whose class,
  * id, itemprop or rel mentions author/user/byline..., else a link to a user
  * profile; text from the part whose class mentions body/text/content/message/
- * post, else the whole node; published_at from a <time datetime>, else from a
- * "Month D, YYYY[, at H:MM AM]" written before the body (taken as UTC), else 0).
- * A reply nested inside a selected comment is not repeated in its parent.
+ * post, else the whole node; published_at from a datetime= attribute, else an
+ * <abbr> or time/date-classed element's title= (ISO or RFC 822) or epoch
+ * data-utime= / data-timestamp=, else a "Month D, YYYY[, at H:MM AM]" written
+ * before the body (taken as UTC), else 0). When the selected node is only the
+ * comment's text (e.g. "div.comment-text" beside "span.nickname" and
+ * <abbr title>), a missing author, time and id are looked for in the comment
+ * around it: the outermost of its three nearest ancestors holding no other
+ * selected node. A reply nested inside a selected comment is not repeated in
+ * its parent.
  *
  * Defaults: elements whose class (or id) contains "comment" are grouped by tag
  * and comment class tokens ("li.comment", "div.commentpost", "li#comment");

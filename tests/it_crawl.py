@@ -133,6 +133,8 @@ def write_config(path, base):
            kind="comments")
     source("gen-comments", "%s/gen/comments/7" % base, kind="comments",
            comment_selector="//div[@class='comment']")
+    source("abbr-comments", "%s/crafted/comments_abbr_nickname.html" % base, kind="comments")
+    source("split-article", "%s/crafted/article_split_body.html" % base, kind="article")
     for name, (hostile, _, _) in HOSTILE.items():
         source(name, "%s/hostile/%s" % (base, hostile))
     for i, f in enumerate(CRAFTED):
@@ -210,7 +212,7 @@ def checks(tmp, srv):
     q = lambda sql, *a: db.execute(sql, a).fetchall()
 
     report(rc == 3, "exit status 3 when some sources fail", "got %d; stderr: %s" % (rc, err[-500:]))
-    n_sources = len(FEED_FIXTURES) + 8 + len(HOSTILE) + len(CRAFTED)
+    n_sources = len(FEED_FIXTURES) + 10 + len(HOSTILE) + len(CRAFTED)
     report(len(lines) == n_sources, "one line per source",
            "%d lines for %d sources:\n%s" % (len(lines), n_sources, out))
 
@@ -290,6 +292,24 @@ def checks(tmp, srv):
         report(ok, "%s: %d comments under the page's article" % (name, expect),
                "line %r, parent %r, %d comments, parents %r" %
                (lines.get(name), parent, len(comments), sorted({p for (p,) in comments})))
+
+    # comment author and time beside the comment text (span.nickname, <abbr title=ISO>)
+    rows = q("SELECT d.author, d.published_at, d.url FROM documents d JOIN sources s "
+             "ON s.id = d.source_id WHERE s.name = 'abbr-comments' AND d.kind = 'comment' "
+             "ORDER BY d.published_at")
+    complete = [r for r in rows if r[0] and r[1]]
+    report(len(rows) == 20 and len(complete) == 20 and rows[0][0] == "ValueHunter"
+           and rows[0][1] == 1314239400 and rows[0][2].endswith("#ugc-3100"),
+           "comments store their author and time (20 of 20)",
+           "line %r, %d rows, %d complete, first %r" %
+           (lines.get("abbr-comments"), len(rows), len(complete), rows[:1]))
+    rows = q("SELECT d.text FROM documents d JOIN sources s ON s.id = d.source_id "
+             "WHERE s.name = 'split-article'")
+    parts = ("Harbor Point Bancorp reported", "Deposits grew 3.8 percent", "Still, the bank set aside")
+    report(len(rows) == 1 and all(p in rows[0][0] for p in parts)
+           and "Related coverage" not in rows[0][0],
+           "an article body split by an ad and a related box is stored whole",
+           "line %r rows %r" % (lines.get("split-article"), [r[0][:300] for r in rows]))
 
     # --- hostile cases -------------------------------------------------------------
     log = {name: row for (name, *row) in q(

@@ -3,6 +3,7 @@
 #include "crawler/html.h"
 #include "crawler/text.h"
 #include "tests/check.h"
+#include "tests/token_overlap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,113 @@ static void test_crafted_pages(void)
     html_comments_free(c, n);
 }
 
+/* Item 19 of issue 14: a body split into sibling blocks by an ad and a
+ * related-links box keeps every block, in order, without the boxes. */
+static void test_split_body_keeps_every_block(void)
+{
+    struct html_article a;
+    struct fs_error err;
+    CHECK_MSG(article_of("crafted/article_split_body.html", NULL, &a, &err) == 0, "%s", err.msg);
+    const char *p1 = strstr(a.text, "Harbor Point Bancorp reported first-quarter profit");
+    const char *p3 = strstr(a.text, "Deposits grew 3.8 percent from the previous quarter");
+    const char *p5 = strstr(a.text, "Still, the bank set aside $95 million");
+    CHECK_MSG(p1 && p3 && p5, "blocks missing: %s", a.text);
+    CHECK(p1 < p3 && p3 < p5);
+    CHECK(strstr(a.text, "Analysts had expected $1.04 a share.") != NULL);
+    CHECK(!strstr(a.text, "Advertisement"));
+    CHECK(!strstr(a.text, "Related coverage"));
+    CHECK(!strstr(a.text, "Bank stocks slide"));
+    CHECK(!strstr(a.text, "Most read"));
+    html_article_free(&a);
+}
+
+/* Item 20: "Related Content" and "AP - 53 mins ago" before the first sentence
+ * are not article text. */
+static void test_leading_boilerplate_dropped(void)
+{
+    struct html_article a;
+    struct fs_error err;
+    CHECK_MSG(article_of("crafted/article_leading_boilerplate.html", NULL, &a, &err) == 0, "%s",
+              err.msg);
+    CHECK_MSG(strncmp(a.text, "NEW YORK (AP) \xE2\x80\x94 Stocks plunged on Monday", 40) == 0,
+              "starts with: %.80s", a.text);
+    CHECK(!strstr(a.text, "Related Content"));
+    CHECK(!strstr(a.text, "mins ago"));
+    CHECK(strstr(a.text, "oil fell 6 percent to $81 a barrel") != NULL);
+    html_article_free(&a);
+}
+
+/* A short first line that is a sentence stays; subheads after the first
+ * sentence stay. */
+static void test_leading_trim_keeps_text(void)
+{
+    static const char page[] =
+        "<html><body><article><h2>Markets</h2><p>Stocks fell.</p>"
+        "<p>The Dow lost 2 percent on Monday, its worst day since March, as bank shares slid.</p>"
+        "<h3>Bonds</h3><p>Yields fell to their lowest level in a year, traders said on Monday.</p>"
+        "</article></body></html>";
+    struct html_article a;
+    struct fs_error err;
+    CHECK(html_extract_article(page, sizeof page - 1, NULL, NULL, &a, &err) == 0);
+    CHECK_MSG(strncmp(a.text, "Stocks fell.\n\n", 14) == 0, "starts with: %.60s", a.text);
+    CHECK(strstr(a.text, "\n\nBonds\n\n") != NULL);
+    html_article_free(&a);
+}
+
+/* Item 21: comments whose author (span.nickname) and time (<abbr title=ISO>)
+ * sit beside the comment text, not inside it: all 20 have both, and the
+ * comment's id. */
+static void test_comment_author_and_abbr_time(void)
+{
+    struct feed_item *c;
+    size_t n;
+    struct fs_error err;
+    CHECK_MSG(comments_of("crafted/comments_abbr_nickname.html", NULL, &c, &n, &err) == 0, "%s",
+              err.msg);
+    CHECK_INT_EQ(n, 20);
+    CHECK_STR_EQ(c[0].author, "ValueHunter");
+    CHECK_STR_EQ(c[0].text, "The downgrade was priced in weeks ago; buying the dip here.");
+    CHECK_INT_EQ(c[0].published_at, 1314239400); /* 2011-08-25T02:30:00+0000 */
+    CHECK_STR_EQ(c[0].guid, "ugc-3100");
+    CHECK_STR_EQ(c[19].author, "PatientMoney");
+    CHECK_INT_EQ(c[19].published_at, 1314239400 + 19 * 7 * 60);
+    size_t complete = 0;
+    for (size_t i = 0; i < n; i++)
+        complete += c[i].author && c[i].published_at > 0 && !strstr(c[i].text, "Reply");
+    CHECK_INT_EQ(complete, 20);
+    html_comments_free(c, n);
+}
+
+/* The extractor against the main text marked by hand on every saved article
+ * page (bench/bench_extract prints the figures, README "Article text"). */
+static void test_extractor_precision_recall(void)
+{
+    static const struct {
+        const char *name;
+        double precision, recall;
+    } floor[] = {{"247wallst_djia_movers", 0.95, 0.98},
+                 {"bloomberg_jobs_states", 0.93, 0.98},
+                 {"businessinsider_advisor_insights", 0.93, 0.85},
+                 {"businessweek_hedge_funds_pensions", 0.95, 0.98},
+                 {"fool_top_stocks_2015_with_comments", 0.93, 0.98}};
+    for (size_t i = 0; i < FS_ARRAY_LEN(floor); i++) {
+        char page[160], marked_path[200], *marked;
+        size_t len;
+        struct fs_error err;
+        struct html_article a;
+        snprintf(page, sizeof page, "pages/%s.html", floor[i].name);
+        snprintf(marked_path, sizeof marked_path, "pages/main_text/%s.txt", floor[i].name);
+        CHECK_MSG(article_of(page, NULL, &a, &err) == 0, "%s", err.msg);
+        CHECK(read_page(marked_path, &marked, &len) == 0);
+        struct token_score s = token_overlap(a.text, marked);
+        free(marked);
+        html_article_free(&a);
+        CHECK_MSG(s.precision >= floor[i].precision && s.recall >= floor[i].recall,
+                  "%s: precision %.3f recall %.3f, below %.2f / %.2f", floor[i].name, s.precision,
+                  s.recall, floor[i].precision, floor[i].recall);
+    }
+}
+
 /* Every page cut at 8 points parses or fails cleanly. */
 static void test_truncated_pages_never_crash(void)
 {
@@ -270,5 +378,10 @@ int main(void)
     RUN(test_nested_wordpress_comments);
     RUN(test_crafted_pages);
     RUN(test_truncated_pages_never_crash);
+    RUN(test_split_body_keeps_every_block);
+    RUN(test_leading_boilerplate_dropped);
+    RUN(test_leading_trim_keeps_text);
+    RUN(test_comment_author_and_abbr_time);
+    RUN(test_extractor_precision_recall);
     return check_summary();
 }
