@@ -264,6 +264,30 @@ static void test_noisy_series_gives_no_spike(void)
     }
 }
 
+/* A bucket whose z equals the threshold exactly is a spike (z >= threshold);
+ * one a hair below it is not. */
+static void test_z_at_threshold_spikes(void)
+{
+    struct spike_params p = test_params();
+    struct spike_state st;
+    spike_state_init(&st);
+    struct spike_eval ev;
+    for (int i = 0; i < 12; i++)
+        spike_step(&st, &p, 10 + i % 3, 3, &ev);
+    struct spike_state at = st, above = st;
+    spike_step(&st, &p, 20, 14, &ev);
+    CHECK_MSG(ev.has_z && ev.z > 1, "z %g", ev.z);
+    struct spike_params exact = p, higher = p;
+    exact.z_threshold = ev.z;
+    higher.z_threshold = nextafter(ev.z, INFINITY);
+    struct spike_eval e1, e2;
+    spike_step(&at, &exact, 20, 14, &e1);
+    spike_step(&above, &higher, 20, 14, &e2);
+    CHECK_MSG(e1.z == ev.z && e1.spike, "z %.17g at threshold %.17g: no spike", e1.z,
+              exact.z_threshold);
+    CHECK_MSG(!e2.spike, "z %.17g below threshold %.17g: spike", e2.z, higher.z_threshold);
+}
+
 static void test_planted_jump_spikes_then_recovers(void)
 {
     struct spike_params p = test_params();
@@ -906,6 +930,7 @@ int main(void)
     RUN(test_steady_series_never_spikes);
     RUN(test_noisy_series_gives_no_spike);
     RUN(test_planted_jump_spikes_then_recovers);
+    RUN(test_z_at_threshold_spikes);
     RUN(test_burst_in_a_quiet_topic_spikes);
     RUN(test_volume_surge_with_same_tone_is_not_a_spike);
     RUN(test_warmup_and_min_docs);
