@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "db/db.h"
 #include "db/db_alerts.h"
+#include "crawler/text.h"
 #include "tests/check.h"
 #include "trends/trends.h"
 
@@ -372,6 +373,37 @@ static void test_subject_rfc2047_folded(void)
     sb_free(&clean);
 }
 
+/* Every encoded-word of a subject full of 4-byte characters (emoji) decodes to
+ * whole UTF-8 characters, whatever ASCII shifts them (k = 0..3 bytes). */
+static void test_subject_never_splits_4_byte_characters(void)
+{
+    for (int k = 0; k < 4; k++) {
+        struct strbuf subject = STRBUF_INIT, out = STRBUF_INIT, all = STRBUF_INIT;
+        sb_appendf(&subject, "%.*s", k, "abc");
+        for (int i = 0; i < 30; i++)
+            sb_append(&subject, i % 3 ? "\xF0\x9F\x93\x89" : "\xF0\x9F\x9A\x80x");
+        mime_encode_subject(&out, subject.buf);
+        int words = 0;
+        for (const char *w = strstr(out.buf, "=?UTF-8?B?"); w; w = strstr(w, "=?UTF-8?B?")) {
+            w += 10;
+            const char *end = strstr(w, "?=");
+            CHECK(end);
+            struct strbuf one = STRBUF_INIT;
+            b64_decode_append(&one, w, (size_t)(end - w));
+            CHECK_MSG(text_utf8_valid(one.buf, one.len), "k %d: word %d splits a character", k,
+                      words);
+            sb_append_n(&all, one.buf, one.len);
+            sb_free(&one);
+            words++;
+        }
+        CHECK(words > 3);
+        CHECK_STR_EQ(all.buf, subject.buf);
+        sb_free(&subject);
+        sb_free(&out);
+        sb_free(&all);
+    }
+}
+
 static void test_email_date_and_crlf(void)
 {
     char date[64];
@@ -691,6 +723,7 @@ int main(void)
     RUN(test_clean_text_utf8_controls_escaping);
     RUN(test_compose_grouped_message);
     RUN(test_subject_rfc2047_folded);
+    RUN(test_subject_never_splits_4_byte_characters);
     RUN(test_email_date_and_crlf);
     RUN(test_fire_repeat_and_ack);
     RUN(test_silence_then_notify_when_it_ends);
