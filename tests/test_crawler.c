@@ -168,6 +168,15 @@ static void test_robots_edge_cases(void)
     CHECK(robots_allowed(r, "/page"));
     CHECK(robots_allowed(r, "/other"));
     robots_free(r);
+    /* ... whichever comes first (the later of two equal rules must not win) */
+    static const char *const ties[] = {"User-agent: *\nAllow: /page\nDisallow: /page\n",
+                                       "User-agent: *\nAllow: /a/*.htm\nDisallow: /a/b.htm\n",
+                                       "User-agent: *\nDisallow: /a/b.htm\nAllow: /a/*.htm\n"};
+    for (size_t i = 0; i < sizeof ties / sizeof *ties; i++) {
+        r = robots_parse(ties[i], strlen(ties[i]), NULL);
+        CHECK_MSG(robots_allowed(r, i ? "/a/b.htm" : "/page"), "tie %zu disallowed", i);
+        robots_free(r);
+    }
     /* nothing, garbage, binary: allow all, never crash */
     r = robots_parse(NULL, 0, NULL);
     CHECK(robots_allowed(r, "/x"));
