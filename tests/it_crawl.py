@@ -647,9 +647,12 @@ def big_robots(tmp):
         report(ok and rc == 0, "robots.txt over 512 KiB read up to the limit",
                "exit %d: %r %s" % (rc, out, err[-300:]))
         st = srv.stats()
-        feeds = [t for t, p in st["starts"] if p.startswith("/gen/")]
-        print("# Crawl-delay 0.3: gaps between request starts %r s"
-              % [round(b - a, 3) for a, b in zip(feeds, feeds[1:])])
+        feeds = sorted(t for t, p in st["starts"] if p.startswith("/gen/"))
+        gaps = [round(b - a, 3) for a, b in zip(feeds, feeds[1:])]
+        print("# Crawl-delay 0.3: gaps between request starts %r s" % gaps)
+        # the requests answer at once: without the delay the gaps are milliseconds
+        report(len(gaps) == 2 and min(gaps) >= 0.27,
+               "Crawl-delay 0.3 spaces the requests to the host by >= 0.27 s", repr(gaps))
     finally:
         srv.stop()
 
@@ -662,17 +665,22 @@ def politeness(tmp, srv):
         with open(os.path.join(tmp, "p.conf"), "w") as f:
             f.write("[crawler]\nconcurrency = %d\nper_host = %d\ndelay_ms = %d\n"
                     % (conc, per_host, delay))
+            # slow answers show the limits on requests in flight; the delay case
+            # answers within 0.05 s, so that only the delay can space its requests
             for i in range(6 if delay == 0 else 3):
-                f.write("[source p%d]\nurl = %s/gen/feed/%d?items=2&sleep=0.25\n"
-                        % (i, srv.base, 500 + i))
+                f.write("[source p%d]\nurl = %s/gen/feed/%d?items=2&sleep=%s\n"
+                        % (i, srv.base, 500 + i, "0.25" if delay == 0 else "0.05"))
         srv.get("/__reset")
         rc, out, err, _ = run(tmp, "--force", name="p")
         st = srv.stats()
         limit = min(conc, per_host)
-        feeds = [t for t, p in st["starts"] if p.startswith("/gen/")]
+        feeds = sorted(t for t, p in st["starts"] if p.startswith("/gen/"))
         if label == "delay":
             gaps = [round(b - a, 3) for a, b in zip(feeds, feeds[1:])]
             print("# delay_ms=%d, per_host=1: gaps between request starts %r s" % (delay, gaps))
+            report(len(gaps) == 2 and min(gaps) >= 0.9 * delay / 1000,
+                   "delay_ms=%d spaces the requests to one host by >= %.2f s"
+                   % (delay, 0.9 * delay / 1000), repr(gaps))
         report(rc == 0 and 0 < st["max_active"] <= limit and len(feeds) == (6 if delay == 0 else 3),
                "politeness: at most %d in flight (%s)" % (limit, label),
                "exit %d, max in flight %d, %d feed requests; %s"
