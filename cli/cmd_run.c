@@ -230,13 +230,14 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < FS_ARRAY_LEN(run_stages); i++) {
         double t0 = time_monotonic();
         int src = run_stages[i].fn(ctx, &opts);
+        status = run_merge_status(status, src);
+        if (src == FS_EXIT_DB || src == FS_EXIT_IO)
+            break; /* the store itself is unusable: later stages cannot help, and the
+                      stage's one-line reason stays the last line on stderr */
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         log_info("%s: done in %.2fs (peak RSS so far %.1f MB)", run_stages[i].name,
                  time_monotonic() - t0, (double)ru.ru_maxrss / 1024.0);
-        status = run_merge_status(status, src);
-        if (src == FS_EXIT_DB || src == FS_EXIT_IO)
-            break; /* the store itself is unusable: later stages cannot help */
     }
     lock_release(lock_fd);
     sb_free(&lock_path);
