@@ -50,8 +50,16 @@ os.makedirs(site)
 # ---- real servers ------------------------------------------------------------------
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    slow = {}  # path -> seconds to wait before answering (the SIGKILL case)
+
     def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        wait = self.slow.get(self.path.split("?")[0])
+        if wait:
+            time.sleep(wait)
+        super().do_GET()
 
 
 def start_http():
@@ -301,16 +309,35 @@ try:
     with t.case("runs killed with SIGKILL are finished by the next run") as c:
         kdb = os.path.join(work, "killed.db")
         env = dict(os.environ)
-        kills = 0
-        for i, delay in enumerate([0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2]):
-            p = subprocess.Popen([BIN, "--config", conf, "--db", kdb, "--now",
-                                  iso(T0 + (SPIKE_HOUR + 1) * HOUR), "--quiet", "run"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-            time.sleep(delay)
-            if p.poll() is None:
-                p.send_signal(signal.SIGKILL)
-                kills += 1
-            p.wait()
+
+        def kill_runs(delays):
+            kills = 0
+            for delay in delays:
+                p = subprocess.Popen([BIN, "--config", conf, "--db", kdb, "--now",
+                                      iso(T0 + (SPIKE_HOUR + 1) * HOUR), "--quiet", "run"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                time.sleep(delay)
+                if p.poll() is None:
+                    p.send_signal(signal.SIGKILL)
+                kills += p.wait() == -signal.SIGKILL  # died of the signal, part-way
+            return kills
+
+        # first with one feed answering after 1.5 s: every run is still at work
+        # when it is killed (energy may be stored, company cannot be)
+        delays = [0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2]
+        QuietHandler.slow = {"/company.xml": 1.5}
+        try:
+            sure = kill_runs(delays)
+        finally:
+            QuietHandler.slow = {}
+        c.check(sure == len(delays), f"only {sure} of {len(delays)} runs were killed")
+        con = sqlite3.connect(kdb)
+        left = con.execute("SELECT count(*) FROM documents d JOIN sources s "
+                           "ON s.id = d.source_id WHERE s.name = 'company'").fetchone()[0]
+        con.close()
+        c.check(left == 0, f"{left} company documents stored by runs killed before it answered")
+        # then at the same moments with both feeds answering at once
+        kills = sure + kill_runs(delays)
         r = run_at(conf, kdb, SPIKE_HOUR + 1)
         c.check(r.returncode == 0, f"final run: exit {r.returncode}: {r.stderr}")
         con = sqlite3.connect(kdb)
