@@ -7,6 +7,11 @@
  * Each test prints "PASS file:test", "FAIL file:test: where and why" or
  * "SKIP file:test: reason"; tests/run.sh counts those lines across all test
  * programs and ends with "N passed, N failed, N skipped".
+ *
+ * A test that cannot run because something `make deps` installs is missing
+ * says so with SKIP_MISSING("python3-torch"): a skip on a developer's machine,
+ * a failure under CI=true, where every dependency must be there (tests/run.sh
+ * holds every language's tests to the same rule).
  */
 #ifndef FINSENT_CHECK_H
 #define FINSENT_CHECK_H
@@ -68,6 +73,25 @@ static char check_skip_reason[256];
         snprintf(check_skip_reason, sizeof check_skip_reason, __VA_ARGS__);                \
         check_skipped_now = 1;                                                             \
         return;                                                                            \
+    } while (0)
+
+/* 1 under CI=true (or CI=1): a missing dependency is then a failure. */
+static inline int check_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0);
+}
+
+/* Leaves the current test for lack of a dependency that `make deps` installs
+ * (printf-style: what is missing): SKIP "missing dependency: ...", or under
+ * CI=true FAIL. */
+#define SKIP_MISSING(...)                                                                  \
+    do {                                                                                   \
+        char what_[200];                                                                   \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                        \
+        if (check_ci())                                                                    \
+            CHECK_FAIL_("missing dependency: %s (CI=true: 'make deps' installs it)", what_); \
+        SKIP("missing dependency: %s (make deps)", what_);                                 \
     } while (0)
 
 #define RUN(fn)                                                                            \

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
-from alerts_fixture import (BIN, Cases, SkipCase, SmtpServer, add_bucket, add_doc,  # noqa: E402
+from alerts_fixture import (BIN, Cases, MissingDependency, SmtpServer, add_bucket, add_doc,  # noqa: E402
                             check, finsent, new_db, ts)
 
 NOW = "2026-03-01T12:30:00Z"
@@ -91,7 +91,7 @@ def history_entries(path):
 def case_notification_arrives_with_urgency(keep):
     missing = tools_missing()
     if missing:
-        raise SkipCase("missing " + ", ".join(missing))
+        raise MissingDependency(", ".join(missing))
     work, con = make_env("dunst", "[alert energy]\ntopics = Energy | Oil, Macro\n"
                                   "min_docs = 10\nnotify = desktop\n")
     keep.append(work)
@@ -156,7 +156,7 @@ def case_no_bus_one_warning_email_still_sent(keep):
 
 def case_bus_without_daemon_is_retried(keep):
     if not shutil.which("dbus-run-session"):
-        raise SkipCase("missing dbus-run-session")
+        raise MissingDependency("dbus-run-session")
     work, con = make_env("nodaemon", "[alert energy]\ntopics = Energy | Oil\nnotify = desktop\n")
     keep.append(work)
     spike_with_doc(con, ENERGY, "Oil slumps")

@@ -23,7 +23,7 @@ import tempfile
 BIN = os.environ.get("FINSENT_BIN", "./finsent")
 TOL = 1e-5
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from fstest import Report  # noqa: E402
+from fstest import Report, missing_line  # noqa: E402
 
 report = Report()
 
@@ -167,7 +167,8 @@ def check_all(d):
         return
     shim = build_shim(d)
     if not shim:
-        skip("reexec_from_prescott", "cannot build the preload shim (cc, libopenblas-dev)")
+        print(missing_line("reexec_from_prescott",
+                           "cc and libopenblas-dev to build the preload shim"), flush=True)
         return
     line, vec = predict(model, {"OPENBLAS_CORETYPE": "Prescott", "LD_PRELOAD": shim})
     ok = (line is not None and line.startswith(f"OpenBLAS kernel {want} (chosen by finsent") and

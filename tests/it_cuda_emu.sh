@@ -7,7 +7,7 @@
 set -u
 cd "${FINSENT_ROOT:-$(dirname "$0")/..}"
 if ! command -v g++ >/dev/null || ! command -v python3 >/dev/null; then
-    echo "SKIP cuda_emu: needs g++ and python3"
+    echo "SKIP cuda_emu: missing dependency: g++ and python3 (make deps)"
     exit 0
 fi
 dir=$(mktemp -d /tmp/finsent-cuda-emu.XXXXXX)

@@ -60,7 +60,7 @@ check device_auto_trains $rc "exit $rc: $(cat "$T/auto.err")"
 
 # ---- the loader's library search, with a stand-in plugin ----------------------
 if ! command -v cc >/dev/null; then
-    echo "SKIP plugin_library_search: needs cc"
+    echo "SKIP plugin_library_search: missing dependency: cc (make deps)"
     exit $fail
 fi
 case "$(uname -m)" in aarch64) target=sbsa-linux ;; *) target=x86_64-linux ;; esac

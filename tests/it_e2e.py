@@ -270,7 +270,7 @@ try:
 
     with t.case("exactly one desktop notification") as c:
         if not desktop_ok:
-            c.skip("no Xvfb/dunst/D-Bus session")
+            c.missing("a desktop session: Xvfb, dunst and D-Bus (xvfb, dunst, dbus-x11)")
         hist = desktop_history()
         c.check(len(hist) == 1, f"{len(hist)} notifications: {hist}")
         c.check("Energy" in json.dumps(hist[0]), f"notification: {hist[0]}")

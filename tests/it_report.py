@@ -35,7 +35,7 @@ HOSTILE = [
 ]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from fstest import Report  # noqa: E402
+from fstest import Report, missing_line  # noqa: E402
 
 report = Report()
 
@@ -237,7 +237,7 @@ def test_report(db, tmp):
     report(n_markers >= 2, "report_spike_markers", f"{n_markers}")
 
     if not find_chromium():
-        print("SKIP report_renders_in_chromium: chromium not installed")
+        print(missing_line("report_renders_in_chromium", "chromium"), flush=True)
         return
     url = "file://" + html_path
     p = chromium(tmp, url, "--dump-dom")

@@ -477,7 +477,7 @@ static void test_agrees_with_feedparser(void)
 {
     const char *python = python_with_feedparser();
     if (!python)
-        SKIP("python3 with feedparser not found (Debian python3-feedparser)");
+        SKIP_MISSING("python3 with feedparser (Debian python3-feedparser)");
     size_t total = 0, titles_ok = 0, links_ok = 0, dates_ok = 0, counts_ok = 0, files = 0;
     json_t *all = feedparser_entries(python, REAL_FEEDS, FS_ARRAY_LEN(REAL_FEEDS));
     CHECK_MSG(json_is_object(all), "feedparser run failed");

@@ -641,7 +641,7 @@ static void torch_parity(int pool)
     tokenizer_free(tok);
     dataset_free(&topic), dataset_free(&sent);
     if (code == 77)
-        SKIP("python3-torch is not installed");
+        SKIP_MISSING("python3-torch");
     CHECK_MSG(code == 0 && !failed_line, "torch_parity.py exited with %d", code);
 }
 

@@ -246,7 +246,7 @@ static void test_sklearn_agreement(void)
 {
     const char *py = "/usr/bin/python3";
     if (access(py, X_OK) != 0)
-        SKIP("no /usr/bin/python3");
+        SKIP_MISSING("/usr/bin/python3");
     struct dataset train, val;
     struct fs_error err;
     CHECK_MSG(dataset_load_csv("data/twitter_financial_news_sentiment/train.csv", TASK_SENTIMENT,
@@ -286,7 +286,7 @@ static void test_sklearn_agreement(void)
     dataset_free(&train);
     dataset_free(&val);
     if (skipped)
-        SKIP("scikit-learn not installed (make deps)");
+        SKIP_MISSING("scikit-learn (Debian python3-sklearn)");
     CHECK_MSG(passed && WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "sklearn_ngram.py did not pass");
 }

@@ -45,6 +45,21 @@ class CaseFailed(Exception):
     pass
 
 
+def ci():
+    """True under CI=true (or CI=1), where a missing dependency is a failure."""
+    return os.environ.get("CI", "") in ("true", "1")
+
+
+def missing_line(name, what):
+    """The line for a case that cannot run because `what`, which `make deps`
+    installs, is missing: SKIP on a developer's machine, FAIL under CI=true
+    (tests/run.sh applies the same rule to every SKIP that says "missing
+    dependency")."""
+    if ci():
+        return f"FAIL {name}: missing dependency: {what} (CI=true: 'make deps' installs it)"
+    return f"SKIP {name}: missing dependency: {what} (make deps)"
+
+
 class CaseSkipped(Exception):
     pass
 
@@ -56,6 +71,13 @@ class Case:
 
     def skip(self, why):
         raise CaseSkipped(why)
+
+    def missing(self, what):
+        """Leaves the case for lack of a dependency `make deps` installs: a
+        skip, or under CI=true a failure."""
+        if ci():
+            raise CaseFailed(f"missing dependency: {what} (CI=true: 'make deps' installs it)")
+        raise CaseSkipped(f"missing dependency: {what} (make deps)")
 
 
 class Suite:

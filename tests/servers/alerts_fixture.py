@@ -146,6 +146,13 @@ class Cases:
         try:
             fn(*args)
             print("PASS", name, flush=True)
+        except MissingDependency as e:
+            if os.environ.get("CI", "") in ("true", "1"):
+                self.failed += 1
+                print("FAIL %s: missing dependency: %s (CI=true: 'make deps' installs it)"
+                      % (name, e), flush=True)
+            else:
+                print("SKIP %s: missing dependency: %s (make deps)" % (name, e), flush=True)
         except SkipCase as e:
             print("SKIP %s: %s" % (name, e), flush=True)
         except Exception as e:  # noqa: BLE001 - report every failure as one line
@@ -159,6 +166,10 @@ class Cases:
 
 class SkipCase(Exception):
     pass
+
+
+class MissingDependency(SkipCase):
+    """Something `make deps` installs is missing: a skip, a failure under CI=true."""
 
 
 def check(cond, why):
