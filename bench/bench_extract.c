@@ -14,10 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const PAGES[] = {"247wallst_djia_movers", "bloomberg_jobs_states",
-                                    "businessinsider_advisor_insights",
-                                    "businessweek_hedge_funds_pensions",
-                                    "fool_top_stocks_2015_with_comments"};
+static const char *const PAGES[] = {
+    "247wallst_djia_movers", "bloomberg_jobs_states", "businessinsider_advisor_insights",
+    "businessweek_hedge_funds_pensions", "fool_top_stocks_2015_with_comments"};
 
 /* The extracted text of page NAME and its marked main text, or -1. */
 static int load_pair(const char *name, char **text, char **marked)

@@ -593,8 +593,8 @@ static int opens_article(const char *p, size_t n)
         return 1;
     while (n && strchr("\"')]", p[n - 1]))
         n--;
-    if (n >= 3 && (memcmp(p + n - 3, "\xE2\x80\x9D", 3) == 0 ||
-                   memcmp(p + n - 3, "\xE2\x80\x99", 3) == 0))
+    if (n >= 3 &&
+        (memcmp(p + n - 3, "\xE2\x80\x9D", 3) == 0 || memcmp(p + n - 3, "\xE2\x80\x99", 3) == 0))
         n -= 3; /* closing curly quotes */
     if (n >= 3 && memcmp(p + n - 3, "\xE2\x80\xA6", 3) == 0)
         return 1; /* ellipsis */
@@ -984,8 +984,8 @@ static const xmlNode *unit_scope(const xmlNode *unit)
     const xmlNode *scope = unit;
     for (int level = 0; level < 3; level++) {
         const xmlNode *up = scope->parent;
-        if (!is_el(up) || name_is(up, "body") || name_is(up, "html") ||
-            up->_private == UNIT_MARK || holds_other_unit(up, unit, 0))
+        if (!is_el(up) || name_is(up, "body") || name_is(up, "html") || up->_private == UNIT_MARK ||
+            holds_other_unit(up, unit, 0))
             break;
         scope = up;
     }

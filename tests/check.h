@@ -90,7 +90,7 @@ static inline int check_ci(void)
         char what_[200];                                                                   \
         snprintf(what_, sizeof what_, __VA_ARGS__);                                        \
         if (check_ci())                                                                    \
-            CHECK_FAIL_("missing dependency: %s (CI=true: 'make deps' installs it)", what_); \
+            CHECK_FAIL_("missing dependency: %s (CI=true)", what_);                        \
         SKIP("missing dependency: %s (make deps)", what_);                                 \
     } while (0)
 

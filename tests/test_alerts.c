@@ -10,9 +10,9 @@
 #include "common/config.h"
 #include "common/strbuf.h"
 #include "common/util.h"
+#include "crawler/text.h"
 #include "db/db.h"
 #include "db/db_alerts.h"
-#include "crawler/text.h"
 #include "tests/check.h"
 #include "trends/trends.h"
 

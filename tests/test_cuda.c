@@ -517,8 +517,8 @@ static int optimiser_steps_agree(const float *before, const float *hc, const flo
         double lim = clear ? 1e-6 + 1e-3 * fabs(dc) : 2.1e-3;
         strict += clear;
         if (!(fabs(dg - dc) <= lim)) {
-            snprintf(why, why_len, "param %zu: step gpu %.9g cpu %.9g (grad gpu %.6g cpu %.6g)",
-                     i, dg, dc, gg[i], gc[i]);
+            snprintf(why, why_len, "param %zu: step gpu %.9g cpu %.9g (grad gpu %.6g cpu %.6g)", i,
+                     dg, dc, gg[i], gc[i]);
             return 0;
         }
     }
