@@ -228,5 +228,39 @@ static const char schema_v1[] =
 static const char schema_v2[] =
     "CREATE INDEX documents_time ON documents(coalesce(published_at, fetched_at));";
 
-const char *const db_migrations[] = {schema_v1, schema_v2};
+/* v3: entities (issue 13). Each document's mentions of companies, found by
+ * entities/ (entities/recognize.h says what counts), and the per-entity
+ * sentiment the classify stage derives from them. documents.tickers holds the
+ * tickers a feed supplied for the item; documents.entities_at is when the
+ * recogniser read the document (NULL: not yet; the index finds those). */
+static const char schema_v3[] =
+    "ALTER TABLE documents ADD COLUMN tickers TEXT;"
+    "ALTER TABLE documents ADD COLUMN entities_at INTEGER;"
+    "CREATE INDEX documents_entities_pending ON documents(id) WHERE entities_at IS NULL;"
+
+    /* entities: one row per company (or cashtag symbol) ever mentioned.
+     * key: 'sec:CIK', 'cfg:NAME' (an [entity NAME] section), 'sym:SYMBOL' */
+    "CREATE TABLE entities ("
+    "  id     INTEGER PRIMARY KEY,"
+    "  key    TEXT NOT NULL UNIQUE,"
+    "  name   TEXT NOT NULL,"
+    "  ticker TEXT"
+    ");"
+    "CREATE INDEX entities_name ON entities(name COLLATE NOCASE);"
+
+    /* mentions: one row per mention; start/len are bytes in the field
+     * (0/0 for a ticker the feed supplied) */
+    "CREATE TABLE mentions ("
+    "  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  entity_id   INTEGER NOT NULL REFERENCES entities(id),"
+    "  field       TEXT NOT NULL CHECK (field IN ('title','text','feed')),"
+    "  start       INTEGER NOT NULL,"
+    "  len         INTEGER NOT NULL,"
+    "  how         TEXT NOT NULL CHECK (how IN "
+    "('cashtag','exchange','ticker','feed','name','alias'))"
+    ");"
+    "CREATE INDEX mentions_document ON mentions(document_id);"
+    "CREATE INDEX mentions_entity ON mentions(entity_id);";
+
+const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""it_entities — entity recognition end to end: a feed served by a real HTTP
+server on 127.0.0.1 is crawled; `finsent entities scan` stores one row per
+mention (entity, field, offset, how found), with the feed's own ticker
+categories, the user's [entity] sections first and the traps left alone;
+`finsent entities` lists them; a bad [entity] section is a config error."""
+import functools
+import http.server
+import json
+import os
+import sqlite3
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import Suite, finsent, one_line, tempdir  # noqa: E402
+
+t = Suite()
+work = tempdir()
+site = os.path.join(work, "site")
+os.makedirs(site)
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Markets</title><link>http://example.com/</link>
+<description>test</description>
+<item><title>Apple shares slide after iPhone sales miss</title>
+<link>http://example.com/a1</link><guid>a1</guid>
+<pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate>
+<description>Apple cut its forecast. $MSFT held up better.</description>
+<category domain="https://example.com/ns/tickers">NASDAQ:AAPL</category>
+<category>Technology</category></item>
+<item><title>Baking corner</title><link>http://example.com/a2</link><guid>a2</guid>
+<pubDate>Tue, 03 Mar 2026 10:05:00 GMT</pubDate>
+<description>She baked an Apple pie and ate all of it. Now it is gone.</description></item>
+<item><title>Insurer raises rates</title><link>http://example.com/a3</link><guid>a3</guid>
+<pubDate>Tue, 03 Mar 2026 10:10:00 GMT</pubDate>
+<description>Allstate (NYSE: ALL) raised rates. China Evergrande missed a bond payment.</description>
+<category type="symbol">ALL</category></item>
+</channel></rss>
+"""
+with open(os.path.join(site, "feed.xml"), "w") as f:
+    f.write(FEED)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                      functools.partial(QuietHandler, directory=site))
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+port = srv.server_address[1]
+
+
+def write_conf(name, extra=""):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("[finsent]\ncontact = test@example.com\n"
+                f"[crawler]\ndelay_ms = 0\n[source markets]\nurl = http://127.0.0.1:{port}/feed.xml\n"
+                "kind = feed\n[entity Evergrande]\naliases = Evergrande, China Evergrande, 3333.HK\n"
+                + extra)
+    return path
+
+
+conf = write_conf("e.conf")
+db = os.path.join(work, "e.db")
+NOW = ["--now", "2026-03-03T11:00:00Z"]
+
+
+def mentions():
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT d.guid, e.name, m.field, m.start, m.len, m.how FROM mentions m"
+        " JOIN documents d ON d.id = m.document_id JOIN entities e ON e.id = m.entity_id"
+        " ORDER BY d.guid, m.field DESC, m.start").fetchall()
+    con.close()
+    return rows
+
+
+with t.case("crawl stores the feed's ticker categories with the document") as c:
+    r = finsent(["--config", conf, "--db", db] + NOW + ["crawl"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    con = sqlite3.connect(db)
+    tick = dict(con.execute("SELECT guid, tickers FROM documents").fetchall())
+    con.close()
+    c.check(tick == {"a1": "NASDAQ:AAPL", "a2": None, "a3": "ALL"}, f"tickers: {tick}")
+
+with t.case("scan stores one row per mention: entity, field, offset, how") as c:
+    r = finsent(["--config", conf, "--db", db] + NOW + ["entities", "scan"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    got = mentions()
+    want = [
+        ("a1", "Apple", "title", 0, 5, "name"),
+        ("a1", "Apple", "text", 0, 5, "name"),
+        ("a1", "Microsoft", "text", 24, 5, "cashtag"),
+        ("a1", "Apple", "feed", 0, 0, "feed"),
+        ("a3", "Allstate", "text", 0, 8, "name"),
+        ("a3", "Allstate", "text", 16, 3, "exchange"),
+        ("a3", "Evergrande", "text", 35, 16, "alias"),
+        ("a3", "Allstate", "feed", 0, 0, "feed"),
+    ]
+    c.check(got == want, "mentions:\n  " + "\n  ".join(map(str, got)))
+
+with t.case("the traps (Apple pie, all of it, Now) give no mention; a second scan adds nothing") as c:
+    r = finsent(["--config", conf, "--db", db] + NOW + ["entities", "scan"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    c.check(not any(m[0] == "a2" for m in mentions()), f"{mentions()}")
+    c.check(len(mentions()) == 8, f"{len(mentions())} mentions after a second scan")
+
+with t.case("`finsent entities --json` lists entities by documents") as c:
+    r = finsent(["--config", conf, "--db", db] + NOW + ["entities", "--json"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    rows = json.loads(r.stdout)
+    names = [(e["entity"], e["documents"]) for e in rows]
+    c.check(sorted(names) == sorted([("Apple", 1), ("Microsoft", 1), ("Allstate", 1),
+                                     ("Evergrande", 1)]), f"{names}")
+
+with t.case("rescan reads everything again with a changed [entity] section") as c:
+    conf2 = write_conf("e2.conf", "[entity Fruit]\naliases = Apple pie\n")
+    r = finsent(["--config", conf2, "--db", db] + NOW + ["entities", "rescan"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    c.check(("a2", "Fruit", "text", 13, 9, "alias") in mentions(), f"{mentions()}")
+
+with t.case("a bad [entity] key is a config error naming file and line (exit 4)") as c:
+    bad = write_conf("bad.conf", "[entity X]\nalias = X Corp\n")
+    r = finsent(["--config", bad, "--db", db] + NOW + ["entities", "scan"])
+    c.check(r.returncode == 4, f"exit {r.returncode}: {r.stderr}")
+    c.check(f"{bad}:" in one_line(r.stderr) and "alias" in r.stderr, f"{r.stderr}")
+
+with t.case("`finsent entities eval` on the labelled set reports precision and recall") as c:
+    fixture = os.path.join(os.environ.get("FINSENT_ROOT", "."), "tests/fixtures/entities.conf")
+    data = os.path.join(os.environ.get("FINSENT_ROOT", "."), "data/entities/labelled.csv")
+    r = finsent(["--config", fixture, "entities", "eval", "--data", data, "--json"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    e = json.loads(r.stdout)
+    c.check(e["n"] >= 200 and e["precision"] >= 0.97 and e["recall"] >= 0.93, f"{e}")
+
+srv.shutdown()
+sys.exit(t.finish())
