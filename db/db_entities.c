@@ -111,7 +111,7 @@ int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_err
 int db_entities_reset(sqlite3 *db, struct fs_error *err)
 {
     return db_exec(db,
-                   "DELETE FROM mentions;"
+                   "DELETE FROM entity_sentiments; DELETE FROM mentions;"
                    " UPDATE documents SET entities_at = NULL WHERE entities_at IS NOT NULL;",
                    err);
 }
@@ -185,4 +185,43 @@ void db_entity_volume_free(struct entity_volume *v, size_t n)
     for (size_t i = 0; i < n; i++)
         free(v[i].name), free(v[i].ticker);
     free(v);
+}
+
+int db_entity_sentiment_store(sqlite3 *db, const struct entity_sentiment_row *r,
+                              struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT OR REPLACE INTO entity_sentiments(document_id, entity_id, sentiment,"
+                   " sentiment_probs, score, attended, basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->document_id);
+    sqlite3_bind_int64(st, 2, r->entity_id);
+    sqlite3_bind_int(st, 3, r->sentiment);
+    db_bind_text(st, 4, r->sentiment_probs);
+    sqlite3_bind_double(st, 5, r->score);
+    db_bind_text(st, 6, r->attended);
+    db_bind_text(st, 7, r->basis);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: storing an entity's sentiment");
+}
+
+int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT OR IGNORE INTO entity_sentiments(document_id, entity_id, sentiment,"
+                   " sentiment_probs, score, attended, basis)"
+                   " SELECT c.document_id, m.entity_id, c.sentiment, c.sentiment_probs, c.score,"
+                   " c.attended, 'document' FROM classifications c"
+                   " JOIN (SELECT DISTINCT entity_id FROM mentions WHERE document_id = ?1) m"
+                   " WHERE c.document_id = ?1",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: entity sentiments");
 }

@@ -44,8 +44,9 @@ int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error 
 /* Stamps document id as read by the recogniser at `at`. */
 int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_error *err);
 
-/* Forgets every mention and marks every document unread (after the directory
- * or the [entity] sections changed: `finsent entities rescan`). */
+/* Forgets every mention and entity sentiment and marks every document unread
+ * (after the directory or the [entity] sections changed: `finsent entities
+ * rescan`; classified documents then get their document's sentiment per entity). */
 int db_entities_reset(sqlite3 *db, struct fs_error *err);
 
 /* The mentions of one document, by field then start. */
@@ -56,6 +57,22 @@ struct doc_mention {
 };
 int db_document_mentions(sqlite3 *db, int64_t document_id, struct doc_mention **out, size_t *n,
                          struct fs_error *err);
+
+/* One row of entity_sentiments (JSON texts as in classifications). */
+struct entity_sentiment_row {
+    int64_t document_id, entity_id;
+    int sentiment;
+    const char *sentiment_probs;
+    double score;
+    const char *attended;
+    const char *basis; /* "document" or "sentences" */
+};
+int db_entity_sentiment_store(sqlite3 *db, const struct entity_sentiment_row *r,
+                              struct fs_error *err);
+
+/* For a document already classified when its mentions are stored: every
+ * entity it mentions gets the document's sentiment (basis 'document'). */
+int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct fs_error *err);
 
 /* Every entity with its number of documents and mentions, most documents
  * first. New array (free with db_entity_volume_free). */

@@ -260,7 +260,22 @@ static const char schema_v3[] =
     "('cashtag','exchange','ticker','feed','name','alias'))"
     ");"
     "CREATE INDEX mentions_document ON mentions(document_id);"
-    "CREATE INDEX mentions_entity ON mentions(entity_id);";
+    "CREATE INDEX mentions_entity ON mentions(entity_id);"
+
+    /* entity_sentiments: the sentiment of each entity a classified document
+     * mentions (classify/entity_sentiment.h): the document's own ('document'),
+     * or that of the sentences that mention the entity ('sentences') */
+    "CREATE TABLE entity_sentiments ("
+    "  document_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  entity_id       INTEGER NOT NULL REFERENCES entities(id),"
+    "  sentiment       INTEGER NOT NULL," /* 0 negative, 1 neutral, 2 positive */
+    "  sentiment_probs TEXT NOT NULL,"    /* JSON [neg, neu, pos] */
+    "  score           REAL NOT NULL,"    /* p(positive) - p(negative) */
+    "  attended        TEXT,"             /* JSON array of the most attended words */
+    "  basis           TEXT NOT NULL CHECK (basis IN ('document','sentences')),"
+    "  PRIMARY KEY (document_id, entity_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX entity_sentiments_entity ON entity_sentiments(entity_id);";
 
 const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

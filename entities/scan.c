@@ -54,6 +54,8 @@ static int store_document(struct scan_ctx *s, const struct entity_doc *doc, int6
             rc = db_mention_insert(s->db, &row, err);
     }
     s->stats->mentions += rc == 0 ? (int64_t)l.n : 0;
+    if (rc == 0 && l.n > 0) /* classified before it was read: the document's sentiment */
+        rc = db_entity_sentiments_from_document(s->db, doc->id, err);
     mention_list_free(&l);
     return rc == 0 ? db_entities_mark(s->db, doc->id, now, err) : -1;
 }
