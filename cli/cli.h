@@ -100,6 +100,11 @@ int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out);
  * printing. (cmd_entities.c) */
 int cli_entities_scan(struct cli_ctx *ctx);
 
+/* The database ids of the entities of [watchlist name] that have been
+ * mentioned, in a new array (caller frees). Returns 0 or an exit code (no such
+ * watchlist: FS_EXIT_USAGE) after printing. (cmd_entities.c) */
+int cli_watchlist_ids(struct cli_ctx *ctx, const char *name, int64_t **ids, size_t *n);
+
 /* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. Each
  * prints its usage on stdout and returns 0 when called as {name, "--help"}
  * (main.c calls it so for -h or --help anywhere in its options and for

@@ -156,7 +156,11 @@ static void volume_read(sqlite3_stmt *st, void *row)
     v->ticker = db_column_strdup(st, 2);
     v->documents = sqlite3_column_int64(st, 3);
     v->mentions = sqlite3_column_int64(st, 4);
+    v->key = db_column_strdup(st, 5);
 }
+
+static int volume_collect(sqlite3 *db, sqlite3_stmt *st, struct entity_volume **out, size_t *n,
+                          struct fs_error *err);
 
 int db_entities_volume(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err)
 {
@@ -164,11 +168,27 @@ int db_entities_volume(sqlite3 *db, struct entity_volume **out, size_t *n, struc
     *out = NULL;
     *n = 0;
     if (db_prepare(db, &st,
-                   "SELECT e.id, e.name, e.ticker, count(DISTINCT m.document_id), count(*)"
+                   "SELECT e.id, e.name, e.ticker, count(DISTINCT m.document_id), count(*), e.key"
                    " FROM mentions m JOIN entities e ON e.id = m.entity_id"
                    " GROUP BY e.id ORDER BY 4 DESC, e.name",
                    err) < 0)
         return -1;
+    return volume_collect(db, st, out, n, err);
+}
+
+int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) < 0)
+        return -1;
+    return volume_collect(db, st, out, n, err);
+}
+
+static int volume_collect(sqlite3 *db, sqlite3_stmt *st, struct entity_volume **out, size_t *n,
+                          struct fs_error *err)
+{
     void *rows = NULL;
     if (db_collect_rows(db, st, sizeof **out, volume_read, &rows, n, "database: entity volume",
                         err) < 0) {
@@ -183,7 +203,7 @@ int db_entities_volume(sqlite3 *db, struct entity_volume **out, size_t *n, struc
 void db_entity_volume_free(struct entity_volume *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(v[i].name), free(v[i].ticker);
+        free(v[i].name), free(v[i].ticker), free(v[i].key);
     free(v);
 }
 

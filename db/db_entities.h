@@ -78,10 +78,13 @@ int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct 
  * first. New array (free with db_entity_volume_free). */
 struct entity_volume {
     int64_t id;
-    char *name, *ticker;
+    char *key, *name, *ticker;
     int64_t documents, mentions;
 };
 int db_entities_volume(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err);
+
+/* Every entity row (documents and mentions 0), by id. */
+int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err);
 void db_entity_volume_free(struct entity_volume *v, size_t n);
 
 #endif

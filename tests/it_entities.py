@@ -111,13 +111,13 @@ with t.case("the traps (Apple pie, all of it, Now) give no mention; a second sca
     c.check(not any(m[0] == "a2" for m in mentions()), f"{mentions()}")
     c.check(len(mentions()) == 8, f"{len(mentions())} mentions after a second scan")
 
-with t.case("`finsent entities --json` lists entities by documents") as c:
-    r = finsent(["--config", conf, "--db", db] + NOW + ["entities", "--json"])
+with t.case("`finsent entities match --json` shows what the recogniser finds in a text") as c:
+    r = finsent(["--config", conf, "entities", "match", "--json",
+                 "China Evergrande and Apple (NASDAQ: AAPL) fell; apple pie"])
     c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
-    rows = json.loads(r.stdout)
-    names = [(e["entity"], e["documents"]) for e in rows]
-    c.check(sorted(names) == sorted([("Apple", 1), ("Microsoft", 1), ("Allstate", 1),
-                                     ("Evergrande", 1)]), f"{names}")
+    got = [(m["entity"], m["how"], m["text"]) for m in json.loads(r.stdout)["mentions"]]
+    c.check(got == [("Evergrande", "alias", "China Evergrande"), ("Apple", "name", "Apple"),
+                    ("Apple", "exchange", "AAPL")], f"{got}")
 
 with t.case("rescan reads everything again with a changed [entity] section") as c:
     conf2 = write_conf("e2.conf", "[entity Fruit]\naliases = Apple pie\n")
@@ -219,6 +219,60 @@ with t.case("mentions found after classification take the document's sentiment")
     rows, doc = entity_rows()
     c.check(len(rows) == 3 and all(v[2] == "document" for v in rows.values()), f"{rows}")
     c.check(rows[("long", "Tesla")][0] == doc["long"][0], f"{rows} {doc}")
+
+# ---- watchlists, the listing, the CSV export -----------------------------------------
+
+conf3 = os.path.join(work, "w.conf")
+with open(conf3, "w") as f:
+    f.write(open(conf2).read() + "[watchlist fleet]\nentities = Tesla, $BA\n")
+
+with t.case("`finsent entities` lists volume and negative share; --watchlist keeps its own") as c:
+    if not trained:
+        c.skip("no model")
+    r = finsent(["--config", conf3, "--db", db2] + NOW + ["entities", "--json"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    rows = {e["entity"]: e for e in json.loads(r.stdout)}
+    c.check(set(rows) == {"Tesla", "Nike", "Boeing"}, f"{rows}")
+    c.check(all(e["documents"] == 1 for e in rows.values()), f"{rows}")
+    c.check(rows["Boeing"]["negative_share"] in (0.0, 1.0), f"{rows['Boeing']}")
+    c.check(len(rows["Tesla"]["daily_negative_share"]) == 30, f"{rows['Tesla']}")
+    r = finsent(["--config", conf3, "--db", db2] + NOW + ["entities", "--watchlist", "fleet"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    names = [l.split()[0] for l in r.stdout.splitlines()[1:]]
+    c.check(sorted(names) == ["Boeing", "Tesla"], f"{r.stdout}")
+
+with t.case("export trends --by entity writes the documented header and RFC 4180 rows") as c:
+    if not trained:
+        c.skip("no model")
+    out = os.path.join(work, "entities.csv")
+    r = finsent(["--config", conf3, "--db", db2] + NOW +
+                ["export", "trends", "--by", "entity", "--format", "csv", "-o", out])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    data = open(out, newline="").read()
+    lines = data.split("\r\n")
+    c.check(lines[0] == "entity,bucket_start,n_docs,n_negative,n_neutral,n_positive,"
+            "mean_score,negative_share,z_score,spike", f"header: {lines[0]!r}")
+    import csv as csvmod
+    recs = list(csvmod.DictReader(data.splitlines()))
+    c.check(sorted({r_["entity"] for r_ in recs}) == ["Boeing", "Nike", "Tesla"], f"{recs}")
+    c.check(all(r_["bucket_start"] == "2026-03-03T00:00:00Z" and r_["n_docs"] == "1"
+                for r_ in recs), f"{recs}")
+    r = finsent(["--config", conf3, "--db", db2] + NOW +
+                ["export", "trends", "--by", "entity", "--watchlist", "fleet", "--format", "csv"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    c.check(sorted({l.split(",")[0] for l in r.stdout.splitlines()[1:]}) == ["Boeing", "Tesla"],
+            f"{r.stdout}")
+
+with t.case("a watchlist naming an unknown entity is a config error (exit 4); an unknown "
+            "watchlist a usage error (exit 2)") as c:
+    bad = os.path.join(work, "wbad.conf")
+    with open(bad, "w") as f:
+        f.write("[watchlist w]\nentities = Tesla, Frobnicator Widgets\n")
+    r = finsent(["--config", bad, "--db", db2] + NOW + ["entities"])
+    c.check(r.returncode == 4, f"exit {r.returncode}: {r.stderr}")
+    c.check(f"{bad}:2:" in one_line(r.stderr) and "Frobnicator" in r.stderr, f"{r.stderr}")
+    r = finsent(["--config", conf3, "--db", db2] + NOW + ["entities", "--watchlist", "nope"])
+    c.check(r.returncode == 2, f"exit {r.returncode}: {r.stderr}")
 
 srv.shutdown()
 sys.exit(t.finish())
