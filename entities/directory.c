@@ -148,7 +148,9 @@ static int str_ptr_cmp(const void *a, const void *b)
 static void load_words(struct entity_dir *d, const char *text)
 {
     size_t cap = 0;
-    for (const char *p = text; p && *p;) {
+    if (!text)
+        return;
+    for (const char *p = text; *p;) {
         size_t n = strcspn(p, "\r\n");
         size_t b = 0;
         while (b < n && isspace((unsigned char)p[b]))
