@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+const char *const entity_config_keys[] = {"aliases", "tickers", NULL};
+
 /* ---- names ---- */
 
 static const char *const legal_suffixes[] = {

@@ -50,6 +50,9 @@
 
 enum entity_origin { ENTITY_SEC = 0, ENTITY_CONFIG = 1 };
 
+/* The keys of an [entity NAME] section (for the configuration schema). */
+extern const char *const entity_config_keys[];
+
 struct entity {
     char *key;    /* stable identity: "sec:320193" (CIK), "cfg:Evergrande" */
     char *name;   /* display name: "Apple", "Evergrande" */
