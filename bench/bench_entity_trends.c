@@ -120,12 +120,12 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
     }
     int rc = 0;
     for (int64_t id = 1; id <= n && rc == 0; id++) {
-        int k = (int)(lcg(seed) % 4), prev = -1; /* 0..3 entities */
+        int k = (int)(lcg(seed) % 4), chosen[3] = {0, 0, 0}; /* 0..3 distinct entities */
         for (int j = 0; j < k && rc == 0; j++) {
             int ent = pick_entity(seed);
-            if (ent == prev)
+            if (ent == chosen[0] || ent == chosen[1] || ent == chosen[2])
                 continue;
-            prev = ent;
+            chosen[j] = ent;
             sqlite3_reset(m);
             sqlite3_bind_int64(m, 1, id);
             sqlite3_bind_int(m, 2, ent);
