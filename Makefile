@@ -73,7 +73,7 @@ CUDA_OBJ := $(patsubst %.cu,$(B)/%.o,$(CUDA_SRC))
 endif
 
 # Library modules, linked in dependency order (users first).
-MODULES  := alerts trends classify crawler db common
+MODULES  := alerts trends entities classify crawler db common
 define module_template
 $(1)_SRC := $$(filter-out %_cuda_stub.c %_cuda_loader.c,$$(wildcard $(1)/*.c)) \
             $$(wildcard $(1)/*_cuda_$$(if $$(filter 1,$$(CUDA)),loader,stub).c)
@@ -90,7 +90,7 @@ CUDA_STAMP := $(B)/.cuda-mode-$(CUDA)
 $(CUDA_STAMP):
 	@mkdir -p $(@D) && rm -f $(B)/.cuda-mode-* && touch $@
 $(B)/libcuda.a: $(CUDA_STAMP)
-LIBS     := $(foreach m,alerts trends classify cuda crawler db common,$(B)/lib$(m).a)
+LIBS     := $(foreach m,alerts trends entities classify cuda crawler db common,$(B)/lib$(m).a)
 
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(patsubst %.c,$(B)/%.o,$(CLI_SRC))

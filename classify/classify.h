@@ -4,7 +4,10 @@
  * model id, most attended words), in batches committed one at a time, so a
  * killed run keeps what it stored and the next run finishes the rest. A
  * document longer than the model's window is read in overlapping windows
- * (classify/windows.h).
+ * (classify/windows.h). Each entity a document mentions (table mentions) gets
+ * its sentiment in the same transaction: the document's, or that of the
+ * sentences that mention it (classify/entity_sentiment.h, table
+ * entity_sentiments).
  */
 #ifndef FINSENT_CLASSIFY_H
 #define FINSENT_CLASSIFY_H

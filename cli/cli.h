@@ -85,6 +85,26 @@ int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *devic
                         struct backend **be, struct classifier **cls);
 void cli_close_classifier(struct backend *be, struct classifier *cls);
 
+/* data/ from $FINSENT_DATA, beside the binary (or its ../share/finsent), or
+ * the install prefix. Caller frees; NULL when none exists. (cmd_model.c) */
+char *cli_data_dir(void);
+
+/* The entity directory: data/entities/ plus the config's [entity] sections.
+ * Returns 0, FS_EXIT_CONFIG (a bad [entity] section) or FS_EXIT_FAILURE (no
+ * data), after printing. Free with entity_dir_free(). (cmd_entities.c) */
+struct entity_dir;
+int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out);
+
+/* The recognition stage (entities/scan.h) over ctx's database: loads the
+ * directory, reads every pending document. Returns 0 or an exit code after
+ * printing. (cmd_entities.c) */
+int cli_entities_scan(struct cli_ctx *ctx);
+
+/* The database ids of the entities of [watchlist name] that have been
+ * mentioned, in a new array (caller frees). Returns 0 or an exit code (no such
+ * watchlist: FS_EXIT_USAGE) after printing. (cmd_entities.c) */
+int cli_watchlist_ids(struct cli_ctx *ctx, const char *name, int64_t **ids, size_t *n);
+
 /* Subcommands, each in cli/cmd_<area>.c. argv[0] is the command name. Each
  * prints its usage on stdout and returns 0 when called as {name, "--help"}
  * (main.c calls it so for -h or --help anywhere in its options and for
@@ -105,5 +125,6 @@ int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);     /* cmd_run.c */
 int cmd_tokenize(struct cli_ctx *ctx, int argc, char **argv); /* cmd_tokenize.c */
 int cmd_embed(struct cli_ctx *ctx, int argc, char **argv);    /* cmd_embed.c */
 int cmd_topics(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_topics.c */
+int cmd_entities(struct cli_ctx *ctx, int argc, char **argv); /* cmd_entities.c */
 
 #endif

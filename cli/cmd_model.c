@@ -51,9 +51,7 @@ static int dir_exists(const char *path)
     return access(path, R_OK | X_OK) == 0;
 }
 
-/* data/ from $FINSENT_DATA, beside the binary (or its ../share/finsent), or
- * the install prefix. Caller frees; NULL when none exists. */
-static char *find_data_dir(void)
+char *cli_data_dir(void)
 {
     const char *env = getenv("FINSENT_DATA");
     if (env && *env)
@@ -577,7 +575,7 @@ int cmd_train(struct cli_ctx *ctx, int argc, char **argv)
     int rc = train_parse(argc, argv, &a);
     if (rc)
         return rc;
-    char *dir = (a.sent && a.topic) ? NULL : find_data_dir();
+    char *dir = (a.sent && a.topic) ? NULL : cli_data_dir();
     struct dataset train = {0}, topic, sent, vt = {0}, vs = {0};
     rc = load_set(a.topic, dir, "topic", "train", TASK_TOPIC, 1, &topic);
     if (!rc)
@@ -740,9 +738,10 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     struct classify_stats st;
     struct fs_error err;
-    if (classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
+    rc = cli_entities_scan(ctx);
+    if (rc == 0 && classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
         rc = cli_fail(FS_EXIT_DB, "classify: %s", err.msg);
-    else if (!ctx->quiet)
+    else if (rc == 0 && !ctx->quiet)
         printf("classified %lld documents in %.1f s\n", (long long)st.classified, st.seconds);
     cli_close_classifier(be, cls);
     return rc;

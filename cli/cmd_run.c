@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "crawler/crawler.h"
 #include "crawler/source.h"
+#include "entities/directory.h"
 #include "trends/trends.h"
 
 #include <errno.h>
@@ -66,6 +67,12 @@ static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
     log_info("crawl: %zu sources, %d new documents, %d failed", res.n, res.n_new, res.n_failed);
     crawl_results_free(&res);
     return status;
+}
+
+static int stage_entities(struct cli_ctx *ctx, const struct run_opts *opts)
+{
+    (void)opts;
+    return cli_entities_scan(ctx);
 }
 
 static int stage_classify(struct cli_ctx *ctx, const struct run_opts *opts)
@@ -129,6 +136,7 @@ static const struct {
     run_stage_fn fn;
 } run_stages[] = {
     {"crawl", stage_crawl},
+    {"entities", stage_entities},
     {"classify", stage_classify},
     {"trends", stage_trends},
     {"alerts", stage_alerts},
@@ -185,7 +193,10 @@ static int run_check_config(struct cli_ctx *ctx)
     struct spike_params sp;
     if (trends_config_load(ctx->cfg, &sp, &err) < 0 || alerts_config_check(ctx->cfg, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    return 0;
+    struct entity_dir *dir;
+    rc = cli_entity_dir(ctx, &dir);
+    entity_dir_free(dir);
+    return rc;
 }
 
 static const char run_usage[] =

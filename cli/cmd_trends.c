@@ -38,6 +38,8 @@ struct trends_args {
     const char *format;
     const char *output; /* -o / --html */
     const char *what;   /* export: "trends" or "documents" */
+    int by_entity;      /* export trends --by entity */
+    const char *watchlist;
 };
 
 static const char trends_usage[] =
@@ -50,6 +52,7 @@ static const char export_usage[] =
     "usage: finsent export trends|documents [--format csv|json] [--json] [-o FILE]\n"
     "                      [--topic T] [--bucket hour|day] [--since ISO] [--until ISO]\n"
     "                      [--all] [--no-update]\n"
+    "       finsent export trends --by entity [--watchlist W] [--format csv] [-o FILE] ...\n"
     "Writes RFC 4180 CSV (or a JSON array) to FILE (atomically) or to standard output.\n"
     "Range as for 'finsent trends': by default the last 30 days (48 hours with --bucket\n"
     "hour) up to now; --since/--until move either end; --all: all history.\n";
@@ -98,6 +101,12 @@ static int parse_args(int argc, char **argv, const char *usage, struct trends_ar
             if (time_parse_iso8601(v, &a->f.until) < 0)
                 return cli_fail(FS_EXIT_USAGE, "--until: '%s' is not an ISO-8601 time", v);
             a->until_set = 1;
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--by", &v)) > 0) {
+            if (strcmp(v, "entity") != 0 && strcmp(v, "topic") != 0)
+                return cli_fail(FS_EXIT_USAGE, "--by: '%s' is not topic or entity", v);
+            a->by_entity = !strcmp(v, "entity");
+        } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--watchlist", &v)) > 0) {
+            a->watchlist = v;
         } else if (r == 0 && (r = cli_opt_value(argc, argv, &i, "--format", &v)) > 0) {
             a->format = v;
         } else if (r == 0 && ((r = cli_opt_value(argc, argv, &i, "-o", &v)) > 0 ||
@@ -310,6 +319,14 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
     if (a.json && a.format && strcmp(a.format, "json") != 0)
         return cli_fail(FS_EXIT_USAGE, "export: --json contradicts --format %s", a.format);
     int json = a.json || (a.format && !strcmp(a.format, "json"));
+    if ((a.by_entity || a.watchlist) && strcmp(a.what, "trends") != 0)
+        return cli_fail(FS_EXIT_USAGE, "export: --by entity and --watchlist are for trends");
+    if (a.watchlist && !a.by_entity)
+        return cli_fail(FS_EXIT_USAGE, "export: --watchlist needs --by entity");
+    if (a.by_entity && a.f.topic_set)
+        return cli_fail(FS_EXIT_USAGE, "export: --topic and --by entity do not go together");
+    if (a.by_entity && json)
+        return cli_fail(FS_EXIT_USAGE, "export: --by entity writes CSV only");
     if ((rc = prepare(ctx, &a)))
         return rc;
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 30 : 48);
@@ -317,15 +334,22 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
         align_filter(&a.f);
     if (!strcmp(a.what, "documents") && a.output)
         return export_documents_file(ctx, &a.f, a.output, json);
+    int64_t *ids = NULL;
+    size_t n_ids = 0;
+    if (a.watchlist && (rc = cli_watchlist_ids(ctx, a.watchlist, &ids, &n_ids)))
+        return rc;
     struct strbuf sb = STRBUF_INIT;
     struct fs_error err;
     int r;
-    if (!strcmp(a.what, "trends"))
+    if (!strcmp(a.what, "trends") && a.by_entity)
+        r = export_entity_trends_csv(ctx->db, &a.f, a.watchlist ? ids : NULL, n_ids, &sb, &err);
+    else if (!strcmp(a.what, "trends"))
         r = json ? export_trends_json(ctx->db, &a.f, &sb, &err)
                  : export_trends_csv(ctx->db, &a.f, &sb, &err);
     else
         r = json ? export_documents_json(ctx->db, &a.f, stdout, &sb, &err)
                  : export_documents_csv(ctx->db, &a.f, stdout, &sb, &err);
+    free(ids);
     if (r < 0) {
         sb_free(&sb);
         return cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s",

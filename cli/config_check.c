@@ -4,6 +4,7 @@
 #include "alerts/email.h"
 #include "alerts/rules.h"
 #include "crawler/source.h"
+#include "entities/directory.h"
 #include "trends/trends.h"
 
 #include <stdlib.h>
@@ -12,12 +13,14 @@
 static const char *const finsent_keys[] = {"contact", "database", NULL};
 static const char *const model_keys[] = {"path", "device", "hub", "base", NULL};
 static const char *const run_keys[] = {"lock_wait", NULL};
+static const char *const watchlist_keys[] = {"entities", NULL};
 
 static const struct config_schema_section schema[] = {
     {"finsent", 0, finsent_keys},      {"crawler", 0, crawler_config_keys},
     {"source", 1, source_config_keys}, {"model", 0, model_keys},
     {"trends", 0, trends_config_keys}, {"alert", 1, alert_rule_config_keys},
     {"smtp", 0, smtp_config_keys},     {"run", 0, run_keys},
+    {"entity", 1, entity_config_keys}, {"watchlist", 1, watchlist_keys},
 };
 
 int config_device_valid(const char *device)

@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"classify", cmd_classify, "classify every stored document not yet classified", 0},
     {"predict", cmd_predict, "classify texts given as arguments or on standard input", 0},
     {"trends", cmd_trends, "show per-topic sentiment over time, spikes marked", 0},
+    {"entities", cmd_entities, "companies mentioned: volume, negative share, trends", 0},
     {"export", cmd_export, "export trends or documents as CSV or JSON", 0},
     {"report", cmd_report, "write a self-contained HTML report", 0},
     {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts", 0},

@@ -191,6 +191,7 @@ static void item_free(struct feed_item *it)
     free(it->title);
     free(it->text);
     free(it->author);
+    free(it->tickers);
     memset(it, 0, sizeof *it);
 }
 
@@ -208,6 +209,7 @@ static struct doc *job_add_doc(struct job *job, const struct feed_item *src, enu
     d->item.title = dup_or_null(src->title);
     d->item.text = xstrdup(src->text ? src->text : "");
     d->item.author = dup_or_null(src->author);
+    d->item.tickers = dup_or_null(src->tickers);
     d->item.published_at = src->published_at;
     return d;
 }
@@ -714,6 +716,7 @@ static int store_docs(struct job *job, struct fs_error *err)
             .title = d->item.title,
             .text = d->item.text,
             .author = d->item.author,
+            .tickers = d->item.tickers,
             .kind = d->kind == DOC_COMMENT ? "comment" : "article",
             .parent_id = d->kind == DOC_COMMENT ? parent : 0,
             .published_at = d->item.published_at,

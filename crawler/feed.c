@@ -186,6 +186,65 @@ static char *pick_text(char *content, char *summary)
     return summary ? summary : xstrdup("");
 }
 
+/* ---- tickers in categories ---------------------------------------------------- */
+
+static int names_tickers(const char *s)
+{
+    static const char *const words[] = {"ticker", "symbol", "stock", "exchange"};
+    for (size_t i = 0; s && i < FS_ARRAY_LEN(words); i++)
+        if (strcasestr(s, words[i]))
+            return 1;
+    return 0;
+}
+
+/* "NASDAQ:NVDA", "NYSE: BRK.B": letters, a colon, a symbol, nothing else. */
+static int exchange_symbol(const char *s)
+{
+    const char *c = strchr(s, ':');
+    if (!c || c == s)
+        return 0;
+    for (const char *p = s; p < c; p++)
+        if (!isalpha((unsigned char)*p))
+            return 0;
+    c++;
+    while (*c == ' ')
+        c++;
+    size_t n = 0;
+    for (; c[n]; n++)
+        if (!isalnum((unsigned char)c[n]) && c[n] != '.' && c[n] != '-')
+            return 0;
+    return n > 0 && n <= 10;
+}
+
+/* Appends the category's value to *tickers when it is a ticker. */
+static void category_ticker(struct strbuf *tickers, const xmlNode *c, const char *value_attr)
+{
+    char *scheme = attr(c, "domain"), *scheme2 = attr(c, "scheme"), *type = attr(c, "type");
+    char *v = value_attr ? attr(c, value_attr) : plain_text(c);
+    if (v) {
+        text_normalize_ws_str(v);
+        int is = names_tickers(scheme) || names_tickers(scheme2) ||
+                 (type && strcasecmp(type, "symbol") == 0) || exchange_symbol(v);
+        if (is && *v && strlen(v) <= 24 && !strchr(v, ','))
+            sb_appendf(tickers, "%s%s", tickers->len ? "," : "", v);
+    }
+    free(scheme), free(scheme2), free(type), free(v);
+}
+
+/* Every ticker category of item n (RSS: text, Atom: term). NULL when none. */
+static char *item_tickers(const xmlNode *n, const char *ns, const char *value_attr)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (el_is(c, ns, "category"))
+            category_ticker(&sb, c, value_attr);
+    if (!sb.len) {
+        sb_free(&sb);
+        return NULL;
+    }
+    return sb_detach(&sb);
+}
+
 /* ---- RSS 2.0 ---------------------------------------------------------------- */
 
 static void rss2_item(struct feed_ctx *fc, const xmlNode *n)
@@ -208,6 +267,7 @@ static void rss2_item(struct feed_ctx *fc, const xmlNode *n)
         it->author = plain_text(child_el(n, NS_DC, "creator"));
     const xmlNode *d = child_el(n, NULL, "pubDate");
     it->published_at = node_time(d ? d : child_el(n, NS_DC, "date"));
+    it->tickers = item_tickers(n, NULL, NULL);
 }
 
 static int parse_ttl(const xmlNode *n)
@@ -337,6 +397,7 @@ static void atom_entry(struct feed_ctx *fc, const xmlNode *n, const char *ns,
     static const char *const dates[] = {"published", "updated", "issued", "modified"};
     for (size_t i = 0; i < FS_ARRAY_LEN(dates) && !it->published_at; i++)
         it->published_at = node_time(child_el(n, ns, dates[i]));
+    it->tickers = item_tickers(n, ns, "term");
 }
 
 static int feed_parse_atom(struct feed_ctx *fc, const xmlNode *root, struct fs_error *err)
@@ -654,6 +715,7 @@ static void feed_item_clear(struct feed_item *it)
     free(it->title);
     free(it->text);
     free(it->author);
+    free(it->tickers);
 }
 
 void feed_free(struct feed *feed)

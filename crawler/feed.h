@@ -49,6 +49,11 @@ struct feed_item {
     char *text;           /* plain text of description/summary/content; may be "" */
     char *author;         /* may be NULL */
     int64_t published_at; /* seconds since epoch UTC; 0 when unknown */
+    char *tickers;        /* tickers the feed tags the item with, comma-separated
+                             ("NASDAQ:NVDA,TSLA"); NULL when none. A <category>
+                             (RSS) or <category term> (Atom) is a ticker when its
+                             domain/scheme names tickers, symbols or stocks, its
+                             type is "symbol", or it reads EXCHANGE:SYMBOL */
 };
 
 struct feed {

@@ -44,8 +44,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE id = ?1", /* ?2, ?3 (validators) unused: kept as they are */
     [ST_KEY_LOOKUP] = "SELECT document_id FROM dedupe_keys WHERE key = ?1",
     [ST_DOC_INSERT] = "INSERT INTO documents (source_id, url, guid, dedupe_hash, title, text,"
-                      " author, kind, parent_id, published_at, fetched_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      " author, kind, parent_id, published_at, fetched_at, tickers)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO dedupe_keys (key, document_id) VALUES (?1, ?2)",
     [ST_LOG_INSERT] = "INSERT INTO crawl_log (source_id, url, started_at, duration_ms, outcome,"
                       " http_status, bytes, n_items, n_new, error)"
@@ -239,6 +239,7 @@ int db_crawl_document_insert(struct db_crawl *dc, const struct db_document *doc,
     bind_opt_int(st, 9, doc->parent_id);
     bind_opt_int(st, 10, doc->published_at);
     sqlite3_bind_int64(st, 11, doc->fetched_at);
+    db_bind_text(st, 12, doc->tickers);
     if (step_done(dc, st, err, "database: storing document") < 0)
         return -1;
     int64_t new_id = sqlite3_last_insert_rowid(dc->db);

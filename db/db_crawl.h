@@ -83,6 +83,7 @@ struct db_document {
     const char *title;
     const char *text;
     const char *author;
+    const char *tickers;  /* the feed's tickers, comma-separated; NULL = none */
     const char *kind;     /* 'article' or 'comment' */
     int64_t parent_id;    /* 0 = NULL */
     int64_t published_at; /* 0 = NULL */

@@ -30,18 +30,27 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const 
     return 0;
 }
 
-int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct fs_error *err)
+/* The same statements over the two kinds of series: per topic (table buckets,
+ * fed by classifications) and per entity (table entity_buckets, fed by
+ * entity_sentiments). Only constant strings are chosen between. */
+int db_trends_scan_by(sqlite3 *db, int by, int all, db_trends_doc_fn fn, void *ctx,
+                      struct fs_error *err)
 {
-    static const char pending_sql[] =
+    static const char *const pending_sql[] = {
         /* CROSS JOIN fixes the loop order: walk the (small) queue, look up the rest */
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM trends_pending p "
         "CROSS JOIN classifications c ON c.document_id = p.document_id "
-        "CROSS JOIN documents d ON d.id = c.document_id";
-    static const char all_sql[] =
+        "CROSS JOIN documents d ON d.id = c.document_id",
+        "SELECT s.entity_id, s.sentiment, s.score, " DOC_TIME " FROM entity_trends_pending p "
+        "CROSS JOIN entity_sentiments s ON s.document_id = p.document_id "
+        "AND s.entity_id = p.entity_id CROSS JOIN documents d ON d.id = s.document_id"};
+    static const char *const all_sql[] = {
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM classifications c "
-        "CROSS JOIN documents d ON d.id = c.document_id";
+        "CROSS JOIN documents d ON d.id = c.document_id",
+        "SELECT s.entity_id, s.sentiment, s.score, " DOC_TIME " FROM entity_sentiments s "
+        "CROSS JOIN documents d ON d.id = s.document_id"};
     sqlite3_stmt *st;
-    if (db_prepare(db, &st, all ? all_sql : pending_sql, err) < 0)
+    if (db_prepare(db, &st, all ? all_sql[by] : pending_sql[by], err) < 0)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -57,21 +66,42 @@ int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct 
     return 0;
 }
 
+int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct fs_error *err)
+{
+    return db_trends_scan_by(db, DB_TREND_BY_TOPIC, all, fn, ctx, err);
+}
+
+int db_trends_mark_counted_by(sqlite3 *db, int by, struct fs_error *err)
+{
+    return db_exec(db, by == DB_TREND_BY_ENTITY ? "DELETE FROM entity_trends_pending"
+                                               : "DELETE FROM trends_pending",
+                   err);
+}
+
 int db_trends_mark_counted(sqlite3 *db, struct fs_error *err)
 {
-    return db_exec(db, "DELETE FROM trends_pending", err);
+    return db_trends_mark_counted_by(db, DB_TREND_BY_TOPIC, err);
+}
+
+int db_trends_clear_by(sqlite3 *db, int by, struct fs_error *err)
+{
+    return db_exec(db, by == DB_TREND_BY_ENTITY ? "DELETE FROM entity_buckets" : "DELETE FROM buckets",
+                   err);
 }
 
 int db_trends_clear(sqlite3 *db, struct fs_error *err)
 {
-    return db_exec(db, "DELETE FROM buckets", err);
+    return db_trends_clear_by(db, DB_TREND_BY_TOPIC, err);
 }
 
-#define ROW_COLUMNS                                                                                \
-    "granularity, topic, bucket_start, n_docs, n_negative, n_neutral, n_positive, "                \
+/* K: the series column, "topic" (buckets) or "entity_id" (entity_buckets) */
+#define ROW_COLUMNS_K(K)                                                                           \
+    "granularity, " K ", bucket_start, n_docs, n_negative, n_neutral, n_positive, "                \
     "score_sum_micro, history, baseline_mean, baseline_std, share_baseline, share_std, "           \
     "z_count, z_share, z_score, spike, ewma_count_mean, ewma_count_var, ewma_share_mean, "         \
     "ewma_share_excess, ewma_share_n, final, updated_at, evaluated"
+#define ROW_COLUMNS ROW_COLUMNS_K("topic")
+#define E_ROW_COLUMNS ROW_COLUMNS_K("entity_id")
 
 static double col_opt(sqlite3_stmt *st, int col, int *present)
 {
@@ -132,16 +162,23 @@ static int rows_collect(sqlite3 *db, sqlite3_stmt *st, struct trend_row **rows, 
     return 0;
 }
 
-int db_trends_load_series(sqlite3 *db, int granularity, int topic, int64_t from,
-                          struct trend_row *prev, int *has_prev, struct trend_row **rows, size_t *n,
-                          struct fs_error *err)
+int db_trends_load_series_by(sqlite3 *db, int by, int granularity, int topic, int64_t from,
+                             struct trend_row *prev, int *has_prev, struct trend_row **rows,
+                             size_t *n, struct fs_error *err)
 {
+    static const char *const prev_sql[] = {
+        "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 AND topic = ?2 "
+        "AND bucket_start < ?3 ORDER BY bucket_start DESC LIMIT 1",
+        "SELECT " E_ROW_COLUMNS " FROM entity_buckets WHERE granularity = ?1 AND entity_id = ?2 "
+        "AND bucket_start < ?3 ORDER BY bucket_start DESC LIMIT 1"};
+    static const char *const rows_sql[] = {
+        "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 AND topic = ?2 "
+        "AND bucket_start >= ?3 ORDER BY bucket_start",
+        "SELECT " E_ROW_COLUMNS " FROM entity_buckets WHERE granularity = ?1 AND entity_id = ?2 "
+        "AND bucket_start >= ?3 ORDER BY bucket_start"};
     sqlite3_stmt *st;
     const char *g = db_trend_granularity_name(granularity);
-    if (db_prepare(db, &st,
-                   "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 AND topic = ?2 "
-                   "AND bucket_start < ?3 ORDER BY bucket_start DESC LIMIT 1",
-                   err) < 0)
+    if (db_prepare(db, &st, prev_sql[by], err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, g, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, topic);
@@ -153,10 +190,7 @@ int db_trends_load_series(sqlite3 *db, int granularity, int topic, int64_t from,
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_error(db, err, "database: reading buckets");
-    if (db_prepare(db, &st,
-                   "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 AND topic = ?2 "
-                   "AND bucket_start >= ?3 ORDER BY bucket_start",
-                   err) < 0)
+    if (db_prepare(db, &st, rows_sql[by], err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, g, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, topic);
@@ -164,12 +198,27 @@ int db_trends_load_series(sqlite3 *db, int granularity, int topic, int64_t from,
     return rows_collect(db, st, rows, n, err);
 }
 
+int db_trends_load_series(sqlite3 *db, int granularity, int topic, int64_t from,
+                          struct trend_row *prev, int *has_prev, struct trend_row **rows, size_t *n,
+                          struct fs_error *err)
+{
+    return db_trends_load_series_by(db, DB_TREND_BY_TOPIC, granularity, topic, from, prev,
+                                    has_prev, rows, n, err);
+}
+
 int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err)
 {
+    return db_trends_series_by(db, DB_TREND_BY_TOPIC, out, n, err);
+}
+
+int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT DISTINCT granularity, topic FROM buckets ORDER BY granularity, topic",
+        "SELECT DISTINCT granularity, entity_id FROM entity_buckets ORDER BY granularity, "
+        "entity_id"};
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT DISTINCT granularity, topic FROM buckets ORDER BY granularity, topic",
-                   err) < 0)
+    if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
     size_t cap = 0;
     *out = NULL;
@@ -190,13 +239,22 @@ int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err)
     return 0;
 }
 
+#define ROW_VALUES                                                                                 \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "    \
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+
+int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w,
+                             struct fs_error *err)
+{
+    static const char *const sql[] = {
+        "INSERT OR REPLACE INTO buckets(" ROW_COLUMNS ")" ROW_VALUES,
+        "INSERT OR REPLACE INTO entity_buckets(" E_ROW_COLUMNS ")" ROW_VALUES};
+    return db_prepare(db, &w->st, sql[by], err);
+}
+
 int db_trends_writer_open(sqlite3 *db, struct db_trends_writer *w, struct fs_error *err)
 {
-    return db_prepare(db, &w->st,
-                      "INSERT OR REPLACE INTO buckets(" ROW_COLUMNS ") VALUES (?1, ?2, ?3, ?4, "
-                      "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                      "?20, ?21, ?22, ?23, ?24, ?25)",
-                      err);
+    return db_trends_writer_open_by(db, DB_TREND_BY_TOPIC, w, err);
 }
 
 static void bind_opt(sqlite3_stmt *st, int idx, int present, double v)
@@ -250,12 +308,19 @@ void db_trends_writer_close(struct db_trends_writer *w)
 
 int db_trends_finalize(sqlite3 *db, int64_t now, int64_t *n, struct fs_error *err)
 {
+    return db_trends_finalize_by(db, DB_TREND_BY_TOPIC, now, n, err);
+}
+
+#define FINALIZE_SQL(T)                                                                            \
+    "UPDATE " T " SET final = 1, evaluated = 0, updated_at = ?1 "                                  \
+    "WHERE final = 0 AND bucket_start + "                                                          \
+    "(CASE granularity WHEN 'day' THEN 86400 ELSE 3600 END) <= ?1"
+
+int db_trends_finalize_by(sqlite3 *db, int by, int64_t now, int64_t *n, struct fs_error *err)
+{
+    static const char *const sql[] = {FINALIZE_SQL("buckets"), FINALIZE_SQL("entity_buckets")};
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "UPDATE buckets SET final = 1, evaluated = 0, updated_at = ?1 "
-                   "WHERE final = 0 AND bucket_start + "
-                   "(CASE granularity WHEN 'day' THEN 86400 ELSE 3600 END) <= ?1",
-                   err) < 0)
+    if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     if (step_done(db, st, err, "database: finalising buckets") < 0)
@@ -268,12 +333,21 @@ int db_trends_finalize(sqlite3 *db, int64_t now, int64_t *n, struct fs_error *er
 int db_trends_query(sqlite3 *db, const struct trend_filter *f, struct trend_row **rows, size_t *n,
                     struct fs_error *err)
 {
+    return db_trends_query_by(db, DB_TREND_BY_TOPIC, f, rows, n, err);
+}
+
+int db_trends_query_by(sqlite3 *db, int by, const struct trend_filter *f, struct trend_row **rows,
+                       size_t *n, struct fs_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 "
+        "AND (?2 = 0 OR topic = ?3) AND bucket_start >= ?4 AND bucket_start < ?5 "
+        "ORDER BY topic, bucket_start",
+        "SELECT " E_ROW_COLUMNS " FROM entity_buckets WHERE granularity = ?1 "
+        "AND (?2 = 0 OR entity_id = ?3) AND bucket_start >= ?4 AND bucket_start < ?5 "
+        "ORDER BY entity_id, bucket_start"};
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT " ROW_COLUMNS " FROM buckets WHERE granularity = ?1 "
-                   "AND (?2 = 0 OR topic = ?3) AND bucket_start >= ?4 AND bucket_start < ?5 "
-                   "ORDER BY topic, bucket_start",
-                   err) < 0)
+    if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, db_trend_granularity_name(f->granularity), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, f->topic_set);

@@ -20,6 +20,14 @@
 /* Granularity ids, as stored in buckets.granularity ('hour', 'day'). */
 enum { DB_TREND_HOUR = 0, DB_TREND_DAY = 1 };
 
+/* The two kinds of series. Topics: table buckets, fed by classifications
+ * (queue trends_pending), series key = topic (0..19, -1 all). Entities: table
+ * entity_buckets, fed by entity_sentiments (queue entity_trends_pending),
+ * series key = entities.id (no "all" series), in the `topic` field of the
+ * structs below. Every function without _by works on topics; each _by variant
+ * takes the kind first. */
+enum { DB_TREND_BY_TOPIC = 0, DB_TREND_BY_ENTITY = 1 };
+
 /* One row of table buckets (see db/schema.c and trends/trends.h). */
 struct trend_row {
     int granularity; /* DB_TREND_HOUR or DB_TREND_DAY */
@@ -54,11 +62,16 @@ typedef int (*db_trends_doc_fn)(void *ctx, int topic, int sentiment, double scor
  * or for every classification when all is non-zero. */
 int db_trends_scan(sqlite3 *db, int all, db_trends_doc_fn fn, void *ctx, struct fs_error *err);
 
+int db_trends_scan_by(sqlite3 *db, int by, int all, db_trends_doc_fn fn, void *ctx,
+                      struct fs_error *err);
+
 /* Marks every classification counted (empties the queue trends_pending). */
 int db_trends_mark_counted(sqlite3 *db, struct fs_error *err);
+int db_trends_mark_counted_by(sqlite3 *db, int by, struct fs_error *err);
 
 /* Deletes every bucket (before a rebuild). */
 int db_trends_clear(sqlite3 *db, struct fs_error *err);
+int db_trends_clear_by(sqlite3 *db, int by, struct fs_error *err);
 
 /* Loads a series: the last row strictly before `from` into *prev (*has_prev = 0
  * when none) and all rows with bucket_start >= from, ascending, into a new array
@@ -66,22 +79,29 @@ int db_trends_clear(sqlite3 *db, struct fs_error *err);
 int db_trends_load_series(sqlite3 *db, int granularity, int topic, int64_t from,
                           struct trend_row *prev, int *has_prev, struct trend_row **rows, size_t *n,
                           struct fs_error *err);
+int db_trends_load_series_by(sqlite3 *db, int by, int granularity, int topic, int64_t from,
+                             struct trend_row *prev, int *has_prev, struct trend_row **rows,
+                             size_t *n, struct fs_error *err);
 
 /* Every (granularity, topic) series present, as pairs in a new array (caller
  * frees): out[2 * i] = granularity, out[2 * i + 1] = topic. */
 int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err);
+int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_error *err);
 
 /* A prepared INSERT OR REPLACE of whole bucket rows. */
 struct db_trends_writer {
     sqlite3_stmt *st;
 };
 int db_trends_writer_open(sqlite3 *db, struct db_trends_writer *w, struct fs_error *err);
+int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w,
+                             struct fs_error *err);
 int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
                     struct fs_error *err);
 void db_trends_writer_close(struct db_trends_writer *w);
 
 /* Marks final (and unevaluated) every bucket that had ended by now. *n = rows. */
 int db_trends_finalize(sqlite3 *db, int64_t now, int64_t *n, struct fs_error *err);
+int db_trends_finalize_by(sqlite3 *db, int by, int64_t now, int64_t *n, struct fs_error *err);
 
 /* Filter of the read-side queries. topic_set = 0 means every topic and "all". */
 struct trend_filter {
@@ -95,6 +115,10 @@ struct trend_filter {
 /* Rows matching f ordered by topic (-1 first), then bucket_start. New array. */
 int db_trends_query(sqlite3 *db, const struct trend_filter *f, struct trend_row **rows, size_t *n,
                     struct fs_error *err);
+/* Entities: ordered by entities.id, then bucket_start; topic_set/topic filter
+ * one entity. */
+int db_trends_query_by(sqlite3 *db, int by, const struct trend_filter *f, struct trend_row **rows,
+                       size_t *n, struct fs_error *err);
 
 /* One classified document, for CSV export and the report's headlines. Strings
  * are borrowed from SQLite and valid only during the callback; may be NULL. */

@@ -228,5 +228,120 @@ static const char schema_v1[] =
 static const char schema_v2[] =
     "CREATE INDEX documents_time ON documents(coalesce(published_at, fetched_at));";
 
-const char *const db_migrations[] = {schema_v1, schema_v2};
+/* v3: entities (issue 13). Each document's mentions of companies, found by
+ * entities/ (entities/recognize.h says what counts), and the per-entity
+ * sentiment the classify stage derives from them. documents.tickers holds the
+ * tickers a feed supplied for the item; documents.entities_at is when the
+ * recogniser read the document (NULL: not yet; the index finds those). */
+static const char schema_v3[] =
+    "ALTER TABLE documents ADD COLUMN tickers TEXT;"
+    "ALTER TABLE documents ADD COLUMN entities_at INTEGER;"
+    "CREATE INDEX documents_entities_pending ON documents(id) WHERE entities_at IS NULL;"
+
+    /* entities: one row per company (or cashtag symbol) ever mentioned.
+     * key: 'sec:CIK', 'cfg:NAME' (an [entity NAME] section), 'sym:SYMBOL' */
+    "CREATE TABLE entities ("
+    "  id     INTEGER PRIMARY KEY,"
+    "  key    TEXT NOT NULL UNIQUE,"
+    "  name   TEXT NOT NULL,"
+    "  ticker TEXT"
+    ");"
+    "CREATE INDEX entities_name ON entities(name COLLATE NOCASE);"
+
+    /* mentions: one row per mention; start/len are bytes in the field
+     * (0/0 for a ticker the feed supplied) */
+    "CREATE TABLE mentions ("
+    "  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  entity_id   INTEGER NOT NULL REFERENCES entities(id),"
+    "  field       TEXT NOT NULL CHECK (field IN ('title','text','feed')),"
+    "  start       INTEGER NOT NULL,"
+    "  len         INTEGER NOT NULL,"
+    "  how         TEXT NOT NULL CHECK (how IN "
+    "('cashtag','exchange','ticker','feed','name','alias'))"
+    ");"
+    "CREATE INDEX mentions_document ON mentions(document_id);"
+    "CREATE INDEX mentions_entity ON mentions(entity_id);"
+
+    /* entity_sentiments: the sentiment of each entity a classified document
+     * mentions (classify/entity_sentiment.h): the document's own ('document'),
+     * or that of the sentences that mention the entity ('sentences') */
+    "CREATE TABLE entity_sentiments ("
+    "  document_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  entity_id       INTEGER NOT NULL REFERENCES entities(id),"
+    "  sentiment       INTEGER NOT NULL," /* 0 negative, 1 neutral, 2 positive */
+    "  sentiment_probs TEXT NOT NULL,"    /* JSON [neg, neu, pos] */
+    "  score           REAL NOT NULL,"    /* p(positive) - p(negative) */
+    "  attended        TEXT,"             /* JSON array of the most attended words */
+    "  basis           TEXT NOT NULL CHECK (basis IN ('document','sentences')),"
+    "  PRIMARY KEY (document_id, entity_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX entity_sentiments_entity ON entity_sentiments(entity_id);"
+
+    /* entity_trends_pending / entity_buckets: per-entity trends, kept exactly
+     * as trends_pending / buckets are per topic (trends/trends.h), keyed by
+     * entities.id; meta 'entity_trends.stale' plays 'trends.stale' */
+    "CREATE TABLE entity_trends_pending ("
+    "  document_id INTEGER NOT NULL,"
+    "  entity_id   INTEGER NOT NULL,"
+    "  PRIMARY KEY (document_id, entity_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER entity_sentiments_trends_queue AFTER INSERT ON entity_sentiments BEGIN"
+    "  INSERT OR IGNORE INTO entity_trends_pending(document_id, entity_id)"
+    "    VALUES (new.document_id, new.entity_id);"
+    "END;"
+    "CREATE TRIGGER entity_sentiments_trends_replace BEFORE INSERT ON entity_sentiments"
+    "  WHEN EXISTS (SELECT 1 FROM entity_sentiments WHERE document_id = new.document_id"
+    "               AND entity_id = new.entity_id)"
+    "   AND NOT EXISTS (SELECT 1 FROM entity_trends_pending WHERE document_id = new.document_id"
+    "                   AND entity_id = new.entity_id)"
+    "  BEGIN"
+    "  INSERT INTO meta(key, value) VALUES ('entity_trends.stale', 1)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "END;"
+    "CREATE TRIGGER entity_sentiments_trends_delete AFTER DELETE ON entity_sentiments BEGIN"
+    "  INSERT INTO meta(key, value) SELECT 'entity_trends.stale', 1 WHERE NOT EXISTS"
+    "    (SELECT 1 FROM entity_trends_pending WHERE document_id = old.document_id"
+    "     AND entity_id = old.entity_id)"
+    "    ON CONFLICT(key) DO UPDATE SET value = value + 1;"
+    "  DELETE FROM entity_trends_pending WHERE document_id = old.document_id"
+    "    AND entity_id = old.entity_id;"
+    "END;"
+    "CREATE TABLE entity_buckets ("
+    "  granularity     TEXT NOT NULL CHECK (granularity IN ('hour','day')),"
+    "  entity_id       INTEGER NOT NULL,"
+    "  bucket_start    INTEGER NOT NULL,"
+    "  n_docs          INTEGER NOT NULL DEFAULT 0,"
+    "  n_negative      INTEGER NOT NULL DEFAULT 0,"
+    "  n_neutral       INTEGER NOT NULL DEFAULT 0,"
+    "  n_positive      INTEGER NOT NULL DEFAULT 0,"
+    "  score_sum_micro INTEGER NOT NULL DEFAULT 0,"
+    "  negative_share  REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN CAST(n_negative AS REAL) / n_docs END) VIRTUAL,"
+    "  mean_score      REAL GENERATED ALWAYS AS"
+    "    (CASE WHEN n_docs > 0 THEN score_sum_micro / 1e6 / n_docs END) VIRTUAL,"
+    "  history         INTEGER NOT NULL DEFAULT 0,"
+    "  baseline_mean   REAL,"
+    "  baseline_std    REAL,"
+    "  share_baseline  REAL,"
+    "  share_std       REAL,"
+    "  z_count         REAL,"
+    "  z_share         REAL,"
+    "  z_score         REAL,"
+    "  spike           INTEGER NOT NULL DEFAULT 0,"
+    "  ewma_count_mean REAL NOT NULL DEFAULT 0,"
+    "  ewma_count_var  REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_mean REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_excess REAL NOT NULL DEFAULT 0,"
+    "  ewma_share_n    INTEGER NOT NULL DEFAULT 0,"
+    "  final           INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at      INTEGER NOT NULL DEFAULT 0,"
+    "  evaluated       INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (granularity, entity_id, bucket_start)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX entity_buckets_unevaluated ON entity_buckets(granularity, entity_id,"
+    "  bucket_start) WHERE evaluated = 0;"
+    "CREATE INDEX entity_buckets_open ON entity_buckets(granularity, bucket_start)"
+    "  WHERE final = 0;";
+
+const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -574,6 +574,106 @@ static void test_planted_spikes_found_exactly(void)
     db_close(db);
 }
 
+/* ---- per-entity series ---- */
+
+/* The whole entity_buckets table as text. */
+static char *dump_entity_buckets(sqlite3 *db)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sqlite3_stmt *st;
+    struct fs_error err;
+    if (db_prepare(db, &st,
+                   "SELECT * FROM entity_buckets ORDER BY granularity, entity_id, bucket_start",
+                   &err) < 0)
+        return sb_detach(&sb);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++)
+            sb_appendf(&sb, "%s|", (const char *)sqlite3_column_text(st, c) ?: "NULL");
+        sb_append_char(&sb, '\n');
+    }
+    sqlite3_finalize(st);
+    return sb_detach(&sb);
+}
+
+/* Hours [h0, h1) of a world where every document is neutral (topic 0) but its
+ * entity sentiments are not: entity 1 and 2 get 2 negatives in 10 an hour,
+ * entity 1 gets 9 in 10 at hour 50. */
+static int fill_entities(sqlite3 *db, struct doc_inserter *in, int h0, int h1)
+{
+    sqlite3_stmt *st;
+    struct fs_error err;
+    if (db_prepare(db, &st,
+                   "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, "
+                   "sentiment_probs, score, basis) VALUES (?1, ?2, ?3, '[]', ?4, 'sentences')",
+                   &err) < 0)
+        return -1;
+    int rc = 0;
+    for (int h = h0; h < h1 && rc == 0; h++) {
+        for (int i = 0; i < 10 && rc == 0; i++) {
+            int64_t id = in->next_id;
+            rc = ins_doc(in, T0 + h * HOUR + i * 60, 0, 1);
+            for (int e = 1; e <= 2 && rc == 0; e++) {
+                int neg = i < (e == 1 && h == 50 ? 9 : 2);
+                sqlite3_reset(st);
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int(st, 2, e);
+                sqlite3_bind_int(st, 3, neg ? 0 : 1);
+                sqlite3_bind_double(st, 4, neg ? -0.8 : 0.05);
+                rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void test_entity_series_spike_on_their_own(void)
+{
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct fs_error err;
+    CHECK(db_exec(db, "INSERT INTO entities(id, key, name) VALUES (1, 'sec:1', 'Acme'),"
+                      " (2, 'sec:2', 'Bolt')", &err) == 0);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    struct spike_params p = test_params();
+    struct trends_stats stats;
+    /* incremental: 40 hours, an update, the rest, an update (one clock: updated_at
+     * is part of the rows compared) */
+    CHECK(fill_entities(db, &in, 0, 40) == 0);
+    CHECK_MSG(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0, "%s", err.msg);
+    CHECK_INT_EQ(stats.entity_docs, 800);
+    CHECK(fill_entities(db, &in, 40, 72) == 0);
+    CHECK_MSG(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0, "%s", err.msg);
+    CHECK(stats.entity_new_spikes >= 1);
+    ins_close(&in);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM entity_buckets WHERE spike = 1 AND granularity = 'hour' "
+             "AND entity_id = 1 AND bucket_start = %d AND n_docs = 10 AND n_negative = 9",
+             T0 + 50 * HOUR);
+    CHECK_INT_EQ(count_rows(db, sql), 1);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE spike = 1 AND "
+                                "granularity = 'hour'"),
+                 1);
+    /* the documents themselves are neutral: no topic spikes */
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM buckets WHERE spike = 1"), 0);
+    /* no "all" series for entities: 72 hours x 2 entities */
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE granularity = 'hour'"),
+                 144);
+    /* incremental equals a recomputation; deleting a counted row rebuilds */
+    char *incremental = dump_entity_buckets(db);
+    CHECK(trends_rebuild(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
+    char *full = dump_entity_buckets(db);
+    CHECK_MSG(strcmp(incremental, full) == 0, "incremental and rebuilt entity buckets differ");
+    free(incremental), free(full);
+    CHECK(db_exec(db, "DELETE FROM entity_sentiments WHERE entity_id = 2", &err) == 0);
+    CHECK(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
+    CHECK(stats.entity_rebuilt);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE entity_id = 2"), 0);
+    db_close(db);
+}
+
 /* Random documents over 10 days, inserted in batches with an update after each;
  * times are shuffled so that later batches hold late documents. */
 static int fill_random_batch(struct doc_inserter *in, uint32_t *seed, int n)
@@ -940,6 +1040,7 @@ int main(void)
     RUN(test_published_at_null_uses_fetched_at);
     RUN(test_planted_spikes_found_exactly);
     RUN(test_incremental_equals_full_recompute);
+    RUN(test_entity_series_spike_on_their_own);
     RUN(test_reclassification_triggers_rebuild);
     RUN(test_parameter_change_rescores);
     RUN(test_rolled_back_update_loses_nothing);

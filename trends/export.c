@@ -4,6 +4,7 @@
 #include "common/csv.h"
 #include "common/util.h"
 #include "crawler/text.h"
+#include "db/db_entities.h"
 #include "trends/trends.h"
 
 #include <errno.h>
@@ -27,6 +28,11 @@ static void append_header(struct strbuf *sb, const char *header)
 
 void export_trend_row(struct strbuf *sb, const struct trend_row *r)
 {
+    export_series_row(sb, trends_topic_name(r->topic), r);
+}
+
+void export_series_row(struct strbuf *sb, const char *name, const struct trend_row *r)
+{
     char start[32], n_docs[24], n_neg[24], n_neu[24], n_pos[24], mean[32], share[32], z[32];
     time_format_iso8601(r->bucket_start, start, sizeof start);
     snprintf(n_docs, sizeof n_docs, "%lld", (long long)r->n_docs);
@@ -40,9 +46,54 @@ void export_trend_row(struct strbuf *sb, const struct trend_row *r)
     if (r->has_z)
         snprintf(z, sizeof z, "%.3f", r->z_score);
     const char *fields[] = {
-        trends_topic_name(r->topic), start, n_docs, n_neg, n_neu, n_pos, mean, share, z,
+        name, start, n_docs, n_neg, n_neu, n_pos, mean, share, z,
         r->spike ? "1" : "0"};
     csv_append_record(sb, fields, (int)FS_ARRAY_LEN(fields));
+}
+
+static int id_in(int64_t id, const int64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == id)
+            return 1;
+    return 0;
+}
+
+/* The name of entity id in the sorted list e (by id), or "" */
+static const char *entity_name_of(const struct entity_volume *e, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e[mid].id == id)
+            return e[mid].name ? e[mid].name : "";
+        if (e[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return "";
+}
+
+int export_entity_trends_csv(sqlite3 *db, const struct trend_filter *f, const int64_t *only,
+                             size_t n_only, struct strbuf *out, struct fs_error *err)
+{
+    struct trend_row *rows;
+    size_t n, n_ents;
+    struct entity_volume *ents;
+    if (db_entities_all(db, &ents, &n_ents, err) < 0)
+        return -1;
+    if (db_trends_query_by(db, DB_TREND_BY_ENTITY, f, &rows, &n, err) < 0) {
+        db_entity_volume_free(ents, n_ents);
+        return -1;
+    }
+    append_header(out, EXPORT_ENTITY_TRENDS_HEADER);
+    for (size_t i = 0; i < n; i++)
+        if (!only || id_in(rows[i].topic, only, n_only))
+            export_series_row(out, entity_name_of(ents, n_ents, rows[i].topic), &rows[i]);
+    free(rows);
+    db_entity_volume_free(ents, n_ents);
+    return 0;
 }
 
 int export_trends_csv(sqlite3 *db, const struct trend_filter *f, struct strbuf *out,

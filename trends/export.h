@@ -12,6 +12,10 @@
  * for a series' first bucket; spike is 0 or 1. One row per stored bucket (buckets
  * without documents have no row), ordered by topic id (all first), then time.
  *
+ * Entity trends header (exactly), one row per stored entity bucket:
+ *   entity,bucket_start,n_docs,n_negative,n_neutral,n_positive,mean_score,
+ *   negative_share,z_score,spike
+ *
  * Documents header (exactly):
  *   id,published,fetched,source,kind,url,title,topic,sentiment,score,model,text
  * published is empty when the document had no date (its time is then fetched).
@@ -34,15 +38,29 @@
 #define EXPORT_TRENDS_HEADER                                                                       \
     "topic,bucket_start,n_docs,n_negative,n_neutral,n_positive,mean_score,negative_share,"         \
     "z_score,spike"
+#define EXPORT_ENTITY_TRENDS_HEADER                                                                \
+    "entity,bucket_start,n_docs,n_negative,n_neutral,n_positive,mean_score,negative_share,"        \
+    "z_score,spike"
 #define EXPORT_DOCUMENTS_HEADER                                                                    \
     "id,published,fetched,source,kind,url,title,topic,sentiment,score,model,text"
 
 /* Appends one CSV record for a bucket row to sb. */
 void export_trend_row(struct strbuf *sb, const struct trend_row *r);
 
+/* The same with the series named by name (an entity). */
+void export_series_row(struct strbuf *sb, const char *name, const struct trend_row *r);
+
 /* Appends the header and every bucket matching f to out. */
 int export_trends_csv(sqlite3 *db, const struct trend_filter *f, struct strbuf *out,
                       struct fs_error *err);
+
+/* Entity trends (`export trends --by entity`), header EXPORT_ENTITY_TRENDS_HEADER:
+ * the same columns and conventions, entity = the entity's name (as `finsent
+ * entities` prints it), rows ordered by entity id, then time. f->topic_set /
+ * f->topic select one entity id. When only is not NULL, only the entity ids
+ * only[0..n_only) are written (a watchlist). */
+int export_entity_trends_csv(sqlite3 *db, const struct trend_filter *f, const int64_t *only,
+                             size_t n_only, struct strbuf *out, struct fs_error *err);
 
 /* Appends the header and every classified document matching f (time range on the
  * document's time, topic; granularity ignored) to out. When stream is not NULL

@@ -137,6 +137,7 @@ struct agg {
     struct agg_entry *slots;
     size_t cap, n;
     int64_t n_docs; /* documents counted */
+    int by;         /* DB_TREND_BY_TOPIC (also adds to "all") or DB_TREND_BY_ENTITY */
 };
 
 static uint64_t agg_hash(int granularity, int topic, int64_t bucket)
@@ -198,7 +199,8 @@ static void agg_add(struct agg *a, int granularity, int topic, int64_t t, int se
 }
 
 /* db_trends_scan() callback: one document adds to 4 buckets (hour and day, its
- * topic and all topics). Rows with an impossible sentiment are ignored. */
+ * topic and all topics); one entity's sentiment in a document to 2 (hour and
+ * day of that entity). Rows with an impossible sentiment are ignored. */
 static int agg_document(void *ctx, int topic, int sentiment, double score, int64_t t)
 {
     struct agg *a = ctx;
@@ -207,7 +209,8 @@ static int agg_document(void *ctx, int topic, int sentiment, double score, int64
     int64_t micro = llround(score * 1e6);
     for (int g = DB_TREND_HOUR; g <= DB_TREND_DAY; g++) {
         agg_add(a, g, topic, t, sentiment, micro);
-        agg_add(a, g, TRENDS_ALL_TOPICS, t, sentiment, micro);
+        if (a->by == DB_TREND_BY_TOPIC)
+            agg_add(a, g, TRENDS_ALL_TOPICS, t, sentiment, micro);
     }
     a->n_docs++;
     return 0;
@@ -240,6 +243,7 @@ static void agg_sort(struct agg *a)
 
 struct update_ctx {
     sqlite3 *db;
+    int by;
     const struct spike_params *p;
     int64_t now;
     struct db_trends_writer w;
@@ -331,8 +335,8 @@ static int series_update(struct update_ctx *u, int granularity, int topic, int64
     struct trend_row prev, *rows;
     int has_prev;
     size_t n_rows;
-    if (db_trends_load_series(u->db, granularity, topic, from, &prev, &has_prev, &rows, &n_rows,
-                              err) < 0)
+    if (db_trends_load_series_by(u->db, u->by, granularity, topic, from, &prev, &has_prev, &rows,
+                                 &n_rows, err) < 0)
         return -1;
     struct spike_state st;
     spike_state_init(&st);
@@ -385,7 +389,7 @@ static int series_list(struct update_ctx *u, const struct agg_entry *e, size_t n
 {
     int *stored = NULL;
     size_t n_stored = 0;
-    if (rescore && db_trends_series(u->db, &stored, &n_stored, err) < 0)
+    if (rescore && db_trends_series_by(u->db, u->by, &stored, &n_stored, err) < 0)
         return -1;
     int *v = xmalloc((2 * (n + n_stored) + 2) * sizeof *v);
     size_t k = 0;
@@ -444,38 +448,64 @@ static int update_series(struct update_ctx *u, struct agg *a, int rescore, struc
     return rc;
 }
 
-static int update_locked(sqlite3 *db, const struct spike_params *p, int64_t now, int force,
-                         struct trends_stats *stats, struct fs_error *err)
+/* The meta keys of a kind of series. */
+static const char *stale_key(int by)
+{
+    return by == DB_TREND_BY_ENTITY ? "entity_trends.stale" : "trends.stale";
+}
+
+static const char *params_key(int by)
+{
+    return by == DB_TREND_BY_ENTITY ? "entity_trends.params" : "trends.params";
+}
+
+static int update_kind(sqlite3 *db, int by, const struct spike_params *p, int64_t now, int force,
+                       struct trends_stats *stats, struct fs_error *err)
 {
     int64_t stale, old_hash, hash = params_hash(p);
-    if (db_meta_get_int(db, "trends.stale", 0, &stale, err) < 0 ||
-        db_meta_get_int(db, "trends.params", -1, &old_hash, err) < 0)
+    if (db_meta_get_int(db, stale_key(by), 0, &stale, err) < 0 ||
+        db_meta_get_int(db, params_key(by), -1, &old_hash, err) < 0)
         return -1;
     stats->rebuilt = force || stale != 0;
-    if (stats->rebuilt && db_trends_clear(db, err) < 0)
+    if (stats->rebuilt && db_trends_clear_by(db, by, err) < 0)
         return -1;
     stats->rescored = !stats->rebuilt && old_hash != -1 && old_hash != hash;
 
-    struct agg a = {0};
-    int rc = db_trends_scan(db, stats->rebuilt, agg_document, &a, err);
+    struct agg a = {.by = by};
+    int rc = db_trends_scan_by(db, by, stats->rebuilt, agg_document, &a, err);
     stats->n_docs = a.n_docs;
     if (rc == 0 && (a.n_docs > 0 || stats->rebuilt)) /* no write when nothing is queued */
-        rc = db_trends_mark_counted(db, err);
-    struct update_ctx u = {.db = db, .p = p, .now = now, .stats = stats};
+        rc = db_trends_mark_counted_by(db, by, err);
+    struct update_ctx u = {.db = db, .by = by, .p = p, .now = now, .stats = stats};
     if (rc == 0 && (a.n > 0 || stats->rescored)) {
-        rc = db_trends_writer_open(db, &u.w, err);
+        rc = db_trends_writer_open_by(db, by, &u.w, err);
         if (rc == 0)
             rc = update_series(&u, &a, stats->rescored, err);
         db_trends_writer_close(&u.w);
     }
     free(a.slots);
     if (rc == 0)
-        rc = db_trends_finalize(db, now, &stats->n_final, err);
+        rc = db_trends_finalize_by(db, by, now, &stats->n_final, err);
     if (rc == 0 && stale != 0)
-        rc = db_meta_set_int(db, "trends.stale", 0, err);
+        rc = db_meta_set_int(db, stale_key(by), 0, err);
     if (rc == 0 && old_hash != hash)
-        rc = db_meta_set_int(db, "trends.params", hash, err);
+        rc = db_meta_set_int(db, params_key(by), hash, err);
     return rc;
+}
+
+/* Topics, then entities, in one transaction. */
+static int update_locked(sqlite3 *db, const struct spike_params *p, int64_t now, int force,
+                         struct trends_stats *stats, struct fs_error *err)
+{
+    struct trends_stats es = {0};
+    if (update_kind(db, DB_TREND_BY_TOPIC, p, now, force, stats, err) < 0 ||
+        update_kind(db, DB_TREND_BY_ENTITY, p, now, force, &es, err) < 0)
+        return -1;
+    stats->entity_docs = es.n_docs;
+    stats->entity_rows = es.n_rows;
+    stats->entity_new_spikes = es.n_new_spikes;
+    stats->entity_rebuilt = es.rebuilt;
+    return 0;
 }
 
 static int update_tx(sqlite3 *db, const struct spike_params *p, int64_t now, int force,

@@ -19,6 +19,14 @@
  * Counts are integers and the score sum is kept in integer micro-units, so an
  * incremental history and a recomputation from scratch give identical rows.
  *
+ * Entities have their series too, kept by the same code with the same [trends]
+ * parameters in the same transaction: table entity_buckets (one row per
+ * granularity, entities.id and bucket; no "all" series), fed by
+ * entity_sentiments (each document's sentiment for each entity it mentions,
+ * classify/entity_sentiment.h) through queue entity_trends_pending, rebuilt
+ * after meta 'entity_trends.stale' (e.g. `finsent entities rescan`). alerts/
+ * reads entity_buckets under the same contract as buckets below.
+ *
  * Configuration, section [trends] (errors name file:line):
  *   alpha              = 0.1   EWMA smoothing factor (0.001 .. 1)
  *   z_threshold        = 4.0   z-score from which a bucket is a spike
@@ -131,10 +139,16 @@ struct trends_stats {
     int64_t n_final;      /* rows that became final */
     int rebuilt;          /* 1 when the buckets were recomputed from scratch */
     int rescored;         /* 1 when the parameters changed and every series was re-scored */
+    /* the same for the per-entity series (table entity_buckets) */
+    int64_t entity_docs;       /* entity sentiments newly counted */
+    int64_t entity_rows;       /* entity bucket rows written */
+    int64_t entity_new_spikes; /* entity rows that became spike = 1 */
+    int entity_rebuilt;
 };
 
-/* Counts every classification not yet counted into table buckets, re-scores the
- * series it touched and marks newly ended buckets final, in one transaction
+/* Counts every classification not yet counted into table buckets (and every
+ * entity sentiment into entity_buckets), re-scores the series it touched and
+ * marks newly ended buckets final, in one transaction
  * (BEGIN IMMEDIATE .. COMMIT; rolled back on error; so db must not be inside a
  * transaction already). Idempotent: a second call
  * with nothing new writes nothing. cfg may be NULL (defaults). `now` is the

@@ -1,0 +1,247 @@
+/* db_entities.c — entities, mentions and the recogniser's queue. */
+#include "db/db_entities.h"
+#include "db/db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int db_entities_pending(sqlite3 *db, int64_t after_id, int limit, struct entity_doc **out,
+                        size_t *n, struct fs_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT id, title, text, tickers FROM documents"
+                   " WHERE entities_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit);
+    size_t cap = limit > 0 ? (size_t)limit : 1;
+    struct entity_doc *docs = xcalloc(cap, sizeof *docs);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+        struct entity_doc *d = &docs[(*n)++];
+        d->id = sqlite3_column_int64(st, 0);
+        d->title = db_column_strdup(st, 1);
+        d->text = db_column_strdup(st, 2);
+        d->tickers = db_column_strdup(st, 3);
+        if (!d->text)
+            d->text = xstrdup("");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        db_entity_docs_free(docs, *n);
+        *n = 0;
+        return db_error(db, err, "database: documents to recognise");
+    }
+    *out = docs;
+    return 0;
+}
+
+void db_entity_docs_free(struct entity_doc *docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(docs[i].title);
+        free(docs[i].text);
+        free(docs[i].tickers);
+    }
+    free(docs);
+}
+
+int db_entity_id(sqlite3 *db, const char *key, const char *name, const char *ticker, int64_t *id,
+                 struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO entities(key, name, ticker) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT(key) DO UPDATE SET name = excluded.name, ticker = excluded.ticker"
+                   " WHERE name IS NOT excluded.name OR ticker IS NOT excluded.ticker",
+                   err) < 0)
+        return -1;
+    db_bind_text(st, 1, key);
+    db_bind_text(st, 2, name);
+    db_bind_text(st, 3, ticker);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_error(db, err, "database: storing an entity");
+    if (db_prepare(db, &st, "SELECT id FROM entities WHERE key = ?1", err) < 0)
+        return -1;
+    db_bind_text(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_error(db, err, "database: reading an entity");
+}
+
+int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO mentions(document_id, entity_id, field, start, len, how)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, m->document_id);
+    sqlite3_bind_int64(st, 2, m->entity_id);
+    db_bind_text(st, 3, m->field);
+    sqlite3_bind_int64(st, 4, m->start);
+    sqlite3_bind_int64(st, 5, m->len);
+    db_bind_text(st, 6, m->how);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: storing a mention");
+}
+
+int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, "UPDATE documents SET entities_at = ?2 WHERE id = ?1", err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    sqlite3_bind_int64(st, 2, at);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: marking a document read");
+}
+
+int db_entities_reset(sqlite3 *db, struct fs_error *err)
+{
+    return db_exec(db,
+                   "DELETE FROM entity_sentiments; DELETE FROM mentions;"
+                   " UPDATE documents SET entities_at = NULL WHERE entities_at IS NOT NULL;",
+                   err);
+}
+
+static void mention_read(sqlite3_stmt *st, void *row)
+{
+    struct doc_mention *m = row;
+    m->entity_id = sqlite3_column_int64(st, 0);
+    const char *f = (const char *)sqlite3_column_text(st, 1);
+    m->field = f && strcmp(f, "title") == 0 ? 0 : f && strcmp(f, "text") == 0 ? 1 : 2;
+    m->start = sqlite3_column_int64(st, 2);
+    m->len = sqlite3_column_int64(st, 3);
+}
+
+int db_document_mentions(sqlite3 *db, int64_t document_id, struct doc_mention **out, size_t *n,
+                         struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT entity_id, field, start, len FROM mentions WHERE document_id = ?1"
+                   " ORDER BY field DESC, start",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    void *rows = NULL;
+    if (db_collect_rows(db, st, sizeof **out, mention_read, &rows, n, "database: reading mentions",
+                        err) < 0) {
+        free(rows);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    *out = rows;
+    return 0;
+}
+
+static void volume_read(sqlite3_stmt *st, void *row)
+{
+    struct entity_volume *v = row;
+    v->id = sqlite3_column_int64(st, 0);
+    v->name = db_column_strdup(st, 1);
+    v->ticker = db_column_strdup(st, 2);
+    v->documents = sqlite3_column_int64(st, 3);
+    v->mentions = sqlite3_column_int64(st, 4);
+    v->key = db_column_strdup(st, 5);
+}
+
+static int volume_collect(sqlite3 *db, sqlite3_stmt *st, struct entity_volume **out, size_t *n,
+                          struct fs_error *err);
+
+int db_entities_volume(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(db, &st,
+                   "SELECT e.id, e.name, e.ticker, count(DISTINCT m.document_id), count(*), e.key"
+                   " FROM mentions m JOIN entities e ON e.id = m.entity_id"
+                   " GROUP BY e.id ORDER BY 4 DESC, e.name",
+                   err) < 0)
+        return -1;
+    return volume_collect(db, st, out, n, err);
+}
+
+int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) < 0)
+        return -1;
+    return volume_collect(db, st, out, n, err);
+}
+
+static int volume_collect(sqlite3 *db, sqlite3_stmt *st, struct entity_volume **out, size_t *n,
+                          struct fs_error *err)
+{
+    void *rows = NULL;
+    if (db_collect_rows(db, st, sizeof **out, volume_read, &rows, n, "database: entity volume",
+                        err) < 0) {
+        db_entity_volume_free(rows, *n);
+        *n = 0;
+        return -1;
+    }
+    *out = rows;
+    return 0;
+}
+
+void db_entity_volume_free(struct entity_volume *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name), free(v[i].ticker), free(v[i].key);
+    free(v);
+}
+
+int db_entity_sentiment_store(sqlite3 *db, const struct entity_sentiment_row *r,
+                              struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT OR REPLACE INTO entity_sentiments(document_id, entity_id, sentiment,"
+                   " sentiment_probs, score, attended, basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->document_id);
+    sqlite3_bind_int64(st, 2, r->entity_id);
+    sqlite3_bind_int(st, 3, r->sentiment);
+    db_bind_text(st, 4, r->sentiment_probs);
+    sqlite3_bind_double(st, 5, r->score);
+    db_bind_text(st, 6, r->attended);
+    db_bind_text(st, 7, r->basis);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: storing an entity's sentiment");
+}
+
+int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT OR IGNORE INTO entity_sentiments(document_id, entity_id, sentiment,"
+                   " sentiment_probs, score, attended, basis)"
+                   " SELECT c.document_id, m.entity_id, c.sentiment, c.sentiment_probs, c.score,"
+                   " c.attended, 'document' FROM classifications c"
+                   " JOIN (SELECT DISTINCT entity_id FROM mentions WHERE document_id = ?1) m"
+                   " WHERE c.document_id = ?1",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: entity sentiments");
+}
