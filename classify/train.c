@@ -242,7 +242,8 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
     }
     /* the epochs' plans are drawn once ahead, with a copy of the generator, to
      * know the number of steps the schedule spans */
-    uint64_t rng = o->seed, ahead = o->seed;
+    uint64_t rng = o->seed;
+    uint64_t ahead = rng;
     long total = 0, step = 0;
     for (int ep = 0; ep < o->epochs; ep++) {
         plan_epoch(&plan, s, bs, o->batch_tokens, &ahead);
