@@ -56,30 +56,81 @@ static void observe(struct alert_row *a, const struct alert_rule *r, const struc
     str_copy(a->severity, sizeof a->severity, critical ? "critical" : "warning");
 }
 
-/* Records a notification to send, with the window's most negative texts. */
-static int add_item(struct run *run, const struct alert_rule *rule, const struct alert_row *a,
-                    enum alert_event ev, struct fs_error *err)
+/* The observed values of src (bucket, counts, usual level, z-score) into dst. */
+static void copy_observation(struct alert_row *dst, const struct alert_row *src)
+{
+    dst->bucket_start = src->bucket_start;
+    dst->bucket_end = src->bucket_end;
+    dst->n_docs = src->n_docs;
+    dst->n_negative = src->n_negative;
+    dst->negative_share = src->negative_share;
+    dst->baseline_share = src->baseline_share;
+    dst->baseline_share_std = src->baseline_share_std;
+    dst->baseline_count = src->baseline_count;
+    dst->baseline_count_std = src->baseline_count_std;
+    dst->z_score = src->z_score;
+}
+
+/* Adds an event of kind to alert a->id with a's observation (none when
+ * with_bucket is 0). With texts, the window's most negative texts are fetched,
+ * stored with the event and handed to the caller (*n_texts of them, to free). */
+static int record_event(struct run *run, const struct alert_rule *rule, const struct alert_row *a,
+                        const char *kind, int with_bucket, int notified,
+                        struct alert_example *texts, int *n_texts, struct fs_error *err)
+{
+    struct alert_event_row e = {.alert_id = a->id, .at = run->now, .notified = notified};
+    str_copy(e.kind, sizeof e.kind, kind);
+    str_copy(e.severity, sizeof e.severity, a->severity);
+    e.z_score = NAN;
+    e.baseline_share = e.baseline_share_std = e.baseline_count = e.baseline_count_std = NAN;
+    if (with_bucket) {
+        e.bucket_start = a->bucket_start;
+        e.bucket_end = a->bucket_end;
+        e.n_docs = a->n_docs;
+        e.n_negative = a->n_negative;
+        e.baseline_share = a->baseline_share;
+        e.baseline_share_std = a->baseline_share_std;
+        e.baseline_count = a->baseline_count;
+        e.baseline_count_std = a->baseline_count_std;
+        e.z_score = a->z_score;
+    }
+    if (db_alert_event_insert(run->db, &e, err) < 0)
+        return -1;
+    if (!texts)
+        return 0;
+    *n_texts = db_alerts_examples(run->db, a->topic, a->bucket_start, a->bucket_end, texts,
+                                  rule->examples, err);
+    if (*n_texts < 0) {
+        *n_texts = 0;
+        return -1;
+    }
+    return db_alert_texts_insert(run->db, e.id, texts, *n_texts, err);
+}
+
+static void free_examples(struct alert_example *ex, int n)
+{
+    for (int i = 0; i < n; i++)
+        db_alert_example_free(&ex[i]);
+}
+
+/* Records a notification to send; takes ownership of the n examples. */
+static void add_item(struct run *run, const struct alert_rule *rule, const struct alert_row *a,
+                     enum alert_event ev, struct alert_example *examples, int n)
 {
     if (run->n_items == run->cap_items) {
         run->cap_items = run->cap_items ? run->cap_items * 2 : 8;
         run->items = xrealloc(run->items, (size_t)run->cap_items * sizeof *run->items);
     }
-    struct alert_item *it = &run->items[run->n_items];
+    struct alert_item *it = &run->items[run->n_items++];
     memset(it, 0, sizeof *it);
     it->rule = rule;
     it->alert = *a;
     it->event = ev;
-    if (ev != ALERT_EV_RESOLVED) {
-        int n = db_alerts_examples(run->db, a->topic, a->bucket_start, a->bucket_end, it->examples,
-                                   rule->examples, err);
-        if (n < 0)
-            return -1;
-        it->n_examples = n;
-    }
-    run->n_items++;
+    for (int i = 0; i < n; i++)
+        it->examples[i] = examples[i];
+    it->n_examples = n;
     if (ev == ALERT_EV_REPEAT)
         run->st->repeated++;
-    return 0;
 }
 
 static int save(struct run *run, struct alert_row *a, int is_new, struct fs_error *err)
@@ -87,34 +138,48 @@ static int save(struct run *run, struct alert_row *a, int is_new, struct fs_erro
     return is_new ? db_alert_insert(run->db, a, err) : db_alert_update(run->db, a, err);
 }
 
-/* The condition holds on bucket b: open, confirm, repeat or escalate. */
+static void new_alert(struct run *run, const struct alert_rule *rule, int topic,
+                      struct alert_row *a)
+{
+    memset(a, 0, sizeof *a);
+    str_copy(a->rule, sizeof a->rule, rule->name);
+    a->topic = topic;
+    str_copy(a->granularity, sizeof a->granularity, rule->granularity);
+    str_copy(a->state, sizeof a->state, "pending");
+    str_copy(a->severity, sizeof a->severity, "warning");
+    a->first_seen_at = run->now;
+}
+
+/* The condition holds on bucket b: open, confirm, repeat or escalate. The row
+ * keeps the spike that fired it (while pending it follows what it sees); later
+ * observations go into events. */
 static int on_condition(struct run *run, const struct alert_rule *rule, int topic,
                         const struct bucket_obs *b, const struct alert_row *open, int silenced,
                         struct fs_error *err)
 {
     struct alert_row a;
-    int was_firing = 0, was_warning = 0;
-    if (open) {
+    if (open)
         a = *open;
-        was_firing = !strcmp(a.state, "firing");
-        was_warning = !strcmp(a.severity, "warning");
-    } else {
-        memset(&a, 0, sizeof a);
-        str_copy(a.rule, sizeof a.rule, rule->name);
-        a.topic = topic;
-        str_copy(a.granularity, sizeof a.granularity, rule->granularity);
-        str_copy(a.state, sizeof a.state, "pending");
-        a.first_seen_at = run->now;
-    }
-    observe(&a, rule, b);
+    else
+        new_alert(run, rule, topic, &a);
+    int was_firing = !strcmp(a.state, "firing");
+    int was_warning = !strcmp(a.severity, "warning");
+    struct alert_row seen = a;
+    observe(&seen, rule, b);
+    if (!was_firing)
+        copy_observation(&a, &seen);
+    str_copy(a.severity, sizeof a.severity, seen.severity);
     a.last_seen_at = run->now;
-    if (!strcmp(a.state, "pending") && run->now - a.first_seen_at >= rule->pending_for)
+    if (!was_firing && run->now - a.first_seen_at >= rule->pending_for)
         str_copy(a.state, sizeof a.state, "firing");
     if (strcmp(a.state, "firing") != 0) {
         run->st->pending++;
-        return save(run, &a, !open, err);
+        if (save(run, &a, !open, err) < 0)
+            return -1;
+        return open ? 0 : record_event(run, rule, &a, "pending", 1, 0, NULL, NULL, err);
     }
-    if (!a.fired_at) {
+    int fired_now = !a.fired_at;
+    if (fired_now) {
         a.fired_at = run->now;
         run->st->fired++;
     }
@@ -131,17 +196,31 @@ static int on_condition(struct run *run, const struct alert_rule *rule, int topi
     }
     if (save(run, &a, !open, err) < 0)
         return -1;
-    return notify ? add_item(run, rule, &a, ev, err) : 0;
+    struct alert_row cur = a; /* the row's state with what this run saw */
+    copy_observation(&cur, &seen);
+    const char *kind = fired_now ? "firing" : escalated ? "escalated" : notify ? "repeat" : NULL;
+    if (!kind)
+        return 0;
+    struct alert_example texts[5];
+    int n = 0;
+    if (record_event(run, rule, &cur, kind, 1, notify, texts, &n, err) < 0) {
+        free_examples(texts, n);
+        return -1;
+    }
+    if (notify)
+        add_item(run, rule, &cur, ev, texts, n);
+    else
+        free_examples(texts, n);
+    return 0;
 }
 
-/* The condition no longer holds: resolve the open alert. */
+/* The condition no longer holds: resolve the open alert. The row keeps its
+ * spike; the resolution is an event with the newest bucket. */
 static int on_clear(struct run *run, const struct alert_rule *rule, const struct alert_row *open,
                     const struct bucket_obs *newest, int silenced, struct fs_error *err)
 {
     struct alert_row a = *open;
     int was_firing = !strcmp(a.state, "firing");
-    if (newest)
-        observe(&a, rule, newest);
     str_copy(a.state, sizeof a.state, "resolved");
     a.resolved_at = run->now;
     run->st->resolved++;
@@ -152,7 +231,14 @@ static int on_clear(struct run *run, const struct alert_rule *rule, const struct
     }
     if (db_alert_update(run->db, &a, err) < 0)
         return -1;
-    return notify ? add_item(run, rule, &a, ALERT_EV_RESOLVED, err) : 0;
+    struct alert_row seen = a;
+    if (newest && rule)
+        observe(&seen, rule, newest);
+    if (record_event(run, rule, &seen, "resolved", newest && rule, notify, NULL, NULL, err) < 0)
+        return -1;
+    if (notify)
+        add_item(run, rule, &seen, ALERT_EV_RESOLVED, NULL, 0);
+    return 0;
 }
 
 static int evaluate_pair(struct run *run, const struct alert_rule *rule, int topic,
@@ -478,7 +564,24 @@ int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, st
 
 int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
 {
-    return db_alert_ack(db, id, now, err);
+    struct alert_row a;
+    if (db_begin(db, err) < 0)
+        return -1;
+    int found = db_alert_get(db, id, &a, err);
+    int rc = found;
+    if (found == 1 && !a.acked_at) {
+        struct alert_event_row e = {.alert_id = id, .at = now, .kind = "acked"};
+        e.z_score = e.baseline_share = e.baseline_share_std = NAN;
+        e.baseline_count = e.baseline_count_std = NAN;
+        str_copy(e.severity, sizeof e.severity, a.severity);
+        if (db_alert_ack(db, id, now, err) < 0 || db_alert_event_insert(db, &e, err) < 0)
+            rc = -1;
+    }
+    if (rc < 0) {
+        db_rollback(db);
+        return -1;
+    }
+    return db_commit(db, err) < 0 ? -1 : rc;
 }
 
 int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, struct fs_error *err)

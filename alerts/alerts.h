@@ -27,6 +27,13 @@
  * outbox until the quiet hours end (email goes at once): mail waits in an inbox,
  * a pop-up at 3 a.m. wakes nobody who should be asleep.
  *
+ * History: an alert row is one episode and keeps the spike that fired it (while
+ * pending, the latest bucket it saw). Everything after that is an event in table
+ * alert_events with the bucket it observed: "pending", "firing" (with the
+ * window's most negative texts, kept in alert_texts), "repeat" (a notification
+ * again, with its texts), "escalated" (warning -> critical), "resolved" (the
+ * bucket that ended it), "acked". Nothing recorded is overwritten.
+ *
  * State changes and the outbox rows they cause are committed in one transaction,
  * then the outbox is delivered (alerts/outbox.h), so a restart neither re-sends
  * nor forgets.
@@ -75,7 +82,7 @@ void alerts_stats_free(struct alerts_stats *s);
  * Returns 0 when all went through, 1 when one failed, -1 on a configuration error. */
 int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err);
 
-/* Acknowledges alert id (no more repeats). Returns 1, 0 when there is no such
+/* Acknowledges alert id (no more repeats; an "acked" event the first time). Returns 1, 0 when there is no such
  * alert, -1 on error. */
 int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 

@@ -1,7 +1,8 @@
 /*
  * cmd_alerts.c — the 'alerts' commands:
  *
- *   finsent alerts [list] [--all] [--json]      alerts with their state (open ones, or all)
+ *   finsent alerts [list] [--all] [--json]      alerts with the spike that fired them
+ *   finsent alerts show ID [--json]             one alert's record: events and texts
  *   finsent alerts run [--dry-run]              the alerting stage alone
  *   finsent alerts test                         a test notification through every channel
  *   finsent alerts ack ID                       acknowledge: no more repeats
@@ -10,12 +11,12 @@
 #include "alerts/alerts.h"
 #include "alerts/rules.h"
 #include "classify/dataset.h"
+#include "cli/alerts_view.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "db/db_alerts.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,103 +24,11 @@
 
 static const char alerts_usage[] =
     "usage: finsent alerts [list [--all] [--json]]\n"
+    "       finsent alerts show ID [--json]\n"
     "       finsent alerts run [--dry-run]\n"
     "       finsent alerts test\n"
     "       finsent alerts ack ID\n"
     "       finsent alerts silence TOPIC --for DURATION   (TOPIC: name, id, overall, all)\n";
-
-static json_t *json_time_or_null(int64_t t)
-{
-    char buf[32];
-    return t ? json_string(time_format_iso8601(t, buf, sizeof buf)) : json_null();
-}
-
-static json_t *json_number_or_null(double x)
-{
-    return isnan(x) ? json_null() : json_real(x);
-}
-
-/* One alert with the spike that fired it (DESIGN: `alerts list --all --json`). */
-static json_t *alert_json(const struct alert_row *a)
-{
-    char topic_buf[32];
-    json_t *o = json_object(), *spike = json_object();
-    json_object_set_new(o, "id", json_integer(a->id));
-    json_object_set_new(o, "rule", json_string(a->rule));
-    json_object_set_new(o, "topic",
-                        json_string(alert_topic_name(a->topic, topic_buf, sizeof topic_buf)));
-    json_object_set_new(o, "topic_id", json_integer(a->topic));
-    json_object_set_new(o, "state", json_string(a->state));
-    json_object_set_new(o, "severity", json_string(a->severity));
-    json_object_set_new(o, "acked", json_boolean(a->acked_at != 0));
-    json_object_set_new(spike, "granularity", json_string(a->granularity));
-    json_object_set_new(spike, "window_start", json_time_or_null(a->bucket_start));
-    json_object_set_new(spike, "window_end", json_time_or_null(a->bucket_end));
-    json_object_set_new(spike, "n_docs", json_integer(a->n_docs));
-    json_object_set_new(spike, "n_negative", json_integer(a->n_negative));
-    json_object_set_new(spike, "negative_share", json_number_or_null(a->negative_share));
-    json_object_set_new(spike, "z_score", json_number_or_null(a->z_score));
-    json_object_set_new(spike, "baseline_share", json_number_or_null(a->baseline_share));
-    json_object_set_new(spike, "baseline_count", json_number_or_null(a->baseline_count));
-    json_object_set_new(o, "spike", spike);
-    json_object_set_new(o, "first_seen_at", json_time_or_null(a->first_seen_at));
-    json_object_set_new(o, "fired_at", json_time_or_null(a->fired_at));
-    json_object_set_new(o, "last_notified_at", json_time_or_null(a->last_notified_at));
-    json_object_set_new(o, "resolved_at", json_time_or_null(a->resolved_at));
-    json_object_set_new(o, "acked_at", json_time_or_null(a->acked_at));
-    json_object_set_new(o, "notify_count", json_integer(a->notify_count));
-    return o;
-}
-
-static int alerts_list_json(const struct alert_row *rows, int n)
-{
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, alert_json(&rows[i]));
-    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(arr);
-    if (!text)
-        return cli_fail(FS_EXIT_FAILURE, "alerts list: cannot format JSON");
-    puts(text);
-    free(text);
-    return FS_EXIT_OK;
-}
-
-static int alerts_list(struct cli_ctx *ctx, int all, int json)
-{
-    struct alert_row *rows;
-    int n;
-    struct fs_error err;
-    if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
-        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
-    if (json) {
-        int rc = alerts_list_json(rows, n);
-        free(rows);
-        return rc;
-    }
-    if (n == 0)
-        printf("no %salerts\n", all ? "" : "open ");
-    else
-        printf("%-5s %-8s %-8s %-5s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE", "SEVERITY",
-               "ACKED", "RULE", "TOPIC", "WINDOW (UTC)", "Z", "NEGATIVE");
-    for (int i = 0; i < n; i++) {
-        const struct alert_row *a = &rows[i];
-        char topic_buf[32], when[32], neg[32];
-        time_format_iso8601(a->bucket_start, when, sizeof when);
-        when[16] = '\0'; /* YYYY-MM-DDTHH:MM */
-        snprintf(neg, sizeof neg, "%lld/%lld", (long long)a->n_negative, (long long)a->n_docs);
-        printf("%-5lld %-8s %-8s %-5s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id, a->state,
-               a->severity, a->acked_at ? "yes" : "no", a->rule,
-               alert_topic_name(a->topic, topic_buf, sizeof topic_buf), when,
-               isnan(a->z_score) ? 0.0 : a->z_score, neg);
-    }
-    free(rows);
-    int64_t queued;
-    if (db_outbox_counts(ctx->db, &queued, &err) == 0 && queued > 0)
-        printf("%lld notification%s waiting in the outbox\n", (long long)queued,
-               queued == 1 ? "" : "s");
-    return FS_EXIT_OK;
-}
 
 /* The alerting stage alone: `finsent alerts run [--dry-run]`. */
 static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
@@ -174,12 +83,23 @@ static int alerts_test_cmd(struct cli_ctx *ctx)
     return r ? FS_EXIT_PARTIAL : FS_EXIT_OK;
 }
 
-static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
+/* Parses an alert id ("12"); returns it, or 0 after printing the usage error. */
+static int64_t parse_alert_id(const char *cmd, const char *arg)
 {
     char *end;
     long long id = strtoll(arg, &end, 10);
-    if (end == arg || *end || id <= 0)
-        return cli_fail(FS_EXIT_USAGE, "alerts ack: '%s' is not an alert id", arg);
+    if (end == arg || *end || id <= 0) {
+        cli_fail(FS_EXIT_USAGE, "alerts %s: '%s' is not an alert id", cmd, arg);
+        return 0;
+    }
+    return id;
+}
+
+static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
+{
+    long long id = parse_alert_id("ack", arg);
+    if (!id)
+        return FS_EXIT_USAGE;
     int rc = cli_db(ctx);
     if (rc)
         return rc;
@@ -240,6 +160,46 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
     return FS_EXIT_OK;
 }
 
+/* `alerts [list] [--all] [--json]` (argv[1] may itself be --all or --json). */
+static int alerts_list_cmd(struct cli_ctx *ctx, int argc, char **argv)
+{
+    int all = 0, json = 0;
+    for (int i = strcmp(argv[1], "list") == 0 ? 2 : 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--all"))
+            all = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else
+            return cli_fail(FS_EXIT_USAGE, "alerts list: unknown argument '%s'", argv[i]);
+    }
+    int rc = cli_config(ctx); /* a rule naming no topic fails here, not in `run` */
+    if (rc == 0)
+        rc = cli_db(ctx);
+    return rc ? rc : alerts_view_list(ctx, all, json);
+}
+
+/* `alerts show ID [--json]`. */
+static int alerts_show_cmd(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const char *id_arg = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!id_arg && argv[i][0] != '-')
+            id_arg = argv[i];
+        else
+            return cli_fail(FS_EXIT_USAGE, "alerts show: unknown argument '%s'", argv[i]);
+    }
+    if (!id_arg)
+        return cli_fail(FS_EXIT_USAGE, "usage: finsent alerts show ID [--json]");
+    int64_t id = parse_alert_id("show", id_arg);
+    if (!id)
+        return FS_EXIT_USAGE;
+    int rc = cli_db(ctx);
+    return rc ? rc : alerts_view_show(ctx, id, json);
+}
+
 int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "list";
@@ -250,21 +210,10 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
     if (!strcmp(sub, "--dry-run"))
         return argc == 2 ? cmd_alerts_stage(ctx, 1)
                          : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts --dry-run");
-    if (!strcmp(sub, "list") || !strcmp(sub, "--all") || !strcmp(sub, "--json")) {
-        int all = 0, json = 0;
-        for (int i = strcmp(sub, "list") ? 1 : 2; i < argc; i++) {
-            if (!strcmp(argv[i], "--all"))
-                all = 1;
-            else if (!strcmp(argv[i], "--json"))
-                json = 1;
-            else
-                return cli_fail(FS_EXIT_USAGE, "alerts list: unknown argument '%s'", argv[i]);
-        }
-        int rc = cli_config(ctx); /* a rule naming no topic fails here, not in `run` */
-        if (rc == 0)
-            rc = cli_db(ctx);
-        return rc ? rc : alerts_list(ctx, all, json);
-    }
+    if (!strcmp(sub, "list") || !strcmp(sub, "--all") || !strcmp(sub, "--json"))
+        return alerts_list_cmd(ctx, argc, argv);
+    if (!strcmp(sub, "show"))
+        return alerts_show_cmd(ctx, argc, argv);
     if (!strcmp(sub, "run")) {
         int dry = 0;
         for (int i = 2; i < argc; i++) {

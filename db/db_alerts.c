@@ -91,9 +91,12 @@ int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT d.id, d.title, d.text, COALESCE(d.url, p.url), c.attended, c.score "
+                   "SELECT d.id, d.title, d.text, COALESCE(d.url, p.url), c.attended, c.score, "
+                   "COALESCE(s.name, ps.name) "
                    "FROM documents d JOIN classifications c ON c.document_id = d.id "
                    "LEFT JOIN documents p ON p.id = d.parent_id "
+                   "LEFT JOIN sources s ON s.id = d.source_id "
+                   "LEFT JOIN sources ps ON ps.id = p.source_id "
                    "WHERE (?1 < 0 OR c.topic = ?1) "
                    "AND COALESCE(d.published_at, d.fetched_at) >= ?2 "
                    "AND COALESCE(d.published_at, d.fetched_at) < ?3 "
@@ -115,6 +118,7 @@ int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
         ex->url = db_column_strdup(st, 3);
         ex->attended = db_column_strdup(st, 4);
         ex->score = sqlite3_column_double(st, 5);
+        ex->source = db_column_strdup(st, 6);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -131,6 +135,7 @@ void db_alert_example_free(struct alert_example *ex)
     free(ex->text);
     free(ex->url);
     free(ex->attended);
+    free(ex->source);
     memset(ex, 0, sizeof *ex);
 }
 
@@ -318,6 +323,146 @@ int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
     if (step_done(db, st, err, "database: ack alert") < 0)
         return -1;
     return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
+/* ---- alert history --------------------------------------------------------------- */
+
+int db_alert_event_insert(sqlite3 *db, struct alert_event_row *e, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "INSERT INTO alert_events(alert_id, at, kind, severity, bucket_start, "
+                   "bucket_end, n_docs, n_negative, baseline_share, baseline_share_std, "
+                   "baseline_count, baseline_count_std, z_score, notified) VALUES (?1, ?2, ?3, "
+                   "NULLIF(?4, ''), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, e->alert_id);
+    sqlite3_bind_int64(st, 2, e->at);
+    sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, e->severity, -1, SQLITE_STATIC);
+    if (e->bucket_start != 0) { /* unbound parameters are NULL */
+        sqlite3_bind_int64(st, 5, e->bucket_start);
+        sqlite3_bind_int64(st, 6, e->bucket_end);
+        sqlite3_bind_int64(st, 7, e->n_docs);
+        sqlite3_bind_int64(st, 8, e->n_negative);
+    }
+    bind_double_or_null(st, 9, e->baseline_share);
+    bind_double_or_null(st, 10, e->baseline_share_std);
+    bind_double_or_null(st, 11, e->baseline_count);
+    bind_double_or_null(st, 12, e->baseline_count_std);
+    bind_double_or_null(st, 13, e->z_score);
+    sqlite3_bind_int(st, 14, e->notified);
+    if (step_done(db, st, err, "database: alert event") < 0)
+        return -1;
+    e->id = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+static void event_from_row(sqlite3_stmt *st, void *row)
+{
+    struct alert_event_row *e = row;
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(st, 0);
+    e->alert_id = sqlite3_column_int64(st, 1);
+    e->at = sqlite3_column_int64(st, 2);
+    col_copy(st, 3, e->kind, sizeof e->kind);
+    col_copy(st, 4, e->severity, sizeof e->severity);
+    e->bucket_start = sqlite3_column_int64(st, 5);
+    e->bucket_end = sqlite3_column_int64(st, 6);
+    e->n_docs = sqlite3_column_int64(st, 7);
+    e->n_negative = sqlite3_column_int64(st, 8);
+    e->baseline_share = col_double_or_nan(st, 9);
+    e->baseline_share_std = col_double_or_nan(st, 10);
+    e->baseline_count = col_double_or_nan(st, 11);
+    e->baseline_count_std = col_double_or_nan(st, 12);
+    e->z_score = col_double_or_nan(st, 13);
+    e->notified = sqlite3_column_int(st, 14);
+}
+
+int db_alert_events(sqlite3 *db, int64_t alert_id, struct alert_event_row **out, int *n,
+                    struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT id, alert_id, at, kind, severity, bucket_start, bucket_end, n_docs, "
+                   "n_negative, baseline_share, baseline_share_std, baseline_count, "
+                   "baseline_count_std, z_score, notified FROM alert_events WHERE alert_id = ?1 "
+                   "ORDER BY id",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, alert_id);
+    void *rows;
+    size_t count;
+    if (db_collect_rows(db, st, sizeof **out, event_from_row, &rows, &count,
+                        "database: alert events", err) < 0) {
+        free(rows);
+        return -1;
+    }
+    *out = rows;
+    *n = (int)count;
+    return 0;
+}
+
+static const char *headline_or_text(const struct alert_example *ex)
+{
+    return ex->title && *ex->title ? ex->title : ex->text ? ex->text : "";
+}
+
+int db_alert_texts_insert(sqlite3 *db, int64_t event_id, const struct alert_example *ex, int n,
+                          struct fs_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *st;
+        if (db_prepare(db, &st,
+                       "INSERT INTO alert_texts(event_id, rank, document_id, score, headline, "
+                       "url, source, attended) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       err) < 0)
+            return -1;
+        sqlite3_bind_int64(st, 1, event_id);
+        sqlite3_bind_int(st, 2, i + 1);
+        sqlite3_bind_int64(st, 3, ex[i].document_id);
+        sqlite3_bind_double(st, 4, ex[i].score);
+        sqlite3_bind_text(st, 5, headline_or_text(&ex[i]), -1, SQLITE_STATIC);
+        db_bind_text(st, 6, ex[i].url);
+        db_bind_text(st, 7, ex[i].source);
+        db_bind_text(st, 8, ex[i].attended);
+        if (step_done(db, st, err, "database: alert texts") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int max,
+                   struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT COALESCE(document_id, 0), headline, url, source, attended, score "
+                   "FROM alert_texts WHERE event_id = ?1 ORDER BY rank LIMIT ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, event_id);
+    sqlite3_bind_int(st, 2, max);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        struct alert_example *ex = &out[n++];
+        memset(ex, 0, sizeof *ex);
+        ex->document_id = sqlite3_column_int64(st, 0);
+        ex->title = db_column_strdup(st, 1);
+        ex->text = xstrdup("");
+        ex->url = db_column_strdup(st, 2);
+        ex->source = db_column_strdup(st, 3);
+        ex->attended = db_column_strdup(st, 4);
+        ex->score = sqlite3_column_double(st, 5);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            db_alert_example_free(&out[i]);
+        return db_error(db, err, "database: alert texts");
+    }
+    return n;
 }
 
 /* ---- silences ------------------------------------------------------------------ */

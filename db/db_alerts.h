@@ -41,6 +41,7 @@ struct alert_example {
     char *text;
     char *url;      /* the document's URL, else its parent's; may be NULL */
     char *attended; /* JSON array of words as stored; may be NULL */
+    char *source;   /* the [source NAME] it came from (or its parent's); may be NULL */
     double score;
 };
 
@@ -88,6 +89,35 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
  * column of table buckets the alerting stage writes (trends/trends.h). */
 int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
                                      int64_t to, struct fs_error *err);
+
+/* One row of table alert_events: something that happened to an alert, with the
+ * bucket it observed (bucket_start 0 when none, as for "acked"). */
+struct alert_event_row {
+    int64_t id, alert_id, at;
+    char kind[12];     /* pending | firing | repeat | escalated | resolved | acked */
+    char severity[12]; /* warning | critical, "" when none */
+    int64_t bucket_start, bucket_end, n_docs, n_negative;
+    double baseline_share, baseline_share_std, baseline_count, baseline_count_std;
+    double z_score; /* NaN when unknown */
+    int notified;   /* a notification was queued for it */
+};
+
+/* Inserts e (sets e->id). */
+int db_alert_event_insert(sqlite3 *db, struct alert_event_row *e, struct fs_error *err);
+
+/* The events of alert_id, oldest first. *out: array of *n the caller frees. */
+int db_alert_events(sqlite3 *db, int64_t alert_id, struct alert_event_row **out, int *n,
+                    struct fs_error *err);
+
+/* Stores the texts of an event, ranks 1..n in the order given (a copy of the
+ * headline, link, source and attended words). */
+int db_alert_texts_insert(sqlite3 *db, int64_t event_id, const struct alert_example *ex, int n,
+                          struct fs_error *err);
+
+/* The stored texts of event_id, rank order, at most max. Returns the count or -1;
+ * free each with db_alert_example_free() (title holds the headline). */
+int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int max,
+                   struct fs_error *err);
 
 /* Marks alert id acknowledged at now. Returns 1 when it exists, 0 when not, -1. */
 int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);

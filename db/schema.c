@@ -343,5 +343,42 @@ static const char schema_v3[] =
     "CREATE INDEX entity_buckets_open ON entity_buckets(granularity, bucket_start)"
     "  WHERE final = 0;";
 
-const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3};
+/* alert history (issue 15): an alert row is one episode of a rule on a topic and
+ * keeps the spike that fired it (while pending, the latest observation); what
+ * happens to it afterwards is added as events, each with the bucket it saw, and
+ * the most negative texts of a firing or repeat are kept with their event (a copy
+ * of headline, link and source, so the record outlives the documents). */
+static const char schema_alert_history[] =
+    "CREATE TABLE alert_events ("
+    "  id                 INTEGER PRIMARY KEY,"
+    "  alert_id           INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
+    "  at                 INTEGER NOT NULL,"
+    "  kind               TEXT NOT NULL CHECK (kind IN ('pending','firing','repeat',"
+    "'escalated','resolved','acked')),"
+    "  severity           TEXT,"
+    "  bucket_start       INTEGER," /* the bucket observed (NULL: none, e.g. acked) */
+    "  bucket_end         INTEGER,"
+    "  n_docs             INTEGER,"
+    "  n_negative         INTEGER,"
+    "  baseline_share     REAL,"
+    "  baseline_share_std REAL,"
+    "  baseline_count     REAL,"
+    "  baseline_count_std REAL,"
+    "  z_score            REAL,"
+    "  notified           INTEGER NOT NULL DEFAULT 0" /* a notification was queued */
+    ");"
+    "CREATE INDEX alert_events_alert ON alert_events(alert_id, id);"
+    "CREATE TABLE alert_texts ("
+    "  event_id    INTEGER NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,"
+    "  rank        INTEGER NOT NULL," /* 1 = most negative */
+    "  document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,"
+    "  score       REAL NOT NULL,"
+    "  headline    TEXT NOT NULL,"
+    "  url         TEXT,"
+    "  source      TEXT,"
+    "  attended    TEXT,"
+    "  PRIMARY KEY (event_id, rank)"
+    ") WITHOUT ROWID;";
+
+const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3, schema_alert_history};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -297,7 +297,8 @@ static void test_compose_grouped_message(void)
     }
     char title[] = "<script>x</script>\r\nInjected: yes";
     items[0].examples[0] =
-        (struct alert_example){1, title, (char *)"t", (char *)"javascript:x", NULL, -0.9};
+        (struct alert_example){.document_id = 1, .title = title, .text = (char *)"t",
+                               .url = (char *)"javascript:x", .score = -0.9};
     items[0].n_examples = 1;
     struct alert_message m;
     alert_message_compose(items, 2, &m);

@@ -1,0 +1,287 @@
+/* alerts_view.c — printing alerts and their history (see alerts_view.h). */
+#include "cli/alerts_view.h"
+
+#include "alerts/rules.h"
+#include "alerts/text.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "db/db_alerts.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHOW_TEXTS_MAX 5
+
+/* ---- JSON -------------------------------------------------------------------------- */
+
+static json_t *json_time(int64_t t)
+{
+    char buf[32];
+    return t ? json_string(time_format_iso8601(t, buf, sizeof buf)) : json_null();
+}
+
+static json_t *json_num(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+    return s ? cli_json_text(s, strlen(s)) : json_null();
+}
+
+static json_t *observation_json(const char *granularity, int64_t start, int64_t end,
+                                int64_t n_docs, int64_t n_negative, double b_share,
+                                double b_share_std, double b_count, double b_count_std, double z)
+{
+    double share = n_docs > 0 ? (double)n_negative / (double)n_docs : NAN;
+    return json_pack("{s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "granularity",
+                     granularity, "window_start",
+                     json_time(start), "window_end", json_time(end), "n_docs", (json_int_t)n_docs,
+                     "n_negative", (json_int_t)n_negative, "negative_share", json_num(share),
+                     "baseline_share", json_num(b_share), "baseline_share_std",
+                     json_num(b_share_std), "baseline_count", json_num(b_count),
+                     "baseline_count_std", json_num(b_count_std), "z_score", json_num(z));
+}
+
+static json_t *alert_json(const struct alert_row *a)
+{
+    char buf[32];
+    return json_pack(
+        "{s:I, s:s, s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "id",
+        (json_int_t)a->id, "rule", a->rule, "topic", alert_topic_name(a->topic, buf, sizeof buf),
+        "topic_id", a->topic, "state", a->state, "severity", a->severity, "acked",
+        a->acked_at != 0, "first_seen_at",
+        json_time(a->first_seen_at), "fired_at", json_time(a->fired_at), "resolved_at",
+        json_time(a->resolved_at), "acked_at", json_time(a->acked_at), "last_notified_at",
+        json_time(a->last_notified_at), "notify_count", (json_int_t)a->notify_count, "spike",
+        observation_json(a->granularity, a->bucket_start, a->bucket_end, a->n_docs, a->n_negative,
+                         a->baseline_share, a->baseline_share_std, a->baseline_count,
+                         a->baseline_count_std, a->z_score));
+}
+
+static json_t *texts_json(const struct alert_example *ex, int n)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:i, s:f, s:o, s:o, s:o, s:o, s:o}", "rank", i + 1, "score",
+                           ex[i].score, "headline", json_str_or_null(ex[i].title), "url",
+                           json_str_or_null(ex[i].url), "source", json_str_or_null(ex[i].source),
+                           "attended", json_str_or_null(ex[i].attended), "document_id",
+                           ex[i].document_id ? json_integer(ex[i].document_id) : json_null()));
+    return arr;
+}
+
+static json_t *event_json(const struct alert_row *a, const struct alert_event_row *e,
+                          const struct alert_example *ex, int n)
+{
+    json_t *obs = e->bucket_start
+                      ? observation_json(a->granularity, e->bucket_start, e->bucket_end, e->n_docs,
+                                         e->n_negative, e->baseline_share, e->baseline_share_std,
+                                         e->baseline_count, e->baseline_count_std, e->z_score)
+                      : json_null();
+    return json_pack("{s:I, s:o, s:s, s:o, s:b, s:o, s:o}", "id", (json_int_t)e->id, "at",
+                     json_time(e->at), "kind", e->kind, "severity",
+                     e->severity[0] ? json_string(e->severity) : json_null(), "notified",
+                     e->notified, "observed", obs, "texts", texts_json(ex, n));
+}
+
+static void print_json(json_t *v)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(v);
+}
+
+/* ---- text -------------------------------------------------------------------------- */
+
+static void format_minute(int64_t t, char *buf, size_t size)
+{
+    time_format_iso8601(t, buf, size);
+    if (strlen(buf) > 16)
+        buf[16] = '\0'; /* YYYY-MM-DDTHH:MM */
+}
+
+static void print_list_row(const struct alert_row *a)
+{
+    char topic_buf[32], when[32], neg[32];
+    format_minute(a->bucket_start, when, sizeof when);
+    snprintf(neg, sizeof neg, "%lld/%lld", (long long)a->n_negative, (long long)a->n_docs);
+    printf("%-5lld %-8s %-8s %-5s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id, a->state,
+           a->severity, a->acked_at ? "yes" : "no", a->rule,
+           alert_topic_name(a->topic, topic_buf, sizeof topic_buf), when,
+           isnan(a->z_score) ? 0.0 : a->z_score, neg);
+}
+
+static void print_observation(const char *indent, const char *label, int64_t start, int64_t end,
+                              int64_t n_docs, int64_t n_negative, double b_share, double b_count,
+                              double z)
+{
+    char s[32], e[32];
+    format_minute(start, s, sizeof s);
+    format_minute(end, e, sizeof e);
+    printf("%s%-10s %s - %s UTC: %lld of %lld texts negative", indent, label, s, e,
+           (long long)n_negative, (long long)n_docs);
+    if (!isnan(b_share) && !isnan(b_count))
+        printf(" (usually %.1f%%, %.1f texts)", 100.0 * b_share, b_count);
+    else if (!isnan(b_share))
+        printf(" (usually %.1f%%)", 100.0 * b_share);
+    if (!isnan(z))
+        printf(", z %.2f", z);
+    printf("\n");
+}
+
+static void print_texts(const struct alert_example *ex, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct strbuf line = STRBUF_INIT;
+        text_append_clean(&line, ex[i].title ? ex[i].title : "", 1, 200);
+        printf("      %d. [%+.2f] %s\n", i + 1, ex[i].score, line.buf);
+        sb_reset(&line);
+        if (ex[i].source || ex[i].url) {
+            text_append_clean(&line, ex[i].source ? ex[i].source : "", 1, 100);
+            sb_append(&line, ex[i].source && ex[i].url ? "  " : "");
+            text_append_clean(&line, ex[i].url ? ex[i].url : "", 1, 500);
+            printf("         %s\n", line.buf);
+            sb_reset(&line);
+        }
+        text_append_attended(&line, ex[i].attended);
+        if (line.len)
+            printf("         attended to: %s\n", line.buf);
+        sb_free(&line);
+    }
+}
+
+static void print_event(const struct alert_event_row *e, const struct alert_example *ex, int n)
+{
+    char at[32];
+    time_format_iso8601(e->at, at, sizeof at);
+    printf("  %s  %-9s%s%s\n", at, e->kind, e->severity[0] ? " " : "", e->severity);
+    if (e->bucket_start)
+        print_observation("    ", "observed", e->bucket_start, e->bucket_end, e->n_docs, e->n_negative,
+                          e->baseline_share, e->baseline_count, e->z_score);
+    if (e->notified)
+        printf("    notification queued\n");
+    print_texts(ex, n);
+}
+
+static void print_times(const struct alert_row *a)
+{
+    static const char *const labels[] = {"first seen", "fired", "notified", "acked",
+                                         "resolved"};
+    const int64_t times[] = {a->first_seen_at, a->fired_at, a->last_notified_at, a->acked_at,
+                             a->resolved_at};
+    for (size_t i = 0; i < FS_ARRAY_LEN(labels); i++) {
+        char buf[32];
+        if (!times[i])
+            continue;
+        printf("  %-10s %s", labels[i], time_format_iso8601(times[i], buf, sizeof buf));
+        if (i == 2)
+            printf(" (%lld notification%s)", (long long)a->notify_count,
+                   a->notify_count == 1 ? "" : "s");
+        printf("\n");
+    }
+}
+
+static void print_alert(const struct alert_row *a)
+{
+    char topic_buf[32];
+    printf("alert %lld: %s, rule %s (%s), %s, %s%s\n", (long long)a->id,
+           alert_topic_name(a->topic, topic_buf, sizeof topic_buf), a->rule, a->granularity,
+           a->state, a->severity, a->acked_at ? ", acknowledged" : "");
+    print_observation("  ", "spike", a->bucket_start, a->bucket_end, a->n_docs, a->n_negative,
+                      a->baseline_share, a->baseline_count, a->z_score);
+    print_times(a);
+}
+
+/* ---- commands ---------------------------------------------------------------------- */
+
+int alerts_view_list(struct cli_ctx *ctx, int all, int json)
+{
+    struct alert_row *rows;
+    int n;
+    struct fs_error err;
+    if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    if (json) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, alert_json(&rows[i]));
+        print_json(arr);
+        free(rows);
+        return FS_EXIT_OK;
+    }
+    if (n == 0)
+        printf("no %salerts\n", all ? "" : "open ");
+    else
+        printf("%-5s %-8s %-8s %-5s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE", "SEVERITY",
+               "ACKED", "RULE", "TOPIC", "SPIKE (UTC)", "Z", "NEGATIVE");
+    for (int i = 0; i < n; i++)
+        print_list_row(&rows[i]);
+    free(rows);
+    int64_t queued;
+    if (db_outbox_counts(ctx->db, &queued, &err) == 0 && queued > 0)
+        printf("%lld notification%s waiting in the outbox\n", (long long)queued,
+               queued == 1 ? "" : "s");
+    return FS_EXIT_OK;
+}
+
+/* Prints (or adds to json) every event of alert a with its texts. */
+static int show_events(sqlite3 *db, const struct alert_row *a, json_t *json, struct fs_error *err)
+{
+    struct alert_event_row *ev;
+    int n;
+    if (db_alert_events(db, a->id, &ev, &n, err) < 0)
+        return -1;
+    json_t *arr = json ? json_array() : NULL;
+    if (!json)
+        printf(n ? "events:\n" : "no events recorded (an alert from before finsent kept them)\n");
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct alert_example ex[SHOW_TEXTS_MAX];
+        int k = db_alert_texts(db, ev[i].id, ex, SHOW_TEXTS_MAX, err);
+        if (k < 0) {
+            rc = -1;
+            break;
+        }
+        if (json)
+            json_array_append_new(arr, event_json(a, &ev[i], ex, k));
+        else
+            print_event(&ev[i], ex, k);
+        for (int j = 0; j < k; j++)
+            db_alert_example_free(&ex[j]);
+    }
+    if (json)
+        json_object_set_new(json, "events", arr);
+    free(ev);
+    return rc;
+}
+
+int alerts_view_show(struct cli_ctx *ctx, int64_t id, int json)
+{
+    struct alert_row a;
+    struct fs_error err;
+    int found = db_alert_get(ctx->db, id, &a, &err);
+    if (found < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    if (found == 0)
+        return cli_fail(FS_EXIT_FAILURE, "alerts show: no alert %lld (see 'finsent alerts list "
+                                         "--all')",
+                        (long long)id);
+    json_t *o = json ? alert_json(&a) : NULL;
+    if (!json)
+        print_alert(&a);
+    if (show_events(ctx->db, &a, o, &err) < 0) {
+        json_decref(o);
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    }
+    if (json)
+        print_json(o);
+    return FS_EXIT_OK;
+}
