@@ -584,17 +584,22 @@ int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
     return db_commit(db, err) < 0 ? -1 : rc;
 }
 
-int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, struct fs_error *err)
+int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, const char *comment,
+                   int64_t *id, struct fs_error *err)
 {
-    if (topic != -2)
-        return db_silence_set(db, topic, now + seconds, now, err);
-    if (db_begin(db, err) < 0)
+    struct silence_row s = {.topic = topic, .created_at = now, .until = now + seconds};
+    struct strbuf clean = STRBUF_INIT;
+    text_append_clean(&clean, comment ? comment : "", 1, sizeof s.comment - 1);
+    str_copy(s.comment, sizeof s.comment, clean.buf);
+    sb_free(&clean);
+    if (db_silence_add(db, &s, err) < 0)
         return -1;
-    for (int t = ALERT_TOPIC_OVERALL; t < ALERT_N_TOPICS; t++) {
-        if (db_silence_set(db, t, now + seconds, now, err) < 0) {
-            db_rollback(db);
-            return -1;
-        }
-    }
-    return db_commit(db, err);
+    if (id)
+        *id = s.id;
+    return 0;
+}
+
+int alerts_unsilence(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
+{
+    return db_silence_lift(db, id, now, err);
 }

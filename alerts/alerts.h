@@ -86,8 +86,15 @@ int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, st
  * alert, -1 on error. */
 int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
-/* Silences topic (an id, ALERT_TOPIC_OVERALL, or -2 for every topic and the
- * overall one) from now until now + seconds. */
-int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, struct fs_error *err);
+/* Silences topic (an id, ALERT_TOPIC_OVERALL, or SILENCE_EVERY_TOPIC for every
+ * topic and the overall one) from now until now + seconds, with an optional
+ * comment (NULL or ""; cleaned to one line). Each call adds a silence object:
+ * *id gets its number (for `alerts unsilence ID`). It ends by itself at now +
+ * seconds; while it lasts the topic's alerts change state but notify nobody. */
+int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, const char *comment,
+                   int64_t *id, struct fs_error *err);
+
+/* Lifts silence id at now. Returns 1, 0 when there is no such active silence, -1. */
+int alerts_unsilence(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
 #endif

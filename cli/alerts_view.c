@@ -47,14 +47,16 @@ static json_t *observation_json(const char *granularity, int64_t start, int64_t 
                      "baseline_count_std", json_num(b_count_std), "z_score", json_num(z));
 }
 
-static json_t *alert_json(const struct alert_row *a)
+/* silenced_by: the silence muting the alert's topic now, 0 when none. */
+static json_t *alert_json(const struct alert_row *a, int64_t silenced_by)
 {
     char buf[32];
     return json_pack(
-        "{s:I, s:s, s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "id",
+        "{s:I, s:s, s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "id",
         (json_int_t)a->id, "rule", a->rule, "topic", alert_topic_name(a->topic, buf, sizeof buf),
         "topic_id", a->topic, "state", a->state, "severity", a->severity, "acked",
-        a->acked_at != 0, "first_seen_at",
+        a->acked_at != 0, "silenced_by",
+        silenced_by ? json_integer(silenced_by) : json_null(), "first_seen_at",
         json_time(a->first_seen_at), "fired_at", json_time(a->fired_at), "resolved_at",
         json_time(a->resolved_at), "acked_at", json_time(a->acked_at), "last_notified_at",
         json_time(a->last_notified_at), "notify_count", (json_int_t)a->notify_count, "spike",
@@ -108,13 +110,15 @@ static void format_minute(int64_t t, char *buf, size_t size)
         buf[16] = '\0'; /* YYYY-MM-DDTHH:MM */
 }
 
-static void print_list_row(const struct alert_row *a)
+static void print_list_row(const struct alert_row *a, int64_t silenced_by)
 {
-    char topic_buf[32], when[32], neg[32];
+    char topic_buf[32], when[32], neg[32], silenced[24] = "-";
     format_minute(a->bucket_start, when, sizeof when);
     snprintf(neg, sizeof neg, "%lld/%lld", (long long)a->n_negative, (long long)a->n_docs);
-    printf("%-5lld %-8s %-8s %-5s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id, a->state,
-           a->severity, a->acked_at ? "yes" : "no", a->rule,
+    if (silenced_by)
+        snprintf(silenced, sizeof silenced, "#%lld", (long long)silenced_by);
+    printf("%-5lld %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id,
+           a->state, a->severity, a->acked_at ? "yes" : "no", silenced, a->rule,
            alert_topic_name(a->topic, topic_buf, sizeof topic_buf), when,
            isnan(a->z_score) ? 0.0 : a->z_score, neg);
 }
@@ -209,22 +213,32 @@ int alerts_view_list(struct cli_ctx *ctx, int all, int json)
     struct fs_error err;
     if (db_alerts_list(ctx->db, !all, all ? 200 : 0, &rows, &n, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    int64_t *silenced = xcalloc((size_t)n + 1, sizeof *silenced);
+    for (int i = 0; i < n; i++) {
+        if (db_silence_active(ctx->db, rows[i].topic, ctx->now, &silenced[i], &err) < 0) {
+            free(rows);
+            free(silenced);
+            return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+        }
+    }
+    json_t *arr = json ? json_array() : NULL;
+    if (!json && n == 0)
+        printf("no %salerts\n", all ? "" : "open ");
+    else if (!json)
+        printf("%-5s %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE",
+               "SEVERITY", "ACKED", "SILENCED", "RULE", "TOPIC", "SPIKE (UTC)", "Z", "NEGATIVE");
+    for (int i = 0; i < n; i++) {
+        if (json)
+            json_array_append_new(arr, alert_json(&rows[i], silenced[i]));
+        else
+            print_list_row(&rows[i], silenced[i]);
+    }
+    free(rows);
+    free(silenced);
     if (json) {
-        json_t *arr = json_array();
-        for (int i = 0; i < n; i++)
-            json_array_append_new(arr, alert_json(&rows[i]));
         print_json(arr);
-        free(rows);
         return FS_EXIT_OK;
     }
-    if (n == 0)
-        printf("no %salerts\n", all ? "" : "open ");
-    else
-        printf("%-5s %-8s %-8s %-5s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE", "SEVERITY",
-               "ACKED", "RULE", "TOPIC", "SPIKE (UTC)", "Z", "NEGATIVE");
-    for (int i = 0; i < n; i++)
-        print_list_row(&rows[i]);
-    free(rows);
     int64_t queued;
     if (db_outbox_counts(ctx->db, &queued, &err) == 0 && queued > 0)
         printf("%lld notification%s waiting in the outbox\n", (long long)queued,
@@ -274,7 +288,12 @@ int alerts_view_show(struct cli_ctx *ctx, int64_t id, int json)
         return cli_fail(FS_EXIT_FAILURE, "alerts show: no alert %lld (see 'finsent alerts list "
                                          "--all')",
                         (long long)id);
-    json_t *o = json ? alert_json(&a) : NULL;
+    int64_t silenced = 0;
+    if (db_silence_active(ctx->db, a.topic, ctx->now, &silenced, &err) < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    json_t *o = json ? alert_json(&a, silenced) : NULL;
+    if (!json && silenced)
+        printf("(its topic is silenced now: silence %lld)\n", (long long)silenced);
     if (!json)
         print_alert(&a);
     if (show_events(ctx->db, &a, o, &err) < 0) {
@@ -283,5 +302,63 @@ int alerts_view_show(struct cli_ctx *ctx, int64_t id, int json)
     }
     if (json)
         print_json(o);
+    return FS_EXIT_OK;
+}
+
+/* ---- silences ---------------------------------------------------------------------- */
+
+static const char *silence_state(const struct silence_row *s, int64_t now)
+{
+    if (s->lifted_at)
+        return "lifted";
+    return s->until <= now ? "expired" : s->created_at > now ? "future" : "active";
+}
+
+static const char *silence_topic(const struct silence_row *s, char *buf, size_t size)
+{
+    return s->topic == SILENCE_EVERY_TOPIC ? "every topic" : alert_topic_name(s->topic, buf, size);
+}
+
+static json_t *silence_json(const struct silence_row *s, int64_t now)
+{
+    char buf[32];
+    return json_pack("{s:I, s:s, s:i, s:o, s:o, s:o, s:o, s:s}", "id", (json_int_t)s->id,
+                     "topic", silence_topic(s, buf, sizeof buf), "topic_id", s->topic,
+                     "created_at", json_time(s->created_at), "until", json_time(s->until),
+                     "lifted_at", json_time(s->lifted_at), "comment",
+                     s->comment[0] ? json_string(s->comment) : json_null(), "state",
+                     silence_state(s, now));
+}
+
+static void print_silence(const struct silence_row *s, int64_t now)
+{
+    char topic[32], from[32], until[32];
+    format_minute(s->created_at, from, sizeof from);
+    format_minute(s->lifted_at ? s->lifted_at : s->until, until, sizeof until);
+    printf("%-5lld %-8s %-28s %-17s %-17s %s\n", (long long)s->id, silence_state(s, now),
+           silence_topic(s, topic, sizeof topic), from, until, s->comment);
+}
+
+int alerts_view_silences(struct cli_ctx *ctx, int all, int json)
+{
+    struct silence_row *rows;
+    int n;
+    struct fs_error err;
+    if (db_silences_list(ctx->db, ctx->now, all, &rows, &n, &err) < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    if (json) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, silence_json(&rows[i], ctx->now));
+        print_json(arr);
+    } else if (n == 0) {
+        printf("no %ssilences\n", all ? "" : "active ");
+    } else {
+        printf("%-5s %-8s %-28s %-17s %-17s %s\n", "ID", "STATE", "TOPIC", "FROM (UTC)",
+               "UNTIL (UTC)", "COMMENT");
+        for (int i = 0; i < n; i++)
+            print_silence(&rows[i], ctx->now);
+    }
+    free(rows);
     return FS_EXIT_OK;
 }

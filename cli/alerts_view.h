@@ -5,7 +5,8 @@
  *
  * JSON shapes (times ISO-8601 UTC, unknown numbers null):
  *
- *   alert:  {"id", "rule", "topic" (its name), "topic_id", "state", "severity", "acked",
+ *   alert:  {"id", "rule", "topic" (its name), "topic_id", "state", "severity", "acked", "silenced_by" (the id of the silence muting
+ *            its topic now, or null),
  *            "first_seen_at", "fired_at", "resolved_at", "acked_at",
  *            "last_notified_at", "notify_count", "spike": observation}
  *   observation: {"granularity", "window_start", "window_end", "n_docs", "n_negative",
@@ -14,6 +15,8 @@
  *   show:   alert + {"events": [{"id", "at", "kind", "severity", "notified",
  *            "observed": observation or null, "texts": [{"rank", "score",
  *            "headline", "url", "source", "attended", "document_id"}]}]}
+ *   silence: {"id", "topic" (its name), "topic_id", "created_at", "until", "lifted_at",
+ *            "comment", "state": "active" | "expired" | "lifted"}
  */
 #ifndef FINSENT_CLI_ALERTS_VIEW_H
 #define FINSENT_CLI_ALERTS_VIEW_H
@@ -27,5 +30,8 @@ int alerts_view_list(struct cli_ctx *ctx, int all, int json);
 
 /* `alerts show ID [--json]`: one alert's record; exit 1 when there is no such alert. */
 int alerts_view_show(struct cli_ctx *ctx, int64_t id, int json);
+
+/* `alerts silences [--all] [--json]`: silences in force (all: every one). */
+int alerts_view_silences(struct cli_ctx *ctx, int all, int json);
 
 #endif

@@ -6,7 +6,10 @@
  *   finsent alerts run [--dry-run]              the alerting stage alone
  *   finsent alerts test                         a test notification through every channel
  *   finsent alerts ack ID                       acknowledge: no more repeats
- *   finsent alerts silence TOPIC --for DURATION mute a topic (name, id, overall or all)
+ *   finsent alerts silence TOPIC --for DURATION [--comment TEXT]
+ *                                               mute a topic (name, id, overall or all)
+ *   finsent alerts silences [--all] [--json]    silences in force (all: also ended ones)
+ *   finsent alerts unsilence ID                 lift a silence before it ends
  */
 #include "alerts/alerts.h"
 #include "alerts/rules.h"
@@ -28,7 +31,10 @@ static const char alerts_usage[] =
     "       finsent alerts run [--dry-run]\n"
     "       finsent alerts test\n"
     "       finsent alerts ack ID\n"
-    "       finsent alerts silence TOPIC --for DURATION   (TOPIC: name, id, overall, all)\n";
+    "       finsent alerts silence TOPIC --for DURATION [--comment TEXT]\n"
+    "             (TOPIC: name, id, overall, all)\n"
+    "       finsent alerts silences [--all] [--json]\n"
+    "       finsent alerts unsilence ID\n";
 
 /* The alerting stage alone: `finsent alerts run [--dry-run]`. */
 static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
@@ -117,16 +123,29 @@ static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
     return FS_EXIT_OK;
 }
 
+/* TOPIC of `alerts silence`: a topic name or id, overall, or all. Returns the
+ * topic, SILENCE_EVERY_TOPIC for all, or -3 when unknown. */
+static int parse_silence_topic(const char *arg)
+{
+    if (!strcmp(arg, "all"))
+        return SILENCE_EVERY_TOPIC;
+    int topic = alert_topic_parse(arg);
+    return topic == -2 ? -3 : topic;
+}
+
 static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *topic_arg = NULL, *dur = NULL;
+    const char *topic_arg = NULL, *dur = NULL, *comment = NULL;
     for (int i = 2; i < argc; i++) {
         const char *v;
         int r = cli_opt_value(argc, argv, &i, "--for", &v);
-        if (r < 0)
+        int c = r == 0 ? cli_opt_value(argc, argv, &i, "--comment", &comment) : 0;
+        if (r < 0 || c < 0)
             return FS_EXIT_USAGE;
         if (r > 0)
             dur = v;
+        else if (c > 0)
+            continue;
         else if (argv[i][0] == '-' && argv[i][1])
             return cli_fail(FS_EXIT_USAGE, "alerts silence: unknown option '%s'", argv[i]);
         else if (!topic_arg)
@@ -136,9 +155,10 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
                                            "spaces)");
     }
     if (!topic_arg || !dur)
-        return cli_fail(FS_EXIT_USAGE, "usage: finsent alerts silence TOPIC --for DURATION");
-    int topic = !strcmp(topic_arg, "all") ? -2 : alert_topic_parse(topic_arg);
-    if (topic == -2 && strcmp(topic_arg, "all") != 0) {
+        return cli_fail(FS_EXIT_USAGE,
+                        "usage: finsent alerts silence TOPIC --for DURATION [--comment TEXT]");
+    int topic = parse_silence_topic(topic_arg);
+    if (topic == -3) {
         char why[FS_ERROR_MAX / 2];
         topic_lookup_error(topic_arg, why, sizeof why);
         return cli_fail(FS_EXIT_USAGE, "alerts silence: %s; or an id 0..19, overall or all", why);
@@ -150,13 +170,57 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
     struct fs_error err;
-    if (alerts_silence(ctx->db, topic, ctx->now, seconds, &err) < 0)
+    int64_t id;
+    if (alerts_silence(ctx->db, topic, ctx->now, seconds, comment, &id, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     char until[32], buf[32];
     time_format_iso8601(ctx->now + seconds, until, sizeof until);
     if (!ctx->quiet)
-        printf("%s silenced until %s\n",
-               topic == -2 ? "every topic" : alert_topic_name(topic, buf, sizeof buf), until);
+        printf("silence %lld: %s silenced until %s (lift it with 'finsent alerts unsilence "
+               "%lld')\n",
+               (long long)id,
+               topic == SILENCE_EVERY_TOPIC ? "every topic"
+                                            : alert_topic_name(topic, buf, sizeof buf),
+               until, (long long)id);
+    return FS_EXIT_OK;
+}
+
+/* `alerts silences [--all] [--json]`. */
+static int alerts_silences_cmd(struct cli_ctx *ctx, int argc, char **argv)
+{
+    int all = 0, json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--all"))
+            all = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else
+            return cli_fail(FS_EXIT_USAGE, "alerts silences: unknown argument '%s'", argv[i]);
+    }
+    int rc = cli_db(ctx);
+    return rc ? rc : alerts_view_silences(ctx, all, json);
+}
+
+static int alerts_unsilence_cmd(struct cli_ctx *ctx, const char *arg)
+{
+    char *end;
+    long long id = strtoll(arg, &end, 10);
+    if (end == arg || *end || id <= 0)
+        return cli_fail(FS_EXIT_USAGE, "alerts unsilence: '%s' is not a silence id", arg);
+    int rc = cli_db(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err;
+    int r = alerts_unsilence(ctx->db, id, ctx->now, &err);
+    if (r < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    if (r == 0)
+        return cli_fail(FS_EXIT_FAILURE,
+                        "alerts unsilence: no active silence %lld (see 'finsent alerts "
+                        "silences --all')",
+                        id);
+    if (!ctx->quiet)
+        printf("silence %lld lifted\n", id);
     return FS_EXIT_OK;
 }
 
@@ -231,6 +295,11 @@ int cmd_alerts(struct cli_ctx *ctx, int argc, char **argv)
                          : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts ack ID");
     if (!strcmp(sub, "silence"))
         return alerts_silence_cmd(ctx, argc, argv);
+    if (!strcmp(sub, "silences"))
+        return alerts_silences_cmd(ctx, argc, argv);
+    if (!strcmp(sub, "unsilence"))
+        return argc == 3 ? alerts_unsilence_cmd(ctx, argv[2])
+                         : cli_fail(FS_EXIT_USAGE, "usage: finsent alerts unsilence ID");
     return cli_fail(FS_EXIT_USAGE, "alerts: unknown subcommand '%s' (see 'finsent alerts --help')",
                     sub);
 }

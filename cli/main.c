@@ -38,7 +38,7 @@ static const struct command commands[] = {
     {"entities", cmd_entities, "companies mentioned: volume, negative share, trends", 0},
     {"export", cmd_export, "export trends or documents as CSV or JSON", 0},
     {"report", cmd_report, "write a self-contained HTML report", 0},
-    {"alerts", cmd_alerts, "list, test, acknowledge or silence alerts", 0},
+    {"alerts", cmd_alerts, "list, show, test, acknowledge or silence alerts", 0},
     {"run", cmd_run, "one full cycle: crawl, classify, trends, alerts (for cron)", 0},
     {"cron", cmd_cron, "print a crontab line and a systemd service and timer", 0},
     {"tokenize", cmd_tokenize, "show a base model's WordPiece tokens of texts", 0},

@@ -467,37 +467,93 @@ int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int
 
 /* ---- silences ------------------------------------------------------------------ */
 
-int db_silence_set(sqlite3 *db, int topic, int64_t until, int64_t now, struct fs_error *err)
+int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "INSERT INTO silences(topic, until, created_at) VALUES (?1, ?2, ?3) "
-                   "ON CONFLICT(topic) DO UPDATE SET until = excluded.until, "
-                   "created_at = excluded.created_at",
+                   "INSERT INTO silences(topic, created_at, until, comment) "
+                   "VALUES (?1, ?2, ?3, NULLIF(?4, ''))",
                    err) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, topic);
-    sqlite3_bind_int64(st, 2, until);
-    sqlite3_bind_int64(st, 3, now);
-    return step_done(db, st, err, "database: silence");
+    sqlite3_bind_int(st, 1, s->topic);
+    sqlite3_bind_int64(st, 2, s->created_at);
+    sqlite3_bind_int64(st, 3, s->until);
+    sqlite3_bind_text(st, 4, s->comment, -1, SQLITE_STATIC);
+    if (step_done(db, st, err, "database: silence") < 0)
+        return -1;
+    s->id = sqlite3_last_insert_rowid(db);
+    return 0;
 }
 
-int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *until, struct fs_error *err)
+#define SILENCE_ACTIVE "lifted_at IS NULL AND created_at <= ?1 AND until > ?1"
+
+int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *id, struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st, "SELECT until FROM silences WHERE topic = ?1 AND until > ?2", err) < 0)
+    if (db_prepare(db, &st,
+                   "SELECT id FROM silences WHERE " SILENCE_ACTIVE " AND (topic = ?2 OR topic = "
+                   "-2) ORDER BY until DESC, id DESC LIMIT 1",
+                   err) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, topic);
-    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, topic);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && until)
-        *until = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW && id)
+        *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return 1;
     if (rc == SQLITE_DONE)
         return 0;
     return db_error(db, err, "database: silences");
+}
+
+static void silence_from_row(sqlite3_stmt *st, void *row)
+{
+    struct silence_row *s = row;
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    s->topic = sqlite3_column_int(st, 1);
+    s->created_at = sqlite3_column_int64(st, 2);
+    s->until = sqlite3_column_int64(st, 3);
+    col_copy(st, 4, s->comment, sizeof s->comment);
+    s->lifted_at = sqlite3_column_int64(st, 5);
+}
+
+int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out, int *n,
+                     struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT id, topic, created_at, until, comment, lifted_at FROM silences "
+                   "WHERE ?2 OR (" SILENCE_ACTIVE ") ORDER BY id DESC",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, all);
+    void *rows;
+    size_t count;
+    if (db_collect_rows(db, st, sizeof **out, silence_from_row, &rows, &count,
+                        "database: silences", err) < 0) {
+        free(rows);
+        return -1;
+    }
+    *out = rows;
+    *n = (int)count;
+    return 0;
+}
+
+int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "UPDATE silences SET lifted_at = ?1 WHERE id = ?2 AND " SILENCE_ACTIVE, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, id);
+    if (step_done(db, st, err, "database: unsilence") < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
 /* ---- outbox -------------------------------------------------------------------- */

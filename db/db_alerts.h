@@ -122,11 +122,33 @@ int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int
 /* Marks alert id acknowledged at now. Returns 1 when it exists, 0 when not, -1. */
 int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
-/* Silences topic until `until` (replacing an earlier silence). */
-int db_silence_set(sqlite3 *db, int topic, int64_t until, int64_t now, struct fs_error *err);
+/* Topic of a silence that covers every topic and the overall series. */
+enum { SILENCE_EVERY_TOPIC = -2 };
 
-/* 1 and *until set when topic has a silence lasting past now; 0 when not; -1. */
-int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *until, struct fs_error *err);
+/* One row of table silences. */
+struct silence_row {
+    int64_t id;
+    int topic; /* a topic id, -1 (all topics together) or SILENCE_EVERY_TOPIC */
+    int64_t created_at, until, lifted_at; /* lifted_at 0 while not lifted */
+    char comment[256];                    /* "" when none */
+};
+
+/* Adds a silence of topic from now until `until` (sets s->id; created_at = now). */
+int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err);
+
+/* 1 with the id of the silence covering topic at now (the one lasting longest;
+ * a SILENCE_EVERY_TOPIC silence covers every topic) when there is one, 0 when
+ * not, -1 on error. id may be NULL. */
+int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *id, struct fs_error *err);
+
+/* Silences newest first: those active at now, or every one with all. *out is an
+ * array of *n rows the caller frees with free(). */
+int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out, int *n,
+                     struct fs_error *err);
+
+/* Lifts silence id at now. Returns 1, 0 when there is no such silence or it is
+ * no longer active, -1 on error. */
+int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
 /* One row of table outbox. Strings owned by the struct. */
 struct outbox_row {

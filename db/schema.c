@@ -380,5 +380,30 @@ static const char schema_alert_history[] =
     "  PRIMARY KEY (event_id, rank)"
     ") WITHOUT ROWID;";
 
-const char *const db_migrations[] = {schema_v1, schema_v2, schema_v3, schema_alert_history};
+
+
+/* silences as objects (issue 15): each silence has an id, a comment, and can be
+ * lifted before it ends; topic -2 silences every topic and the overall series.
+ * A silence is active while created_at <= now < until and it is not lifted. */
+static const char schema_silence_objects[] =
+    "ALTER TABLE silences RENAME TO silences_by_topic;"
+    "CREATE TABLE silences ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  topic      INTEGER NOT NULL," /* a topic id, -1 all topics together, -2 every topic */
+    "  created_at INTEGER NOT NULL,"
+    "  until      INTEGER NOT NULL,"
+    "  comment    TEXT,"
+    "  lifted_at  INTEGER" /* `alerts unsilence`; NULL while not lifted */
+    ");"
+    "INSERT INTO silences(topic, created_at, until) "
+    "  SELECT topic, created_at, until FROM silences_by_topic ORDER BY created_at, topic;"
+    "DROP TABLE silences_by_topic;"
+    "CREATE INDEX silences_until ON silences(until);";
+
+const char *const db_migrations[] = {
+    schema_v1,
+    schema_v2,
+    schema_v3,
+    schema_alert_history,
+    schema_silence_objects};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

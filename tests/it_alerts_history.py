@@ -130,6 +130,48 @@ def case_repeat_is_an_event_the_spike_stays():
     check(rec["events"][1]["observed"]["n_docs"] == 12, "escalation %r" % rec["events"][1])
 
 
+def case_silence_list_lift_and_expiry():
+    e = Env("silence")
+    r = e.run("alerts", "silence", "Energy | Oil", "--for", "1h", "--comment", "OPEC meeting",
+              now="2026-03-01T00:00:00Z")
+    check(r.returncode == 0 and r.stdout.startswith("silence 1: Energy | Oil silenced until "
+                                                    "2026-03-01T01:00:00Z"), r.stdout + r.stderr)
+    s = e.json("alerts", "silences", "--json", now="2026-03-01T00:10:00Z")
+    check(len(s) == 1 and s[0]["id"] == 1 and s[0]["state"] == "active"
+          and s[0]["comment"] == "OPEC meeting" and s[0]["until"] == "2026-03-01T01:00:00Z",
+          "silences %r" % s)
+    add_bucket(e.con, ENERGY, "2026-03-01T00:00:00Z", 8, 8, 5.44)
+    e.run("alerts", "run")
+    outbox = lambda: e.con.execute("SELECT count(*) FROM outbox").fetchone()[0]  # noqa: E731
+    check(outbox() == 0, "a silenced alert was queued")
+    a = e.json("alerts", "list", "--json")
+    check(len(a) == 1 and a[0]["silenced_by"] == 1, "list %r" % a)
+    text = e.run("alerts", "list").stdout
+    check("SILENCED" in text and "#1" in text, text)
+    # an hour later the silence has ended by itself: listed as expired, the alert notified
+    later = "2026-03-01T01:05:00Z"
+    check("no active silences" in e.run("alerts", "silences", now=later).stdout, "still active")
+    s = e.json("alerts", "silences", "--all", "--json", now=later)
+    check([x["state"] for x in s] == ["expired"], "states %r" % s)
+    check(e.json("alerts", "list", "--json", now=later)[0]["silenced_by"] is None, "silenced")
+    e.run("alerts", "run", now=later)
+    check(outbox() == 1, "not notified after the silence ended")
+    # a silence of every topic, lifted early
+    r = e.run("alerts", "silence", "all", "--for", "2h", now=later)
+    check(r.returncode == 0 and r.stdout.startswith("silence 2: every topic"), r.stdout)
+    check(e.json("alerts", "list", "--json", now=later)[0]["silenced_by"] == 2, "all")
+    r = e.run("alerts", "unsilence", "2", now="2026-03-01T01:10:00Z")
+    check(r.returncode == 0 and "silence 2 lifted" in r.stdout, r.stdout + r.stderr)
+    r = e.run("alerts", "unsilence", "2", now="2026-03-01T01:11:00Z")
+    check(r.returncode == 1 and "no active silence 2" in r.stderr, r.stderr)
+    s = e.json("alerts", "silences", "--all", "--json", now="2026-03-01T01:12:00Z")
+    check([(x["id"], x["state"]) for x in s] == [(2, "lifted"), (1, "expired")], "%r" % s)
+    check(e.json("alerts", "list", "--json", now="2026-03-01T01:12:00Z")[0]["silenced_by"]
+          is None, "a lifted silence still mutes")
+    r = e.run("alerts", "unsilence", "x")
+    check(r.returncode == 2, "bad id: exit %d" % r.returncode)
+
+
 def main():
     cases = Cases()
     for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):

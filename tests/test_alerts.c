@@ -475,7 +475,9 @@ static void test_silence_then_notify_when_it_ends(void)
     struct fs_error err;
     struct alerts_stats st;
     bucket(db, 6, H12, 20, 15, 6.0);
-    CHECK(alerts_silence(db, 6, T0, 3600, &err) == 0);
+    int64_t id = 0;
+    CHECK(alerts_silence(db, 6, T0, 3600, "maintenance", &id, &err) == 0);
+    CHECK_INT_EQ(id, 1);
     run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(st.suppressed, 1);
     CHECK_INT_EQ(st.fired, 1);
@@ -485,8 +487,13 @@ static void test_silence_then_notify_when_it_ends(void)
     CHECK_INT_EQ(st.fired + st.repeated, 0);
     CHECK_INT_EQ(st.queued, 1);
     CHECK(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE '%CRITICAL: Energy%'") == 1);
-    CHECK(alerts_silence(db, -2, T0, 60, &err) == 0);
-    CHECK_INT_EQ(count(db, "SELECT count(*) FROM silences"), 21);
+    CHECK(alerts_silence(db, SILENCE_EVERY_TOPIC, T0, 60, NULL, &id, &err) == 0);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM silences"), 2); /* one object for all */
+    CHECK_INT_EQ(db_silence_active(db, 14, T0 + 30, &id, &err), 1);
+    CHECK_INT_EQ(id, 2);
+    CHECK_INT_EQ(alerts_unsilence(db, 2, T0 + 40, &err), 1);
+    CHECK_INT_EQ(alerts_unsilence(db, 2, T0 + 41, &err), 0); /* lifted already */
+    CHECK_INT_EQ(db_silence_active(db, 14, T0 + 50, NULL, &err), 0);
     config_free(cfg);
     db_close(db);
 }
