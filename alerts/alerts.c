@@ -6,6 +6,7 @@
 #include "alerts/message.h"
 #include "alerts/outbox.h"
 #include "alerts/rules.h"
+#include "alerts/webhook.h"
 #include "common/util.h"
 #include "db/db.h"
 #include "db/db_alerts.h"
@@ -26,6 +27,8 @@ struct run {
     struct smtp_config smtp; /* url NULL when email is off or its config failed */
     int smtp_ok;
     struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
+    struct webhook_config *webhooks;
+    int n_webhooks;
 };
 
 /* The trends stage's spike test (trends/spike.h) with the rule's thresholds; with
@@ -296,18 +299,21 @@ static int resolve_orphans(struct run *run, struct fs_error *err)
 
 /* ---- grouping into outbox rows ---------------------------------------------------- */
 
-static int queue_group(struct run *run, const char *channel, const struct alert_item *items, int n,
-                       int64_t not_before, struct fs_error *err)
+/* Queues one outbox row for items[0..n-1] on channel (webhook: to webhook). */
+static int queue_group(struct run *run, const char *channel, const struct webhook_config *webhook,
+                       const struct alert_item *items, int n, int64_t not_before,
+                       struct fs_error *err)
 {
     struct alert_message m;
     alert_message_compose(items, n, &m);
+    char *payload = webhook ? webhook_payload(webhook, items, n, m.subject, m.text) : NULL;
     struct strbuf ids = STRBUF_INIT;
     sb_append(&ids, "[");
     for (int i = 0; i < n; i++)
         sb_appendf(&ids, "%s%lld", i ? "," : "", (long long)items[i].alert.id);
     sb_append(&ids, "]");
     struct strbuf seed = STRBUF_INIT;
-    sb_appendf(&seed, "%s|%s|%s", channel, ids.buf, m.subject);
+    sb_appendf(&seed, "%s|%s|%s|%s", channel, webhook ? webhook->name : "", ids.buf, m.subject);
     char mid[200];
     email_make_message_id(&run->smtp, seed.buf, run->now, mid, sizeof mid);
     int is_email = !strcmp(channel, "email");
@@ -315,8 +321,10 @@ static int queue_group(struct run *run, const char *channel, const struct alert_
     str_copy(r.channel, sizeof r.channel, channel);
     r.alert_ids = ids.buf;
     r.subject = m.subject;
-    r.body_text = is_email ? m.text : m.desktop_body;
+    r.body_text = payload ? payload : is_email ? m.text : m.desktop_body;
     r.body_html = is_email ? m.html : NULL;
+    if (webhook)
+        str_copy(r.target, sizeof r.target, webhook->name);
     str_copy(r.urgency, sizeof r.urgency, m.urgency);
     r.message_id = mid;
     r.created_at = run->now;
@@ -326,8 +334,22 @@ static int queue_group(struct run *run, const char *channel, const struct alert_
         run->st->queued++;
     sb_free(&ids);
     sb_free(&seed);
+    free(payload);
     alert_message_free(&m);
     return rc;
+}
+
+/* One row per [webhook NAME] with every alert of rules that notify webhooks. */
+static int queue_webhooks(struct run *run, struct alert_item *group, struct fs_error *err)
+{
+    int n = 0;
+    for (int i = 0; i < run->n_items; i++)
+        if (run->items[i].rule->notify & ALERT_CH_WEBHOOK)
+            group[n++] = run->items[i];
+    for (int w = 0; w < run->n_webhooks && n > 0; w++)
+        if (queue_group(run, "webhook", &run->webhooks[w], group, n, run->now, err) < 0)
+            return -1;
+    return 0;
 }
 
 /* One email with every alert of email rules; desktop notifications grouped by the
@@ -343,7 +365,9 @@ static int queue_notifications(struct run *run, struct fs_error *err)
         if (run->items[i].rule->notify & ALERT_CH_EMAIL)
             group[n++] = run->items[i];
     if (n > 0)
-        rc = queue_group(run, "email", group, n, run->now, err);
+        rc = queue_group(run, "email", NULL, group, n, run->now, err);
+    if (rc == 0)
+        rc = queue_webhooks(run, group, err);
     for (int i = 0; i < run->n_items; i++) {
         int64_t until;
         hold[i] = alert_rule_quiet(run->items[i].rule, run->now, &until) ? until : run->now;
@@ -359,7 +383,7 @@ static int queue_notifications(struct run *run, struct fs_error *err)
                 hold[k] = -1; /* taken */
             }
         }
-        rc = queue_group(run, "desktop", group, n, h, err);
+        rc = queue_group(run, "desktop", NULL, group, n, h, err);
     }
     free(group);
     free(hold);
@@ -410,6 +434,10 @@ int alerts_config_check(const struct config *cfg, struct fs_error *err)
     if (smtp_config_load(cfg, &sc, err) < 0)
         return -1;
     smtp_config_free(&sc);
+    struct webhook_config *w;
+    if (webhooks_load(cfg, &w, &n, 1, err) < 0)
+        return -1;
+    webhooks_free(w, n);
     return 0;
 }
 
@@ -439,7 +467,9 @@ static int evaluate_all(struct run *run, struct fs_error *err)
 static int deliver(struct run *run, struct fs_error *err)
 {
     struct outbox_result res;
-    if (outbox_deliver_due(run->db, run->smtp_ok ? &run->smtp : NULL, run->now, &res, err) < 0)
+    struct outbox_channels ch = {run->smtp_ok ? &run->smtp : NULL, run->webhooks,
+                                 run->n_webhooks};
+    if (outbox_deliver_due(run->db, &ch, run->now, &res, err) < 0)
         return -1;
     run->st->sent = res.sent;
     run->st->failed = res.failed;
@@ -448,8 +478,10 @@ static int deliver(struct run *run, struct fs_error *err)
     const char *email_why =
         res.email_error[0] && !run->smtp_ok ? run->smtp_err.msg : res.email_error;
     struct strbuf why = STRBUF_INIT;
-    sb_appendf(&why, "%s%s%s", res.desktop_error, res.desktop_error[0] && email_why[0] ? "; " : "",
-               email_why);
+    const char *parts[] = {res.desktop_error, email_why, res.webhook_error};
+    for (size_t i = 0; i < FS_ARRAY_LEN(parts); i++)
+        if (parts[i][0])
+            sb_appendf(&why, "%s%s", why.len ? "; " : "", parts[i]);
     str_copy(run->st->warning, sizeof run->st->warning, why.buf);
     sb_free(&why);
     if (db_outbox_counts(run->db, &run->st->still_queued, err) < 0)
@@ -464,6 +496,10 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
     struct run run = {.db = db, .now = now, .st = out};
     if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
         return -1;
+    if (webhooks_load(cfg, &run.webhooks, &run.n_webhooks, 1, err) < 0) {
+        free(run.rules);
+        return -1;
+    }
     /* a broken [smtp] (say, an unset password variable) must not stop the state
      * machine: email stays queued and the reason is reported as a warning */
     run.smtp_ok = smtp_config_load(cfg, &run.smtp, &run.smtp_err) == 0;
@@ -481,6 +517,7 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
     if (rc == 0 && !dry_run)
         rc = deliver(&run, err);
     smtp_config_free(&run.smtp);
+    webhooks_free(run.webhooks, run.n_webhooks);
     return rc;
 }
 

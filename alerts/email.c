@@ -2,6 +2,7 @@
 #include "alerts/email.h"
 
 #include "alerts/mime.h"
+#include "alerts/secret.h"
 #include "alerts/text.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -20,14 +21,6 @@
 
 /* ---- configuration ------------------------------------------------------------- */
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
-
 void smtp_config_free(struct smtp_config *sc)
 {
     free(sc->url);
@@ -41,7 +34,7 @@ void smtp_config_free(struct smtp_config *sc)
     free(sc->to_addr);
     free(sc->username);
     free(sc->ca_file);
-    wipe_free(sc->password);
+    secret_free(sc->password);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -123,69 +116,27 @@ static int load_recipients(const struct config *cfg, struct smtp_config *sc, str
     return 0;
 }
 
-/* Reads the first line of a file that only its owner may read. */
-static int read_password_file(const struct config *cfg, const char *path, char **out,
-                              struct fs_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return config_error(cfg, "smtp", "password_file", err, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return config_error(cfg, "smtp", "password_file", err, "%s: not a regular file", path);
-    }
-    if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
-        close(fd);
-        return config_error(cfg, "smtp", "password_file", err,
-                            "%s is readable by group or others or not owned by you (mode %04o); "
-                            "refusing to use it: run 'chmod 600 %s'",
-                            path, (unsigned)(st.st_mode & 07777), path);
-    }
-    char buf[1024];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return config_error(cfg, "smtp", "password_file", err, "%s: %s", path, strerror(errno));
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    *out = xstrdup(buf);
-    explicit_bzero(buf, sizeof buf);
-    return 0;
-}
-
 /* With read_secret = 0 only the keys are checked: the variable or file may exist
  * only where the alerts run (cron's environment), not where the config is read. */
 static int load_password(const struct config *cfg, struct smtp_config *sc, int read_secret,
                          struct fs_error *err)
 {
-    const char *env = config_get(cfg, "smtp", "password_env");
-    const char *file = config_get(cfg, "smtp", "password_file");
     if (config_get(cfg, "smtp", "password"))
         return config_error(cfg, "smtp", "password", err,
                             "passwords are not kept in the config; use password_env = NAME "
                             "or password_file = PATH");
+    const char *env = config_get(cfg, "smtp", "password_env");
+    const char *file = config_get(cfg, "smtp", "password_file");
     if (env && file)
         return config_error(cfg, "smtp", "password_file", err,
                             "give password_env or password_file, not both");
-    if (!read_secret) {
-        if ((env || file) && !sc->username)
-            return config_error(cfg, "smtp", env ? "password_env" : "password_file", err,
-                                "a password needs a username");
-        return 0;
-    }
-    if (env) {
-        const char *v = getenv(env);
-        if (!v)
-            return config_error(cfg, "smtp", "password_env", err,
-                                "environment variable %s is not set", env);
-        sc->password = xstrdup(v);
-    } else if (file && read_password_file(cfg, file, &sc->password, err) < 0) {
-        return -1;
-    }
-    if (sc->password && !sc->username)
+    if ((env || file) && !sc->username)
         return config_error(cfg, "smtp", env ? "password_env" : "password_file", err,
                             "a password needs a username");
+    if (!read_secret)
+        return 0;
+    if (secret_load(cfg, "smtp", "password_env", "password_file", &sc->password, err) < 0)
+        return -1;
     return 0;
 }
 

@@ -153,7 +153,7 @@ static void compose_subject(const struct alert_item *items, int n, struct strbuf
 
 /* ---- plain text ---------------------------------------------------------------- */
 
-static void compose_text_item(const struct alert_item *it, struct strbuf *sb)
+void alert_message_item_text(const struct alert_item *it, struct strbuf *sb)
 {
     char buf[32];
     sb_appendf(sb, "%s  %s \xE2\x80\x94 %s\n", event_label(it), topic_of(it, buf, sizeof buf),
@@ -192,7 +192,7 @@ static void compose_text(const struct alert_item *items, int n, struct strbuf *s
 {
     sb_appendf(sb, "finsent found %d alert%s.\n\n", n, n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
-        compose_text_item(&items[i], sb);
+        alert_message_item_text(&items[i], sb);
         sb_append(sb, "\n");
     }
     sb_append(sb, "Acknowledge with 'finsent alerts ack ID'; silence a topic with "
@@ -328,4 +328,22 @@ void alert_message_free(struct alert_message *m)
     free(m->html);
     free(m->desktop_body);
     memset(m, 0, sizeof *m);
+}
+
+void alert_message_item_summary(const struct alert_item *it, struct strbuf *sb)
+{
+    char buf[32];
+    sb_appendf(sb, "%s: ", topic_of(it, buf, sizeof buf));
+    if (it->event == ALERT_EV_RESOLVED) {
+        sb_append(sb, "back to normal");
+        return;
+    }
+    format_numbers(&it->alert, sb);
+    if (!isnan(it->alert.z_score))
+        sb_appendf(sb, ", z %.2f", it->alert.z_score);
+}
+
+void alert_message_ack_command(const struct alert_item *it, struct strbuf *sb)
+{
+    sb_appendf(sb, "finsent alerts ack %lld", (long long)it->alert.id);
 }

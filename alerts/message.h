@@ -42,4 +42,15 @@ struct alert_message {
 void alert_message_compose(const struct alert_item *items, int n, struct alert_message *out);
 void alert_message_free(struct alert_message *m);
 
+/* Appends the plain-text block of one alert (what the email says about it: the
+ * window, the numbers, the usual level, the z-score, the most negative texts). */
+void alert_message_item_text(const struct alert_item *it, struct strbuf *sb);
+
+/* Appends a one-line summary of one alert ("Energy | Oil: 15 of 20 texts negative
+ * (75.0%), z 6.50" or "Energy | Oil: back to normal"). */
+void alert_message_item_summary(const struct alert_item *it, struct strbuf *sb);
+
+/* Appends the command that acknowledges the alert ("finsent alerts ack 12"). */
+void alert_message_ack_command(const struct alert_item *it, struct strbuf *sb);
+
 #endif

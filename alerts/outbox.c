@@ -29,7 +29,40 @@ static int deliver_email(const struct smtp_config *smtp, const struct outbox_row
     return rc;
 }
 
-static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct outbox_row *r,
+static int deliver_webhook(const struct outbox_channels *ch, const struct outbox_row *r,
+                           struct fs_error *err)
+{
+    for (int i = 0; ch && i < ch->n_webhooks; i++)
+        if (!strcmp(ch->webhooks[i].name, r->target))
+            return webhook_post(&ch->webhooks[i], r->body_text, r->message_id, err);
+    fs_error_set(err, "webhook %s: no [webhook %s] section any more; notification dropped",
+                 r->target, r->target);
+    return WEBHOOK_REJECTED;
+}
+
+/* A failed attempt: expired when retrying cannot help, else retried after backoff. */
+static int record_failure(sqlite3 *db, const struct outbox_row *r, int rc, int64_t now,
+                          const struct fs_error *derr, struct outbox_result *res,
+                          struct fs_error *err)
+{
+    res->failed++;
+    char *first = !strcmp(r->channel, "desktop") ? res->desktop_error
+                  : !strcmp(r->channel, "email") ? res->email_error
+                                                 : res->webhook_error;
+    if (!first[0])
+        str_copy(first, FS_ERROR_MAX, derr->msg);
+    int give_up = rc == DESKTOP_NO_BUS || rc == WEBHOOK_REJECTED;
+    if (give_up) {
+        /* no bus in this environment (cron without DBUS_SESSION_BUS_ADDRESS), or a
+         * receiver that refuses this payload: say it once rather than every run */
+        res->expired++;
+        return db_outbox_mark_failed(db, r->id, now, derr->msg, 1, err);
+    }
+    return db_outbox_mark_failed(db, r->id, now + outbox_backoff(r->attempts + 1), derr->msg, 0,
+                                 err);
+}
+
+static int deliver_one(sqlite3 *db, const struct outbox_channels *ch, const struct outbox_row *r,
                        int64_t now, struct outbox_result *res, struct fs_error *err)
 {
     struct fs_error derr = {""};
@@ -43,29 +76,18 @@ static int deliver_one(sqlite3 *db, const struct smtp_config *smtp, const struct
     int claimed = db_outbox_claim(db, r->id, now, now + OUTBOX_LEASE, err);
     if (claimed <= 0)
         return claimed; /* -1 error, 0 another process has it */
-    int rc = is_desktop ? desktop_notify(r->subject, r->body_text, r->urgency, &derr)
-                        : deliver_email(smtp, r, &derr);
+    int rc = is_desktop                         ? desktop_notify(r->subject, r->body_text,
+                                                                     r->urgency, &derr)
+             : !strcmp(r->channel, "webhook") ? deliver_webhook(ch, r, &derr)
+                                               : deliver_email(ch ? ch->smtp : NULL, r, &derr);
     if (rc == 0) {
         res->sent++;
         return db_outbox_mark_sent(db, r->id, now, err);
     }
-    res->failed++;
-    if (rc == DESKTOP_NO_BUS) {
-        /* no bus in this environment (cron without DBUS_SESSION_BUS_ADDRESS): say it
-         * once and give the pop-up up rather than warn on every run for hours */
-        res->expired++;
-        if (!res->desktop_error[0])
-            str_copy(res->desktop_error, FS_ERROR_MAX, derr.msg);
-        return db_outbox_mark_failed(db, r->id, now, derr.msg, 1, err);
-    }
-    char *first = is_desktop ? res->desktop_error : res->email_error;
-    if (!first[0])
-        str_copy(first, FS_ERROR_MAX, derr.msg);
-    return db_outbox_mark_failed(db, r->id, now + outbox_backoff(r->attempts + 1), derr.msg, 0,
-                                 err);
+    return record_failure(db, r, rc, now, &derr, res, err);
 }
 
-int outbox_deliver_due(sqlite3 *db, const struct smtp_config *smtp, int64_t now,
+int outbox_deliver_due(sqlite3 *db, const struct outbox_channels *ch, int64_t now,
                        struct outbox_result *res, struct fs_error *err)
 {
     memset(res, 0, sizeof *res);
@@ -75,7 +97,7 @@ int outbox_deliver_due(sqlite3 *db, const struct smtp_config *smtp, int64_t now,
         return -1;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++)
-        rc = deliver_one(db, smtp, &rows[i], now, res, err);
+        rc = deliver_one(db, ch, &rows[i], now, res, err);
     db_outbox_rows_free(rows, n);
     return rc;
 }

@@ -15,6 +15,11 @@
  * mail client can tell it is the same message. Nothing is ever lost, and outside
  * that window nothing is sent twice.
  *
+ * Webhooks: the JSON body is stored in the row, so a retry POSTs the same bytes
+ * with the same Idempotency-Key (the row's message_id). A receiver that took the
+ * POST but answered after the timeout gets it again: it can drop the copy by that
+ * key.
+ *
  * Desktop notifications that no daemon answered are retried like email until they
  * are DESKTOP_MAX_AGE old, then marked expired: a pop-up about yesterday's spike
  * helps nobody, and the email carries the record. With no session bus at all (cron
@@ -25,6 +30,7 @@
 #define FINSENT_ALERTS_OUTBOX_H
 
 #include "alerts/email.h"
+#include "alerts/webhook.h"
 #include "common/common.h"
 
 #include <sqlite3.h>
@@ -40,16 +46,27 @@ struct outbox_result {
     int sent, failed, expired;
     char desktop_error[FS_ERROR_MAX]; /* first desktop failure of this call, "" if none */
     char email_error[FS_ERROR_MAX];   /* first email failure of this call, "" if none */
+    char webhook_error[FS_ERROR_MAX]; /* first webhook failure of this call, "" if none */
+};
+
+/* What the channels are configured with. */
+struct outbox_channels {
+    const struct smtp_config *smtp; /* NULL or no url: email rows fail and stay queued */
+    const struct webhook_config *webhooks;
+    int n_webhooks;
 };
 
 /* Seconds to wait after the attempts-th failed attempt (1, 2, ...): 1 min doubling
  * up to 1 hour. */
 int64_t outbox_backoff(int64_t attempts);
 
-/* Delivers every queued row that is due at now. smtp may be NULL or unconfigured
- * (email rows then fail with a clear error and stay queued). Returns 0 (delivery
- * failures are counted in res, not errors) or -1 on a database error. */
-int outbox_deliver_due(sqlite3 *db, const struct smtp_config *smtp, int64_t now,
+/* Delivers every queued row that is due at now through ch (NULL: nothing
+ * configured). Email rows without a usable [smtp] fail with a clear error and stay
+ * queued; a webhook row whose [webhook NAME] is gone, or whose receiver refused
+ * the payload (a 4xx other than 408/429), is expired: retrying cannot help.
+ * Returns 0 (delivery failures are counted in res, not errors) or -1 on a database
+ * error. */
+int outbox_deliver_due(sqlite3 *db, const struct outbox_channels *ch, int64_t now,
                        struct outbox_result *res, struct fs_error *err);
 
 #endif

@@ -104,16 +104,21 @@ static int parse_notify(const struct config *cfg, const char *sec, struct alert_
             r->notify |= ALERT_CH_DESKTOP;
         } else if (!strcasecmp(ch, "email")) {
             r->notify |= ALERT_CH_EMAIL;
+        } else if (!strcasecmp(ch, "webhook")) {
+            r->notify |= ALERT_CH_WEBHOOK;
         } else if (!strcasecmp(ch, "none")) {
             continue;
         } else {
-            config_error(cfg, sec, "notify", err, "unknown channel '%s' (desktop, email, none)",
-                         ch);
+            config_error(cfg, sec, "notify", err,
+                         "unknown channel '%s' (desktop, email, webhook, none)", ch);
             free(copy);
             return -1;
         }
     }
     free(copy);
+    if ((r->notify & ALERT_CH_WEBHOOK) && config_section_count(cfg, "webhook ") == 0)
+        return config_error(cfg, sec, "notify", err,
+                            "webhook needs a [webhook NAME] section with a url");
     if (!smtp_url)
         r->notify &= ~(unsigned)ALERT_CH_EMAIL; /* email is off until [smtp] url is set */
     return 0;

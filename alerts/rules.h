@@ -15,7 +15,8 @@
  *   for                = 0                        # condition must hold this long (pending) first
  *   repeat             = 6h                       # re-notify a still-firing alert after this
  *   quiet_hours        = 22-07                    # local hours; desktop held back until the end
- *   notify             = desktop,email            # email only once [smtp] url is set
+ *   notify             = desktop,email,webhook    # email only once [smtp] url is set;
+ *                                                 # webhook: every [webhook NAME] (webhook.h)
  *   resolved           = no                       # also notify when the spike is over
  *   examples           = 5                        # most negative texts quoted (3..5)
  *
@@ -42,7 +43,7 @@
 
 enum { ALERT_N_TOPICS = N_TOPICS, ALERT_TOPIC_OVERALL = -1 };
 
-enum alert_channel { ALERT_CH_DESKTOP = 1, ALERT_CH_EMAIL = 2 };
+enum alert_channel { ALERT_CH_DESKTOP = 1, ALERT_CH_EMAIL = 2, ALERT_CH_WEBHOOK = 4 };
 
 struct alert_rule {
     char name[64];

@@ -3,6 +3,7 @@
 
 #include "alerts/email.h"
 #include "alerts/rules.h"
+#include "alerts/webhook.h"
 #include "crawler/source.h"
 #include "entities/directory.h"
 #include "trends/trends.h"
@@ -14,6 +15,7 @@ static const char *const finsent_keys[] = {"contact", "database", NULL};
 static const char *const model_keys[] = {"path", "device", "hub", "base", NULL};
 static const char *const run_keys[] = {"lock_wait", NULL};
 static const char *const watchlist_keys[] = {"entities", NULL};
+static const char *const report_keys[] = {"path", NULL};
 
 static const struct config_schema_section schema[] = {
     {"finsent", 0, finsent_keys},      {"crawler", 0, crawler_config_keys},
@@ -21,6 +23,7 @@ static const struct config_schema_section schema[] = {
     {"trends", 0, trends_config_keys}, {"alert", 1, alert_rule_config_keys},
     {"smtp", 0, smtp_config_keys},     {"run", 0, run_keys},
     {"entity", 1, entity_config_keys}, {"watchlist", 1, watchlist_keys},
+    {"webhook", 1, webhook_config_keys}, {"report", 0, report_keys},
 };
 
 int config_device_valid(const char *device)
@@ -48,6 +51,10 @@ static int check_alerts(const struct config *cfg, struct fs_error *err)
     if (alert_rules_load(cfg, &rules, &n, err) < 0)
         return -1;
     free(rules);
+    struct webhook_config *w;
+    if (webhooks_load(cfg, &w, &n, 0, err) < 0)
+        return -1;
+    webhooks_free(w, n);
     return smtp_config_check(cfg, err);
 }
 

@@ -563,8 +563,8 @@ int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "INSERT INTO outbox(channel, alert_ids, subject, body_text, body_html, "
-                   "urgency, message_id, created_at, next_attempt_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   "urgency, message_id, created_at, next_attempt_at, target) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''))",
                    err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, r->channel, -1, SQLITE_STATIC);
@@ -576,6 +576,7 @@ int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
     sqlite3_bind_text(st, 7, r->message_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, r->created_at);
     sqlite3_bind_int64(st, 9, r->next_attempt_at);
+    sqlite3_bind_text(st, 10, r->target, -1, SQLITE_STATIC);
     if (step_done(db, st, err, "database: outbox insert") < 0)
         return -1;
     r->id = sqlite3_last_insert_rowid(db);
@@ -602,6 +603,7 @@ static void outbox_from_row(sqlite3_stmt *st, void *row)
     r->next_attempt_at = sqlite3_column_int64(st, 11);
     r->sent_at = sqlite3_column_int64(st, 12);
     r->last_error = db_column_strdup(st, 13);
+    col_copy(st, 14, r->target, sizeof r->target);
 }
 
 int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, struct fs_error *err)
@@ -610,7 +612,8 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
     if (db_prepare(db, &st,
                    "SELECT id, channel, alert_ids, subject, body_text, body_html, urgency, "
                    "message_id, created_at, state, attempts, next_attempt_at, sent_at, "
-                   "last_error FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?1 "
+                   "last_error, target FROM outbox WHERE state = 'queued' "
+                   "AND next_attempt_at <= ?1 "
                    "ORDER BY id",
                    err) < 0)
         return -1;

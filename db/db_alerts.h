@@ -153,11 +153,12 @@ int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 /* One row of table outbox. Strings owned by the struct. */
 struct outbox_row {
     int64_t id;
-    char channel[8]; /* email | desktop */
+    char channel[8]; /* email | desktop | webhook */
+    char target[64]; /* webhook: its NAME; "" otherwise */
     char *alert_ids; /* JSON array */
     char *subject;
-    char *body_text;
-    char *body_html;  /* NULL for desktop */
+    char *body_text;  /* webhook: the JSON body */
+    char *body_html;  /* NULL for desktop and webhook */
     char urgency[10]; /* low | normal | critical */
     char *message_id;
     int64_t created_at;

@@ -400,10 +400,42 @@ static const char schema_silence_objects[] =
     "DROP TABLE silences_by_topic;"
     "CREATE INDEX silences_until ON silences(until);";
 
+
+
+/* the webhook channel (issue 15): outbox rows for channel 'webhook', with the
+ * [webhook NAME] they go to in target (the CHECK constraint needs a new table). */
+static const char schema_outbox_webhook[] =
+    "CREATE TABLE outbox_webhook ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  channel         TEXT NOT NULL CHECK (channel IN ('email','desktop','webhook')),"
+    "  target          TEXT," /* the webhook's NAME; NULL for email and desktop */
+    "  alert_ids       TEXT NOT NULL,"
+    "  subject         TEXT NOT NULL,"
+    "  body_text       TEXT NOT NULL," /* a webhook's JSON body, as POSTed */
+    "  body_html       TEXT,"
+    "  urgency         TEXT NOT NULL DEFAULT 'normal' CHECK (urgency IN "
+    "('low','normal','critical')),"
+    "  message_id      TEXT NOT NULL," /* also a webhook's Idempotency-Key */
+    "  created_at      INTEGER NOT NULL,"
+    "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','expired')),"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  sent_at         INTEGER,"
+    "  last_error      TEXT"
+    ");"
+    "INSERT INTO outbox_webhook(id, channel, alert_ids, subject, body_text, body_html, urgency, "
+    "  message_id, created_at, state, attempts, next_attempt_at, sent_at, last_error) "
+    "  SELECT id, channel, alert_ids, subject, body_text, body_html, urgency, message_id, "
+    "  created_at, state, attempts, next_attempt_at, sent_at, last_error FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_webhook RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_at);";
+
 const char *const db_migrations[] = {
     schema_v1,
     schema_v2,
     schema_v3,
     schema_alert_history,
-    schema_silence_objects};
+    schema_silence_objects,
+    schema_outbox_webhook};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);
