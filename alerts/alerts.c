@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Everything one alerts_run() works with. */
 struct run {
@@ -29,6 +30,7 @@ struct run {
     struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
     struct webhook_config *webhooks;
     int n_webhooks;
+    char *command; /* alerts_command_prefix(), quoted in messages */
 };
 
 /* The trends stage's spike test (trends/spike.h) with the rule's thresholds; with
@@ -132,6 +134,7 @@ static void add_item(struct run *run, const struct alert_rule *rule, const struc
     for (int i = 0; i < n; i++)
         it->examples[i] = examples[i];
     it->n_examples = n;
+    it->command = run->command;
     if (ev == ALERT_EV_REPEAT)
         run->st->repeated++;
 }
@@ -494,10 +497,12 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
 {
     memset(out, 0, sizeof *out);
     struct run run = {.db = db, .now = now, .st = out};
+    run.command = alerts_command_prefix(db, cfg);
     if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
         return -1;
     if (webhooks_load(cfg, &run.webhooks, &run.n_webhooks, 1, err) < 0) {
         free(run.rules);
+        free(run.command);
         return -1;
     }
     /* a broken [smtp] (say, an unset password variable) must not stop the state
@@ -518,7 +523,40 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
         rc = deliver(&run, err);
     smtp_config_free(&run.smtp);
     webhooks_free(run.webhooks, run.n_webhooks);
+    free(run.command);
     return rc;
+}
+
+/* An absolute path for path (as given when it cannot be resolved). */
+static void append_path_word(struct strbuf *sb, const char *path)
+{
+    char *abs = realpath(path, NULL);
+    text_append_shell_word(sb, abs ? abs : path);
+    free(abs);
+}
+
+char *alerts_command_prefix(sqlite3 *db, const struct config *cfg)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        text_append_shell_word(&sb, exe);
+    } else {
+        sb_append(&sb, "finsent");
+    }
+    const char *conf = cfg ? config_path(cfg) : NULL;
+    if (conf && *conf && strcmp(conf, "(none)") != 0) {
+        sb_append(&sb, " --config ");
+        append_path_word(&sb, conf);
+    }
+    const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+    if (file && *file) {
+        sb_append(&sb, " --db ");
+        append_path_word(&sb, file);
+    }
+    return sb_detach(&sb);
 }
 
 void alerts_stats_free(struct alerts_stats *s)

@@ -77,6 +77,12 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
 
 void alerts_stats_free(struct alerts_stats *s);
 
+/* The command that runs this finsent on db with cfg, shell-quoted and with
+ * absolute paths, for the messages to quote ("/usr/local/bin/finsent --config
+ * /home/me/.config/finsent/finsent.conf --db /home/me/.local/share/finsent/finsent.db").
+ * Caller frees. */
+char *alerts_command_prefix(sqlite3 *db, const struct config *cfg);
+
 /* Sends a test notification through every channel some rule uses (desktop, email).
  * One line per channel is appended to report ("desktop: sent", "email: FAILED: ...").
  * Returns 0 when all went through, 1 when one failed, -1 on a configuration error. */

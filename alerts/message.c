@@ -104,6 +104,27 @@ static int is_web_link(const char *url)
     return url && (str_starts_with_ci(url, "http://") || str_starts_with_ci(url, "https://"));
 }
 
+static const char *command_of(const struct alert_item *it)
+{
+    return it->command && *it->command ? it->command : "finsent";
+}
+
+static void silence_command(const struct alert_item *it, struct strbuf *sb)
+{
+    char buf[32];
+    sb_appendf(sb, "%s alerts silence ", command_of(it));
+    text_append_shell_word(sb, topic_of(it, buf, sizeof buf));
+    sb_append(sb, " --for 6h");
+}
+
+static const struct alert_item *first_firing(const struct alert_item *items, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (items[i].event != ALERT_EV_RESOLVED)
+            return &items[i];
+    return NULL;
+}
+
 /* ---- subject ------------------------------------------------------------------- */
 
 static void compose_subject(const struct alert_item *items, int n, struct strbuf *sb)
@@ -167,7 +188,12 @@ void alert_message_item_text(const struct alert_item *it, struct strbuf *sb)
     sb_append(sb, "\n  z-score:   ");
     format_z(it, sb);
     sb_appendf(sb, "\n  Rule:      %s (alert #%lld)\n", it->rule->name, (long long)it->alert.id);
-    if (it->n_examples == 0 || it->event == ALERT_EV_RESOLVED)
+    if (it->event == ALERT_EV_RESOLVED)
+        return;
+    sb_append(sb, "  Acknowledge: ");
+    alert_message_ack_command(it, sb);
+    sb_append(sb, "\n");
+    if (it->n_examples == 0)
         return;
     sb_append(sb, "  Most negative texts:\n");
     for (int i = 0; i < it->n_examples; i++) {
@@ -175,6 +201,11 @@ void alert_message_item_text(const struct alert_item *it, struct strbuf *sb)
         sb_appendf(sb, "  %d. [%+.2f] ", i + 1, ex->score);
         text_append_clean(sb, headline_of(ex), 1, 300);
         sb_append(sb, "\n");
+        if (ex->source) {
+            sb_append(sb, "     source: ");
+            text_append_clean(sb, ex->source, 1, 100);
+            sb_append(sb, "\n");
+        }
         if (ex->url) {
             sb_append(sb, "     ");
             text_append_clean(sb, ex->url, 1, 500);
@@ -195,8 +226,13 @@ static void compose_text(const struct alert_item *items, int n, struct strbuf *s
         alert_message_item_text(&items[i], sb);
         sb_append(sb, "\n");
     }
-    sb_append(sb, "Acknowledge with 'finsent alerts ack ID'; silence a topic with "
-                  "'finsent alerts silence TOPIC --for 6h'.\n");
+    const struct alert_item *firing = first_firing(items, n);
+    if (!firing)
+        return;
+    sb_append(sb, "Acknowledge an alert (no more repeats) with the command under it; silence "
+                  "its topic for 6 hours with:\n  ");
+    silence_command(firing, sb);
+    sb_append(sb, "\n");
 }
 
 /* ---- HTML ---------------------------------------------------------------------- */
@@ -228,7 +264,15 @@ static void compose_html_item(const struct alert_item *it, struct strbuf *sb)
     text_append_html(sb, t.buf, 1, 0);
     sb_append(sb, "</td></tr>\n<tr><th align=\"left\">Rule</th><td>");
     text_append_html(sb, it->rule->name, 1, 0);
-    sb_appendf(sb, " (alert #%lld)</td></tr>\n</table>\n", (long long)it->alert.id);
+    sb_appendf(sb, " (alert #%lld)</td></tr>\n", (long long)it->alert.id);
+    if (it->event != ALERT_EV_RESOLVED) {
+        sb_reset(&t);
+        alert_message_ack_command(it, &t);
+        sb_append(sb, "<tr><th align=\"left\">Acknowledge</th><td><code>");
+        text_append_html(sb, t.buf, 1, 0);
+        sb_append(sb, "</code></td></tr>\n");
+    }
+    sb_append(sb, "</table>\n");
     sb_free(&t);
     if (it->n_examples == 0 || it->event == ALERT_EV_RESOLVED)
         return;
@@ -244,6 +288,11 @@ static void compose_html_item(const struct alert_item *it, struct strbuf *sb)
             sb_append(sb, "</a>");
         } else {
             text_append_html(sb, headline_of(ex), 1, 300);
+        }
+        if (ex->source) {
+            sb_append(sb, " <small>(");
+            text_append_html(sb, ex->source, 1, 100);
+            sb_append(sb, ")</small>");
         }
         struct strbuf words = STRBUF_INIT;
         text_append_attended(&words, ex->attended);
@@ -266,9 +315,16 @@ static void compose_html(const struct alert_item *items, int n, const char *subj
     sb_append(sb, "</title></head>\n<body style=\"font-family:sans-serif\">\n");
     for (int i = 0; i < n; i++)
         compose_html_item(&items[i], sb);
-    sb_append(sb, "<p><small>Acknowledge with <code>finsent alerts ack ID</code>; silence a "
-                  "topic with <code>finsent alerts silence TOPIC --for 6h</code>.</small></p>\n"
-                  "</body></html>\n");
+    const struct alert_item *firing = first_firing(items, n);
+    if (firing) {
+        struct strbuf cmd = STRBUF_INIT;
+        silence_command(firing, &cmd);
+        sb_append(sb, "<p><small>Silence a topic for 6 hours with <code>");
+        text_append_html(sb, cmd.buf, 1, 0);
+        sb_append(sb, "</code>.</small></p>\n");
+        sb_free(&cmd);
+    }
+    sb_append(sb, "</body></html>\n");
 }
 
 /* ---- desktop ------------------------------------------------------------------- */
@@ -345,5 +401,5 @@ void alert_message_item_summary(const struct alert_item *it, struct strbuf *sb)
 
 void alert_message_ack_command(const struct alert_item *it, struct strbuf *sb)
 {
-    sb_appendf(sb, "finsent alerts ack %lld", (long long)it->alert.id);
+    sb_appendf(sb, "%s alerts ack %lld", command_of(it), (long long)it->alert.id);
 }

@@ -4,7 +4,9 @@
  *
  * Every alert says why: topic, window (UTC), observed negative share and count
  * against the baseline, z-score, and the most negative texts of the window with
- * their links and the words the model attended to.
+ * their source, their links and the words the model attended to; and how to
+ * act on it: the complete command that acknowledges it (with the --config and
+ * --db it needs) and one that silences its topic, ready to paste into a shell.
  *
  * Text coming from crawled documents is untrusted: it is made valid UTF-8, control
  * characters are removed from one-line fields (the subject is CR/LF-free), and
@@ -27,6 +29,10 @@ struct alert_item {
     enum alert_event event;
     struct alert_example examples[5];
     int n_examples;
+    /* how to run finsent on this alert's database, shell-quoted, e.g.
+     * "/usr/local/bin/finsent --config /home/me/f.conf --db /home/me/f.db";
+     * NULL = "finsent" (alerts_command_prefix() in alerts.h builds it) */
+    const char *command;
 };
 
 struct alert_message {
@@ -50,7 +56,7 @@ void alert_message_item_text(const struct alert_item *it, struct strbuf *sb);
  * (75.0%), z 6.50" or "Energy | Oil: back to normal"). */
 void alert_message_item_summary(const struct alert_item *it, struct strbuf *sb);
 
-/* Appends the command that acknowledges the alert ("finsent alerts ack 12"). */
+/* Appends the command that acknowledges the alert (it->command + " alerts ack 12"). */
 void alert_message_ack_command(const struct alert_item *it, struct strbuf *sb);
 
 #endif

@@ -2,6 +2,7 @@
  * when it goes into a header or a title, HTML-escaped when it goes into HTML. */
 #include "alerts/text.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -148,4 +149,33 @@ void text_append_attended(struct strbuf *sb, const char *json)
         text_append_clean(sb, w, 1, 40);
     }
     json_decref(arr);
+}
+
+static int shell_safe(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_./-+=:,@%", *s))
+            return 0;
+    return 1;
+}
+
+void text_append_shell_word(struct strbuf *sb, const char *s)
+{
+    struct strbuf clean = STRBUF_INIT;
+    text_append_clean(&clean, s, 1, 0);
+    if (shell_safe(clean.buf)) {
+        sb_append(sb, clean.buf);
+    } else {
+        sb_append_char(sb, '\'');
+        for (const char *p = clean.buf; *p; p++) {
+            if (*p == '\'')
+                sb_append(sb, "'\\''");
+            else
+                sb_append_char(sb, *p);
+        }
+        sb_append_char(sb, '\'');
+    }
+    sb_free(&clean);
 }

@@ -27,4 +27,9 @@ void text_append_html(struct strbuf *sb, const char *s, int one_line, size_t max
  * joined by ", "; nothing when json is NULL or not such an array. */
 void text_append_attended(struct strbuf *sb, const char *json);
 
+/* Appends s as one word a POSIX shell reads back unchanged: as it is when it is
+ * made only of letters, digits and _ . / - + = : , @ %, else in single quotes
+ * (a quote inside as '\''). Control characters are cleaned away first. */
+void text_append_shell_word(struct strbuf *sb, const char *s);
+
 #endif

@@ -13,6 +13,7 @@ import re
 import shutil
 import sqlite3
 import stat
+import subprocess
 import sys
 import tempfile
 
@@ -117,6 +118,47 @@ def case_headers_mime_and_escaping():
     check("<b>📉</b>" not in html and "&lt;b&gt;📉&lt;/b&gt;" in html, "headline not escaped")
     check("&lt;crash&gt;" in html and "<crash>" not in html, "attended word not escaped")
     check('href="https://example.com/oil?a=1&amp;b=2"' in html, "link not escaped in href")
+
+
+def case_sources_and_copy_pasteable_commands():
+    e = Env("cmds")
+    # a directory whose name a shell would split or unquote: the commands must quote it
+    odd = os.path.join(e.dir, "risk desk's data")
+    os.mkdir(odd)
+    e.db = os.path.join(odd, "f.db")
+    with SmtpServer(e.mail) as srv:
+        e.write_conf(srv.port)
+        src = e.con.execute("INSERT INTO sources(name, url, kind) VALUES ('reuters-energy', "
+                            "'https://feeds.example.com/energy', 'feed')").lastrowid
+        spike(e, ENERGY)
+        art = add_doc(e.con, ENERGY, "2026-03-01T12:05:00Z", "body", -0.9, title="Refinery fire",
+                      url="https://example.com/refinery")
+        com = add_doc(e.con, ENERGY, "2026-03-01T12:06:00Z", "Terrible for holders", -0.8)
+        e.con.execute("UPDATE documents SET source_id = ? WHERE id = ?", (src, art))
+        e.con.execute("UPDATE documents SET parent_id = ?, kind = 'comment' WHERE id = ?",
+                      (art, com))
+        e.con.commit()
+        r = e.run("alerts", "run")
+        check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+        msgs = srv.messages()
+    check(len(msgs) == 1, "messages %d" % len(msgs))
+    p = parts(parse(msgs[0][0]))
+    text, html = p["text/plain"].get_content(), p["text/html"].get_content()
+    check(text.count("source: reuters-energy") == 2, "sources (article and its comment): %s"
+          % text)
+    check("(reuters-energy)" in html, "html lacks the source")
+    ack = re.search(r"^  Acknowledge: (.+)$", text, re.M)
+    check(ack and "--db" in ack.group(1) and "--config" in ack.group(1), "ack line: %s" % text)
+    r = subprocess.run(["sh", "-c", ack.group(1).strip()], capture_output=True, text=True)
+    check(r.returncode == 0 and "alert 1 acknowledged" in r.stdout, "pasted ack: %d %s %s"
+          % (r.returncode, r.stdout, r.stderr))
+    check(e.count("SELECT count(*) FROM alerts WHERE acked_at IS NOT NULL") == 1, "not acked")
+    sil = re.search(r"^  (\S.* alerts silence .+)$", text, re.M)
+    check(sil, "no silence command: %s" % text)
+    r = subprocess.run(["sh", "-c", sil.group(1).strip()], capture_output=True, text=True)
+    check(r.returncode == 0 and "Energy | Oil silenced" in r.stdout, "pasted silence: %s %s"
+          % (r.stdout, r.stderr))
+    check("alerts ack 1</code>" in html, "html lacks the ack command")
 
 
 def case_grouping_three_topics_one_email():
