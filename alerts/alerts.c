@@ -30,7 +30,8 @@ struct run {
     struct fs_error smtp_err; /* why the [smtp] configuration cannot be used */
     struct webhook_config *webhooks;
     int n_webhooks;
-    char *command; /* alerts_command_prefix(), quoted in messages */
+    char *command;           /* alerts_command_prefix(), quoted in messages */
+    const char *report_path; /* [report] path: what a desktop notification opens */
 };
 
 /* The trends stage's spike test (trends/spike.h) with the rule's thresholds; with
@@ -302,6 +303,29 @@ static int resolve_orphans(struct run *run, struct fs_error *err)
 
 /* ---- grouping into outbox rows ---------------------------------------------------- */
 
+/* What a desktop notification's default action opens: the report when [report]
+ * path is set, else the most negative text with a web link. NULL when nothing. */
+static char *desktop_link(const struct run *run, const struct alert_item *items, int n)
+{
+    if (run->report_path && *run->report_path) {
+        char *abs = realpath(run->report_path, NULL);
+        struct strbuf sb = STRBUF_INIT;
+        sb_appendf(&sb, "file://%s", abs ? abs : run->report_path);
+        free(abs);
+        return sb_detach(&sb);
+    }
+    const struct alert_example *best = NULL;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < items[i].n_examples; k++) {
+            const struct alert_example *ex = &items[i].examples[k];
+            int web = ex->url && (str_starts_with_ci(ex->url, "http://") ||
+                                  str_starts_with_ci(ex->url, "https://"));
+            if (web && (!best || ex->score < best->score))
+                best = ex;
+        }
+    return best ? xstrdup(best->url) : NULL;
+}
+
 /* Queues one outbox row for items[0..n-1] on channel (webhook: to webhook). */
 static int queue_group(struct run *run, const char *channel, const struct webhook_config *webhook,
                        const struct alert_item *items, int n, int64_t not_before,
@@ -326,8 +350,8 @@ static int queue_group(struct run *run, const char *channel, const struct webhoo
     r.subject = m.subject;
     r.body_text = payload ? payload : is_email ? m.text : m.desktop_body;
     r.body_html = is_email ? m.html : NULL;
-    if (webhook)
-        str_copy(r.target, sizeof r.target, webhook->name);
+    char *open = !strcmp(channel, "desktop") ? desktop_link(run, items, n) : NULL;
+    r.target = webhook ? (char *)webhook->name : open;
     str_copy(r.urgency, sizeof r.urgency, m.urgency);
     r.message_id = mid;
     r.created_at = run->now;
@@ -338,6 +362,7 @@ static int queue_group(struct run *run, const char *channel, const struct webhoo
     sb_free(&ids);
     sb_free(&seed);
     free(payload);
+    free(open);
     alert_message_free(&m);
     return rc;
 }
@@ -498,6 +523,7 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
     memset(out, 0, sizeof *out);
     struct run run = {.db = db, .now = now, .st = out};
     run.command = alerts_command_prefix(db, cfg);
+    run.report_path = config_get(cfg, "report", "path");
     if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
         return -1;
     if (webhooks_load(cfg, &run.webhooks, &run.n_webhooks, 1, err) < 0) {
@@ -581,7 +607,7 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
     struct fs_error e = {""};
     int rc;
     if (channel == ALERT_CH_DESKTOP) {
-        rc = desktop_notify(subject, text.buf, "normal", &e);
+        rc = desktop_notify(subject, text.buf, "normal", NULL, &e);
     } else {
         struct smtp_config sc;
         rc = smtp_config_load(cfg, &sc, &e);

@@ -33,10 +33,10 @@ static int deliver_webhook(const struct outbox_channels *ch, const struct outbox
                            struct fs_error *err)
 {
     for (int i = 0; ch && i < ch->n_webhooks; i++)
-        if (!strcmp(ch->webhooks[i].name, r->target))
+        if (r->target && !strcmp(ch->webhooks[i].name, r->target))
             return webhook_post(&ch->webhooks[i], r->body_text, r->message_id, err);
     fs_error_set(err, "webhook %s: no [webhook %s] section any more; notification dropped",
-                 r->target, r->target);
+                 r->target ? r->target : "?", r->target ? r->target : "?");
     return WEBHOOK_REJECTED;
 }
 
@@ -77,7 +77,7 @@ static int deliver_one(sqlite3 *db, const struct outbox_channels *ch, const stru
     if (claimed <= 0)
         return claimed; /* -1 error, 0 another process has it */
     int rc = is_desktop                         ? desktop_notify(r->subject, r->body_text,
-                                                                     r->urgency, &derr)
+                                                                     r->urgency, r->target, &derr)
              : !strcmp(r->channel, "webhook") ? deliver_webhook(ch, r, &derr)
                                                : deliver_email(ch ? ch->smtp : NULL, r, &derr);
     if (rc == 0) {

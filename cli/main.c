@@ -3,6 +3,7 @@
  *
  *   finsent [--config PATH] [--db PATH] [--quiet] [--verbose] [--now ISO] COMMAND [ARGS]
  */
+#include "alerts/desktop.h"
 #include "cli/cli.h"
 #include "cli/config_check.h"
 #include "common/strbuf.h"
@@ -243,6 +244,8 @@ static int wants_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], DESKTOP_HELPER_ARG))
+        return desktop_helper_main(argc, argv); /* alerts/desktop.h */
     /* OpenBLAS picks its kernel when it loads; a better one needs a re-exec */
     cpu_blas_select_and_reexec(argv);
     struct cli_ctx ctx = {0};

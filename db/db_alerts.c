@@ -576,7 +576,7 @@ int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
     sqlite3_bind_text(st, 7, r->message_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, r->created_at);
     sqlite3_bind_int64(st, 9, r->next_attempt_at);
-    sqlite3_bind_text(st, 10, r->target, -1, SQLITE_STATIC);
+    db_bind_text(st, 10, r->target);
     if (step_done(db, st, err, "database: outbox insert") < 0)
         return -1;
     r->id = sqlite3_last_insert_rowid(db);
@@ -603,7 +603,7 @@ static void outbox_from_row(sqlite3_stmt *st, void *row)
     r->next_attempt_at = sqlite3_column_int64(st, 11);
     r->sent_at = sqlite3_column_int64(st, 12);
     r->last_error = db_column_strdup(st, 13);
-    col_copy(st, 14, r->target, sizeof r->target);
+    r->target = db_column_strdup(st, 14);
 }
 
 int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, struct fs_error *err)
@@ -697,6 +697,7 @@ void db_outbox_row_free(struct outbox_row *r)
     free(r->body_html);
     free(r->message_id);
     free(r->last_error);
+    free(r->target);
     memset(r, 0, sizeof *r);
 }
 

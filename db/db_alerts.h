@@ -154,7 +154,8 @@ int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 struct outbox_row {
     int64_t id;
     char channel[8]; /* email | desktop | webhook */
-    char target[64]; /* webhook: its NAME; "" otherwise */
+    char *target;    /* webhook: its NAME; desktop: the link its default action opens;
+                      * may be NULL */
     char *alert_ids; /* JSON array */
     char *subject;
     char *body_text;  /* webhook: the JSON body */

@@ -54,6 +54,10 @@ for _ in $(seq 100); do owned && break; sleep 0.05; done
 "$FINSENT_BIN" --db "$WORK/f.db" --config "$WORK/f.conf" --now "$NOW" alerts run \
     >"$WORK/out" 2>"$WORK/err"
 echo $? >"$WORK/rc"
+if [ "${ACTION:-0}" = 1 ]; then
+    dunstctl action 0
+    for _ in $(seq 100); do [ -s "$WORK/opened" ] && break; sleep 0.05; done
+fi
 dunstctl close-all
 sleep 0.2
 dunstctl history >"$WORK/history.json"
@@ -121,6 +125,56 @@ def case_notification_arrives_with_urgency(keep):
     state = sqlite3.connect(os.path.join(work, "f.db")).execute(
         "SELECT state, attempts FROM outbox").fetchall()
     check(state == [("sent", 1)], "outbox %r" % state)
+
+
+def run_session_with_click(name, conf, keep):
+    """One notification shown under dunst and its default action invoked
+    (`dunstctl action 0`); a stand-in xdg-open on PATH records what it was asked
+    to open. Returns (work dir, what was opened or None)."""
+    missing = tools_missing()
+    if missing:
+        raise SkipCase("missing " + ", ".join(missing))
+    work, con = make_env(name, conf)
+    keep.append(work)
+    add_bucket(con, ENERGY, "2026-03-01T12:00:00Z", 20, 15, 6.5)
+    add_doc(con, ENERGY, "2026-03-01T12:05:00Z", "text", -0.6, title="Oil dips",
+            url="https://example.com/dips")
+    add_doc(con, ENERGY, "2026-03-01T12:06:00Z", "text", -0.97, title="Refinery explodes",
+            url="https://example.com/worst")
+    with open(os.path.join(work, "dunstrc"), "w") as f:
+        f.write(DUNSTRC)
+    bindir = os.path.join(work, "bin")
+    os.mkdir(bindir)
+    with open(os.path.join(bindir, "xdg-open"), "w") as f:
+        f.write('#!/bin/sh\nprintf "%%s" "$1" > "%s/opened"\n' % work)
+    os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
+    env.update(WORK=work, NOW=NOW, FINSENT_BIN=BIN, ACTION="1",
+               PATH=bindir + os.pathsep + env.get("PATH", ""))
+    subprocess.run(["dbus-run-session", "--", "bash", "-c", SESSION], env=env, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rc = open(os.path.join(work, "rc")).read().strip()
+    check(rc == "0", "finsent exit %s: %s" % (rc, open(os.path.join(work, "err")).read()))
+    opened = os.path.join(work, "opened")
+    return work, open(opened).read() if os.path.exists(opened) else None
+
+
+def case_default_action_opens_the_most_negative_article(keep):
+    work, opened = run_session_with_click(
+        "click", "[alert energy]\ntopics = Energy | Oil\nmin_docs = 10\nnotify = desktop\n",
+        keep)
+    check(opened == "https://example.com/worst", "opened %r" % opened)
+    state = sqlite3.connect(os.path.join(work, "f.db")).execute(
+        "SELECT state FROM outbox").fetchall()
+    check(state == [("sent",)], "outbox %r" % state)
+
+
+def case_default_action_opens_the_report_when_set(keep):
+    work, opened = run_session_with_click(
+        "report", "[report]\npath = /tmp/finsent-report.html\n[alert energy]\n"
+                  "topics = Energy | Oil\nmin_docs = 10\nnotify = desktop\n", keep)
+    check(opened == "file:///tmp/finsent-report.html", "opened %r" % opened)
 
 
 def case_no_bus_one_warning_email_still_sent(keep):
