@@ -619,10 +619,7 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
             text_append_html(&html, text.buf, 1, 0);
             sb_append(&html, "</p></body></html>\n");
             struct email_msg m = {subject, text.buf, html.buf, mid, now};
-            struct strbuf msg = STRBUF_INIT;
-            email_build(&sc, &m, &msg);
-            rc = email_send(&sc, msg.buf, msg.len, &e);
-            sb_free(&msg);
+            rc = email_send(&sc, &m, &e);
             sb_free(&html);
             smtp_config_free(&sc);
         }

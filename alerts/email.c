@@ -254,30 +254,69 @@ void email_make_message_id(const struct smtp_config *sc, const char *seed, int64
     snprintf(buf, size, "<%s@%s>", hex, domain);
 }
 
-void email_build(const struct smtp_config *sc, const struct email_msg *m, struct strbuf *out)
+void email_build_headers(const struct smtp_config *sc, const struct email_msg *m,
+                         struct strbuf *out)
 {
-    struct mime_msg mm = {sc->from,      (const char *const *)sc->to,
-                          sc->n_to,      m->subject,
-                          m->text,       m->html,
+    struct mime_msg mm = {sc->from,   (const char *const *)sc->to, sc->n_to, m->subject,
                           m->message_id, m->date};
-    mime_build(&mm, out);
+    mime_build_headers(&mm, out);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
 
-struct upload {
-    const char *data;
-    size_t len, pos;
-};
-
-static size_t upload_read(char *buf, size_t size, size_t nitems, void *userp)
+/* The header section as libcurl wants it: one list entry per header, a folded
+ * header's continuation lines kept in its entry ("Subject: =?..?=\r\n =?..?="). */
+static struct curl_slist *header_list(const char *head)
 {
-    struct upload *u = userp;
-    size_t room = size * nitems, left = u->len - u->pos;
-    size_t n = left < room ? left : room;
-    memcpy(buf, u->data + u->pos, n);
-    u->pos += n;
-    return n;
+    struct curl_slist *list = NULL;
+    struct strbuf one = STRBUF_INIT;
+    for (const char *p = head; *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (p[0] != ' ' && one.len) {
+            list = curl_slist_append(list, one.buf);
+            sb_reset(&one);
+        }
+        if (one.len)
+            sb_append(&one, "\r\n");
+        sb_append_n(&one, p, n);
+        p += n + (eol ? 2 : 0);
+    }
+    if (one.len)
+        list = curl_slist_append(list, one.buf);
+    sb_free(&one);
+    return list;
+}
+
+/* text with CRLF line ends, as a MIME part's data must have them. */
+static void to_crlf(struct strbuf *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n' && (p == text || p[-1] != '\r'))
+            sb_append_char(out, '\r');
+        sb_append_char(out, *p);
+    }
+}
+
+static void add_text_part(curl_mime *mime, const char *type, const char *text)
+{
+    struct strbuf crlf = STRBUF_INIT;
+    to_crlf(&crlf, text);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    curl_mime_data(part, crlf.buf, crlf.len); /* libcurl copies the data */
+    curl_mime_type(part, type);
+    curl_mime_encoder(part, "quoted-printable");
+    sb_free(&crlf);
+}
+
+/* The body: text/plain, or a multipart/alternative of text/plain and text/html. */
+static curl_mime *build_body(CURL *h, const struct email_msg *m)
+{
+    curl_mime *mime = curl_mime_init(h);
+    add_text_part(mime, "text/plain; charset=UTF-8", m->text);
+    if (m->html)
+        add_text_part(mime, "text/html; charset=UTF-8", m->html);
+    return mime;
 }
 
 /* Verbose trace through log_debug, with the AUTH exchange redacted: from the
@@ -329,7 +368,7 @@ static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
-int email_send(const struct smtp_config *sc, const char *message, size_t len, struct fs_error *err)
+int email_send(const struct smtp_config *sc, const struct email_msg *m, struct fs_error *err)
 {
     CURL *h = curl_easy_init();
     if (!h)
@@ -337,7 +376,13 @@ int email_send(const struct smtp_config *sc, const char *message, size_t len, st
     struct curl_slist *rcpt = NULL;
     for (int i = 0; i < sc->n_to; i++)
         rcpt = curl_slist_append(rcpt, sc->to_addr[i]);
-    struct upload up = {message, len, 0};
+    struct strbuf head = STRBUF_INIT;
+    email_build_headers(sc, m, &head);
+    if (m->html) /* the top level is the alternative itself, not a "mixed" around it */
+        sb_append(&head, "Content-Type: multipart/alternative\r\n");
+    struct curl_slist *headers = header_list(head.buf);
+    sb_free(&head);
+    curl_mime *body = build_body(h, m);
     struct trace tr = {0};
     char errbuf[CURL_ERROR_SIZE] = "";
     static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
@@ -346,10 +391,8 @@ int email_send(const struct smtp_config *sc, const char *message, size_t len, st
     curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl[sc->tls]);
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, sc->from_addr);
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &up);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_MIMEPOST, body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)sc->timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(sc->timeout < 15 ? sc->timeout : 15));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -370,6 +413,8 @@ int email_send(const struct smtp_config *sc, const char *message, size_t len, st
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(h);
+    curl_mime_free(body);
+    curl_slist_free_all(headers);
     if (rc == CURLE_OK)
         return 0;
     str_strip_controls(errbuf);

@@ -66,17 +66,20 @@ struct email_msg {
     int64_t date;
 };
 
-/* Appends the complete message (headers + MIME body, CRLF line ends; see mime.h)
- * from sc's From and To to out. */
-void email_build(const struct smtp_config *sc, const struct email_msg *m, struct strbuf *out);
+/* Appends the message's header section (mime.h) from sc's From and To to out:
+ * what email_send() hands libcurl, which adds the MIME body. */
+void email_build_headers(const struct smtp_config *sc, const struct email_msg *m,
+                         struct strbuf *out);
 
 /* Makes a Message-ID "<32 hex digits@domain>" from seed, now and the process id, with
  * the domain of the From address ("finsent.localhost" when sc is NULL). */
 void email_make_message_id(const struct smtp_config *sc, const char *seed, int64_t now, char *buf,
                            size_t size);
 
-/* Sends a built message to every recipient. Returns 0 when the server accepted it,
- * -1 with err (never containing the password) otherwise. */
-int email_send(const struct smtp_config *sc, const char *message, size_t len, struct fs_error *err);
+/* Sends m to every recipient: the headers of email_build_headers() and a body
+ * libcurl builds (curl_mime: multipart/alternative of text/plain and text/html,
+ * UTF-8, quoted-printable). Returns 0 when the server accepted it, -1 with err
+ * (never containing the password) otherwise. */
+int email_send(const struct smtp_config *sc, const struct email_msg *m, struct fs_error *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* mime.c — an RFC 5322 message with a MIME multipart/alternative body. */
+/* mime.c — the RFC 5322 header section of an alert email (see mime.h). */
 #include "alerts/mime.h"
 
 #include "alerts/text.h"
@@ -28,24 +28,6 @@ static void base64_append(struct strbuf *sb, const unsigned char *p, size_t n)
                      i + 2 < n ? b64_alphabet[v & 63] : '='};
         sb_append_n(sb, q, 4);
     }
-}
-
-/* Body part: LF -> CRLF, then base64 in lines of 76 characters. */
-static void base64_body(struct strbuf *sb, const char *text)
-{
-    struct strbuf crlf = STRBUF_INIT;
-    for (const char *p = text; *p; p++) {
-        if (*p == '\n' && (p == text || p[-1] != '\r'))
-            sb_append_char(&crlf, '\r');
-        sb_append_char(&crlf, *p);
-    }
-    const unsigned char *u = (const unsigned char *)crlf.buf;
-    for (size_t i = 0; i < crlf.len; i += 57) {
-        size_t n = crlf.len - i < 57 ? crlf.len - i : 57;
-        base64_append(sb, u + i, n);
-        sb_append(sb, "\r\n");
-    }
-    sb_free(&crlf);
 }
 
 /* Length of the UTF-8 character starting with byte c (1 for stray bytes). */
@@ -100,12 +82,10 @@ void mime_format_date(int64_t t, char *buf, size_t size)
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-void mime_build(const struct mime_msg *m, struct strbuf *out)
+void mime_build_headers(const struct mime_msg *m, struct strbuf *out)
 {
-    char date[64], boundary[64], hex[33];
+    char date[64];
     mime_format_date(m->date, date, sizeof date);
-    hash128_hex(m->message_id, strlen(m->message_id), hex);
-    snprintf(boundary, sizeof boundary, "=_finsent_%s", hex);
     sb_appendf(out, "Date: %s\r\n", date);
     sb_append(out, "From: ");
     text_append_clean(out, m->from, 1, 0);
@@ -121,23 +101,4 @@ void mime_build(const struct mime_msg *m, struct strbuf *out)
     sb_append(out, "\r\n");
     sb_append(out, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
                    "X-Mailer: finsent " FINSENT_VERSION "\r\n");
-    if (!m->html) {
-        sb_append(out, "Content-Type: text/plain; charset=UTF-8\r\n"
-                       "Content-Transfer-Encoding: base64\r\n\r\n");
-        base64_body(out, m->text);
-        return;
-    }
-    sb_appendf(out, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", boundary);
-    sb_append(out, "This is a multi-part message in MIME format.\r\n");
-    sb_appendf(out,
-               "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-               "Content-Transfer-Encoding: base64\r\n\r\n",
-               boundary);
-    base64_body(out, m->text);
-    sb_appendf(out,
-               "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
-               "Content-Transfer-Encoding: base64\r\n\r\n",
-               boundary);
-    base64_body(out, m->html);
-    sb_appendf(out, "--%s--\r\n", boundary);
 }

@@ -22,11 +22,7 @@ static int deliver_email(const struct smtp_config *smtp, const struct outbox_row
     if (!smtp || !smtp->url)
         return fs_error_set(err, "email: no [smtp] url configured; message kept in the outbox");
     struct email_msg m = {r->subject, r->body_text, r->body_html, r->message_id, r->created_at};
-    struct strbuf msg = STRBUF_INIT;
-    email_build(smtp, &m, &msg);
-    int rc = email_send(smtp, msg.buf, msg.len, err);
-    sb_free(&msg);
-    return rc;
+    return email_send(smtp, &m, err);
 }
 
 static int deliver_webhook(const struct outbox_channels *ch, const struct outbox_row *r,

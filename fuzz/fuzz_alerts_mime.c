@@ -1,9 +1,10 @@
 /* fuzz_alerts_mime.c — libFuzzer target: untrusted text through the alert email
  * builder. The input is split at NUL bytes into subject, text and HTML. Checked:
  * one-line cleaning leaves valid UTF-8 without control characters and is
- * idempotent; HTML escaping leaves no < > " ' and no bare &; the built message is
- * ASCII with CRLF line ends, header lines of at most 78 characters, exactly one
- * Subject header, and its encoded-words decode back to the cleaned subject. */
+ * idempotent; HTML escaping leaves no < > " ' and no bare &; the header section
+ * (libcurl builds the body) is ASCII with CRLF line ends, lines of at most 78
+ * characters, exactly one Subject header, and its encoded-words decode back to
+ * the cleaned subject. */
 /* scripts/fuzz.sh links every target against the crawler and common sources only,
  * so the alert text and MIME code is compiled into this target directly. */
 #include "alerts/mime.c"
@@ -123,13 +124,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     sb_reset(&b);
     text_append_html(&b, text, 0, 0);
     check_html(b.buf);
+    sb_reset(&b);
+    text_append_html(&b, html, 1, 0);
+    check_html(b.buf);
 
     const char *to[] = {"ops@example.com", "Risk <risk@example.com>"};
-    struct mime_msg m = {
-        "finsent <f@example.com>", to,        2, subject, text, *html ? html : NULL,
-        "<id@example.com>",        1772366405};
+    struct mime_msg m = {"finsent <f@example.com>", to, 2, subject, "<id@example.com>",
+                         1772366405};
     struct strbuf msg = STRBUF_INIT;
-    mime_build(&m, &msg);
+    mime_build_headers(&m, &msg);
+    sb_append(&msg, "\r\n"); /* the blank line that ends the header section */
     char *decoded = check_message(msg.buf);
     sb_reset(&a);
     text_append_clean(&a, subject, 1, 400);

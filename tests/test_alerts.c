@@ -428,7 +428,7 @@ static void test_email_date_and_crlf(void)
     CHECK(mid[0] == '<' && strstr(mid, "@example.com>"));
     struct email_msg m = {"s", "line one\nline two\n", "<p>x</p>\n", mid, T0};
     struct strbuf out = STRBUF_INIT;
-    email_build(&sc, &m, &out);
+    email_build_headers(&sc, &m, &out);
     for (size_t i = 0; i < out.len; i++)
         if (out.buf[i] == '\n')
             CHECK_MSG(i > 0 && out.buf[i - 1] == '\r', "bare LF at %zu", i);
