@@ -636,6 +636,46 @@ static int test_channel(const struct config *cfg, unsigned channel, int64_t now,
     return rc == 0 ? 0 : 1;
 }
 
+/* A test alert (rule "test", all topics, alert id 0) POSTed to every webhook, in
+ * each one's format; one line per webhook in report. */
+static int test_webhooks(const struct config *cfg, int64_t now, struct strbuf *report)
+{
+    struct webhook_config *w;
+    int n, failed = 0;
+    struct fs_error e = {""};
+    if (webhooks_load(cfg, &w, &n, &e) < 0) {
+        sb_appendf(report, "webhook: FAILED: %s\n", e.msg);
+        return 1;
+    }
+    static const struct alert_rule rule = {.name = "test", .z_threshold = NAN, .critical_z = NAN};
+    struct alert_item it = {.rule = &rule, .event = ALERT_EV_FIRING};
+    it.alert.topic = ALERT_TOPIC_OVERALL;
+    it.alert.fired_at = it.alert.first_seen_at = now;
+    it.alert.z_score = it.alert.baseline_share = it.alert.baseline_share_std = NAN;
+    it.alert.baseline_count = it.alert.baseline_count_std = it.alert.negative_share = NAN;
+    str_copy(it.alert.rule, sizeof it.alert.rule, "test");
+    str_copy(it.alert.severity, sizeof it.alert.severity, "warning");
+    str_copy(it.alert.granularity, sizeof it.alert.granularity, "hour");
+    str_copy(it.alert.state, sizeof it.alert.state, "firing");
+    const char *subject = "[finsent] test notification";
+    const char *text = "This is a test notification from finsent; alerts about negative "
+                       "sentiment spikes will arrive this way.\n";
+    for (int i = 0; i < n; i++) {
+        char *body = webhook_payload(&w[i], &it, 1, subject, text);
+        char id[200];
+        email_make_message_id(NULL, body, now, id, sizeof id);
+        int rc = webhook_post(&w[i], body, id, &e);
+        if (rc == 0)
+            sb_appendf(report, "webhook %s: sent\n", w[i].name);
+        else
+            sb_appendf(report, "webhook %s: FAILED: %s\n", w[i].name, e.msg);
+        failed |= rc != 0;
+        free(body);
+    }
+    webhooks_free(w, n);
+    return failed;
+}
+
 int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err)
 {
     struct alert_rule *rules;
@@ -657,6 +697,8 @@ int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, st
         failed |= test_channel(cfg, ALERT_CH_DESKTOP, now, report);
     if (channels & ALERT_CH_EMAIL)
         failed |= test_channel(cfg, ALERT_CH_EMAIL, now, report);
+    if (channels & ALERT_CH_WEBHOOK)
+        failed |= test_webhooks(cfg, now, report);
     return failed;
 }
 

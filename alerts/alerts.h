@@ -83,7 +83,8 @@ void alerts_stats_free(struct alerts_stats *s);
  * Caller frees. */
 char *alerts_command_prefix(sqlite3 *db, const struct config *cfg);
 
-/* Sends a test notification through every channel some rule uses (desktop, email).
+/* Sends a test notification through every channel some rule uses (desktop, email,
+ * each webhook).
  * One line per channel is appended to report ("desktop: sent", "email: FAILED: ...").
  * Returns 0 when all went through, 1 when one failed, -1 on a configuration error. */
 int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, struct fs_error *err);

@@ -162,6 +162,21 @@ def case_hanging_receiver_times_out_then_delivers():
     check(e.rows()[0][2] == "sent", "row %r" % (e.rows(),))
 
 
+def case_alerts_test_posts_to_every_webhook():
+    with WebhookReceiver(plan=[200, 500]) as rx:
+        e = Env("test", rx.url, "token_env = FS_HOOK_TOKEN\n")
+        with open(e.conf, "a") as f:
+            f.write("[webhook chat]\nurl = %s\nformat = slack\n" % rx.url)
+        r = e.run("alerts", "test")
+        reqs = list(rx.requests)
+    check("webhook ops: sent" in r.stdout and "webhook chat: FAILED" in r.stdout
+          and "HTTP 500" in r.stdout, r.stdout)
+    check(r.returncode == 3, "exit %d, want 3 (one channel failed)" % r.returncode)
+    check(len(reqs) == 2 and reqs[0]["json"]["version"] == "4"
+          and reqs[0]["json"]["alerts"][0]["labels"]["rule"] == "test"
+          and "test notification" in reqs[1]["json"]["text"], "payloads %r" % reqs)
+
+
 def case_config_checks():
     e = Env("conf", "ftp://example.com/x")
     r = e.run("alerts", "run")
