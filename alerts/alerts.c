@@ -643,7 +643,7 @@ static int test_webhooks(const struct config *cfg, int64_t now, struct strbuf *r
     struct webhook_config *w;
     int n, failed = 0;
     struct fs_error e = {""};
-    if (webhooks_load(cfg, &w, &n, &e) < 0) {
+    if (webhooks_load(cfg, &w, &n, 1, &e) < 0) {
         sb_appendf(report, "webhook: FAILED: %s\n", e.msg);
         return 1;
     }
