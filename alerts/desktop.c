@@ -166,23 +166,34 @@ int desktop_helper_main(int argc, char **argv)
 }
 
 /* Starts the helper detached (fork, fork, exec: the helper's parent exits at once,
- * so nothing is left to reap); *fd gets the read end of its stdout. */
+ * so nothing is left to reap); *fd gets the read end of its stdout. Its stdin and
+ * stderr are /dev/null: it outlives this process, and must not hold open a pipe
+ * that whoever started finsent reads to its end (cron mailing the output, a test
+ * capturing it). */
 static int spawn_helper(char *const argv[], int *fd)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0)
         return -1;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        close(null);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         /* only async-signal-safe calls until exec: this process may have threads */
         if (fork() == 0) {
             setsid();
+            dup2(null, STDIN_FILENO);
             dup2(p[1], STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
             execv(argv[0], argv);
             _exit(127);
         }
         _exit(0);
     }
+    close(null);
     close(p[1]);
     if (pid < 0) {
         close(p[0]);
