@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How long a statement waits for another connection's lock. */
+#define DB_BUSY_TIMEOUT_MS 10000
+
 int db_error(sqlite3 *db, struct fs_error *err, const char *what)
 {
     return fs_error_set(err, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
@@ -93,22 +96,47 @@ int db_schema_version(sqlite3 *db)
     return v;
 }
 
+static int schema_too_new(int v, const char *path, struct fs_error *err)
+{
+    return fs_error_set(err, "%s: schema version %d is newer than this finsent (%d)", path, v,
+                        db_migration_count);
+}
+
+/* Runs the migrations from the version found under the write lock, all in one
+ * transaction. Several processes may open a new file at once: the version is
+ * read again after BEGIN IMMEDIATE, so the first writer migrates and the others,
+ * waiting on the lock (busy timeout), then find the schema current. */
 static int migrate(sqlite3 *db, const char *path, struct fs_error *err)
 {
     int v = db_schema_version(db);
     if (v < 0)
         return db_error(db, err, path);
     if (v > db_migration_count)
-        return fs_error_set(err, "%s: schema version %d is newer than this finsent (%d)", path, v,
-                            db_migration_count);
+        return schema_too_new(v, path, err);
+    if (v == db_migration_count)
+        return 0; /* the common case takes no write lock */
+    if (db_begin(db, err) < 0)
+        return fs_error_prefix(err, "%s: migrating the schema", path);
+    v = db_schema_version(db);
+    if (v < 0 || v > db_migration_count) {
+        if (v < 0)
+            db_error(db, err, path);
+        else
+            schema_too_new(v, path, err);
+        db_rollback(db);
+        return -1;
+    }
     for (; v < db_migration_count; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (db_begin(db, err) < 0 || db_exec(db, db_migrations[v], err) < 0 ||
-            db_exec(db, pragma, err) < 0 || db_commit(db, err) < 0) {
+        if (db_exec(db, db_migrations[v], err) < 0 || db_exec(db, pragma, err) < 0) {
             db_rollback(db);
             return fs_error_prefix(err, "%s: migration to schema %d", path, v + 1);
         }
+    }
+    if (db_commit(db, err) < 0) {
+        db_rollback(db);
+        return fs_error_prefix(err, "%s: migrating the schema", path);
     }
     return 0;
 }
@@ -137,7 +165,7 @@ static int open_common(sqlite3 **out, const char *path, int flags, struct fs_err
         sqlite3_close(db);
         return -1;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     *out = db;
     return 0;
@@ -170,6 +198,22 @@ static void add_write_reason(const char *path, struct fs_error *err)
     snprintf(err->msg + n, sizeof err->msg - n, " (%s)", reason);
 }
 
+/* Switches a new file to WAL. Converting the journal needs an exclusive lock,
+ * and where two processes each hold a shared lock SQLite answers SQLITE_BUSY at
+ * once rather than waiting (to avoid a deadlock), so the switch is retried for
+ * as long as the busy timeout. */
+static int set_wal(sqlite3 *db, struct fs_error *err)
+{
+    for (int waited_ms = 0;; waited_ms += 20) {
+        int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= DB_BUSY_TIMEOUT_MS)
+            return db_error(db, err, "database");
+        sqlite3_sleep(20);
+    }
+}
+
 int db_open(sqlite3 **out, const char *path, struct fs_error *err)
 {
     if (path_mkdir_parent(path, err) < 0)
@@ -178,7 +222,7 @@ int db_open(sqlite3 **out, const char *path, struct fs_error *err)
     if (open_common(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err) < 0)
         return -1;
     /* journal_mode is the first real read of the file: a non-database fails here */
-    if (db_exec(db, "PRAGMA journal_mode = WAL", err) < 0 ||
+    if (set_wal(db, err) < 0 ||
         db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
         migrate(db, path, err) < 0) {
         add_write_reason(path, err);

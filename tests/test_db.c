@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *temp_path(const char *name)
@@ -132,6 +133,54 @@ static void test_upgrades_v1_database(void)
     free(path);
 }
 
+/* Child of test_concurrent_first_open: waits on the pipe, then opens. Exits 0
+ * when db_open succeeded with the latest schema, 1 otherwise (and says why). */
+static void concurrent_open_child(const char *path, int gate)
+{
+    char c;
+    if (read(gate, &c, 1) < 0)
+        _exit(2);
+    sqlite3 *db;
+    struct fs_error err;
+    if (db_open(&db, path, &err) < 0) {
+        printf("  child: %s\n", err.msg);
+        fflush(stdout);
+        _exit(1);
+    }
+    int ok = db_schema_version(db) == db_schema_latest();
+    db_close(db);
+    _exit(ok ? 0 : 1);
+}
+
+/* Issue 14: processes opening a new file at once each ran the migration
+ * ("table meta already exists"). One migrates, the others wait and see it. */
+static void test_concurrent_first_open(void)
+{
+    enum { ROUNDS = 8, PROCS = 6 };
+    int failed = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        char *path = temp_path("race.db");
+        struct fs_error err;
+        CHECK(path_mkdir_parent(path, &err) == 0);
+        int gate[2];
+        CHECK(pipe(gate) == 0);
+        for (int k = 0; k < PROCS; k++)
+            if (fork() == 0) {
+                close(gate[1]);
+                concurrent_open_child(path, gate[0]);
+            }
+        close(gate[0]);
+        close(gate[1]); /* EOF releases every child at once */
+        for (int k = 0; k < PROCS; k++) {
+            int status;
+            if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                failed++;
+        }
+        free(path);
+    }
+    CHECK_MSG(failed == 0, "%d of %d concurrent first opens failed", failed, ROUNDS * PROCS);
+}
+
 int main(void)
 {
     RUN(test_open_creates_and_migrates);
@@ -140,5 +189,6 @@ int main(void)
     RUN(test_rejects_non_database);
     RUN(test_rejects_newer_schema);
     RUN(test_upgrades_v1_database);
+    RUN(test_concurrent_first_open);
     return check_summary();
 }
