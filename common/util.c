@@ -27,10 +27,20 @@ static int parse_digits(const char **p, int n, int *out)
     return 0;
 }
 
+static int days_in_month(int y, int mo)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
+/* A real calendar date and time of day: 2026-02-30 is refused (timegm would
+ * silently make it March 2). */
 static int valid_tm(int y, int mo, int d, int h, int mi, int s)
 {
-    return y >= 1900 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 &&
-           h <= 24 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
+    return y >= 1900 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
+           d <= days_in_month(y, mo) && h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && s >= 0 &&
+           s <= 60;
 }
 
 static int64_t make_utc(int y, int mo, int d, int h, int mi, int s)

@@ -13,7 +13,8 @@
 
 /* Parses ISO-8601 / RFC 3339 ("2026-03-01", "2026-03-01T12:00", "2026-03-01T12:00:05Z",
  * "2026-03-01 12:00:05+02:00", fractional seconds ignored). Returns 0 and sets *out,
- * or -1 when the text is not such a time. */
+ * or -1 when the text is not such a time (a day the month does not have, such as
+ * 2026-02-30, included). */
 int time_parse_iso8601(const char *s, int64_t *out);
 
 /* Parses RFC 822 / RFC 1123 / RFC 850 dates as found in RSS and HTTP

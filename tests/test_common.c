@@ -52,6 +52,19 @@ static void test_time_iso8601(void)
     CHECK_STR_EQ(time_format_iso8601(1772366405, small, sizeof small), "(invali");
 }
 
+static void test_time_rejects_impossible_days(void)
+{
+    int64_t t;
+    CHECK(time_parse_iso8601("2026-02-30", &t) < 0);
+    CHECK(time_parse_iso8601("2026-02-29T00:00:00Z", &t) < 0);
+    CHECK(time_parse_iso8601("2026-04-31T10:00Z", &t) < 0);
+    CHECK(time_parse_rfc822("Mon, 30 Feb 2026 10:00:00 GMT", &t) < 0);
+    CHECK(time_parse_iso8601("2028-02-29", &t) == 0); /* leap years */
+    CHECK(time_parse_iso8601("2000-02-29", &t) == 0);
+    CHECK(time_parse_iso8601("1900-02-29", &t) < 0);
+    CHECK(time_parse_iso8601("2026-12-31T23:59:59Z", &t) == 0);
+}
+
 static void test_time_rfc822(void)
 {
     int64_t t;
@@ -262,6 +275,7 @@ int main(void)
     RUN(test_strbuf_grows_and_trims);
     RUN(test_time_iso8601);
     RUN(test_time_rfc822);
+    RUN(test_time_rejects_impossible_days);
     RUN(test_duration);
     RUN(test_log_line_has_no_controls);
     RUN(test_config_parses_sections_and_types);
