@@ -448,16 +448,37 @@ static int feed_parse_sitemap(struct feed_ctx *fc, const xmlNode *root, struct f
 
 /* ---- JSON Feed -------------------------------------------------------------- */
 
+/* A copy of a JSON string without the NULs "\u0000" may put in it (the feed is
+ * read with JSON_ALLOW_NUL: one such character must not cost the whole feed),
+ * or NULL when v is not a string. */
+static char *json_string_copy(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return NULL;
+    size_t n = json_string_length(v), k = 0;
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '\0')
+            out[k++] = s[i];
+    out[k] = '\0';
+    return out;
+}
+
 static char *json_str(const json_t *obj, const char *key)
 {
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? null_if_empty(text_normalize_ws_str(xstrdup(s))) : NULL;
+    char *s = json_string_copy(json_object_get(obj, key));
+    return s ? null_if_empty(text_normalize_ws_str(s)) : NULL;
 }
 
 static char *json_html(const json_t *obj, const char *key)
 {
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? null_if_empty(text_html_to_text(s, strlen(s))) : NULL;
+    char *s = json_string_copy(json_object_get(obj, key));
+    if (!s)
+        return NULL;
+    char *text = text_html_to_text(s, strlen(s));
+    free(s);
+    return null_if_empty(text);
 }
 
 static char *json_author(const json_t *obj)
@@ -513,7 +534,7 @@ static void json_item(struct feed_ctx *fc, const json_t *o, const char *feed_aut
 static int feed_parse_json(struct feed_ctx *fc, const char *buf, size_t len, struct fs_error *err)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(buf, len, 0, &jerr);
+    json_t *root = json_loadb(buf, len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         str_strip_controls(jerr.text); /* jansson quotes the bad input: keep one line */
         return fs_error_set(err, "malformed JSON at line %d: %s", jerr.line, jerr.text);
@@ -594,6 +615,56 @@ static char *entities_to_numeric(const char *s, size_t len, size_t *out_len)
     return sb_detach(&sb);
 }
 
+/* 1 when c may appear in an XML 1.0 document (the Char production). */
+static int xml_char_ok(unsigned long c)
+{
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+/* The length of a character reference ("&#0;", "&#x1F;") at s[0..len) whose
+ * value XML forbids, or 0 when s does not start with one. */
+static size_t bad_charref_len(const char *s, size_t len)
+{
+    if (len < 4 || s[0] != '&' || s[1] != '#')
+        return 0;
+    int hex = s[2] == 'x' || s[2] == 'X';
+    size_t i = hex ? 3 : 2, start = i;
+    unsigned long v = 0;
+    for (; i < len && i - start < 12 && (hex ? isxdigit((unsigned char)s[i])
+                                             : isdigit((unsigned char)s[i])); i++) {
+        int d = isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10);
+        v = v * (hex ? 16 : 10) + (unsigned long)d;
+    }
+    if (i == start || i >= len || s[i] != ';')
+        return 0;
+    return xml_char_ok(v) ? 0 : i + 1;
+}
+
+/* Drops the character references to characters XML forbids (&#0;, &#x1;, ...):
+ * one such character must not cost the whole feed. */
+static char *drop_invalid_charrefs(const char *s, size_t len, size_t *out_len)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t run = 0, i = 0;
+    while (i < len) {
+        const char *amp = memchr(s + i, '&', len - i);
+        if (!amp)
+            break;
+        i = (size_t)(amp - s);
+        size_t bad = bad_charref_len(s + i, len - i);
+        if (!bad) {
+            i++;
+            continue;
+        }
+        sb_append_n(&sb, s + run, i - run);
+        run = i = i + bad;
+    }
+    sb_append_n(&sb, s + run, len - run);
+    *out_len = sb.len;
+    return sb_detach(&sb);
+}
+
 static void xml_error_line(xmlParserCtxtPtr ctxt, struct fs_error *err)
 {
     const xmlError *e = xmlCtxtGetLastError(ctxt);
@@ -608,7 +679,7 @@ static void xml_error_line(xmlParserCtxtPtr ctxt, struct fs_error *err)
     fs_error_set(err, "malformed XML at line %d: %s", e->line, msg);
 }
 
-static xmlDocPtr xml_read(const char *buf, size_t len, const char *url, int *undeclared,
+static xmlDocPtr xml_read(const char *buf, size_t len, const char *url, int *code,
                           struct fs_error *err)
 {
     if (len > (size_t)0x7fffffff) {
@@ -625,12 +696,40 @@ static xmlDocPtr xml_read(const char *buf, size_t len, const char *url, int *und
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, url, "UTF-8", opts);
     if (!doc || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
-        *undeclared = e && e->code == XML_ERR_UNDECLARED_ENTITY;
+        *code = e ? e->code : 0;
         xml_error_line(ctxt, err);
         xmlFreeDoc(doc);
         doc = NULL;
     }
     xmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
+/* xml_read(), retried after each repair the error calls for: HTML entity names
+ * without a DTD become numeric references, references to characters XML
+ * forbids are dropped (both may be needed, one after the other). */
+static xmlDocPtr xml_read_repairing(const char *buf, size_t len, const char *url,
+                                   struct fs_error *err)
+{
+    int code = 0;
+    xmlDocPtr doc = xml_read(buf, len, url, &code, err);
+    char *fixed = NULL;
+    for (int tries = 0; !doc && tries < 2; tries++) {
+        size_t n2;
+        char *next;
+        if (code == XML_ERR_UNDECLARED_ENTITY)
+            next = entities_to_numeric(buf, len, &n2);
+        else if (code == XML_ERR_INVALID_CHAR)
+            next = drop_invalid_charrefs(buf, len, &n2);
+        else
+            break;
+        free(fixed);
+        fixed = next;
+        buf = fixed;
+        len = n2;
+        doc = xml_read(buf, len, url, &code, err);
+    }
+    free(fixed);
     return doc;
 }
 
@@ -654,14 +753,7 @@ static int feed_parse_xml(struct feed_ctx *fc, const char *buf, size_t len, stru
 {
     if (looks_like_html(buf, len, 0))
         return fs_error_set(err, "not a feed: the body is an HTML page");
-    int undeclared = 0;
-    xmlDocPtr doc = xml_read(buf, len, fc->base_url, &undeclared, err);
-    if (!doc && undeclared) {
-        size_t n2;
-        char *fixed = entities_to_numeric(buf, len, &n2);
-        doc = xml_read(fixed, n2, fc->base_url, &undeclared, err);
-        free(fixed);
-    }
+    xmlDocPtr doc = xml_read_repairing(buf, len, fc->base_url, err);
     if (!doc && looks_like_html(buf, len, 1))
         return fs_error_set(err, "not a feed: the body is an HTML page");
     if (!doc)

@@ -377,6 +377,35 @@ static void test_atom_base_and_text_types(void)
     feed_free(&f);
 }
 
+/* Issue 14: one &#0; or \u0000 in an item rejected the whole feed. The
+ * character is dropped; every item is kept. */
+static void test_forbidden_characters_dropped_not_the_feed(void)
+{
+    static const char rss[] =
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+        "<item><title>Nul&#0;here</title><guid>a</guid><description>x&#x1;y &amp; z</description></item>"
+        "<item><title>Caf&#233; &nbsp;ok&#xFFFE;</title><guid>b</guid></item>"
+        "<item><title>Third</title><guid>c</guid></item></channel></rss>";
+    struct feed f;
+    struct fs_error err;
+    CHECK_MSG(feed_parse(rss, strlen(rss), NULL, NULL, &f, &err) == 0, "%s", err.msg);
+    CHECK_INT_EQ(f.n_items, 3);
+    CHECK_STR_EQ(f.items[0].title, "Nulhere");
+    CHECK_STR_EQ(f.items[0].text, "xy & z");
+    CHECK_STR_EQ(f.items[1].title, "Caf\xc3\xa9 ok");
+    feed_free(&f);
+    static const char json[] =
+        "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+        "{\"id\": \"1\", \"title\": \"Nul\\u0000here\", \"content_text\": \"a\\u0000b\"},"
+        "{\"id\": \"2\", \"title\": \"Second\", \"content_html\": \"<p>c\\u0000d</p>\"}]}";
+    CHECK_MSG(feed_parse(json, strlen(json), NULL, NULL, &f, &err) == 0, "%s", err.msg);
+    CHECK_INT_EQ(f.n_items, 2);
+    CHECK_STR_EQ(f.items[0].title, "Nulhere");
+    CHECK_STR_EQ(f.items[0].text, "ab");
+    CHECK_STR_EQ(f.items[1].text, "cd");
+    feed_free(&f);
+}
+
 static void test_json_feed(void)
 {
     struct feed f;
@@ -554,6 +583,7 @@ int main(void)
     RUN(test_sloppy_feeds);
     RUN(test_atom_base_and_text_types);
     RUN(test_json_feed);
+    RUN(test_forbidden_characters_dropped_not_the_feed);
     RUN(test_json_feed_error_is_one_line);
     RUN(test_rss1_minimal_and_names);
     RUN(test_relative_links_resolved);
