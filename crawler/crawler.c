@@ -9,8 +9,8 @@
  * nothing left in flight it is written in one transaction: documents (deduped
  * through dedupe_keys), crawl_log rows, and the source's next state.
  *
- * Dedupe keys: feed items and pages use dedupe_keys() ('g:' guid, 'u:' URL, 'h:'
- * content). Comments are only unique within their page, so their keys are built
+ * Dedupe keys: feed items and pages use dedupe_keys() ('g:' guid within its
+ * source or permalink, 'u:' URL, 'h:' content of a real body). Comments are only unique within their page, so their keys are built
  * here: 'g:' + page URL + '#' + comment id when there is an id, and 'h:' of the
  * page URL and the comment text (the same "+1" on two pages is two comments).
  */
@@ -237,10 +237,11 @@ static int has_text(const char *s)
 }
 
 /* Keys of a document (see the file comment). Returns how many; caller frees. */
-static size_t doc_keys(const struct doc *d, const char *page_url, char *keys[DEDUPE_MAX_KEYS])
+static size_t doc_keys(const struct doc *d, int64_t source_id, const char *page_url,
+                       char *keys[DEDUPE_MAX_KEYS])
 {
     if (d->kind != DOC_COMMENT)
-        return dedupe_keys(&d->item, keys);
+        return dedupe_keys(&d->item, source_id, keys);
     size_t n = 0;
     char *norm = page_url ? url_normalize(page_url) : NULL;
     const char *base = norm ? norm : page_url ? page_url : "";
@@ -469,7 +470,7 @@ static void job_request(struct job *job, const char *url, long doc, int hops)
 static int item_known(struct job *job, const struct feed_item *it)
 {
     char *keys[DEDUPE_MAX_KEYS];
-    size_t n = dedupe_keys(it, keys);
+    size_t n = dedupe_keys(it, job->state.id, keys);
     struct fs_error err;
     int seen = db_crawl_seen(job->c->dc, (const char *const *)keys, n, NULL, &err);
     dedupe_keys_free(keys, n);
@@ -600,6 +601,9 @@ static void on_source(struct fetch_engine *e, const struct fetch_response *r, vo
     } else if (r->status == 429 || r->status == 503) {
         int64_t at = 0;
         if (fetch_parse_retry_after(r->retry_after, job->c->now, &at) == 0) {
+            /* the line names the time the source is really due again */
+            if (at > job->c->now + MAX_RETRY_AFTER)
+                at = job->c->now + MAX_RETRY_AFTER;
             job->retry_at = at;
             char when[32];
             set_error(job, CRAWL_FAILED, "HTTP %ld; Retry-After until %s", r->status,
@@ -705,7 +709,7 @@ static int store_docs(struct job *job, struct fs_error *err)
     for (size_t i = 0; i < job->n_docs; i++) {
         struct doc *d = &job->docs[i];
         char *keys[DEDUPE_MAX_KEYS];
-        size_t n_keys = doc_keys(d, job->src->url, keys);
+        size_t n_keys = doc_keys(d, job->state.id, job->src->url, keys);
         char hash[33];
         dedupe_content_hash(d->item.title, d->item.text, hash);
         struct db_document doc = {

@@ -42,27 +42,55 @@ static char *prefixed(const char *prefix, const char *value)
     return sb_detach(&sb);
 }
 
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static int has_text(const char *s)
 {
     if (!s)
         return 0;
     for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+        if (!is_space(*s))
             return 1;
     return 0;
 }
 
-size_t dedupe_keys(const struct feed_item *item, char *keys[DEDUPE_MAX_KEYS])
+/* At least min words (runs of non-space) in s. */
+static int has_words(const char *s, int min)
+{
+    int n = 0;
+    for (int in_word = 0; s && *s && n < min; s++) {
+        if (!is_space(*s) && !in_word)
+            n++;
+        in_word = !is_space(*s);
+    }
+    return n >= min;
+}
+
+static char *guid_key(const char *guid, int64_t source_id)
+{
+    if (url_is_http_or_https(guid))
+        return prefixed("g:", guid);
+    struct strbuf sb = STRBUF_INIT;
+    sb_appendf(&sb, "g:%lld:%s", (long long)source_id, guid);
+    return sb_detach(&sb);
+}
+
+size_t dedupe_keys(const struct feed_item *item, int64_t source_id, char *keys[DEDUPE_MAX_KEYS])
 {
     size_t n = 0;
     if (has_text(item->guid))
-        keys[n++] = prefixed("g:", item->guid);
+        keys[n++] = guid_key(item->guid, source_id);
     char *norm = url_normalize(item->url);
     if (norm) {
         keys[n++] = prefixed("u:", norm);
         free(norm);
     }
-    if (has_text(item->title) || has_text(item->text)) {
+    /* without guid or URL, the content is an item's only identity */
+    if (has_words(item->text, DEDUPE_MIN_CONTENT_WORDS) ||
+        (n == 0 && (has_text(item->title) || has_text(item->text)))) {
         char hex[33];
         dedupe_content_hash(item->title, item->text, hex);
         keys[n++] = prefixed("h:", hex);

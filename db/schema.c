@@ -48,7 +48,8 @@ static const char schema_v1[] =
     "CREATE INDEX documents_source ON documents(source_id);"
     "CREATE INDEX documents_parent ON documents(parent_id);"
 
-    /* dedupe_keys: 'g:'+GUID, 'u:'+normalised URL, 'h:'+content hash; any hit = seen */
+    /* dedupe_keys: 'g:'+GUID, 'u:'+normalised URL, 'h:'+content hash; any hit = seen
+     * (v7 scopes GUIDs by source: crawler/dedupe.h) */
     "CREATE TABLE dedupe_keys ("
     "  key         TEXT PRIMARY KEY,"
     "  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE"
@@ -431,11 +432,22 @@ static const char schema_outbox_webhook[] =
     "ALTER TABLE outbox_webhook RENAME TO outbox;"
     "CREATE INDEX outbox_due ON outbox(state, next_attempt_at);";
 
+/* v7: a GUID is unique within its source only (crawler/dedupe.h): the 'g:'
+ * keys of GUIDs that are not http(s) URLs become 'g:<source id>:<guid>'. (Keys
+ * of documents whose source was removed stay as they are.) */
+static const char schema_dedupe_scoped[] =
+    "UPDATE OR IGNORE dedupe_keys SET key = 'g:' ||"
+    "  (SELECT d.source_id FROM documents d WHERE d.id = document_id) || ':' || substr(key, 3)"
+    " WHERE key LIKE 'g:%' AND substr(key, 3) NOT LIKE 'http://%'"
+    "  AND substr(key, 3) NOT LIKE 'https://%'"
+    "  AND (SELECT d.source_id FROM documents d WHERE d.id = document_id) IS NOT NULL;";
+
 const char *const db_migrations[] = {
     schema_v1,
     schema_v2,
     schema_v3,
     schema_alert_history,
     schema_silence_objects,
-    schema_outbox_webhook};
+    schema_outbox_webhook,
+    schema_dedupe_scoped};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

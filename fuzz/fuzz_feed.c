@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < f.n_items; i++) {
         char *keys[DEDUPE_MAX_KEYS];
-        size_t n = dedupe_keys(&f.items[i], keys);
+        size_t n = dedupe_keys(&f.items[i], 1, keys);
         dedupe_keys_free(keys, n);
     }
     feed_free(&f);

@@ -133,6 +133,42 @@ static void test_upgrades_v1_database(void)
     free(path);
 }
 
+/* Issue 14 item 1: a v2 database's GUID keys were global; v7 scopes those that
+ * are not URLs by their document's source, and keeps permalinks, URLs, content
+ * hashes and the keys of documents without a source. */
+static void test_scoped_guid_keys_migration(void)
+{
+    char *path = temp_path("v2.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    db_close(db);
+    unlink(path);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(db_exec(db, db_migrations[0], &err) == 0);
+    CHECK(db_exec(db, db_migrations[1], &err) == 0);
+    CHECK(db_exec(db,
+                  "PRAGMA user_version = 2;"
+                  "INSERT INTO sources(id, name, url, kind) VALUES (7, 'a', 'http://a/', 'feed');"
+                  "INSERT INTO documents(id, source_id, dedupe_hash, text, kind, fetched_at)"
+                  " VALUES (1, 7, 'x', 't', 'article', 0), (2, NULL, 'y', 't', 'article', 0);"
+                  "INSERT INTO dedupe_keys(key, document_id) VALUES ('g:1', 1),"
+                  " ('g:https://a/p/1', 1), ('u:http://a/1', 1), ('h:abc', 1), ('g:2', 2);",
+                  &err) == 0);
+    sqlite3_close(db);
+    CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
+    sqlite3_stmt *st;
+    CHECK(db_prepare(db, &st, "SELECT group_concat(key, ' ') FROM"
+                              " (SELECT key FROM dedupe_keys ORDER BY key)", &err) == 0);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    char *keys = db_column_strdup(st, 0);
+    sqlite3_finalize(st);
+    db_close(db);
+    CHECK_STR_EQ(keys, "g:2 g:7:1 g:https://a/p/1 h:abc u:http://a/1");
+    free(keys);
+    free(path);
+}
+
 /* Child of test_concurrent_first_open: waits on the pipe, then opens. Exits 0
  * when db_open succeeded with the latest schema, 1 otherwise (and says why). */
 static void concurrent_open_child(const char *path, int gate)
@@ -190,5 +226,6 @@ int main(void)
     RUN(test_rejects_newer_schema);
     RUN(test_upgrades_v1_database);
     RUN(test_concurrent_first_open);
+    RUN(test_scoped_guid_keys_migration);
     return check_summary();
 }

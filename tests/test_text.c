@@ -264,21 +264,40 @@ static void test_dedupe_hash(void)
 
 static void test_dedupe_keys(void)
 {
+    static const char body[] = "one two three four five six seven eight nine ten eleven twelve "
+                               "thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+                               "twenty";
     struct feed_item it = {.guid = "t3_abc",
                            .url = "HTTPS://www.Reddit.com/r/x/?utm_source=rss#c",
                            .title = "Title",
-                           .text = "Body"};
+                           .text = (char *)body};
     char *keys[DEDUPE_MAX_KEYS];
-    size_t n = dedupe_keys(&it, keys);
+    size_t n = dedupe_keys(&it, 12, keys);
     CHECK_INT_EQ(n, 3);
-    CHECK_STR_EQ(keys[0], "g:t3_abc");
+    CHECK_STR_EQ(keys[0], "g:12:t3_abc"); /* a guid is unique within its source */
     CHECK_STR_EQ(keys[1], "u:https://www.reddit.com/r/x/");
     CHECK(strncmp(keys[2], "h:", 2) == 0 && strlen(keys[2]) == 34);
     dedupe_keys_free(keys, n);
+    struct feed_item permalink = {.guid = "https://example.com/story/1"};
+    n = dedupe_keys(&permalink, 12, keys);
+    CHECK_INT_EQ(n, 1);
+    CHECK_STR_EQ(keys[0], "g:https://example.com/story/1"); /* a URL matches across sources */
+    dedupe_keys_free(keys, n);
     struct feed_item bare = {.guid = " ", .url = "relative", .title = NULL, .text = ""};
-    CHECK_INT_EQ(dedupe_keys(&bare, keys), 0);
-    struct feed_item only_text = {.text = "x"};
-    n = dedupe_keys(&only_text, keys);
+    CHECK_INT_EQ(dedupe_keys(&bare, 1, keys), 0);
+    /* a title alone, or a short summary, does not identify a story */
+    struct feed_item title_only = {.guid = "x-1", .title = "Stocks close", .text = "Stocks close"};
+    n = dedupe_keys(&title_only, 1, keys);
+    CHECK_INT_EQ(n, 1);
+    CHECK_STR_EQ(keys[0], "g:1:x-1");
+    dedupe_keys_free(keys, n);
+    /* ... but it is the identity of an item without guid or URL */
+    struct feed_item anonymous = {.title = "Stocks close"};
+    n = dedupe_keys(&anonymous, 1, keys);
+    CHECK(n == 1 && keys[0][0] == 'h');
+    dedupe_keys_free(keys, n);
+    struct feed_item only_text = {.text = (char *)body};
+    n = dedupe_keys(&only_text, 1, keys);
     CHECK_INT_EQ(n, 1);
     CHECK(keys[0][0] == 'h');
     dedupe_keys_free(keys, n);

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Integration tests of issue 14's "data and safety" items, against a real HTTP
+server on 127.0.0.1 started here (a table of paths -> answers) and real files.
+
+  dedupe      a GUID is unique within its source; a permalink GUID and one URL
+              match across sources; a title alone erases nothing
+  retry-after a Retry-After past the 7-day cap names the capped time
+  output      -o / --html / init --force keep a file's mode and hard links, write
+              FIFOs, devices and symlinks in place, exit 8 on a full disk
+  caps        title, text and documents-per-page caps, named in the crawl line
+  lock        the writing commands wait for the run lock (exit 5)
+  deadline    [crawler] deadline stops a crawl cleanly; the rest is "not done"
+  xpath       a costly comment XPath is cut off instead of running for minutes
+  read-only   trends, export and report read a read-only database
+"""
+import json
+import os
+import re
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from email.utils import format_datetime
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fstest import BIN, Suite, finsent, one_line, tempdir  # noqa: E402
+
+t = Suite()
+NOW = 1772000000  # 2026-02-25T06:13:20Z
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+# ---- a server answering from a table ---------------------------------------------
+
+class Answers:
+    """path -> (status, headers, body bytes, delay seconds)."""
+
+    def __init__(self):
+        self.table = {}
+        self.lock = threading.Lock()
+
+    def set(self, path, body, status=200, headers=(), delay=0.0, ctype="application/xml"):
+        if isinstance(body, str):
+            body = body.encode()
+        with self.lock:
+            self.table[path] = (status, [("Content-Type", ctype)] + list(headers), body, delay)
+
+    def get(self, path):
+        with self.lock:
+            return self.table.get(path)
+
+
+def start_server(answers):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            a = answers.get(self.path)
+            if a is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, headers, body, delay = a
+            if delay:
+                time.sleep(delay)
+            try:
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, "http://127.0.0.1:%d" % srv.server_address[1]
+
+
+def rss(items):
+    """items: dicts with guid (and permalink), link, title, text, published."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+           '<title>t</title><link>http://example.invalid/</link><description>d</description>']
+    for it in items:
+        when = format_datetime(datetime.fromtimestamp(it.get("published", NOW), timezone.utc),
+                               usegmt=True)
+        perma = ' isPermaLink="true"' if it.get("permalink") else ' isPermaLink="false"'
+        out.append("<item><title>%s</title><link>%s</link><guid%s>%s</guid>"
+                   "<pubDate>%s</pubDate><description>%s</description></item>" %
+                   (escape(it["title"]), escape(it["link"]), perma, escape(it["guid"]), when,
+                    escape(it.get("text", ""))))
+    out.append("</channel></rss>")
+    return "\n".join(out)
+
+
+class World:
+    """A config and a database in a temp dir, crawled against the server."""
+
+    def __init__(self, base, name, crawler=(), sources=()):
+        self.dir = tempdir("finsent-it-data-")
+        self.conf = os.path.join(self.dir, name + ".conf")
+        self.db = os.path.join(self.dir, name + ".db")
+        lines = ["[finsent]", "contact = it-data@example.com", "", "[crawler]",
+                 "delay_ms = 0", "per_host = 8", "concurrency = 8"] + list(crawler) + [""]
+        for src, path, extra in sources:
+            lines += ["[source %s]" % src, "url = %s%s" % (base, path)] + list(extra) + [""]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines))
+
+    def run(self, *args, now=NOW, timeout=120):
+        return finsent(["--config", self.conf, "--db", self.db, "--now", iso(now)] + list(args),
+                       timeout=timeout)
+
+    def crawl(self, *args, now=NOW, timeout=120):
+        p = self.run("crawl", *args, now=now, timeout=timeout)
+        lines = {}
+        for line in p.stdout.splitlines():
+            m = re.match(r"^([^:]+): (.*)$", line)
+            if m:
+                lines[m.group(1)] = m.group(2)
+        return p, lines
+
+    def q(self, sql, *a):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(sql, a).fetchall()
+        finally:
+            con.close()
+
+
+# ---- item 1: deduplication per source ----------------------------------------------
+
+def case_dedupe(answers, base):
+    with t.case("dedupe: a GUID is unique within its source, a URL and a permalink are not, "
+                "a title alone erases nothing") as c:
+        a = [{"guid": str(i), "link": base + "/a/%d" % i, "title": "Alpha story %d" % i,
+              "text": "Alpha body %d" % i} for i in range(1, 6)]
+        a[2].update(guid="https://news.example/p/3", permalink=True)
+        answers.set("/d/a.xml", rss(a))
+        # another feed using the GUIDs "1".."5" for its own, distinct stories
+        answers.set("/d/b.xml", rss([{"guid": str(i), "link": base + "/b/%d" % i,
+                                      "title": "Beta story %d" % i, "text": "Beta body %d" % i}
+                                     for i in range(1, 6)]))
+        # five items with one title (and summary), each its own GUID, link and date
+        answers.set("/d/c.xml", rss([{"guid": "c-%d" % i, "link": base + "/c/%d" % i,
+                                      "title": "Markets wrap", "text": "Markets wrap",
+                                      "published": NOW - 86400 * i} for i in range(1, 6)]))
+        # the same stories syndicated: A's URL under another GUID; A's permalink
+        answers.set("/d/d.xml", rss([{"guid": "syn-1", "link": base + "/a/1",
+                                      "title": "Alpha story 1 (syndicated)", "text": "x"},
+                                     {"guid": "https://news.example/p/3", "permalink": True,
+                                      "link": base + "/elsewhere/3", "title": "Alpha 3 again",
+                                      "text": "y"}]))
+        w = World(base, "dedupe", sources=[("a", "/d/a.xml", ()), ("b", "/d/b.xml", ()),
+                                           ("c", "/d/c.xml", ()), ("d", "/d/d.xml", ())])
+        p, lines = w.crawl("--source", "a")
+        c.check(lines.get("a") == "new 5 (of 5 items)", "first crawl of a: %r %s" %
+                (lines, p.stderr))
+        p, lines = w.crawl()
+        c.check(lines.get("b") == "new 5 (of 5 items)",
+                "b reuses a's GUIDs for other stories: %r" % lines.get("b"))
+        c.check(lines.get("c") == "new 5 (of 5 items)",
+                "five items sharing a title: %r" % lines.get("c"))
+        c.check(lines.get("d") == "new 0 (of 2 items)",
+                "a's URL and a's permalink GUID via d: %r" % lines.get("d"))
+        n = w.q("SELECT count(*) FROM documents")[0][0]
+        c.check(n == 15, "documents stored: %d, want 15" % n)
+        # a second crawl stores nothing again
+        p, lines = w.crawl("--force", now=NOW + 3600)
+        n2 = w.q("SELECT count(*) FROM documents")[0][0]
+        c.check(n2 == 15, "after a second crawl: %d documents, want 15 (%r)" % (n2, lines))
+
+
+# ---- item 8: Retry-After beyond the cap --------------------------------------------
+
+def case_retry_after(answers, base):
+    with t.case("Retry-After far in the future: the line names the capped time (7 days)") as c:
+        answers.set("/r/far.xml", "busy", status=429,
+                    headers=[("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")],
+                    ctype="text/plain")
+        w = World(base, "retry", sources=[("far", "/r/far.xml", ())])
+        p, lines = w.crawl()
+        line = lines.get("far", "")
+        want = iso(NOW + 7 * 86400)
+        c.check("9999" not in line and want in line, "line %r, want %s" % (line, want))
+        nxt = w.q("SELECT next_fetch_at FROM sources WHERE name = 'far'")[0][0]
+        c.check(nxt == NOW + 7 * 86400, "next_fetch_at %s, want %s" % (iso(nxt), want))
+
+
+def main():
+    if not os.path.exists(BIN):
+        print("FAIL it_data: %s not built" % BIN)
+        return 1
+    answers = Answers()
+    srv, base = start_server(answers)
+    try:
+        case_dedupe(answers, base)
+        case_retry_after(answers, base)
+    finally:
+        srv.shutdown()
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
