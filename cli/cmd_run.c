@@ -8,6 +8,7 @@
 #include "cli/default_config.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "common/outfile.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "crawler/crawler.h"
@@ -275,11 +276,11 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_FAILURE, "init: %s already exists (use --force to overwrite)",
                         ctx->config_path);
     struct fs_error err;
+    /* a new config is the owner's only (0600); one rewritten keeps its mode */
     if (path_mkdir_parent(ctx->config_path, &err) < 0 ||
-        file_write_atomic(ctx->config_path, default_config_text, strlen(default_config_text),
-                          &err) < 0)
+        outfile_write(ctx->config_path, default_config_text, strlen(default_config_text), 0600,
+                      &err) < 0)
         return cli_fail(FS_EXIT_IO, "init: %s", err.msg);
-    chmod(ctx->config_path, 0600);
     if (!ctx->quiet) /* --quiet: errors only */
         printf("wrote %s\nedit [finsent] contact and the [smtp] section, then run 'finsent "
                "run'\n",

@@ -17,6 +17,7 @@
 #include "classify/dataset.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/outfile.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "trends/export.h"
@@ -180,52 +181,41 @@ static void align_filter(struct trend_filter *f)
         f->until = trend_bucket_start(f->until - 1, f->granularity) + width;
 }
 
-/* Writes text to path atomically, or to stdout when path is NULL. */
+/* Writes text to path (common/outfile.h: atomically for a regular file, in
+ * place for a FIFO or device), or to stdout when path is NULL. */
 static int emit(const char *path, const struct strbuf *sb)
 {
     struct fs_error err;
     if (path) {
-        if (file_write_atomic(path, sb->buf, sb->len, &err) < 0)
+        if (outfile_write(path, sb->buf, sb->len, 0666, &err) < 0)
             return cli_fail(FS_EXIT_IO, "%s", err.msg);
         return 0;
     }
     if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len || fflush(stdout) != 0)
-        return cli_fail(FS_EXIT_IO, "writing to standard output failed");
+        return cli_fail(FS_EXIT_IO, "writing to standard output failed: %s", strerror(errno));
     return 0;
 }
 
-/* Streams the documents CSV to path through a temporary file in the same
- * directory, renamed over path once complete and synced: as atomic as
- * file_write_atomic() without holding a large export in memory. */
+/* Streams the documents (CSV or JSON) to path (common/outfile.h) without holding a large
+ * export in memory. */
 static int export_documents_file(struct cli_ctx *ctx, const struct trend_filter *f,
                                  const char *path, int json)
 {
-    struct strbuf tmp = STRBUF_INIT, sb = STRBUF_INIT;
-    sb_appendf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp.buf, "w");
-    if (!fp) {
-        int rc = cli_fail(FS_EXIT_IO, "%s: %s", tmp.buf, strerror(errno));
-        sb_free(&tmp);
-        return rc;
-    }
+    struct outfile of;
     struct fs_error err;
+    if (outfile_open(&of, path, 0666, &err) < 0)
+        return cli_fail(FS_EXIT_IO, "export: %s", err.msg);
+    struct strbuf sb = STRBUF_INIT;
     int rc = 0;
-    if ((json ? export_documents_json(ctx->db, f, fp, &sb, &err)
-              : export_documents_csv(ctx->db, f, fp, &sb, &err)) < 0)
+    if ((json ? export_documents_json(ctx->db, f, of.fp, &sb, &err)
+              : export_documents_csv(ctx->db, f, of.fp, &sb, &err)) < 0) {
         rc = cli_fail(strstr(err.msg, "writing") ? FS_EXIT_IO : FS_EXIT_DB, "export: %s: %s", path,
                       err.msg);
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-        if (rc == 0)
-            rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
+        outfile_abort(&of);
+    } else if (outfile_commit(&of, &err) < 0) {
+        rc = cli_fail(FS_EXIT_IO, "export: %s", err.msg);
     }
-    if (fclose(fp) != 0 && rc == 0)
-        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp.buf, path) != 0)
-        rc = cli_fail(FS_EXIT_IO, "%s: %s", path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp.buf);
     sb_free(&sb);
-    sb_free(&tmp);
     return rc;
 }
 

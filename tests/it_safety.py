@@ -199,6 +199,106 @@ def case_retry_after(answers, base):
         c.check(nxt == NOW + 7 * 86400, "next_fetch_at %s, want %s" % (iso(nxt), want))
 
 
+# ---- item 3: output files ------------------------------------------------------------
+
+def case_output_files(base):
+    w = World(base, "out")
+    d = w.dir
+
+    def export(path, *extra):
+        return w.run("export", "trends", "--format", "csv", "-o", path, *extra)
+
+    with t.case("output: a regular file is replaced keeping its mode (0600 stays 0600)") as c:
+        f = os.path.join(d, "private.csv")
+        with open(f, "w") as fh:
+            fh.write("old\n")
+        os.chmod(f, 0o600)
+        p = export(f)
+        c.check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        c.check(stat.S_IMODE(os.stat(f).st_mode) == 0o600, "mode %o" % os.stat(f).st_mode)
+        c.check(open(f).read().startswith("topic,"), "content %r" % open(f).read()[:40])
+        leftovers = [n for n in os.listdir(d) if ".tmp." in n]
+        c.check(not leftovers, "temporary files left: %r" % leftovers)
+    with t.case("output: a new file gets 0666 less the umask; report --html too") as c:
+        old = os.umask(0o027)
+        try:
+            p = export(os.path.join(d, "new.csv"))
+            p2 = w.run("report", "--html", os.path.join(d, "new.html"))
+        finally:
+            os.umask(old)
+        c.check(p.returncode == 0 and p2.returncode == 0, "%s %s" % (p.stderr, p2.stderr))
+        for n in ("new.csv", "new.html"):
+            m = stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode)
+            c.check(m == 0o640, "%s: mode %o, want 640" % (n, m))
+    with t.case("output: hard links stay links to the rewritten file") as c:
+        f, g = os.path.join(d, "linked.csv"), os.path.join(d, "other-name.csv")
+        with open(f, "w") as fh:
+            fh.write("old\n")
+        os.link(f, g)
+        p = export(f)
+        c.check(p.returncode == 0, p.stderr)
+        c.check(os.stat(f).st_ino == os.stat(g).st_ino, "the link was broken")
+        c.check(open(g).read().startswith("topic,"), "other name reads %r" % open(g).read()[:40])
+    with t.case("output: a symbolic link stays a link and its target gets the text") as c:
+        target, link = os.path.join(d, "target.html"), os.path.join(d, "link.html")
+        with open(target, "w") as fh:
+            fh.write("old")
+        os.chmod(target, 0o640)
+        os.symlink("target.html", link)
+        p = w.run("report", "--html", link)
+        c.check(p.returncode == 0, p.stderr)
+        c.check(os.path.islink(link), "the link became a file")
+        c.check(open(target).read().lstrip().lower().startswith("<!doctype html"),
+                "target reads %r" % open(target).read()[:40])
+        c.check(stat.S_IMODE(os.stat(target).st_mode) == 0o640, "target's mode changed")
+    with t.case("output: a FIFO is written in place, not replaced") as c:
+        fifo = os.path.join(d, "pipe")
+        os.mkfifo(fifo)
+        got = {}
+
+        def reader():
+            with open(fifo) as fh:
+                got["text"] = fh.read()
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        p = export(fifo)
+        th.join(10)
+        c.check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        c.check(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+        c.check(got.get("text", "").startswith("topic,"), "reader got %r" % got.get("text"))
+    with t.case("output: a full disk (/dev/full) exits 8 with one line") as c:
+        full = os.path.join(d, "full.csv")
+        os.symlink("/dev/full", full)  # a link here: a regression replaces the link only
+        for args in (["export", "trends", "--format", "csv", "-o", full],
+                     ["export", "documents", "--format", "csv", "-o", full],
+                     ["report", "--html", full]):
+            p = w.run(*args)
+            c.check(p.returncode == 8 and "no space" in one_line(p.stderr).lower(),
+                    "%s: exit %d, %r" % (" ".join(args[:2]), p.returncode, p.stderr))
+            c.check(os.path.islink(full), "%s replaced the link" % args[0])
+        with open("/dev/full", "w") as devfull:
+            p = subprocess.run([BIN, "--config", w.conf, "--db", w.db, "export", "trends",
+                                "--format", "csv"], stdout=devfull, stderr=subprocess.PIPE,
+                               text=True, timeout=60)
+        c.check(p.returncode == 8, "stdout on /dev/full: exit %d, %r" % (p.returncode, p.stderr))
+    with t.case("output: init --force keeps a 0600 config's mode and a link to it") as c:
+        real, link = os.path.join(d, "real.conf"), os.path.join(d, "finsent.conf")
+        with open(real, "w") as fh:
+            fh.write("[finsent]\n")
+        os.chmod(real, 0o600)
+        os.symlink(real, link)
+        p = finsent(["--config", link, "init", "--force"])
+        c.check(p.returncode == 0, p.stderr)
+        c.check(os.path.islink(link), "the link became a file")
+        c.check(stat.S_IMODE(os.stat(real).st_mode) == 0o600,
+                "mode %o" % stat.S_IMODE(os.stat(real).st_mode))
+        c.check("[source" in open(real).read(), "config not written")
+        fresh = os.path.join(d, "fresh", "finsent.conf")
+        p = finsent(["--config", fresh, "init"])
+        c.check(p.returncode == 0 and stat.S_IMODE(os.stat(fresh).st_mode) == 0o600,
+                "a new config: exit %d, mode %o" % (p.returncode, os.stat(fresh).st_mode))
+
+
 def main():
     if not os.path.exists(BIN):
         print("FAIL it_data: %s not built" % BIN)
@@ -208,6 +308,7 @@ def main():
     try:
         case_dedupe(answers, base)
         case_retry_after(answers, base)
+        case_output_files(base)
     finally:
         srv.shutdown()
     return t.finish()
