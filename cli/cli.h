@@ -25,7 +25,8 @@ struct cli_ctx {
     int is_tty;              /* stdout is a terminal (progress bars, colour) */
     int64_t now;             /* the clock: --now for tests, else time(NULL) */
     struct config *cfg;      /* loaded by cli_config() */
-    sqlite3 *db;             /* opened by cli_db() */
+    sqlite3 *db;             /* opened by cli_db() or cli_db_read() */
+    int db_readonly;         /* cli_db_read() could only read it */
     char *owned_db_path;
     char *owned_config_path;
 };
@@ -44,6 +45,12 @@ int cli_db_path(struct cli_ctx *ctx);
 
 /* Opens (creating, migrating) the database once. Returns 0 or FS_EXIT_DB. */
 int cli_db(struct cli_ctx *ctx);
+
+/* Opens the database for a command that only reads (trends, export, report,
+ * alerts list): like cli_db(), but a database the process cannot write (a
+ * read-only file, directory or file system) is opened read-only and
+ * ctx->db_readonly set, instead of failing. Returns 0 or FS_EXIT_DB. */
+int cli_db_read(struct cli_ctx *ctx);
 
 /* Exit code for a command that failed on the database, from its last error: a
  * full disk is FS_EXIT_IO, a read-only, damaged or unopenable store FS_EXIT_DB,

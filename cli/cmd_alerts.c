@@ -238,7 +238,7 @@ static int alerts_list_cmd(struct cli_ctx *ctx, int argc, char **argv)
     }
     int rc = cli_config(ctx); /* a rule naming no topic fails here, not in `run` */
     if (rc == 0)
-        rc = cli_db(ctx);
+        rc = cli_db_read(ctx);
     return rc ? rc : alerts_view_list(ctx, all, json);
 }
 
@@ -260,7 +260,7 @@ static int alerts_show_cmd(struct cli_ctx *ctx, int argc, char **argv)
     int64_t id = parse_alert_id("show", id_arg);
     if (!id)
         return FS_EXIT_USAGE;
-    int rc = cli_db(ctx);
+    int rc = cli_db_read(ctx);
     return rc ? rc : alerts_view_show(ctx, id, json);
 }
 

@@ -3,7 +3,8 @@
  *
  * Each first brings table buckets up to date (trends_update(): counts what was
  * classified since the last update; cheap when nothing is new) unless
- * --no-update is given, then reads buckets with the common filters:
+ * --no-update is given or the database is read-only (then the buckets are shown
+ * as last counted), then reads buckets with the common filters:
  *   --topic T            id 0..19, a name or unique prefix (any case) or "all"
  *   --bucket hour|day    granularity (default day)
  *   --since ISO --until ISO   range of bucket starts / document times
@@ -135,11 +136,17 @@ static int prepare(struct cli_ctx *ctx, const struct trends_args *a)
 {
     int rc = cli_config(ctx);
     if (rc == 0)
-        rc = cli_db(ctx);
+        rc = cli_db_read(ctx);
     if (rc)
         return rc;
     if (a->no_update && !a->rebuild)
         return 0;
+    if (ctx->db_readonly) {
+        if (a->rebuild)
+            return cli_fail(FS_EXIT_DB, "--rebuild: %s is read-only", ctx->db_path);
+        log_info("%s is read-only: showing the buckets as last counted", ctx->db_path);
+        return 0;
+    }
     struct spike_params p;
     struct fs_error err;
     if (trends_config_load(ctx->cfg, &p, &err) < 0)

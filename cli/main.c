@@ -148,6 +148,26 @@ int cli_db(struct cli_ctx *ctx)
     return 0;
 }
 
+int cli_db_read(struct cli_ctx *ctx)
+{
+    if (ctx->db)
+        return 0;
+    int rc = cli_db_path(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err, ro_err;
+    if (db_open(&ctx->db, ctx->db_path, &err) == 0) {
+        /* SQLite opens a file it may not write read-only, without an error */
+        ctx->db_readonly = sqlite3_db_readonly(ctx->db, "main") == 1;
+        return 0;
+    }
+    if (access(ctx->db_path, F_OK) != 0 || db_open_readonly(&ctx->db, ctx->db_path, &ro_err) < 0)
+        return cli_fail(FS_EXIT_DB, "%s", err.msg);
+    ctx->db_readonly = 1;
+    log_debug("%s: opened read-only (%s)", ctx->db_path, err.msg);
+    return 0;
+}
+
 char **cli_texts(int argc, char **argv, int first, size_t *n)
 {
     char **t = NULL;

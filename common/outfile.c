@@ -110,15 +110,18 @@ int outfile_open(struct outfile *of, const char *path, mode_t create_mode, struc
     }
     if (!S_ISLNK(st.st_mode))
         return open_resolved(of, path, &st, create_mode, err);
-    char *target = realpath(path, NULL);
-    if (!target) /* a dangling link: create its target through it */
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return fail_errno(path, errno, err);
+        /* a dangling link: create its target through it */
         return open_in_place(of, path, O_CREAT | O_TRUNC, create_mode, 1, err);
-    int rc;
-    if (stat(target, &st) != 0)
-        rc = errno == ENOENT ? open_resolved(of, target, NULL, create_mode, err)
-                             : fail_errno(target, errno, err);
-    else
-        rc = open_resolved(of, target, &st, create_mode, err);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) /* /dev/stdout, a link to a FIFO... */
+        return open_resolved(of, path, &st, create_mode, err);
+    char *target = realpath(path, NULL);
+    if (!target)
+        return fail_errno(path, errno, err);
+    int rc = open_resolved(of, target, &st, create_mode, err);
     free(target);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* db.c — opening, migrating and small helpers around SQLite. */
 #include "db/db.h"
 
+#include "common/strbuf.h"
 #include "common/util.h"
 #include "db/schema.h"
 
@@ -235,12 +236,52 @@ int db_open(sqlite3 **out, const char *path, struct fs_error *err)
     return 0;
 }
 
+/* "file:" URI of path with immutable=1 (characters URIs reserve escaped). */
+static char *immutable_uri(const char *path)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_append(&sb, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+            sb_appendf(&sb, "%%%02X", *p);
+        else
+            sb_append_char(&sb, (char)*p);
+    }
+    sb_append(&sb, "?immutable=1");
+    return sb_detach(&sb);
+}
+
+/* A WAL database can be read only through its -shm file; where that cannot be
+ * created (a read-only directory or file system) and no -wal file holds
+ * unfinished writes, the database file alone is complete and is read as
+ * immutable. */
+static int open_readonly_without_shm(sqlite3 **db, const char *path, struct fs_error *err)
+{
+    struct strbuf wal = STRBUF_INIT;
+    sb_appendf(&wal, "%s-wal", path);
+    int has_wal = access(wal.buf, F_OK) == 0;
+    sb_free(&wal);
+    if (has_wal)
+        return fs_error_set(err, "%s: read-only, and its -wal file holds writes that cannot be read "
+                                 "without write access", path);
+    char *uri = immutable_uri(path);
+    int rc = open_common(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err);
+    free(uri);
+    return rc;
+}
+
 int db_open_readonly(sqlite3 **out, const char *path, struct fs_error *err)
 {
     sqlite3 *db;
     if (open_common(&db, path, SQLITE_OPEN_READONLY, err) < 0)
         return -1;
     int v = db_schema_version(db);
+    if (v < 0 && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_READONLY) {
+        sqlite3_close(db);
+        if (open_readonly_without_shm(&db, path, err) < 0)
+            return -1;
+        v = db_schema_version(db);
+    }
     if (v < 0 || v > db_migration_count) {
         fs_error_set(err, "%s: not a finsent database (%s)", path,
                      v < 0 ? sqlite3_errmsg(db) : "schema too new");

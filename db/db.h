@@ -22,7 +22,10 @@
  * one line (not a database, corrupt, read-only directory, newer schema...). */
 int db_open(sqlite3 **out, const char *path, struct fs_error *err);
 
-/* Opens an existing database read-only (no migration). */
+/* Opens an existing database read-only (no migration), for reading commands on
+ * a database the process may not write. A WAL database whose -shm file cannot
+ * be created (read-only directory) is read as immutable when no -wal file holds
+ * unfinished writes; otherwise err says so. */
 int db_open_readonly(sqlite3 **out, const char *path, struct fs_error *err);
 
 void db_close(sqlite3 *db);

@@ -299,6 +299,75 @@ def case_output_files(base):
                 "a new config: exit %d, mode %o" % (p.returncode, os.stat(fresh).st_mode))
 
 
+# ---- item 7: reading a read-only database ---------------------------------------------
+
+def add_classified(db, doc_id, when, sentiment):
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO documents(id, dedupe_hash, title, text, kind, published_at,"
+                " fetched_at) VALUES (?, ?, ?, 'body', 'article', ?, ?)",
+                (doc_id, "h%d" % doc_id, "Headline %d" % doc_id, when, when))
+    con.execute("INSERT INTO classifications(document_id, model_id, topic, topic_probs,"
+                " sentiment, sentiment_probs, score, classified_at)"
+                " VALUES (?, 'it', 3, '[]', ?, '[]', ?, ?)",
+                (doc_id, sentiment, -0.8 if sentiment == 0 else 0.5, when))
+    con.commit()
+    con.close()
+
+
+def as_nobody():
+    """argv prefix running a command as an unprivileged user (root writes any file)."""
+    if os.geteuid() != 0:
+        return []
+    if not os.path.exists("/usr/bin/setpriv"):
+        return None
+    return ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def case_read_only(base):
+    with t.case("read-only database: trends, export, report and alerts list read it") as c:
+        prefix = as_nobody()
+        if prefix is None:
+            c.skip("running as root without setpriv: no unprivileged user to test with")
+        w = World(base, "ro")
+        c.check(w.run("trends").returncode == 0, "creating the database failed")
+        for i in range(6):
+            add_classified(w.db, i + 1, NOW - 3600 * (i + 1), i % 3)
+        p = w.run("export", "trends", "--format", "csv")  # counts the six
+        c.check(p.returncode == 0, "writable export: %s" % p.stderr)
+        counted = p.stdout
+        add_classified(w.db, 7, NOW - 600, 0)  # classified since: pending
+        os.chmod(w.db, 0o444)
+        os.chmod(w.dir, 0o755)  # others may enter; only the owner writes
+        for args, want in ((["export", "trends", "--format", "csv"], counted),
+                           (["trends"], "topic"),
+                           (["export", "documents", "--format", "csv"], "Headline 6"),
+                           (["alerts", "list"], "no open alerts")):
+            p = subprocess.run(prefix + [BIN, "--config", w.conf, "--db", w.db, "--now", iso(NOW)]
+                               + args, capture_output=True, text=True, timeout=60)
+            c.check(p.returncode == 0, "%s: exit %d, %r" % (" ".join(args[:2]), p.returncode,
+                                                            one_line(p.stderr)))
+            if args[:2] == ["export", "trends"]:
+                c.check(p.stdout == counted, "read-only export differs from the last count:\n"
+                        "%s\nvs\n%s" % (p.stdout, counted))
+            else:
+                c.check(want in p.stdout, "%s printed %r" % (args[0], p.stdout[:200]))
+        p = subprocess.run(prefix + [BIN, "--config", w.conf, "--db", w.db, "report", "--html",
+                                     "/dev/null"], capture_output=True, text=True, timeout=60)
+        c.check(p.returncode == 0, "report: exit %d, %r" % (p.returncode, one_line(p.stderr)))
+        for n in os.listdir(w.dir):
+            c.check(not n.endswith("-wal") or os.path.getsize(os.path.join(w.dir, n)) == 0,
+                    "a reader wrote %s" % n)
+        con = sqlite3.connect(w.db)
+        pending = con.execute("SELECT count(*) FROM trends_pending").fetchone()[0]
+        con.close()
+        c.check(pending == 1, "the database changed: %d pending, want 1" % pending)
+        # a writing command still fails with exit 6
+        p = subprocess.run(prefix + [BIN, "--config", w.conf, "--db", w.db, "alerts", "silence",
+                                     "all", "--for", "1h"], capture_output=True, text=True,
+                           timeout=60)
+        c.check(p.returncode == 6, "a write: exit %d, %r" % (p.returncode, one_line(p.stderr)))
+
+
 def main():
     if not os.path.exists(BIN):
         print("FAIL it_data: %s not built" % BIN)
@@ -309,6 +378,7 @@ def main():
         case_dedupe(answers, base)
         case_retry_after(answers, base)
         case_output_files(base)
+        case_read_only(base)
     finally:
         srv.shutdown()
     return t.finish()
