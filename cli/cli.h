@@ -27,6 +27,8 @@ struct cli_ctx {
     struct config *cfg;      /* loaded by cli_config() */
     sqlite3 *db;             /* opened by cli_db() or cli_db_read() */
     int db_readonly;         /* cli_db_read() could only read it */
+    int locked;              /* cli_lock() holds <database>.lock on lock_fd */
+    int lock_fd;
     char *owned_db_path;
     char *owned_config_path;
 };
@@ -45,6 +47,18 @@ int cli_db_path(struct cli_ctx *ctx);
 
 /* Opens (creating, migrating) the database once. Returns 0 or FS_EXIT_DB. */
 int cli_db(struct cli_ctx *ctx);
+
+/* Takes the run lock, "<database>.lock" (common/lock.h), for a command that
+ * writes what a concurrent cycle also writes: run, crawl, classify and alerts
+ * run (two crawls would fetch every source twice, two classifiers classify the
+ * same documents twice, two alert runs send the same notification twice).
+ * Waits wait_seconds, or [run] lock_wait (default 60 s) when wait_seconds < 0.
+ * Returns 0 (held until the process ends: main releases it), FS_EXIT_LOCKED
+ * when another process still holds it, FS_EXIT_CONFIG or FS_EXIT_DB (after
+ * printing "cmd: ..."). The reading commands (trends, export, report, alerts
+ * list) and single-statement writes (alerts ack, silence) do not take it: each
+ * update is one transaction, so overlapping a cycle is harmless. */
+int cli_lock(struct cli_ctx *ctx, const char *cmd, int wait_seconds);
 
 /* Opens the database for a command that only reads (trends, export, report,
  * alerts list): like cli_db(), but a database the process cannot write (a

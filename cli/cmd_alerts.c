@@ -45,7 +45,7 @@ static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
     struct fs_error err;
     if (alerts_config_check(ctx->cfg, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    if ((rc = cli_db(ctx)))
+    if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx)))
         return rc;
     struct alerts_stats st;
     int r = alerts_run(ctx->db, ctx->cfg, ctx->now, dry_run, &st, &err);

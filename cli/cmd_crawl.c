@@ -15,7 +15,8 @@
  * error}. With the global --quiet only the failed lines are printed (--json
  * prints everything: it was asked for). Exit status 0 when every crawled source
  * succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one warning line on
- * stderr says how many).
+ * stderr says how many). Takes the run lock (cli_lock): a crawl never overlaps
+ * a run or another crawl.
  */
 #include "cli/cli.h"
 #include "common/log.h"
@@ -147,7 +148,7 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_config(ctx);
     if (rc)
         return rc;
-    if ((rc = cli_db(ctx)))
+    if ((rc = cli_lock(ctx, "crawl", -1)) || (rc = cli_db(ctx)))
         return rc;
     opts.quiet = ctx->quiet;
     if (ctx->is_tty && !ctx->quiet)

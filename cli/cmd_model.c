@@ -726,7 +726,9 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
             return cli_fail(FS_EXIT_USAGE, "classify: unknown option '%s'", argv[i]);
         }
     }
-    int rc = cli_db(ctx);
+    int rc = cli_lock(ctx, "classify", -1);
+    if (rc == 0)
+        rc = cli_db(ctx);
     if (rc)
         return rc;
     char *path = cli_model_path(ctx, model);

@@ -6,7 +6,6 @@
 #include "classify/classify.h"
 #include "cli/cli.h"
 #include "cli/default_config.h"
-#include "common/lock.h"
 #include "common/log.h"
 #include "common/outfile.h"
 #include "common/strbuf.h"
@@ -221,23 +220,8 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     if ((rc = cli_db_path(ctx)) != 0)
         return rc;
-    struct strbuf lock_path = STRBUF_INIT;
-    sb_appendf(&lock_path, "%s.lock", ctx->db_path);
-    struct fs_error err;
-    int lock_fd = -1;
-    int got = lock_acquire(lock_path.buf, opts.lock_wait, &lock_fd, &err);
-    if (got != 0) {
-        rc = got > 0 ? cli_fail(FS_EXIT_LOCKED, "run: another run holds %s (waited %ds)",
-                                lock_path.buf, opts.lock_wait)
-                     : cli_fail(FS_EXIT_DB, "run: %s", err.msg);
-        sb_free(&lock_path);
+    if ((rc = cli_lock(ctx, "run", opts.lock_wait)) != 0 || (rc = cli_db(ctx)) != 0)
         return rc;
-    }
-    if ((rc = cli_db(ctx)) != 0) {
-        lock_release(lock_fd);
-        sb_free(&lock_path);
-        return rc;
-    }
     int status = FS_EXIT_OK;
     for (size_t i = 0; i < FS_ARRAY_LEN(run_stages); i++) {
         double t0 = time_monotonic();
@@ -251,8 +235,6 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
         log_info("%s: done in %.2fs (peak RSS so far %.1f MB)", run_stages[i].name,
                  time_monotonic() - t0, (double)ru.ru_maxrss / 1024.0);
     }
-    lock_release(lock_fd);
-    sb_free(&lock_path);
     return status;
 }
 

@@ -9,10 +9,12 @@
 #include "common/strbuf.h"
 #include "crawler/text.h"
 #include "common/cpu_features.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "db/db.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +148,35 @@ int cli_db(struct cli_ctx *ctx)
     if (db_open(&ctx->db, ctx->db_path, &err) < 0)
         return cli_fail(FS_EXIT_DB, "%s", err.msg);
     return 0;
+}
+
+int cli_lock(struct cli_ctx *ctx, const char *cmd, int wait_seconds)
+{
+    if (ctx->locked)
+        return 0;
+    int rc = cli_config(ctx);
+    if (rc == 0)
+        rc = cli_db_path(ctx);
+    if (rc)
+        return rc;
+    struct fs_error err;
+    if (wait_seconds < 0) {
+        int64_t wait;
+        if (config_get_duration(ctx->cfg, "run", "lock_wait", 60, &wait, &err) < 0)
+            return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+        wait_seconds = wait > INT_MAX ? INT_MAX : (int)wait;
+    }
+    struct strbuf path = STRBUF_INIT;
+    sb_appendf(&path, "%s.lock", ctx->db_path);
+    int got = lock_acquire(path.buf, wait_seconds, &ctx->lock_fd, &err);
+    if (got > 0)
+        rc = cli_fail(FS_EXIT_LOCKED, "%s: another run holds %s (waited %ds)", cmd, path.buf,
+                      wait_seconds);
+    else if (got < 0)
+        rc = cli_fail(FS_EXIT_DB, "%s: %s", cmd, err.msg);
+    ctx->locked = got == 0;
+    sb_free(&path);
+    return rc;
 }
 
 int cli_db_read(struct cli_ctx *ctx)
@@ -312,6 +343,8 @@ int main(int argc, char **argv)
         rc = cmd->fn(&ctx, argc - i, argv + i);
     }
     db_close(ctx.db);
+    if (ctx.locked)
+        lock_release(ctx.lock_fd);
     config_free(ctx.cfg);
     free(ctx.owned_db_path);
     free(ctx.owned_config_path);

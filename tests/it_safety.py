@@ -13,6 +13,7 @@ server on 127.0.0.1 started here (a table of paths -> answers) and real files.
   xpath       a costly comment XPath is cut off instead of running for minutes
   read-only   trends, export and report read a read-only database
 """
+import fcntl
 import json
 import os
 import re
@@ -368,6 +369,58 @@ def case_read_only(base):
         c.check(p.returncode == 6, "a write: exit %d, %r" % (p.returncode, one_line(p.stderr)))
 
 
+# ---- item 5: which commands take the lock ------------------------------------------------
+
+def case_lock(base):
+    w = World(base, "lock", crawler=[], sources=[])
+    with open(w.conf, "a") as f:
+        f.write("\n[run]\nlock_wait = 1s\n")
+    c0 = w.run("trends")
+    with t.case("lock: crawl, classify, alerts run and run wait for the run lock, then exit 5") as c:
+        c.check(c0.returncode == 0, c0.stderr)
+        with open(w.db + ".lock", "w") as holder:
+            fcntl.flock(holder, fcntl.LOCK_EX)
+            for args in (["crawl"], ["classify"], ["alerts", "run"], ["run"]):
+                t0 = time.time()
+                p = w.run(*args)
+                took = time.time() - t0
+                c.check(p.returncode == 5 and "another run holds" in one_line(p.stderr)
+                        and len(p.stderr.strip().splitlines()) == 1,
+                        "%s: exit %d, %r" % (args[0], p.returncode, p.stderr))
+                c.check(0.9 <= took < 20, "%s gave up after %.1f s, want the 1 s wait" %
+                        (args[0], took))
+            # reading commands and single-statement writes do not wait
+            for args in (["trends"], ["export", "trends", "--format", "csv"],
+                         ["alerts", "list"], ["alerts", "--dry-run"],
+                         ["alerts", "silence", "all", "--for", "1h"]):
+                p = w.run(*args)
+                c.check(p.returncode == 0, "%s while locked: exit %d, %r" %
+                        (" ".join(args), p.returncode, p.stderr))
+        p = w.run("crawl")
+        c.check(p.returncode == 0, "crawl once the lock is free: exit %d, %r" %
+                (p.returncode, p.stderr))
+    with t.case("lock: trends updates that overlap count every classification once") as c:
+        for i in range(40):
+            add_classified(w.db, 100 + i, NOW - 3600 * (i % 10) - 60, i % 3)
+        procs = [subprocess.Popen([BIN, "--config", w.conf, "--db", w.db, "--now", iso(NOW),
+                                   "export", "trends", "--format", "csv"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(5)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        c.check(all(p.returncode == 0 for p in procs),
+                "exits %r: %r" % ([p.returncode for p in procs], [e for _, e in outs]))
+        con = sqlite3.connect(w.db)
+        total = con.execute("SELECT sum(n_docs) FROM buckets WHERE granularity = 'day'"
+                            " AND topic = -1").fetchone()[0]
+        pending = con.execute("SELECT count(*) FROM trends_pending").fetchone()[0]
+        con.close()
+        c.check(total == 40 and pending == 0, "day buckets count %r documents, %d pending; "
+                "want 40, 0" % (total, pending))
+        serial = w.run("export", "trends", "--format", "csv", "--rebuild")
+        c.check(serial.returncode == 0 and all(o == serial.stdout for o, _ in outs),
+                "an overlapping export differs from a rebuilt one")
+
+
 def main():
     if not os.path.exists(BIN):
         print("FAIL it_data: %s not built" % BIN)
@@ -379,6 +432,7 @@ def main():
         case_retry_after(answers, base)
         case_output_files(base)
         case_read_only(base)
+        case_lock(base)
     finally:
         srv.shutdown()
     return t.finish()
