@@ -11,12 +11,14 @@
  *   reuters: disallowed by robots.txt
  *   reuters: failed: REASON                       retried later with backoff
  *
- * or with --json one array of {source, outcome, http_status, items, new,
- * error}. With the global --quiet only the failed lines are printed (--json
- * prints everything: it was asked for). Exit status 0 when every crawled source
- * succeeded, 3 (FS_EXIT_PARTIAL) when some failed (then one warning line on
- * stderr says how many). Takes the run lock (cli_lock): a crawl never overlaps
- * a run or another crawl.
+ * A new or nothing-new line ends with "; cut: ..." when size caps cut documents,
+ * titles or texts ([crawler] max_documents_per_page, max_title_chars,
+ * max_text_chars). With --json one array of {source, outcome, http_status, items,
+ * new, error, cut: {documents, titles, texts}}. With the global --quiet only the
+ * failed lines are printed (--json prints everything: it was asked for). Exit
+ * status 0 when every crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some
+ * failed (then one warning line on stderr says how many). Takes the run lock
+ * (cli_lock): a crawl never overlaps a run or another crawl.
  */
 #include "cli/cli.h"
 #include "common/log.h"
@@ -52,6 +54,28 @@ static void progress_line(void *user, size_t done, size_t total)
     fflush(stderr);
 }
 
+/* "; cut: 99001 documents over max_documents_per_page, 1 title over
+ * max_title_chars, 2 texts over max_text_chars" (the parts that are not 0). */
+static void print_cuts(const struct crawl_source_result *r)
+{
+    const struct {
+        int n;
+        const char *one, *many, *key;
+    } parts[] = {
+        {r->n_dropped, "document", "documents", "max_documents_per_page"},
+        {r->n_cut_titles, "title", "titles", "max_title_chars"},
+        {r->n_cut_texts, "text", "texts", "max_text_chars"},
+    };
+    const char *sep = "; cut: ";
+    for (size_t i = 0; i < FS_ARRAY_LEN(parts); i++) {
+        if (parts[i].n == 0)
+            continue;
+        printf("%s%d %s over %s", sep, parts[i].n, parts[i].n == 1 ? parts[i].one : parts[i].many,
+               parts[i].key);
+        sep = ", ";
+    }
+}
+
 static void print_text(const struct crawl_results *res, int quiet)
 {
     for (size_t i = 0; i < res->n; i++) {
@@ -62,12 +86,14 @@ static void print_text(const struct crawl_results *res, int quiet)
         switch (r->outcome) {
         case CRAWL_NEW:
             if (r->n_new > 0)
-                printf("%s: new %d (of %d items)\n", r->source, r->n_new, r->n_items);
+                printf("%s: new %d (of %d items)", r->source, r->n_new, r->n_items);
             else if (r->n_items == 0)
-                printf("%s: nothing new (no items)\n", r->source);
+                printf("%s: nothing new (no items)", r->source);
             else
-                printf("%s: nothing new (%d item%s already stored)\n", r->source, r->n_items,
+                printf("%s: nothing new (%d item%s already stored)", r->source, r->n_items,
                        r->n_items == 1 ? "" : "s");
+            print_cuts(r);
+            putchar('\n');
             break;
         case CRAWL_UNCHANGED:
             printf("%s: unchanged\n", r->source);
@@ -111,6 +137,9 @@ static int print_json(const struct crawl_results *res)
         json_object_set_new(o, "items", json_integer(r->n_items));
         json_object_set_new(o, "new", json_integer(r->n_new));
         json_object_set_new(o, "error", json_text(r->error));
+        json_object_set_new(o, "cut",
+                            json_pack("{s:i, s:i, s:i}", "documents", r->n_dropped, "titles",
+                                      r->n_cut_titles, "texts", r->n_cut_texts));
         json_array_append_new(arr, o);
     }
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -46,6 +46,7 @@ enum doc_kind { DOC_ITEM, DOC_PAGE, DOC_COMMENT };
 struct doc {
     struct feed_item item; /* owned strings */
     enum doc_kind kind;
+    int cut_title, cut_text; /* capped ([crawler] max_title_chars, max_text_chars) */
 };
 
 struct link_log {
@@ -195,6 +196,29 @@ static void item_free(struct feed_item *it)
     memset(it, 0, sizeof *it);
 }
 
+/* Cuts s after max_chars UTF-8 characters. Returns 1 when it did. */
+static int cap_utf8(char *s, int64_t max_chars)
+{
+    int64_t n = 0;
+    for (size_t i = 0; s && s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue; /* a continuation byte: the character started before */
+        if (n++ == max_chars) {
+            s[i] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Applies the size caps to d's title, author and text. */
+static void doc_cap(const struct crawler_settings *st, struct doc *d)
+{
+    d->cut_title |= cap_utf8(d->item.title, st->max_title_chars);
+    d->cut_title |= cap_utf8(d->item.author, st->max_title_chars);
+    d->cut_text |= cap_utf8(d->item.text, st->max_text_chars);
+}
+
 static struct doc *job_add_doc(struct job *job, const struct feed_item *src, enum doc_kind kind)
 {
     if (job->n_docs == job->cap_docs) {
@@ -211,6 +235,7 @@ static struct doc *job_add_doc(struct job *job, const struct feed_item *src, enu
     d->item.author = dup_or_null(src->author);
     d->item.tickers = dup_or_null(src->tickers);
     d->item.published_at = src->published_at;
+    doc_cap(&job->c->settings, d);
     return d;
 }
 
@@ -489,7 +514,10 @@ static int parse_feed(struct job *job, const struct fetch_response *r, const cha
     if (feed.ttl_minutes > 0)
         job->ttl_seconds = feed.ttl_minutes > MAX_TTL / 60 ? MAX_TTL : feed.ttl_minutes * 60;
     int followed = 0;
-    for (size_t i = 0; i < feed.n_items; i++) {
+    size_t max = (size_t)job->c->settings.max_documents_per_page;
+    if (feed.n_items > max)
+        job->result->n_dropped = (int)(feed.n_items - max);
+    for (size_t i = 0; i < feed.n_items && i < max; i++) {
         const struct feed_item *it = &feed.items[i];
         if (item_known(job, it))
             continue;
@@ -545,9 +573,15 @@ static int parse_comments(struct job *job, const struct fetch_response *r, const
     }
     /* items: the page's article (when found) and its comments */
     job->result->n_items = (int)(n + job->n_docs);
-    for (size_t i = 0; i < n; i++)
-        if (has_text(items[i].text))
+    size_t max = (size_t)job->c->settings.max_documents_per_page, kept = job->n_docs;
+    for (size_t i = 0; i < n; i++) {
+        if (!has_text(items[i].text))
+            continue;
+        if (kept++ < max)
             job_add_doc(job, &items[i], DOC_COMMENT);
+        else
+            job->result->n_dropped++;
+    }
     html_comments_free(items, n);
     return 0;
 }
@@ -683,6 +717,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
                 }
                 if (!d->item.published_at)
                     d->item.published_at = a.published_at;
+                doc_cap(&job->c->settings, d);
             } else {
                 snprintf(why, sizeof why, "no article text found in the page");
             }
@@ -703,7 +738,7 @@ static int store_docs(struct job *job, struct fs_error *err)
 {
     struct crawler *c = job->c;
     int64_t parent = 0;
-    int n_new = 0;
+    int n_new = 0, cut_titles = 0, cut_texts = 0;
     if (job->result->outcome == CRAWL_FAILED)
         return 0; /* a failed fetch stores nothing, not even what was parsed before the error */
     for (size_t i = 0; i < job->n_docs; i++) {
@@ -734,8 +769,12 @@ static int store_docs(struct job *job, struct fs_error *err)
         if (d->kind == DOC_PAGE)
             parent = id;
         n_new += rc;
+        cut_titles += rc && d->cut_title;
+        cut_texts += rc && d->cut_text;
     }
     job->result->n_new = n_new;
+    job->result->n_cut_titles = cut_titles;
+    job->result->n_cut_texts = cut_texts;
     return 0;
 }
 
@@ -810,7 +849,7 @@ static void job_store(struct job *job)
     if (db_begin(db, &err) < 0 || store_docs(job, &err) < 0 || store_logs(job, &err) < 0 ||
         store_state(job, &err) < 0 || db_commit(db, &err) < 0) {
         db_rollback(db);
-        job->result->n_new = 0;
+        job->result->n_new = job->result->n_cut_titles = job->result->n_cut_texts = 0;
         set_error(job, CRAWL_FAILED, "%s", err.msg);
         if (!c->db_failed) {
             c->db_failed = 1;

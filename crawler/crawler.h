@@ -20,7 +20,10 @@
  * that source is done (a failed fetch stores no documents, only its crawl_log row
  * and the source's backoff). Sources disallowed by robots.txt are SKIPPED, not
  * failed. With follow_links, a page that cannot be fetched or read leaves the
- * item stored with the feed's summary and a 'failed' crawl_log row for that URL. Source-level outcomes are returned, not printed; problems
+ * item stored with the feed's summary and a 'failed' crawl_log row for that URL.
+ * Sizes are capped ([crawler] max_title_chars, max_text_chars,
+ * max_documents_per_page): what was cut is counted in the result. Source-level
+ * outcomes are returned, not printed; problems
  * below a source (a followed link that failed, kept as the feed's summary) are
  * logged through common/log.h at INFO level unless opts->quiet.
  */
@@ -50,6 +53,9 @@ struct crawl_source_result {
     long http_status;      /* 0 when no HTTP response */
     int n_items;           /* items in the feed / comments on the page */
     int n_new;             /* documents stored by this crawl */
+    int n_dropped;         /* items or comments past [crawler] max_documents_per_page */
+    int n_cut_titles;      /* stored documents whose title (or author) was cut */
+    int n_cut_texts;       /* stored documents whose text was cut */
     char *error;           /* one line, or NULL */
     int64_t next_fetch_at; /* when the source is due again */
     enum crawl_skip skip;  /* with CRAWL_SKIPPED */

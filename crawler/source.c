@@ -68,7 +68,7 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
 {
     memset(out, 0, sizeof *out);
     const char *sec = "crawler";
-    int64_t conc, per_host, delay, cto, to, to_ms, max_body, max_follow;
+    int64_t conc, per_host, delay, cto, to, to_ms, max_body, max_follow, max_docs, deadline;
     if (config_get_int(cfg, sec, "concurrency", 8, 1, 256, &conc, err) < 0 ||
         config_get_int(cfg, sec, "per_host", 2, 1, 64, &per_host, err) < 0 ||
         config_get_int(cfg, sec, "delay_ms", 500, 0, 600000, &delay, err) < 0 ||
@@ -80,8 +80,16 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
         config_get_duration(cfg, sec, "interval", 30 * 60, &out->interval, err) < 0 ||
         config_get_duration(cfg, sec, "backoff_min", 15 * 60, &out->backoff_min, err) < 0 ||
         config_get_duration(cfg, sec, "backoff_max", 24 * 3600, &out->backoff_max, err) < 0 ||
-        config_get_int(cfg, sec, "max_follow_links", 50, 1, 100000, &max_follow, err) < 0)
+        config_get_int(cfg, sec, "max_follow_links", 50, 1, 100000, &max_follow, err) < 0 ||
+        config_get_int(cfg, sec, "max_title_chars", 500, 16, 1000000, &out->max_title_chars,
+                       err) < 0 ||
+        config_get_int(cfg, sec, "max_text_chars", 100000, 256, 100000000, &out->max_text_chars,
+                       err) < 0 ||
+        config_get_int(cfg, sec, "max_documents_per_page", 1000, 1, 1000000, &max_docs, err) < 0 ||
+        config_get_duration(cfg, sec, "deadline", 10 * 60, &deadline, err) < 0)
         return -1;
+    if (deadline < 1)
+        return config_error(cfg, sec, "deadline", err, "must be at least 1s");
     if (cto < 1 || cto > 3600)
         return config_error(cfg, sec, "connect_timeout", err, "must be between 1s and 1h");
     if (to_ms < 1)
@@ -97,6 +105,8 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
     out->timeout_ms = to_ms;
     out->max_body = max_body;
     out->max_follow_links = (int)max_follow;
+    out->max_documents_per_page = (int)max_docs;
+    out->deadline_ms = deadline * 1000;
     out->user_agent =
         build_user_agent(config_get(cfg, sec, "user_agent"), config_get(cfg, "finsent", "contact"));
     return 0;

@@ -18,6 +18,12 @@
  *   user_agent = finsent             # product token; version and contact appended
  *   max_follow_links = 50            # pages followed per source and crawl; the other
  *                                    # new items wait for the next crawl
+ *   max_title_chars = 500            # a longer title (or author) is cut to this
+ *   max_text_chars = 100000          # a longer text is cut to this (characters)
+ *   max_documents_per_page = 1000    # items of one feed, comments of one page; the
+ *                                    # rest are dropped (the crawl line says how many)
+ *   deadline = 10m                   # a whole crawl: then it stops, and the sources
+ *                                    # not done are reported so and due next time
  *
  *   [source reuters-markets]
  *   url = https://example.com/feed.xml
@@ -60,6 +66,10 @@ struct crawler_settings {
     int64_t backoff_min;  /* seconds */
     int64_t backoff_max;  /* seconds */
     int max_follow_links; /* per source and crawl */
+    int64_t max_title_chars;
+    int64_t max_text_chars;
+    int max_documents_per_page;
+    int64_t deadline_ms; /* of a whole crawl */
     char *user_agent;     /* full header value: "finsent/0.1.0 (+contact)" */
 };
 

@@ -389,7 +389,7 @@ def checks(tmp, srv):
     except ValueError:
         report(False, "--json prints a JSON array", out2[:300])
         return 1
-    keys_ok = all(set(r) == {"source", "outcome", "http_status", "items", "new", "error"}
+    keys_ok = all(set(r) == {"source", "outcome", "http_status", "items", "new", "error", "cut"}
                   for r in res.values())
     report(keys_ok and len(res) == n_sources, "--json prints one object per source",
            out2[:300])

@@ -421,6 +421,66 @@ def case_lock(base):
                 "an overlapping export differs from a rebuilt one")
 
 
+# ---- item 4: size caps -------------------------------------------------------------------
+
+def comments_page(n):
+    body = "".join('<div class="c"><p>Comment number %d says the rally looks stretched.</p></div>'
+                   % i for i in range(n))
+    return "<!DOCTYPE html><html><head><title>Comments</title></head><body>%s</body></html>" % body
+
+
+def case_caps(answers, base):
+    with t.case("caps: a huge title and text are cut (defaults 500 and 100000 characters), "
+                "and the crawl line says so") as c:
+        answers.set("/cap/big.xml", rss([
+            {"guid": "big-1", "link": base + "/cap/1", "title": "\u00e9" * 2_000_000,
+             "text": "word " * 60_000},
+            {"guid": "small-1", "link": base + "/cap/2", "title": "Small", "text": "fine"}]))
+        w = World(base, "caps", sources=[("big", "/cap/big.xml", ())])
+        p, lines = w.crawl()
+        line = lines.get("big", "")
+        c.check(line == "new 2 (of 2 items); cut: 1 title over max_title_chars, 1 text over "
+                "max_text_chars", "line %r; %s" % (line, p.stderr[-300:]))
+        rows = w.q("SELECT guid, length(title), length(text), title = ? FROM documents "
+                   "ORDER BY guid", "\u00e9" * 500)
+        c.check(rows[0] == ("big-1", 500, 100000, 1) and rows[1][:3] == ("small-1", 5, 4),
+                "stored %r" % rows)
+        p = w.run("crawl", "--json", "--force", now=NOW + 3600)
+        res = json.loads(p.stdout)[0]
+        c.check(res["cut"] == {"documents": 0, "titles": 0, "texts": 0} and res["new"] == 0,
+                "--json of a crawl that stores nothing new: %r" % res)
+    with t.case("caps: documents per page (default 1000; max_documents_per_page)") as c:
+        answers.set("/cap/comments.html", comments_page(3000), ctype="text/html")
+        answers.set("/cap/many.xml", rss([{"guid": "m-%d" % i, "link": base + "/m/%d" % i,
+                                          "title": "Item %d" % i} for i in range(25)]))
+        w = World(base, "perpage", sources=[
+            ("comments", "/cap/comments.html", ["kind = comments",
+                                                "comment_selector = //div[@class='c']"])])
+        t0 = time.time()
+        p, lines = w.crawl()
+        line = lines.get("comments", "")
+        # the page's own text (here: every comment, over 100000 characters) is its
+        # article, and counts as one of the page's documents
+        c.check(line == "new 1000 (of 3001 items); cut: 2001 documents over "
+                "max_documents_per_page, 1 text over max_text_chars",
+                "line %r (%.1f s); %s" % (line, time.time() - t0, p.stderr[-300:]))
+        kinds = dict(w.q("SELECT kind, count(*) FROM documents GROUP BY kind"))
+        c.check(kinds == {"article": 1, "comment": 999}, "stored %r" % kinds)
+        w2 = World(base, "perpage2", crawler=["max_documents_per_page = 10"],
+                   sources=[("many", "/cap/many.xml", ())])
+        p, lines = w2.crawl()
+        c.check(lines.get("many") == "new 10 (of 25 items); cut: 15 documents over "
+                "max_documents_per_page", "line %r" % lines.get("many"))
+        titles = [r[0] for r in w2.q("SELECT title FROM documents ORDER BY id")]
+        c.check(titles == ["Item %d" % i for i in range(10)], "kept %r" % titles)
+    with t.case("caps: a bad cap value stops the command with FILE:LINE (exit 4)") as c:
+        w = World(base, "badcap", crawler=["max_text_chars = 10"])
+        p = w.run("crawl")
+        c.check(p.returncode == 4 and "max_text_chars" in one_line(p.stderr)
+                and "badcap.conf:" in one_line(p.stderr), "exit %d, %r" % (p.returncode,
+                                                                          p.stderr))
+
+
 def main():
     if not os.path.exists(BIN):
         print("FAIL it_data: %s not built" % BIN)
@@ -433,6 +493,7 @@ def main():
         case_output_files(base)
         case_read_only(base)
         case_lock(base)
+        case_caps(answers, base)
     finally:
         srv.shutdown()
     return t.finish()

@@ -277,6 +277,10 @@ static void test_source_config_parsing(void)
     CHECK_INT_EQ(s.connect_timeout_ms, 10000);
     CHECK_INT_EQ(s.max_body, 15 << 20);
     CHECK_INT_EQ(s.max_follow_links, 50);
+    CHECK_INT_EQ(s.max_title_chars, 500);
+    CHECK_INT_EQ(s.max_text_chars, 100000);
+    CHECK_INT_EQ(s.max_documents_per_page, 1000);
+    CHECK_INT_EQ(s.deadline_ms, 600000);
     CHECK_INT_EQ(s.backoff_min, 900);
     CHECK_INT_EQ(s.backoff_max, 86400);
     CHECK(strstr(s.user_agent, "finsent/") == s.user_agent);
