@@ -10,15 +10,17 @@
  *   reuters: not due until 2026-03-01T12:30:00Z   --force fetches it anyway
  *   reuters: disallowed by robots.txt
  *   reuters: failed: REASON                       retried later with backoff
+ *   reuters: not done: REASON                     [crawler] deadline passed first
  *
  * A new or nothing-new line ends with "; cut: ..." when size caps cut documents,
  * titles or texts ([crawler] max_documents_per_page, max_title_chars,
  * max_text_chars). With --json one array of {source, outcome, http_status, items,
  * new, error, cut: {documents, titles, texts}}. With the global --quiet only the
- * failed lines are printed (--json prints everything: it was asked for). Exit
- * status 0 when every crawled source succeeded, 3 (FS_EXIT_PARTIAL) when some
- * failed (then one warning line on stderr says how many). Takes the run lock
- * (cli_lock): a crawl never overlaps a run or another crawl.
+ * failed and not-done lines are printed (--json prints everything: it was asked
+ * for). Exit status 0 when every crawled source succeeded, 3 (FS_EXIT_PARTIAL)
+ * when some failed or were not done (then a warning line on stderr says how
+ * many). Takes the run lock (cli_lock): a crawl never overlaps a run or another
+ * crawl.
  */
 #include "cli/cli.h"
 #include "common/log.h"
@@ -81,7 +83,7 @@ static void print_text(const struct crawl_results *res, int quiet)
     for (size_t i = 0; i < res->n; i++) {
         const struct crawl_source_result *r = &res->sources[i];
         const char *outcome = crawl_result_outcome(r);
-        if (quiet && r->outcome != CRAWL_FAILED)
+        if (quiet && r->outcome != CRAWL_FAILED && r->outcome != CRAWL_NOT_DONE)
             continue; /* --quiet: errors only */
         switch (r->outcome) {
         case CRAWL_NEW:
@@ -100,6 +102,9 @@ static void print_text(const struct crawl_results *res, int quiet)
             break;
         case CRAWL_FAILED:
             printf("%s: failed: %s\n", r->source, r->error ? r->error : "unknown reason");
+            break;
+        case CRAWL_NOT_DONE:
+            printf("%s: not done: %s\n", r->source, r->error ? r->error : "unknown reason");
             break;
         case CRAWL_SKIPPED: /* the error says "not due until ..." or "disallowed by ..." */
             printf("%s: %s\n", r->source, r->error ? r->error : outcome);
@@ -201,8 +206,11 @@ int cmd_crawl(struct cli_ctx *ctx, int argc, char **argv)
                     config_path(ctx->cfg));
     }
     /* the reasons are on stdout, one per source; stderr gets the one line */
-    if (status == FS_EXIT_PARTIAL)
+    if (status == FS_EXIT_PARTIAL && res.n_failed > 0)
         log_warn("crawl: %d of %zu sources failed", res.n_failed, res.n);
+    if (res.n_not_done > 0)
+        log_warn("crawl: %d of %zu sources not done: the crawl's deadline passed", res.n_not_done,
+                 res.n);
     crawl_results_free(&res);
     return status;
 }

@@ -58,13 +58,15 @@ static int stage_crawl(struct cli_ctx *ctx, const struct run_opts *opts)
     }
     for (size_t i = 0; i < res.n; i++) {
         const struct crawl_source_result *r = &res.sources[i];
-        if (r->outcome == CRAWL_FAILED)
-            log_warn("crawl: %s: failed: %s", r->source, r->error ? r->error : "unknown error");
+        if (r->outcome == CRAWL_FAILED || r->outcome == CRAWL_NOT_DONE)
+            log_warn("crawl: %s: %s: %s", r->source, crawl_outcome_name(r->outcome),
+                     r->error ? r->error : "unknown error");
         else
             log_debug("crawl: %s: %s, %d new of %d", r->source, crawl_result_outcome(r), r->n_new,
                       r->n_items);
     }
-    log_info("crawl: %zu sources, %d new documents, %d failed", res.n, res.n_new, res.n_failed);
+    log_info("crawl: %zu sources, %d new documents, %d failed, %d not done", res.n, res.n_new,
+             res.n_failed, res.n_not_done);
     crawl_results_free(&res);
     return status;
 }

@@ -106,6 +106,8 @@ struct crawler {
     struct origin *origins;
     size_t n_origins, cap_origins;
     size_t n_done, n_total;
+    double deadline; /* time_monotonic() at which the crawl stops */
+    int deadline_passed;
     int db_failed;
     struct fs_error db_err;
 };
@@ -132,6 +134,8 @@ const char *crawl_outcome_name(enum crawl_outcome outcome)
         return "failed";
     case CRAWL_SKIPPED:
         return "skipped";
+    case CRAWL_NOT_DONE:
+        return "not done";
     }
     return "?";
 }
@@ -383,7 +387,7 @@ static void on_link(struct fetch_engine *e, const struct fetch_response *r, void
 
 static void link_failed(const struct job *job, const char *url, const char *why)
 {
-    if (!job->c->opts->quiet)
+    if (!job->c->opts->quiet && !job->c->deadline_passed) /* not done: nothing is kept */
         log_info("%s: %s: %s; keeping the feed's summary", job->src->name, url, why);
 }
 
@@ -394,6 +398,8 @@ static void job_request(struct job *job, const char *url, long doc, int hops)
 {
     struct crawler *c = job->c;
     struct fs_error err;
+    if (c->deadline_passed)
+        return; /* nothing new once the crawl's time is up: the job ends not done */
     char *origin_name = fetch_url_origin(url);
     if (!origin_name) {
         if (doc < 0)
@@ -858,12 +864,55 @@ static void job_store(struct job *job)
     }
 }
 
+/* "10m", "2h", "90s" */
+static void format_duration(int64_t seconds, char *buf, size_t size)
+{
+    if (seconds % 3600 == 0)
+        snprintf(buf, size, "%lldh", (long long)(seconds / 3600));
+    else if (seconds % 60 == 0)
+        snprintf(buf, size, "%lldm", (long long)(seconds / 60));
+    else
+        snprintf(buf, size, "%llds", (long long)seconds);
+}
+
+/* A job the deadline cut short: nothing stored and the source's state kept (it
+ * is due again), one 'skipped' crawl_log row saying why. */
+static void job_store_not_done(struct job *job)
+{
+    struct crawler *c = job->c;
+    char limit[32];
+    format_duration(c->settings.deadline_ms / 1000, limit, sizeof limit);
+    set_error(job, CRAWL_NOT_DONE, "the crawl's deadline (%s) passed first; due at the next crawl",
+              limit);
+    job->result->http_status = 0;
+    job->result->n_new = 0;
+    job->result->next_fetch_at = job->state.next_fetch_at;
+    struct db_crawl_log_row row = {.source_id = job->state.id,
+                                   .url = job->src->url,
+                                   .started_at = c->now,
+                                   .outcome = "skipped",
+                                   .error = job->result->error};
+    sqlite3 *db = db_crawl_handle(c->dc);
+    struct fs_error err;
+    if (db_begin(db, &err) < 0 || db_crawl_log_add(c->dc, &row, &err) < 0 ||
+        db_commit(db, &err) < 0) {
+        db_rollback(db);
+        if (!c->db_failed) {
+            c->db_failed = 1;
+            c->db_err = err;
+        }
+    }
+}
+
 static void job_finish_if_idle(struct job *job)
 {
     if (job->done || job->in_flight > 0)
         return;
     job->done = 1;
-    job_store(job);
+    if (job->c->deadline_passed)
+        job_store_not_done(job);
+    else
+        job_store(job);
     struct crawler *c = job->c;
     c->n_done++;
     if (c->opts->progress)
@@ -995,6 +1044,24 @@ static int only_source_exists(const struct crawl_options *opts, const struct sou
     return 0;
 }
 
+/* Runs the fetches until they are all answered or [crawler] deadline passes;
+ * then every request still queued or in flight is cancelled, and the jobs it
+ * belonged to end not done (job_store_not_done). Returns 0 or -1 (err). */
+static int crawl_until_deadline(struct crawler *c, struct job *jobs, size_t n, struct fs_error *err)
+{
+    int rc = fetch_engine_run_until(c->engine, c->deadline, err);
+    if (rc <= 0)
+        return rc;
+    c->deadline_passed = 1;
+    fetch_engine_cancel(c->engine, "the crawl's deadline passed");
+    for (size_t i = 0; i < n; i++) /* a job with nothing in flight left unfinished */
+        if (!jobs[i].done) {
+            jobs[i].in_flight = 0;
+            job_finish_if_idle(&jobs[i]);
+        }
+    return 0;
+}
+
 int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
                 const struct crawl_options *opts, struct crawl_results *out, struct fs_error *err)
 {
@@ -1020,6 +1087,7 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
         crawler_settings_free(&c.settings);
         return FS_EXIT_USAGE;
     }
+    c.deadline = time_monotonic() + (double)c.settings.deadline_ms / 1000.0;
     c.dc = db_crawl_open(db);
     int64_t *ids = xcalloc(n ? n : 1, sizeof *ids);
     struct job *jobs = xcalloc(n ? n : 1, sizeof *jobs);
@@ -1033,7 +1101,7 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
         status = FS_EXIT_FAILURE;
     } else if (start_jobs(&c, src, ids, n, jobs, out, err) < 0) {
         status = FS_EXIT_DB;
-    } else if (fetch_engine_run(c.engine, err) < 0) {
+    } else if (crawl_until_deadline(&c, jobs, n, err) < 0) {
         status = FS_EXIT_FAILURE;
     } else if (c.db_failed) {
         *err = c.db_err;
@@ -1044,6 +1112,8 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
         struct crawl_source_result *r = &out->sources[i];
         if (r->outcome == CRAWL_FAILED)
             out->n_failed++;
+        if (r->outcome == CRAWL_NOT_DONE)
+            out->n_not_done++;
         out->n_new += r->n_new;
     }
     if (opts->only_source) {
@@ -1058,7 +1128,7 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
         }
         out->n = k;
     }
-    if (status == FS_EXIT_OK && out->n_failed > 0)
+    if (status == FS_EXIT_OK && (out->n_failed > 0 || out->n_not_done > 0))
         status = FS_EXIT_PARTIAL;
     for (size_t i = 0; i < n; i++)
         job_free(&jobs[i]);

@@ -9,7 +9,8 @@
  *   struct crawl_results res;
  *   struct fs_error err;
  *   int status = crawler_run(db, cfg, now, &o, &res, &err);
- *   // status: FS_EXIT_OK, FS_EXIT_PARTIAL (some sources failed), or a fatal code
+ *   // status: FS_EXIT_OK, FS_EXIT_PARTIAL (some sources failed or were not done
+ *   // before the crawl's deadline), or a fatal code
  *   // (FS_EXIT_CONFIG, FS_EXIT_DB, FS_EXIT_USAGE, FS_EXIT_FAILURE) with err set
  *   // and res empty.
  *   for (size_t i = 0; i < res.n; i++) ... res.sources[i] ...
@@ -42,6 +43,9 @@ enum crawl_outcome {
     CRAWL_UNCHANGED, /* 304 Not Modified */
     CRAWL_FAILED,    /* error says why; retried later with backoff */
     CRAWL_SKIPPED,   /* not due yet, or disallowed by robots.txt (error says which) */
+    CRAWL_NOT_DONE,  /* the crawl's [crawler] deadline passed first: nothing stored,
+                      * the source's state unchanged (due again), a 'skipped'
+                      * crawl_log row */
 };
 
 /* Why a source was CRAWL_SKIPPED. */
@@ -65,7 +69,8 @@ struct crawl_results {
     struct crawl_source_result *sources; /* in configuration order */
     size_t n;
     int n_failed;
-    int n_new; /* documents stored overall */
+    int n_not_done; /* sources left when the deadline passed */
+    int n_new;      /* documents stored overall */
 };
 
 struct crawl_options {
@@ -84,7 +89,8 @@ int crawler_run(sqlite3 *db, const struct config *cfg, int64_t now,
 
 void crawl_results_free(struct crawl_results *r);
 
-/* "new", "unchanged", "failed", "skipped" (crawl_log's outcome column). */
+/* "new", "unchanged", "failed", "skipped" (crawl_log's outcome column; a
+ * CRAWL_NOT_DONE source is logged there as 'skipped'), "not done". */
 const char *crawl_outcome_name(enum crawl_outcome outcome);
 
 /* A source's outcome as the user sees it (crawl's lines and --json, README):

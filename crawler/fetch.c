@@ -520,7 +520,7 @@ static void collect_done(struct fetch_engine *e)
     }
 }
 
-int fetch_engine_run(struct fetch_engine *e, struct fs_error *err)
+int fetch_engine_run_until(struct fetch_engine *e, double deadline, struct fs_error *err)
 {
     for (;;) {
         long wait_ms;
@@ -535,7 +535,10 @@ int fetch_engine_run(struct fetch_engine *e, struct fs_error *err)
         start_ready(e, &wait_ms);
         if (e->n_active == 0 && !e->pending_head)
             return 0;
-        long timeout = 1000;
+        double left = deadline > 0 ? deadline - time_monotonic() : 1.0;
+        if (left <= 0)
+            return 1;
+        long timeout = left < 1.0 ? (long)(left * 1000.0) + 1 : 1000;
         if (wait_ms >= 0 && wait_ms < timeout)
             timeout = wait_ms;
         if (e->n_active > 0 || timeout > 0) {
@@ -543,6 +546,45 @@ int fetch_engine_run(struct fetch_engine *e, struct fs_error *err)
             if (mc != CURLM_OK)
                 return fs_error_set(err, "fetch: %s", curl_multi_strerror(mc));
         }
+    }
+}
+
+int fetch_engine_run(struct fetch_engine *e, struct fs_error *err)
+{
+    return fetch_engine_run_until(e, 0, err);
+}
+
+/* Answers t as failed with why, without a transfer. */
+static void transfer_cancel(struct fetch_engine *e, struct transfer *t, const char *why)
+{
+    struct fetch_response r;
+    memset(&r, 0, sizeof r);
+    r.url = r.effective_url = t->url;
+    r.body = "";
+    r.duration_ms = t->started > 0 ? (int64_t)((time_monotonic() - t->started) * 1000.0) : 0;
+    str_copy(r.error, sizeof r.error, why);
+    t->done(e, &r, t->user);
+}
+
+void fetch_engine_cancel(struct fetch_engine *e, const char *why)
+{
+    for (;;) {
+        struct transfer *t = e->active;
+        if (t) {
+            e->active = t->next;
+            curl_multi_remove_handle(e->multi, t->easy);
+            e->n_active--;
+            e->hosts[t->host].active--;
+        } else if ((t = e->pending_head)) {
+            e->pending_head = t->next;
+            if (!e->pending_head)
+                e->pending_tail = NULL;
+        } else {
+            return;
+        }
+        t->next = NULL;
+        transfer_cancel(e, t, why);
+        transfer_free(t);
     }
 }
 

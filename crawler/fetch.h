@@ -98,6 +98,15 @@ int fetch_engine_add(struct fetch_engine *e, const struct fetch_request *req, st
  * fails (not for failed requests, which are reported to their callbacks). */
 int fetch_engine_run(struct fetch_engine *e, struct fs_error *err);
 
+/* Like fetch_engine_run(), but returns 1 once the monotonic time deadline
+ * (time_monotonic() seconds; <= 0: none) has passed, with requests still
+ * queued or in flight (fetch_engine_cancel() answers them). */
+int fetch_engine_run_until(struct fetch_engine *e, double deadline, struct fs_error *err);
+
+/* Answers every queued and in-flight request at once, each with ok = 0 and
+ * error why (a request added by one of those callbacks too). */
+void fetch_engine_cancel(struct fetch_engine *e, const char *why);
+
 /* Sets the delay between request starts for the host of url (any URL or origin
  * on that host), e.g. from a robots.txt Crawl-delay; overrides opts.delay_ms. */
 void fetch_engine_set_host_delay(struct fetch_engine *e, const char *url, int delay_ms);

@@ -1246,7 +1246,14 @@ static int comments_xpath(struct comment_list *l, htmlDocPtr doc, const char *xp
     if (!xc)
         return fs_error_set(err, "cannot create an XPath context");
     xc->error = xpath_silent;
+    xc->opLimit = HTML_XPATH_MAX_OPS; /* libxml2 stops the evaluation past it */
     xmlXPathObjectPtr res = xmlXPathEvalExpression((const xmlChar *)xpath, xc);
+    if (!res && xc->lastError.code == XML_XPATH_EXPRESSION_OK + XPATH_OP_LIMIT_EXCEEDED) {
+        xmlXPathFreeContext(xc);
+        return fs_error_set(err, "comment XPath \"%.100s\" too costly for this page: stopped "
+                                 "after %lu steps",
+                            xpath, (unsigned long)HTML_XPATH_MAX_OPS);
+    }
     if (!res) {
         char msg[200];
         str_copy(msg, sizeof msg, xc->lastError.message ? xc->lastError.message : "error");

@@ -30,6 +30,9 @@
 
 #include <stddef.h>
 
+/* XPath evaluation steps allowed per page (comment_selector). */
+#define HTML_XPATH_MAX_OPS 20000000UL
+
 struct html_article {
     char *title;          /* <title>, og:title or the first <h1>; may be NULL */
     char *text;           /* the main text, paragraphs separated by "\n\n" */
@@ -70,7 +73,11 @@ void html_article_free(struct html_article *a);
  * "body", "id" and "user") are returned instead (Stocktwits).
  *
  * A page without comments gives 0 items. An invalid xpath fails with
- * "invalid comment XPath ...". Returns 0 and sets *items / *n_items (free with
+ * "invalid comment XPath ...". The XPath's work is bounded: past
+ * HTML_XPATH_MAX_OPS evaluation steps (libxml2's opLimit; about a second) the
+ * page fails with "comment XPath ... too costly for this page", where a
+ * selector that compares every node with every other one (preceding::,
+ * nested //) would otherwise run for minutes on a page of many comments. Returns 0 and sets *items / *n_items (free with
  * html_comments_free), or -1 (*items NULL, *n_items 0). */
 int html_extract_comments(const char *body, size_t len, const char *charset, const char *url,
                           const char *xpath, struct feed_item **items, size_t *n_items,

@@ -481,6 +481,63 @@ def case_caps(answers, base):
                                                                           p.stderr))
 
 
+# ---- item 6: the crawl's deadline and bounded parsing -------------------------------------
+
+def case_deadline(answers, base):
+    with t.case("deadline: a crawl stops at [crawler] deadline; the rest is 'not done' and "
+                "due next time") as c:
+        srcs = []
+        for i in range(12):
+            answers.set("/slow/%d.xml" % i, rss([{"guid": "s%d" % i, "link": base + "/s/%d" % i,
+                                                   "title": "Slow %d" % i}]), delay=1.0)
+            srcs.append(("slow%02d" % i, "/slow/%d.xml" % i, ()))
+        w = World(base, "deadline", crawler=["per_host = 1", "deadline = 3s", "timeout = 30s"],
+                  sources=srcs)
+        t0 = time.time()
+        p, lines = w.crawl()
+        took = time.time() - t0
+        c.check(took < 8, "the crawl took %.1f s with a 3 s deadline" % took)
+        c.check(p.returncode == 3, "exit %d, want 3; %r" % (p.returncode, p.stderr))
+        done = [n for n, l in lines.items() if l == "new 1 (of 1 items)"]
+        not_done = [n for n, l in lines.items() if l.startswith("not done: the crawl's deadline "
+                                                                  "(3s) passed")]
+        c.check(len(lines) == 12 and len(done) + len(not_done) == 12 and 1 <= len(done) <= 4,
+                "done %r, not done %r, lines %r" % (done, not_done, lines))
+        c.check("not done" in p.stderr, "no warning on stderr: %r" % p.stderr)
+        stored = w.q("SELECT count(*) FROM documents")[0][0]
+        c.check(stored == len(done), "%d stored for %d done" % (stored, len(done)))
+        rows = w.q("SELECT s.name, s.next_fetch_at, s.consecutive_errors, l.outcome FROM sources s"
+                   " JOIN crawl_log l ON l.source_id = s.id WHERE s.name IN (%s)" %
+                   ",".join("'%s'" % n for n in not_done))
+        c.check(len(rows) == len(not_done) and all(r[1] == 0 and r[2] == 0 and r[3] == "skipped"
+                                                    for r in rows),
+                "not-done sources' state and log: %r" % rows)
+        p2, lines2 = w.crawl(now=NOW + 60)  # not forced: only what is due
+        fetched = [n for n, l in lines2.items() if l.startswith("new") or l.startswith("not done")]
+        c.check(sorted(fetched) == sorted(not_done),
+                "the next crawl fetched %r, want the not-done %r" % (fetched, not_done))
+
+
+def case_costly_xpath(answers, base):
+    with t.case("xpath: a comment XPath that compares every comment with every other one is "
+                "stopped (bounded steps), a plain one still works") as c:
+        for path in ("/x/page.html", "/x/page.html?plain"):
+            answers.set(path, comments_page(20000), ctype="text/html")
+        costly = "//div[@class='c'][count(preceding::div[@class='c']) >= 0]"
+        w = World(base, "xpath", crawler=["timeout = 120s"], sources=[
+            ("costly", "/x/page.html", ["kind = comments", "comment_selector = " + costly]),
+            ("plain", "/x/page.html?plain", ["kind = comments",
+                                             "comment_selector = //div[@class='c']"])])
+        t0 = time.time()
+        p, lines = w.crawl(timeout=300)
+        took = time.time() - t0
+        c.check(took < 20, "the crawl took %.1f s" % took)
+        c.check(re.match(r"failed: comment XPath .* too costly for this page",
+                         lines.get("costly", "")), "costly: %r" % lines.get("costly"))
+        c.check(lines.get("plain", "").startswith("new 1000 (of 20001 items)"),
+                "plain: %r" % lines.get("plain"))
+
+
 def main():
     if not os.path.exists(BIN):
         print("FAIL it_data: %s not built" % BIN)
@@ -494,6 +551,8 @@ def main():
         case_read_only(base)
         case_lock(base)
         case_caps(answers, base)
+        case_deadline(answers, base)
+        case_costly_xpath(answers, base)
     finally:
         srv.shutdown()
     return t.finish()
