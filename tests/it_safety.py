@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import re
+import resource
 import sqlite3
 import stat
 import subprocess
@@ -501,7 +502,7 @@ def case_deadline(answers, base):
         done = [n for n, l in lines.items() if l == "new 1 (of 1 items)"]
         not_done = [n for n, l in lines.items() if l.startswith("not done: the crawl's deadline "
                                                                   "(3s) passed")]
-        c.check(len(lines) == 12 and len(done) + len(not_done) == 12 and 1 <= len(done) <= 4,
+        c.check(len(lines) == 12 and len(done) + len(not_done) == 12 and len(not_done) >= 8,
                 "done %r, not done %r, lines %r" % (done, not_done, lines))
         c.check("not done" in p.stderr, "no warning on stderr: %r" % p.stderr)
         stored = w.q("SELECT count(*) FROM documents")[0][0]
@@ -528,10 +529,13 @@ def case_costly_xpath(answers, base):
             ("costly", "/x/page.html", ["kind = comments", "comment_selector = " + costly]),
             ("plain", "/x/page.html?plain", ["kind = comments",
                                              "comment_selector = //div[@class='c']"])])
-        t0 = time.time()
-        p, lines = w.crawl(timeout=300)
-        took = time.time() - t0
-        c.check(took < 20, "the crawl took %.1f s" % took)
+        # CPU time, not wall time: the machine may be shared (the unbounded
+        # selector took 36 s of CPU on this page, the bounded one about 1 s)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p, lines = w.crawl(timeout=600)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        c.check(cpu < 15, "the crawl took %.1f s of CPU" % cpu)
         c.check(re.match(r"failed: comment XPath .* too costly for this page",
                          lines.get("costly", "")), "costly: %r" % lines.get("costly"))
         c.check(lines.get("plain", "").startswith("new 1000 (of 20001 items)"),
