@@ -111,10 +111,10 @@ class World:
     """A config and a database in a temp dir, crawled against the server."""
 
     def __init__(self, base, name, crawler=(), sources=()):
-        self.dir = tempdir("finsent-it-data-")
+        self.dir = tempdir("finsent-it-safety-")
         self.conf = os.path.join(self.dir, name + ".conf")
         self.db = os.path.join(self.dir, name + ".db")
-        lines = ["[finsent]", "contact = it-data@example.com", "", "[crawler]",
+        lines = ["[finsent]", "contact = it-safety@example.com", "", "[crawler]",
                  "delay_ms = 0", "per_host = 8", "concurrency = 8"] + list(crawler) + [""]
         for src, path, extra in sources:
             lines += ["[source %s]" % src, "url = %s%s" % (base, path)] + list(extra) + [""]
@@ -544,7 +544,7 @@ def case_costly_xpath(answers, base):
 
 def main():
     if not os.path.exists(BIN):
-        print("FAIL it_data: %s not built" % BIN)
+        print("FAIL it_safety: %s not built" % BIN)
         return 1
     answers = Answers()
     srv, base = start_server(answers)
