@@ -18,6 +18,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -107,11 +108,15 @@ def rss(items):
     return "\n".join(out)
 
 
+WORLDS = []  # their directories, removed at the end
+
+
 class World:
     """A config and a database in a temp dir, crawled against the server."""
 
     def __init__(self, base, name, crawler=(), sources=()):
         self.dir = tempdir("finsent-it-safety-")
+        WORLDS.append(self.dir)
         self.conf = os.path.join(self.dir, name + ".conf")
         self.db = os.path.join(self.dir, name + ".db")
         lines = ["[finsent]", "contact = it-safety@example.com", "", "[crawler]",
@@ -559,6 +564,8 @@ def main():
         case_costly_xpath(answers, base)
     finally:
         srv.shutdown()
+        for d in WORLDS:
+            shutil.rmtree(d, ignore_errors=True)
     return t.finish()
 
 
