@@ -16,10 +16,23 @@
 static const char *const kind_names[] = {"feed", "article", "comments"};
 
 /* Every key crawler_settings_load() and load_one() read (common/config.h). */
-const char *const crawler_config_keys[] = {
-    "concurrency",      "per_host",       "delay_ms", "connect_timeout", "timeout",
-    "timeout_ms",       "max_body_bytes", "interval", "backoff_min",     "backoff_max",
-    "max_follow_links", "user_agent",     NULL};
+const char *const crawler_config_keys[] = {"concurrency",
+                                           "per_host",
+                                           "delay_ms",
+                                           "connect_timeout",
+                                           "timeout",
+                                           "timeout_ms",
+                                           "max_body_bytes",
+                                           "interval",
+                                           "backoff_min",
+                                           "backoff_max",
+                                           "max_follow_links",
+                                           "user_agent",
+                                           "max_title_chars",
+                                           "max_text_chars",
+                                           "max_documents_per_page",
+                                           "deadline",
+                                           NULL};
 const char *const source_config_keys[] = {"url",      "kind", "follow_links", "comment_selector",
                                           "interval", NULL};
 
@@ -81,8 +94,8 @@ int crawler_settings_load(const struct config *cfg, struct crawler_settings *out
         config_get_duration(cfg, sec, "backoff_min", 15 * 60, &out->backoff_min, err) < 0 ||
         config_get_duration(cfg, sec, "backoff_max", 24 * 3600, &out->backoff_max, err) < 0 ||
         config_get_int(cfg, sec, "max_follow_links", 50, 1, 100000, &max_follow, err) < 0 ||
-        config_get_int(cfg, sec, "max_title_chars", 500, 16, 1000000, &out->max_title_chars,
-                       err) < 0 ||
+        config_get_int(cfg, sec, "max_title_chars", 500, 16, 1000000, &out->max_title_chars, err) <
+            0 ||
         config_get_int(cfg, sec, "max_text_chars", 100000, 256, 100000000, &out->max_text_chars,
                        err) < 0 ||
         config_get_int(cfg, sec, "max_documents_per_page", 1000, 1, 1000000, &max_docs, err) < 0 ||

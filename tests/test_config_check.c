@@ -185,6 +185,10 @@ static void crawler_eq(const struct config *a, const struct config *b)
     CHECK_INT_EQ(x.backoff_min, y.backoff_min);
     CHECK_INT_EQ(x.backoff_max, y.backoff_max);
     CHECK_INT_EQ(x.max_follow_links, y.max_follow_links);
+    CHECK_INT_EQ(x.max_title_chars, y.max_title_chars);
+    CHECK_INT_EQ(x.max_text_chars, y.max_text_chars);
+    CHECK_INT_EQ(x.max_documents_per_page, y.max_documents_per_page);
+    CHECK_INT_EQ(x.deadline_ms, y.deadline_ms);
     CHECK_STR_EQ(x.user_agent, y.user_agent);
     crawler_settings_free(&x);
     crawler_settings_free(&y);
