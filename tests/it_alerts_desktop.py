@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
-from alerts_fixture import (BIN, Cases, MissingDependency, SmtpServer, add_bucket, add_doc,  # noqa: E402
+from alerts_fixture import (BIN, MissingDependency, run_cases, SmtpServer, add_bucket, add_doc,  # noqa: E402
                             check, finsent, new_db, ts)
 
 NOW = "2026-03-01T12:30:00Z"
@@ -251,14 +251,8 @@ def case_quiet_hours_hold_desktop_not_email(keep):
 
 
 def main():
-    cases = Cases()
     keep = []
-    for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):
-        cases.run("alerts_desktop:" + name[len("case_"):], fn, keep)
-    if not cases.failed:
-        for d in keep:
-            shutil.rmtree(d, ignore_errors=True)
-    return cases.exit_code()
+    return run_cases("alerts_desktop", globals(), keep, keep)
 
 
 if __name__ == "__main__":

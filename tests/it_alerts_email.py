@@ -10,7 +10,6 @@ import email.policy
 import email.utils
 import os
 import re
-import shutil
 import sqlite3
 import stat
 import subprocess
@@ -18,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
-from alerts_fixture import (Cases, SmtpServer, add_bucket, add_doc, check, finsent,  # noqa: E402
+from alerts_fixture import (run_cases, SmtpServer, add_bucket, add_doc, check, finsent,  # noqa: E402
                             free_port, make_cert, new_db, ts)
 
 NOW = "2026-03-01T12:30:00Z"
@@ -361,13 +360,7 @@ def case_dry_run_sends_and_changes_nothing():
 
 
 def main():
-    cases = Cases()
-    for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):
-        cases.run("alerts_email:" + name[len("case_"):], fn)
-    if not cases.failed:
-        for d in Env.made:
-            shutil.rmtree(d, ignore_errors=True)
-    return cases.exit_code()
+    return run_cases("alerts_email", globals(), Env.made)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ Prints one line per case (PASS/FAIL/SKIP); exits non-zero on any failure.
 """
 import json
 import os
-import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
-from alerts_fixture import Cases, add_bucket, add_doc, check, finsent, new_db  # noqa: E402
+from alerts_fixture import run_cases, add_bucket, add_doc, check, finsent, new_db  # noqa: E402
 
 ENERGY, MACRO = 6, 14
 RULE = ("[alert energy]\ntopics = Energy | Oil, Macro\nmin_docs = 3\nresolved = yes\n"
@@ -173,13 +172,7 @@ def case_silence_list_lift_and_expiry():
 
 
 def main():
-    cases = Cases()
-    for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):
-        cases.run("alerts_history:" + name[len("case_"):], fn)
-    if not cases.failed:
-        for d in Env.made:
-            shutil.rmtree(d, ignore_errors=True)
-    return cases.exit_code()
+    return run_cases("alerts_history", globals(), Env.made)
 
 
 if __name__ == "__main__":

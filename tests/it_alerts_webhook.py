@@ -7,13 +7,12 @@ receiver that hangs.
 Prints one line per case (PASS/FAIL/SKIP); exits non-zero on any failure.
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
-from alerts_fixture import Cases, add_bucket, add_doc, check, finsent, new_db  # noqa: E402
+from alerts_fixture import run_cases, add_bucket, add_doc, check, finsent, new_db  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 ENERGY = 6
@@ -210,13 +209,7 @@ def case_config_checks():
 
 
 def main():
-    cases = Cases()
-    for name, fn in sorted((n, f) for n, f in globals().items() if n.startswith("case_")):
-        cases.run("alerts_webhook:" + name[len("case_"):], fn)
-    if not cases.failed:
-        for d in Env.made:
-            shutil.rmtree(d, ignore_errors=True)
-    return cases.exit_code()
+    return run_cases("alerts_webhook", globals(), Env.made)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ end-to-end test may reuse it.
 import calendar
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -162,6 +163,19 @@ class Cases:
 
     def exit_code(self):
         return 1 if self.failed else 0
+
+
+def run_cases(prefix, namespace, made, *args):
+    """Runs every case_* function of namespace (a test module's globals()) in name
+    order as PREFIX:NAME with args; when all passed, removes the directories
+    listed in made (read after the cases ran). Returns the exit status."""
+    cases = Cases()
+    for name, fn in sorted((n, f) for n, f in namespace.items() if n.startswith("case_")):
+        cases.run(prefix + ":" + name[len("case_"):], fn, *args)
+    if not cases.failed:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
+    return cases.exit_code()
 
 
 class SkipCase(Exception):
