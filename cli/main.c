@@ -293,6 +293,36 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
+/* Runs the command at argv[i] (or its help). */
+static int run_command(struct cli_ctx *ctx, int argc, char **argv, int i)
+{
+    int rc = 0;
+    int help = !strcmp(argv[i], "help");
+    if (help && i + 1 >= argc) {
+        usage(stdout);
+        return FS_EXIT_OK;
+    }
+    if (help && i + 2 < argc)
+        return cli_fail(FS_EXIT_USAGE, "help: one COMMAND at a time (see 'finsent help')");
+    const char *name = argv[i + help];
+    const struct command *cmd = NULL;
+    for (size_t k = 0; k < FS_ARRAY_LEN(commands); k++)
+        if (!strcmp(name, commands[k].name))
+            cmd = &commands[k];
+    if (!cmd)
+        return cli_fail(FS_EXIT_USAGE, "unknown command '%s' (see 'finsent help')", name);
+    if (help || wants_help(argc - i, argv + i)) {
+        /* every command prints its usage for exactly this, before reading anything */
+        char help_opt[] = "--help";
+        char *help_argv[] = {(char *)cmd->name, help_opt, NULL};
+        rc = cmd->fn(ctx, 2, help_argv);
+    } else if (cmd->no_config || (rc = cli_config(ctx)) == 0) {
+        /* the whole configuration is checked before any command runs */
+        rc = cmd->fn(ctx, argc - i, argv + i);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], DESKTOP_HELPER_ARG))
@@ -317,30 +347,9 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         usage(stderr);
-        return FS_EXIT_USAGE;
-    }
-    int help = !strcmp(argv[i], "help");
-    if (help && i + 1 >= argc) {
-        usage(stdout);
-        return FS_EXIT_OK;
-    }
-    if (help && i + 2 < argc)
-        return cli_fail(FS_EXIT_USAGE, "help: one COMMAND at a time (see 'finsent help')");
-    const char *name = argv[i + help];
-    const struct command *cmd = NULL;
-    for (size_t k = 0; k < FS_ARRAY_LEN(commands); k++)
-        if (!strcmp(name, commands[k].name))
-            cmd = &commands[k];
-    if (!cmd)
-        return cli_fail(FS_EXIT_USAGE, "unknown command '%s' (see 'finsent help')", name);
-    if (help || wants_help(argc - i, argv + i)) {
-        /* every command prints its usage for exactly this, before reading anything */
-        char help_opt[] = "--help";
-        char *help_argv[] = {(char *)cmd->name, help_opt, NULL};
-        rc = cmd->fn(&ctx, 2, help_argv);
-    } else if (cmd->no_config || (rc = cli_config(&ctx)) == 0) {
-        /* the whole configuration is checked before any command runs */
-        rc = cmd->fn(&ctx, argc - i, argv + i);
+        rc = FS_EXIT_USAGE;
+    } else {
+        rc = run_command(&ctx, argc, argv, i);
     }
     db_close(ctx.db);
     if (ctx.locked)

@@ -95,6 +95,16 @@ def train_tiny(d):
     return model, p
 
 
+def asan_runtime():
+    """[path of the ASan runtime] when finsent is built with it (make SAN=1): a
+    preloaded library must then come after it, or the binary refuses to start."""
+    p = subprocess.run(["ldd", BIN], capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        if "libasan" in line and "=>" in line:
+            return [line.split("=>")[1].split()[0]]
+    return []
+
+
 def predict(model, env_changes):
     """(kernel line from --verbose, list of probability vectors) or (None, why)."""
     p = run(["--verbose", "predict", "--json", "--model", model, *TEXTS], env_changes)
@@ -170,7 +180,8 @@ def check_all(d):
         print(missing_line("reexec_from_prescott",
                            "cc and libopenblas-dev to build the preload shim"), flush=True)
         return
-    line, vec = predict(model, {"OPENBLAS_CORETYPE": "Prescott", "LD_PRELOAD": shim})
+    line, vec = predict(model, {"OPENBLAS_CORETYPE": "Prescott",
+                                "LD_PRELOAD": ":".join(asan_runtime() + [shim])})
     ok = (line is not None and line.startswith(f"OpenBLAS kernel {want} (chosen by finsent") and
           "picked Prescott" in line)
     report(ok, "reexec_from_prescott", str(line or vec))
