@@ -9,6 +9,7 @@
  * Like finsent, it re-executes itself first when OpenBLAS picked a kernel
  * below what the CPU supports (common/cpu_features.h).
  */
+#include "bench/bench_util.h"
 #include "common/cpu_features.h"
 #include "common/util.h"
 
@@ -27,16 +28,6 @@ static const struct shape shapes[] = {
     {2048, 1536, 384, 1, "ffn up"},
     {2048, 384, 1536, 1, "ffn down"},
 };
-
-static float *random_matrix(size_t n, unsigned seed)
-{
-    float *x = xmalloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        x[i] = (float)((seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-    }
-    return x;
-}
 
 /* Best seconds per call over about 0.5 s of calls (after one warm-up call). */
 static double time_sgemm(const struct shape *s, const float *a, const float *b, float *c)
@@ -62,8 +53,8 @@ int main(int argc, char **argv)
     printf("%s, %d thread(s)\n", line, openblas_get_num_threads());
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const struct shape *s = &shapes[i];
-        float *a = random_matrix((size_t)s->m * s->k, 1);
-        float *b = random_matrix((size_t)s->k * s->n, 2);
+        float *a = bench_random_floats((size_t)s->m * s->k, 1);
+        float *b = bench_random_floats((size_t)s->k * s->n, 2);
         float *c = xmalloc((size_t)s->m * s->n * sizeof *c);
         double sec = time_sgemm(s, a, b, c);
         printf("sgemm %4d x %4d x %4d (%-20s) %8.3f ms %8.1f GFLOP/s\n", s->m, s->n, s->k, s->what,

@@ -12,32 +12,18 @@
  *      target < 5 s; and the growth entity_buckets adds.
  * Prints figures; asserts nothing.
  */
+#include "bench/bench_util.h"
 #include "common/util.h"
 #include "db/db.h"
 #include "trends/trends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define T0 1772323200 /* 2026-03-01T00:00:00Z */
 #define SPAN (90 * 86400)
 #define N_ENTITIES 2000
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return *s >> 8;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static int64_t db_bytes(sqlite3 *db)
 {
@@ -57,8 +43,8 @@ static int64_t db_bytes(sqlite3 *db)
 /* An entity id, skewed: a few entities get most mentions. */
 static int pick_entity(uint32_t *seed)
 {
-    uint32_t r = lcg(seed) % 1000;
-    return r < 500 ? 1 + (int)(lcg(seed) % 20) : 1 + (int)(lcg(seed) % N_ENTITIES);
+    uint32_t r = bench_lcg(seed) % 1000;
+    return r < 500 ? 1 + (int)(bench_lcg(seed) % 20) : 1 + (int)(bench_lcg(seed) % N_ENTITIES);
 }
 
 static int generate_documents(sqlite3 *db, int n, uint32_t *seed, struct fs_error *err)
@@ -78,15 +64,15 @@ static int generate_documents(sqlite3 *db, int n, uint32_t *seed, struct fs_erro
         return -1;
     int rc = 0;
     for (int64_t id = 1; id <= n && rc == 0; id++) {
-        int64_t t = T0 + (int64_t)(lcg(seed) % SPAN);
+        int64_t t = T0 + (int64_t)(bench_lcg(seed) % SPAN);
         sqlite3_reset(d);
         sqlite3_bind_int64(d, 1, id);
         sqlite3_bind_int64(d, 2, t);
         sqlite3_reset(c);
         sqlite3_bind_int64(c, 1, id);
-        sqlite3_bind_int(c, 2, (int)(lcg(seed) % 20));
-        sqlite3_bind_int(c, 3, (int)(lcg(seed) % 3));
-        sqlite3_bind_double(c, 4, ((int)(lcg(seed) % 2001) - 1000) / 1000.0);
+        sqlite3_bind_int(c, 2, (int)(bench_lcg(seed) % 20));
+        sqlite3_bind_int(c, 3, (int)(bench_lcg(seed) % 3));
+        sqlite3_bind_double(c, 4, ((int)(bench_lcg(seed) % 2001) - 1000) / 1000.0);
         sqlite3_bind_int64(c, 5, t + 60);
         if (sqlite3_step(d) != SQLITE_DONE || sqlite3_step(c) != SQLITE_DONE)
             rc = db_error(db, err, "insert");
@@ -120,7 +106,7 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
     }
     int rc = 0;
     for (int64_t id = 1; id <= n && rc == 0; id++) {
-        int k = (int)(lcg(seed) % 4), chosen[3] = {0, 0, 0}; /* 0..3 distinct entities */
+        int k = (int)(bench_lcg(seed) % 4), chosen[3] = {0, 0, 0}; /* 0..3 distinct entities */
         for (int j = 0; j < k && rc == 0; j++) {
             int ent = pick_entity(seed);
             if (ent == chosen[0] || ent == chosen[1] || ent == chosen[2])
@@ -133,8 +119,8 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
             sqlite3_reset(s);
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int(s, 2, ent);
-            sqlite3_bind_int(s, 3, (int)(lcg(seed) % 3));
-            sqlite3_bind_double(s, 4, ((int)(lcg(seed) % 2001) - 1000) / 1000.0);
+            sqlite3_bind_int(s, 3, (int)(bench_lcg(seed) % 3));
+            sqlite3_bind_double(s, 4, ((int)(bench_lcg(seed) % 2001) - 1000) / 1000.0);
             if (sqlite3_step(m) != SQLITE_DONE || sqlite3_step(s) != SQLITE_DONE)
                 rc = db_error(db, err, "insert");
             (*n_rows)++;
@@ -183,26 +169,26 @@ int main(int argc, char **argv)
     struct trends_stats st;
     int64_t now = T0 + SPAN;
     t = time_monotonic();
-    double c0 = cpu_seconds();
+    double c0 = bench_process_cpu_seconds();
     if (trends_update_params(db, &p, now, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("first update, topics and entities:   %6.2f s wall %6.2f s cpu  entity rows %lld, "
            "entity spikes %lld\n",
-           time_monotonic() - t, cpu_seconds() - c0, (long long)st.entity_rows,
+           time_monotonic() - t, bench_process_cpu_seconds() - c0, (long long)st.entity_rows,
            (long long)st.entity_new_spikes);
     int64_t with_buckets = db_bytes(db);
     db_meta_set_int(db, "entity_trends.stale", 1, &err);
     t = time_monotonic();
-    c0 = cpu_seconds();
+    c0 = bench_process_cpu_seconds();
     if (trends_update_params(db, &p, now, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("entity trends rebuilt (target < 5 s):  %6.2f s wall %6.2f s cpu  %lld sentiments, "
            "rebuilt %d\n",
-           time_monotonic() - t, cpu_seconds() - c0, (long long)st.entity_docs, st.entity_rebuilt);
+           time_monotonic() - t, bench_process_cpu_seconds() - c0, (long long)st.entity_docs, st.entity_rebuilt);
     printf("database: %.1f MB in all (entity_buckets and topic buckets %.1f MB)\n",
            (double)with_buckets / 1e6, (double)(with_buckets - after) / 1e6);
     db_close(db);

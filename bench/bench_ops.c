@@ -7,6 +7,7 @@
  *   bench_ops            best of 20 runs of each op, in microseconds of the
  *                        thread's CPU time
  */
+#include "bench/bench_util.h"
 #include "classify/backend.h"
 #include "common/util.h"
 
@@ -24,16 +25,6 @@ static double cpu_seconds(void)
 }
 
 enum { TOK = 2048, C = 384, FFN = 1536, H = 12, B = 64, T = 32, LAYERS = 6, RUNS = 20 };
-
-static float *buf(size_t n, unsigned seed)
-{
-    float *x = xmalloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        x[i] = (float)((seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-    }
-    return x;
-}
 
 struct ctx {
     struct backend *be;
@@ -97,12 +88,12 @@ int main(void)
     }
     size_t big = (size_t)TOK * FFN * 3 > (size_t)B * H * T * T ? (size_t)TOK * FFN * 3
                                                                 : (size_t)B * H * T * T;
-    x.a = buf(big, 1), x.b = buf(big, 2), x.c = buf(big, 3), x.d = buf(big, 4);
-    x.m = buf(big, 5), x.v = buf(big, 6), x.w = buf(4 * FFN, 7), x.bias = buf(4 * FFN, 8);
-    x.att = buf(big, 9), x.datt = buf(big, 10);
+    x.a = bench_random_floats(big, 1), x.b = bench_random_floats(big, 2), x.c = bench_random_floats(big, 3), x.d = bench_random_floats(big, 4);
+    x.m = bench_random_floats(big, 5), x.v = bench_random_floats(big, 6), x.w = bench_random_floats(4 * FFN, 7), x.bias = bench_random_floats(4 * FFN, 8);
+    x.att = bench_random_floats(big, 9), x.datt = bench_random_floats(big, 10);
     for (size_t i = 0; i < big; i++)
         x.v[i] = x.v[i] * x.v[i];
-    x.mean = buf(TOK, 11), x.rstd = buf(TOK, 12);
+    x.mean = bench_random_floats(TOK, 11), x.rstd = bench_random_floats(TOK, 12);
     x.len = xmalloc(B * sizeof *x.len);
     for (int b = 0; b < B; b++)
         x.len[b] = T - (b % 8);

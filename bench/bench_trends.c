@@ -8,6 +8,7 @@
  *   2. an incremental trends_update() after 10,000 new documents of the last day.
  * Prints figures and peak RSS; asserts nothing. Targets: 2 s and 100 ms.
  */
+#include "bench/bench_util.h"
 #include "common/util.h"
 #include "db/db.h"
 #include "trends/report.h"
@@ -15,34 +16,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define T0 1772323200 /* 2026-03-01T00:00:00Z */
 #define SPAN (90 * 86400)
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return *s >> 8;
-}
-
-/* CPU seconds of this process (user + system): less sensitive than wall time to
- * other jobs on a shared machine. */
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long peak_rss_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024;
-}
 
 /* Inserts n documents with ids from *next_id, times in [from, from + span). */
 static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t span,
@@ -72,13 +49,13 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
         return -1;
     for (int i = 0; i < n; i++) {
         int64_t id = (*next_id)++;
-        int64_t t = from + (int64_t)(lcg(seed) % (uint32_t)span);
+        int64_t t = from + (int64_t)(bench_lcg(seed) % (uint32_t)span);
         char hash[24];
         snprintf(hash, sizeof hash, "%lld", (long long)id);
         sqlite3_reset(d);
         sqlite3_bind_int64(d, 1, id);
         sqlite3_bind_text(d, 2, hash, -1, SQLITE_TRANSIENT);
-        if (lcg(seed) % 10 == 0)
+        if (bench_lcg(seed) % 10 == 0)
             sqlite3_bind_null(d, 3);
         else
             sqlite3_bind_int64(d, 3, t);
@@ -86,10 +63,10 @@ static int generate(sqlite3 *db, int64_t *next_id, int n, int64_t from, int64_t 
         sqlite3_bind_text(d, 5, text, -1, SQLITE_STATIC);
         sqlite3_reset(c);
         sqlite3_bind_int64(c, 1, id);
-        sqlite3_bind_int(c, 2, (int)(lcg(seed) % 20));
+        sqlite3_bind_int(c, 2, (int)(bench_lcg(seed) % 20));
         sqlite3_bind_text(c, 3, probs, -1, SQLITE_STATIC);
-        sqlite3_bind_int(c, 4, (int)(lcg(seed) % 3));
-        sqlite3_bind_double(c, 5, ((int)(lcg(seed) % 2001) - 1000) / 1000.0);
+        sqlite3_bind_int(c, 4, (int)(bench_lcg(seed) % 3));
+        sqlite3_bind_double(c, 5, ((int)(bench_lcg(seed) % 2001) - 1000) / 1000.0);
         sqlite3_bind_int64(c, 6, t + 120);
         if (sqlite3_step(d) != SQLITE_DONE || sqlite3_step(c) != SQLITE_DONE) {
             db_error(db, err, "insert");
@@ -118,8 +95,8 @@ static void print_stats(const char *what, double secs, const struct trends_stats
 {
     printf("%-36s %7.3f s wall %7.3f s cpu  docs %lld  rows written %lld  spikes %lld  peak RSS "
            "%ld MB\n",
-           what, secs, cpu_seconds() - cpu0, (long long)st->n_docs, (long long)st->n_rows,
-           (long long)st->n_new_spikes, peak_rss_mb());
+           what, secs, bench_process_cpu_seconds() - cpu0, (long long)st->n_docs, (long long)st->n_rows,
+           (long long)st->n_new_spikes, bench_peak_rss_mb());
 }
 
 int main(int argc, char **argv)
@@ -152,7 +129,7 @@ int main(int argc, char **argv)
     struct trends_stats st;
     int64_t now = T0 + SPAN;
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     if (trends_update_params(db, &p, now, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -164,7 +141,7 @@ int main(int argc, char **argv)
         return 1;
     }
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     if (trends_update_params(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -172,7 +149,7 @@ int main(int argc, char **argv)
     print_stats("incremental +10,000 (target < 0.1 s)", time_monotonic() - t, &st);
 
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     trends_update_params(db, &p, now + 3600, &st, &err);
     print_stats("nothing new", time_monotonic() - t, &st);
 
@@ -184,28 +161,28 @@ int main(int argc, char **argv)
     };
     struct strbuf html = STRBUF_INIT;
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     if (report_html(db, &ro, &html, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("%-36s %7.3f s wall %7.3f s cpu  %zu bytes of HTML\n", "report, 90 days",
-           time_monotonic() - t, cpu_seconds() - cpu0, html.len);
+           time_monotonic() - t, bench_process_cpu_seconds() - cpu0, html.len);
 
     /* the most negative headlines of one hour of one topic (what a spike lists) */
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     int n_found = 0;
     for (int i = 0; i < 10; i++)
         if (db_trends_headlines(db, i, now - (i + 1) * 3600 * 24, now - (i + 1) * 3600 * 24 + 3600,
                                 5, count_doc, &n_found, &err) < 0)
             return 1;
     printf("%-36s %7.3f s wall %7.3f s cpu  %d documents\n", "10 spike headline queries",
-           time_monotonic() - t, cpu_seconds() - cpu0, n_found);
+           time_monotonic() - t, bench_process_cpu_seconds() - cpu0, n_found);
     sb_free(&html);
 
     t = time_monotonic();
-    cpu0 = cpu_seconds();
+    cpu0 = bench_process_cpu_seconds();
     if (trends_rebuild(db, &p, now + 3600, &st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
