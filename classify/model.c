@@ -242,6 +242,8 @@ int model_train_alloc(struct model *m, struct fs_error *err)
     size_t bytes = m->n_params * sizeof(float);
     if (!m->grads)
         m->grads = be->alloc(be, bytes);
+    if (m->shares_params)
+        return m->grads ? 0 : fs_error_set(err, "%s: cannot allocate gradients", be->name);
     if (!m->adam_m)
         m->adam_m = be->alloc(be, bytes);
     if (!m->adam_v)
@@ -847,6 +849,11 @@ static int check_batch(const struct model *m, const struct model_batch *b, struc
     return 0;
 }
 
+int model_row_labeled(const struct model_config *c, int32_t task, int32_t label)
+{
+    return task >= 0 && task < c->n_out && label >= 0 && label < c->out_sizes[task];
+}
+
 static void upload_labels(struct model *m, const struct model_batch *b)
 {
     struct backend *be = m->be;
@@ -855,8 +862,7 @@ static void upload_labels(struct model *m, const struct model_batch *b)
     a->n_labeled = 0;
     if (b->task && b->label) {
         for (int i = 0; i < b->B; i++)
-            a->n_labeled += b->task[i] >= 0 && b->task[i] < m->cfg.n_out && b->label[i] >= 0 &&
-                            b->label[i] < m->cfg.out_sizes[b->task[i]];
+            a->n_labeled += model_row_labeled(&m->cfg, b->task[i], b->label[i]);
         be->upload(be, a->task, b->task, bytes);
         be->upload(be, a->label, b->label, bytes);
         return;
@@ -921,6 +927,11 @@ int model_forward(struct model *m, const struct model_batch *b, int train, uint6
 
 void model_backward(struct model *m)
 {
+    model_backward_rows(m, m->acts->n_labeled);
+}
+
+void model_backward_rows(struct model *m, int rows)
+{
     struct backend *be = m->be;
     struct model_acts *a = m->acts;
     int B = a->B, T = a->T, C = m->cfg.width, N = B * T, L = m->cfg.layers;
@@ -930,10 +941,10 @@ void model_backward(struct model *m)
     be->zero(be, a->dlnf, (size_t)N * C * sizeof(float));
     be->zero(be, a->dpooled, (size_t)B * C * sizeof(float));
     be->zero(be, a->dlogits, (size_t)B * K * sizeof(float));
-    if (!a->n_labeled)
+    if (!a->n_labeled || rows < 1)
         return;
     be->crossentropy_backward(be, a->dlogits, a->probs, a->task, a->label, B, m->cfg.n_out,
-                              m->cfg.out_sizes, m->label_smoothing, 1.0f / a->n_labeled);
+                              m->cfg.out_sizes, m->label_smoothing, 1.0f / rows);
     head_backward(m, B, T);
     if (m->cfg.arch == ARCH_PRE_LN)
         layernorm_back(m, a->dres, a->dlnf, a->res[L], a->lnf_mean, a->lnf_rstd, m->ix.lnf_w,

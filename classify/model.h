@@ -147,14 +147,16 @@ int model_create(const struct model_config *cfg, struct backend *be, uint64_t se
 int model_create_blank(const struct model_config *cfg, struct backend *be, struct model **out,
                        struct fs_error *err);
 
-/* Allocates gradients and AdamW moments (zeroed). */
+/* Allocates gradients and AdamW moments (zeroed); for a view (model_share),
+ * gradients only: its parameters are updated through the model it shares. */
 int model_train_alloc(struct model *m, struct fs_error *err);
 
 void model_free(struct model *m);
 
 /* A second model over m's parameters (shared, not copied) with activations of
- * its own, for inference on another thread (no training: no gradients). Free it
- * with model_free() before m. */
+ * its own, for inference on another thread, or for part of a training batch
+ * once model_train_alloc() has given it gradients of its own. Free it with
+ * model_free() before m. */
 struct model *model_share(const struct model *m);
 
 /* Allocates the activations for batches of up to B x T tokens (train: every
@@ -186,6 +188,15 @@ int model_forward(struct model *m, const struct model_batch *batch, int train, u
 /* Backward pass of the last training forward: m->grads = d(mean loss)/d(params)
  * (overwritten, not accumulated). */
 void model_backward(struct model *m);
+
+/* The same for one part of a batch that was cut into parts: the gradient of
+ * (the sum of this part's losses) / rows, where rows counts the labelled rows
+ * of the whole batch, so that the parts' gradients add up to the batch's. */
+void model_backward_rows(struct model *m, int rows);
+
+/* Whether a row with this task and label counts in the loss (a known head and
+ * a class of it). */
+int model_row_labeled(const struct model_config *c, int32_t task, int32_t label);
 
 /* After model_forward: the probabilities [B, logits] (each head's softmax side
  * by side) into host memory. */

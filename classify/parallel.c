@@ -68,9 +68,7 @@ static void *parallel_worker_run(void *p)
     return NULL;
 }
 
-/* One worker per core (at most PARALLEL_MAX_WORKERS) when the backend can run
- * passes side by side, else one; never more than the batches. */
-static int parallel_workers(const struct backend *be, size_t n_batches)
+int parallel_workers(const struct backend *be, size_t n_batches)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     long n = be->set_threads ? (cores < PARALLEL_MAX_WORKERS ? cores : PARALLEL_MAX_WORKERS) : 1;

@@ -49,6 +49,10 @@ void len_batches_free(struct len_batches *p);
 typedef int (*parallel_batch_fn)(struct model *view, size_t batch, void *arg,
                                  struct fs_error *err);
 
+/* One worker per core (at most PARALLEL_MAX_WORKERS) when the backend can run
+ * passes side by side (has set_threads), else one; never more than n_batches. */
+int parallel_workers(const struct backend *be, size_t n_batches);
+
 /* Runs fn for batches 0..n_batches-1, worker w taking batches w, w + workers,
  * ... (workers: one per core, at most PARALLEL_MAX_WORKERS, at most n_batches).
  * views[0..PARALLEL_MAX_WORKERS-2] are the views of workers 1.. (made with

@@ -4,6 +4,7 @@
  */
 #include "classify/train.h"
 #include "classify/ops_math.h"
+#include "classify/parallel.h"
 #include "common/util.h"
 
 #include <math.h>
@@ -130,6 +131,167 @@ static struct model_batch gather(struct host_batch *h, const struct encoded_set 
     return (struct model_batch){k, T, h->ids, h->len, h->task, h->label};
 }
 
+/* ---- data-parallel steps ------------------------------------------------------------ */
+
+/* A step's batch cut into parts, one per worker (classify/parallel.h): part p
+ * runs forward and backward on its own view (m itself for part 0) with
+ * single-threaded BLAS, into gradients of its own scaled to the whole batch's
+ * mean loss (model_backward_rows), and the parts' gradients are then summed
+ * into m's. The sum is the whole batch's gradient, up to rounding and the
+ * dropout masks (drawn per part). Fewer synchronisations than one BLAS call
+ * split across the cores, and every op, not only the matrix products, runs on
+ * all of them. */
+struct step_parts {
+    int workers; /* parts of a full batch (1: the batch runs whole on m) */
+    struct model *m;
+    struct model *views[PARALLEL_MAX_WORKERS - 1];
+    struct host_batch h[PARALLEL_MAX_WORKERS];
+    /* the step */
+    const struct encoded_set *s;
+    const size_t *rows;
+    int k, parts, labeled;
+    uint64_t seed;
+    float loss[PARALLEL_MAX_WORKERS];
+    int part_labeled[PARALLEL_MAX_WORKERS];
+};
+
+static void host_batch_alloc(struct host_batch *h, int rows, int max_len)
+{
+    *h = (struct host_batch){xmalloc((size_t)rows * max_len * sizeof(int32_t)),
+                             xmalloc(rows * sizeof(int32_t)), xmalloc(rows * sizeof(int32_t)),
+                             xmalloc(rows * sizeof(int32_t))};
+}
+
+static void host_batch_free(struct host_batch *h)
+{
+    free(h->ids), free(h->len), free(h->task), free(h->label);
+}
+
+static struct model *step_view(struct step_parts *sp, size_t part)
+{
+    return part ? sp->views[part - 1] : sp->m;
+}
+
+static int part_first(int k, int parts, size_t part)
+{
+    return (int)((long)k * (long)part / parts);
+}
+
+static void step_parts_free(struct step_parts *sp)
+{
+    for (int i = 0; i < sp->workers; i++) {
+        if (i)
+            model_free(sp->views[i - 1]);
+        host_batch_free(&sp->h[i]);
+    }
+}
+
+/* Workers for the run (o->workers, or one per core when 0; one on a backend
+ * that cannot run passes side by side), each with a view, gradients and
+ * activations for its share of a batch of bs rows and `tokens` padded tokens,
+ * none longer than `longest`. */
+static int step_parts_init(struct step_parts *sp, struct model *m, const struct encoded_set *s,
+                           const struct train_options *o, int bs, size_t tokens, int longest,
+                           struct fs_error *err)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->m = m;
+    sp->s = s;
+    int w = o->workers > 0 ? o->workers : parallel_workers(m->be, PARALLEL_MAX_WORKERS);
+    w = w < PARALLEL_MAX_WORKERS ? w : PARALLEL_MAX_WORKERS;
+    sp->workers = m->be->set_threads && w > 1 && bs > 1 ? w : 1;
+    int rows = (bs + sp->workers - 1) / sp->workers;
+    size_t share = sp->workers > 1 ? tokens / sp->workers + (size_t)longest : tokens;
+    share = share < tokens ? share : tokens;
+    int rc = 0;
+    for (int i = 0; i < sp->workers; i++) {
+        host_batch_alloc(&sp->h[i], rows, s->max_len);
+        if (i)
+            sp->views[i - 1] = model_share(m);
+        struct model *v = step_view(sp, (size_t)i);
+        if (rc == 0 && (model_train_alloc(v, err) < 0 ||
+                        model_reserve_tokens(v, rows, share, longest, 1, err) < 0))
+            rc = -1;
+    }
+    if (rc < 0)
+        step_parts_free(sp);
+    return rc;
+}
+
+/* Part `part` of the step, on its own view whichever worker runs it. */
+static int step_part_run(struct model *worker_view, size_t part, void *arg, struct fs_error *err)
+{
+    (void)worker_view;
+    struct step_parts *sp = arg;
+    struct model *view = step_view(sp, part);
+    int first = part_first(sp->k, sp->parts, part), n = part_first(sp->k, sp->parts, part + 1) - first;
+    struct model_batch mb = gather(&sp->h[part], sp->s, sp->rows + first, n);
+    uint64_t seed = part ? fs_hash64(sp->seed + part) : sp->seed;
+    if (model_forward(view, &mb, 1, seed, &sp->loss[part], err) < 0)
+        return -1;
+    sp->part_labeled[part] = 0;
+    for (int i = 0; i < n; i++)
+        sp->part_labeled[part] += model_row_labeled(&view->cfg, mb.task[i], mb.label[i]);
+    model_backward_rows(view, sp->labeled);
+    return 0;
+}
+
+/* Adds the other parts' gradients into m's, a slice of the parameters per worker. */
+static int step_sum_slice(struct model *view, size_t slice, void *arg, struct fs_error *err)
+{
+    (void)view, (void)err;
+    struct step_parts *sp = arg;
+    struct model *m = sp->m;
+    size_t n = m->n_params, lo = n * slice / (size_t)sp->parts, hi = n * (slice + 1) / (size_t)sp->parts;
+    for (int p = 1; p < sp->parts; p++)
+        m->be->residual_forward(m->be, m->grads + lo, m->grads + lo, sp->views[p - 1]->grads + lo,
+                                hi - lo);
+    return 0;
+}
+
+/* Forward and backward of the k rows of one batch: m->grads holds the
+ * gradient of their mean loss, *loss the mean loss. */
+static int step_parts_run(struct step_parts *sp, const size_t *rows, int k, uint64_t seed,
+                          float *loss, struct fs_error *err)
+{
+    sp->rows = rows;
+    sp->k = k;
+    sp->parts = k < sp->workers ? k : sp->workers;
+    sp->seed = seed;
+    sp->labeled = 0;
+    for (int i = 0; i < k; i++)
+        sp->labeled += model_row_labeled(&sp->m->cfg, sp->s->task[rows[i]], sp->s->label[rows[i]]);
+    if (sp->parts == 1) {
+        if (step_part_run(sp->m, 0, sp, err) < 0)
+            return -1;
+    } else if (parallel_batches(sp->m, sp->views, (size_t)sp->parts, step_part_run, sp, err) < 0 ||
+               parallel_batches(sp->m, sp->views, (size_t)sp->parts, step_sum_slice, sp, err) < 0) {
+        return -1;
+    }
+    double sum = 0.0;
+    for (int p = 0; p < sp->parts; p++)
+        sum += (double)sp->loss[p] * sp->part_labeled[p];
+    *loss = sp->labeled ? (float)(sum / sp->labeled) : 0.0f;
+    return 0;
+}
+
+int train_batch_gradient(struct model *m, const struct encoded_set *s, const size_t *rows, int k,
+                         int workers, uint64_t seed, float *loss, struct fs_error *err)
+{
+    struct train_options o;
+    train_options_default(&o);
+    o.workers = workers;
+    int longest = 1;
+    for (int i = 0; i < k; i++)
+        longest = s->length[rows[i]] > longest ? s->length[rows[i]] : longest;
+    struct step_parts sp;
+    if (step_parts_init(&sp, m, s, &o, k, (size_t)k * longest, longest, err) < 0)
+        return -1;
+    int rc = step_parts_run(&sp, rows, k, seed, loss, err);
+    step_parts_free(&sp);
+    return rc;
+}
+
 /* ---- optimiser ------------------------------------------------------------------ */
 
 static float lr_at(const struct train_options *o, long step, long total)
@@ -224,22 +386,17 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
         return -1;
     m->label_smoothing = o->label_smoothing;
     int bs = o->batch_size > 0 ? o->batch_size : 32;
-    struct batch_plan plan = {xmalloc(s->n * sizeof(size_t)), xmalloc(s->n * sizeof(size_t)),
-                              xmalloc(s->n * sizeof(int)), 0};
-    struct host_batch h = {xmalloc((size_t)bs * s->max_len * sizeof(int32_t)),
-                           xmalloc(bs * sizeof(int32_t)), xmalloc(bs * sizeof(int32_t)),
-                           xmalloc(bs * sizeof(int32_t))};
     int longest = 1;
     for (size_t i = 0; i < s->n; i++)
         longest = s->length[i] > longest ? s->length[i] : longest;
     size_t tokens = (size_t)bs * longest;
     if (o->batch_tokens > 0 && (size_t)o->batch_tokens < tokens)
         tokens = (size_t)(o->batch_tokens > longest ? o->batch_tokens : longest);
-    if (model_reserve_tokens(m, bs, tokens, longest, 1, err) < 0) {
-        free(plan.rows), free(plan.starts), free(plan.size);
-        free(h.ids), free(h.len), free(h.task), free(h.label);
+    struct step_parts sp;
+    if (step_parts_init(&sp, m, s, o, bs, tokens, longest, err) < 0)
         return -1;
-    }
+    struct batch_plan plan = {xmalloc(s->n * sizeof(size_t)), xmalloc(s->n * sizeof(size_t)),
+                              xmalloc(s->n * sizeof(int)), 0};
     /* the epochs' plans are drawn once ahead, with a copy of the generator, to
      * know the number of steps the schedule spans */
     uint64_t rng = o->seed;
@@ -257,13 +414,11 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
         size_t seen = 0;
         for (size_t b = 0; b < plan.n_batches && rc == 0; b++, step++) {
             int k = plan.size[b];
-            struct model_batch mb = gather(&h, s, plan.rows + plan.starts[b], k);
             float loss;
             uint64_t drop_seed = fs_hash64(o->seed ^ (uint64_t)(step + 1) * 0x9e3779b1ULL);
-            rc = model_forward(m, &mb, 1, drop_seed, &loss, err);
+            rc = step_parts_run(&sp, plan.rows + plan.starts[b], k, drop_seed, &loss, err);
             if (rc < 0)
                 break;
-            model_backward(m);
             optimizer_step(m, o, lr_at(o, step, total), (int)step + 1);
             loss_sum += loss * k;
             seen += k;
@@ -297,6 +452,6 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
     st->seconds = time_monotonic() - t0;
     st->examples_per_second = st->seconds > 0 ? o->epochs * (double)s->n / st->seconds : 0;
     free(plan.rows), free(plan.starts), free(plan.size);
-    free(h.ids), free(h.len), free(h.task), free(h.label);
+    step_parts_free(&sp);
     return rc;
 }

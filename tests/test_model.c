@@ -421,7 +421,7 @@ static float toy_accuracy(struct model *m, const struct encoded_set *s)
 }
 
 static struct model *train_toy_budget(const struct encoded_set *s, uint64_t seed, int epochs,
-                                     int batch_tokens)
+                                     int batch_tokens, int workers)
 {
     struct model_config c;
     tiny_config(&c, POOL_ATTENTION);
@@ -438,6 +438,7 @@ static struct model *train_toy_budget(const struct encoded_set *s, uint64_t seed
     o.lr = 5e-3f;
     o.batch_size = 16;
     o.batch_tokens = batch_tokens;
+    o.workers = workers;
     o.seed = seed;
     struct train_stats st;
     if (train_model(m, s, &o, &st, &err) < 0) {
@@ -449,11 +450,12 @@ static struct model *train_toy_budget(const struct encoded_set *s, uint64_t seed
 
 static struct model *train_toy(const struct encoded_set *s, uint64_t seed, int epochs)
 {
-    return train_toy_budget(s, seed, epochs, 0);
+    return train_toy_budget(s, seed, epochs, 0, 0);
 }
 
 /* A token budget caps every batch: the activations never grow past what was
- * reserved for it, which is less than for full batches of the longest rows. */
+ * reserved for it, which is less than for full batches of the longest rows
+ * (batches run whole: one worker). */
 static void test_train_token_budget(void)
 {
     struct encoded_set s;
@@ -462,7 +464,8 @@ static void test_train_token_budget(void)
     for (size_t i = 0; i < s.n; i++)
         longest = s.length[i] > longest ? s.length[i] : longest;
     int budget = 3 * longest;
-    struct model *full = train_toy_budget(&s, 7, 1, 0), *capped = train_toy_budget(&s, 7, 1, budget);
+    struct model *full = train_toy_budget(&s, 7, 1, 0, 1);
+    struct model *capped = train_toy_budget(&s, 7, 1, budget, 1);
     CHECK(full && capped);
     struct model_config c = capped->cfg;
     struct model *fresh;
@@ -505,6 +508,44 @@ static void test_train_deterministic(void)
     CHECK(memcmp(pa, pc, a->n_params * 4) != 0);
     free(pa), free(pb), free(pc);
     model_free(a), model_free(b), model_free(c);
+    encoded_set_free(&s);
+}
+
+/* A batch cut into parts run side by side (what training does on several
+ * cores) has the whole batch's gradient and loss: each part's gradient is
+ * scaled by the whole batch's labelled rows and the parts are summed. Uneven
+ * parts and an unlabelled row included. */
+static void test_train_parts_gradient(void)
+{
+    struct encoded_set s;
+    toy_set(&s, 7, 11);
+    s.label[2] = -1;
+    struct model_config c;
+    tiny_config(&c, POOL_MEAN);
+    struct model *m;
+    struct fs_error err;
+    CHECK(model_create(&c, cpu(), 5, &m, &err) == 0);
+    size_t rows[7] = {6, 0, 3, 2, 5, 1, 4};
+    float *whole = xmalloc(m->n_params * sizeof(float)), *part = xmalloc(m->n_params * sizeof(float));
+    float lw = 0, lp = 0;
+    CHECK(train_batch_gradient(m, &s, rows, 7, 1, 9, &lw, &err) == 0);
+    m->be->download(m->be, whole, m->grads, m->n_params * sizeof(float));
+    double top = 0;
+    for (size_t i = 0; i < m->n_params; i++)
+        top = fabs(whole[i]) > top ? fabs(whole[i]) : top;
+    CHECK(top > 1e-3 && lw > 0.5f);
+    for (int workers = 2; workers <= 3; workers++) {
+        CHECK(train_batch_gradient(m, &s, rows, 7, workers, 9, &lp, &err) == 0);
+        m->be->download(m->be, part, m->grads, m->n_params * sizeof(float));
+        double worst = 0;
+        for (size_t i = 0; i < m->n_params; i++)
+            worst = fabs(part[i] - whole[i]) > worst ? fabs(part[i] - whole[i]) : worst;
+        CHECK_MSG(worst <= 1e-5 * top, "%d parts: gradient off by %g (largest %g)", workers, worst,
+                  top);
+        CHECK_MSG(fabsf(lp - lw) <= 1e-5f, "%d parts: loss %f, whole batch %f", workers, lp, lw);
+    }
+    free(whole), free(part);
+    model_free(m);
     encoded_set_free(&s);
 }
 
@@ -672,6 +713,7 @@ int main(void)
     RUN(test_train_token_budget);
     RUN(test_train_learns_toy_task);
     RUN(test_train_deterministic);
+    RUN(test_train_parts_gradient);
     RUN(test_torch_parity_attention_pool);
     RUN(test_torch_parity_cls_pool);
     return check_summary();
