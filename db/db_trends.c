@@ -413,14 +413,33 @@ int db_trends_documents(sqlite3 *db, const struct trend_filter *f, db_trends_doc
 int db_trends_headlines(sqlite3 *db, int topic, int64_t from, int64_t to, int limit,
                         db_trends_doc_row_fn fn, void *ctx, struct fs_error *err)
 {
+    return db_trends_headlines_by(db, DB_TREND_BY_TOPIC, topic, from, to, limit, fn, ctx, err);
+}
+
+/* An entity's headline carries the entity's own sentiment and score (the
+ * sentences that mention it), in the columns of DOC_COLUMNS. */
+#define ENTITY_DOC_COLUMNS                                                                         \
+    "d.id, d.published_at, d.fetched_at, s.name, d.kind, d.url, d.title, d.text, "                 \
+    "c.model_id, c.topic, e.sentiment, e.score"
+#define ENTITY_DOC_FROM                                                                            \
+    " FROM entity_sentiments e JOIN documents d ON d.id = e.document_id "                          \
+    "JOIN classifications c ON c.document_id = e.document_id "                                     \
+    "LEFT JOIN sources s ON s.id = d.source_id "
+
+int db_trends_headlines_by(sqlite3 *db, int by, int64_t key, int64_t from, int64_t to, int limit,
+                           db_trends_doc_row_fn fn, void *ctx, struct fs_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT " DOC_COLUMNS DOC_FROM "WHERE (?1 < 0 OR c.topic = ?1) "
+        "AND c.sentiment = 0 AND " DOC_TIME " >= ?2 AND " DOC_TIME " < ?3 "
+        "ORDER BY c.score, d.id LIMIT ?4",
+        "SELECT " ENTITY_DOC_COLUMNS ENTITY_DOC_FROM "WHERE e.entity_id = ?1 "
+        "AND e.sentiment = 0 AND " DOC_TIME " >= ?2 AND " DOC_TIME " < ?3 "
+        "ORDER BY e.score, d.id LIMIT ?4"};
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT " DOC_COLUMNS DOC_FROM "WHERE (?1 < 0 OR c.topic = ?1) "
-                   "AND c.sentiment = 0 AND " DOC_TIME " >= ?2 AND " DOC_TIME " < ?3 "
-                   "ORDER BY c.score, d.id LIMIT ?4",
-                   err) < 0)
+    if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, topic);
+    sqlite3_bind_int64(st, 1, key);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, to);
     sqlite3_bind_int(st, 4, limit);

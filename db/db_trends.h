@@ -93,8 +93,7 @@ struct db_trends_writer {
     sqlite3_stmt *st;
 };
 int db_trends_writer_open(sqlite3 *db, struct db_trends_writer *w, struct fs_error *err);
-int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w,
-                             struct fs_error *err);
+int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w, struct fs_error *err);
 int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
                     struct fs_error *err);
 void db_trends_writer_close(struct db_trends_writer *w);
@@ -148,5 +147,10 @@ int db_trends_documents(sqlite3 *db, const struct trend_filter *f, db_trends_doc
  * topic (-1 = any) with time in [from, to). */
 int db_trends_headlines(sqlite3 *db, int topic, int64_t from, int64_t to, int limit,
                         db_trends_doc_row_fn fn, void *ctx, struct fs_error *err);
+/* The same for either kind: by DB_TREND_BY_ENTITY lists the documents whose
+ * sentiment about entity id key is negative, lowest entity score first, with
+ * the entity's sentiment and score in d->sentiment and d->score. */
+int db_trends_headlines_by(sqlite3 *db, int by, int64_t key, int64_t from, int64_t to, int limit,
+                           db_trends_doc_row_fn fn, void *ctx, struct fs_error *err);
 
 #endif
