@@ -61,8 +61,10 @@ static const char export_usage[] =
 static const char report_usage[] =
     "usage: finsent report --html FILE [--topic T] [--bucket hour|day] [--since ISO]\n"
     "                      [--until ISO] [--no-update]\n"
-    "Writes one self-contained HTML page with a chart per topic and the most negative\n"
-    "headlines of each spike (default: the last 90 days, or 7 days with --bucket hour).\n";
+    "Writes one self-contained HTML page: topics, then each [watchlist] (or the most-\n"
+    "mentioned entities), most urgent first, each with charts of its negative share,\n"
+    "mean score and documents and its most negative headlines (default: the last 90\n"
+    "days, or 7 days with --bucket hour; the current window: the last 7 days or 24 hours).\n";
 
 /* Parses the options shared by the three commands; returns 0 or an exit code. */
 static int parse_args(int argc, char **argv, const char *usage, struct trends_args *a)
@@ -357,6 +359,42 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* The [watchlist NAME] sections with their mentioned entities' ids, for the
+ * report (none when the report is restricted to one topic). Returns 0 or an
+ * exit code after printing; free with watchlists_free(). */
+static int report_watchlists(struct cli_ctx *ctx, struct report_watchlist **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int count = config_section_count(ctx->cfg, "watchlist ");
+    if (count <= 0)
+        return 0;
+    struct report_watchlist *w = xcalloc((size_t)count, sizeof *w);
+    for (int i = 0; i < count; i++) {
+        const char *sec = config_section_at(ctx->cfg, "watchlist ", i);
+        int64_t *ids;
+        int rc = cli_watchlist_ids(ctx, sec + strlen("watchlist "), &ids, &w[i].n_ids);
+        if (rc) {
+            *out = w;
+            *n = (size_t)i;
+            return rc;
+        }
+        w[i].name = sec + strlen("watchlist ");
+        w[i].entities = config_get(ctx->cfg, sec, "entities");
+        w[i].ids = ids;
+    }
+    *out = w;
+    *n = (size_t)count;
+    return 0;
+}
+
+static void watchlists_free(struct report_watchlist *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((int64_t *)w[i].ids);
+    free(w);
+}
+
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct trends_args a = {0};
@@ -372,21 +410,33 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail(FS_EXIT_USAGE, "report: --html FILE is required");
     if ((rc = prepare(ctx, &a)))
         return rc;
+    struct spike_params p;
+    struct fs_error err;
+    if (trends_config_load(ctx->cfg, &p, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
     default_window(&a, ctx->now, a.f.granularity == DB_TREND_DAY ? 90 : 7 * 24);
     align_filter(&a.f);
+    struct report_watchlist *w = NULL;
+    size_t n_w = 0;
+    if (!a.f.topic_set && (rc = report_watchlists(ctx, &w, &n_w))) {
+        watchlists_free(w, n_w);
+        return rc;
+    }
     struct report_opts o = {
         .filter = a.f,
         .now = ctx->now,
         .headlines = 5,
         .fit_since = !a.since_set,
+        .min_docs = p.min_docs,
+        .watchlists = w,
+        .n_watchlists = n_w,
     };
     struct strbuf sb = STRBUF_INIT;
-    struct fs_error err;
-    if (report_html(ctx->db, &o, &sb, &err) < 0) {
-        sb_free(&sb);
-        return cli_fail(FS_EXIT_DB, "report: %s", err.msg);
-    }
-    rc = emit(a.output, &sb);
+    if (report_html(ctx->db, &o, &sb, &err) < 0)
+        rc = cli_fail(FS_EXIT_DB, "report: %s", err.msg);
+    else
+        rc = emit(a.output, &sb);
+    watchlists_free(w, n_w);
     sb_free(&sb);
     return rc;
 }

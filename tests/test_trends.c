@@ -974,16 +974,55 @@ static void test_report_escapes_and_links_safely(void)
     CHECK(strstr(sb.buf, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
     CHECK(strstr(sb.buf, "href=\"https://example.com/?a=1&amp;b=2\"") != NULL);
     CHECK(strstr(sb.buf, "Bad &quot;news&quot; &amp; more") != NULL);
-    /* all + topic 1: two charts, and the planted hour is marked in both */
-    int svgs = 0, markers = 0;
+    /* all + topic 1: three charts each, and the planted hour is marked in both */
+    int svgs = 0, markers = 0, titles = 0;
     for (const char *q = sb.buf; (q = strstr(q, "<svg")); q++)
         svgs++;
     for (const char *q = sb.buf; (q = strstr(q, "class=\"spike-marker\"")); q++)
         markers++;
-    CHECK_INT_EQ(svgs, 2);
+    for (const char *q = sb.buf; (q = strstr(q, "<g class=\"bar\"><title>")); q++)
+        titles++;
+    CHECK_INT_EQ(svgs, 6);
     CHECK_INT_EQ(markers, 2);
+    CHECK_INT_EQ(titles, 2 * 21); /* one bar per bucket with documents, per series */
     sb_free(&sb);
     db_close(db);
+}
+
+/* A series of n one-day buckets from T0, each with docs documents, neg of
+ * them negative; spike on bucket spike_at (-1: none). */
+static void risk_series(struct trend_row *rows, int n, int64_t docs, int64_t neg, int spike_at,
+                        struct trend_series *s)
+{
+    for (int i = 0; i < n; i++)
+        rows[i] = (struct trend_row){.bucket_start = T0 + i * DAY,
+                                     .n_docs = docs,
+                                     .n_negative = neg,
+                                     .spike = i == spike_at};
+    *s = (struct trend_series){0, rows, (size_t)n};
+}
+
+static void test_report_risk_order(void)
+{
+    struct trend_row r[4][10];
+    struct trend_series s[4];
+    struct report_risk k[4];
+    int64_t recent = T0 + 7 * DAY;           /* the last 3 of 10 days */
+    risk_series(r[0], 10, 10, 9, 2, &s[0]);  /* old spike, 90 % negative */
+    risk_series(r[1], 10, 10, 1, 8, &s[1]);  /* recent spike, 10 % */
+    risk_series(r[2], 10, 10, 5, -1, &s[2]); /* no spike, 50 % */
+    risk_series(r[3], 10, 1, 1, -1, &s[3]);  /* 3 documents in the window, all negative */
+    for (int i = 0; i < 4; i++)
+        report_risk_of(&s[i], recent, 5, &k[i]);
+    CHECK(k[1].recent_spike && !k[0].recent_spike && k[0].has_spike);
+    CHECK(k[3].sparse && !k[2].sparse);
+    CHECK_INT_EQ(k[2].recent_docs, 30);
+    CHECK(report_risk_cmp(&k[1], &k[0]) < 0); /* a recent spike beats any share */
+    CHECK(report_risk_cmp(&k[0], &k[2]) < 0); /* then the window's negative share */
+    CHECK(report_risk_cmp(&k[2], &k[3]) < 0); /* few documents last, whatever their share */
+    CHECK(report_risk_cmp(&k[3], &k[1]) > 0);
+    CHECK_INT_EQ(report_risk_cmp(&k[2], &k[2]), 0);
+    CHECK(!k[3].has_usual);
 }
 
 static void test_sparkline_and_table(void)
@@ -1047,6 +1086,7 @@ int main(void)
     RUN(test_documents_csv_round_trips_titles);
     RUN(test_trends_csv_header_and_rows);
     RUN(test_report_escapes_and_links_safely);
+    RUN(test_report_risk_order);
     RUN(test_sparkline_and_table);
     remove_test_dir();
     return check_summary();

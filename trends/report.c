@@ -2,27 +2,14 @@
 #include "trends/report.h"
 
 #include "common/util.h"
+#include "db/db_entities.h"
+#include "trends/report_chart.h"
 #include "trends/trends.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Chart geometry (SVG user units). */
-#define CH_W 960.0
-#define CH_H 300.0
-#define CH_LEFT 56.0
-#define CH_RIGHT 56.0
-#define CH_TOP1 24.0 /* sentiment panel */
-#define CH_H1 130.0
-#define CH_TOP2 176.0 /* volume panel */
-#define CH_H2 90.0
-
-#define COL_NEG "#d62728"
-#define COL_NEU "#a0a0a0"
-#define COL_POS "#2ca02c"
-#define COL_SCORE "#1f5fbf"
 
 void report_escape(struct strbuf *sb, const char *s)
 {
@@ -70,34 +57,578 @@ static void escape_prefix(struct strbuf *sb, const char *s, size_t max)
     free(cut);
 }
 
-static const char *series_anchor(int topic, char *buf, size_t size)
+/* ---- ranking ---- */
+
+void report_risk_of(const struct trend_series *s, int64_t recent_since, int64_t min_docs,
+                    struct report_risk *r)
 {
-    if (topic < 0)
-        snprintf(buf, size, "topic-all");
-    else
-        snprintf(buf, size, "topic-%d", topic);
-    return buf;
+    *r = (struct report_risk){0};
+    for (size_t i = 0; i < s->n; i++) {
+        const struct trend_row *b = &s->rows[i];
+        if (b->spike) {
+            r->n_spikes++;
+            r->has_spike = 1;
+            r->last_spike = b->bucket_start;
+            r->last_z = b->z_score;
+            r->recent_spike |= b->bucket_start >= recent_since;
+        }
+        if (b->bucket_start >= recent_since) {
+            r->recent_docs += b->n_docs;
+            r->recent_negative += b->n_negative;
+            r->recent_score_micro += b->score_sum_micro;
+        }
+    }
+    r->sparse = !r->recent_spike && r->recent_docs < min_docs;
+    if (!r->sparse && s->n > 0 && s->rows[s->n - 1].has_share) { /* noise when sparse */
+        r->has_usual = 1;
+        r->usual_share = s->rows[s->n - 1].share_baseline;
+    }
 }
 
-/* ---- page frame ---- */
+static double recent_share(const struct report_risk *r)
+{
+    return r->recent_docs ? (double)r->recent_negative / (double)r->recent_docs : 0;
+}
+
+/* -1, 0, 1 as a > b, a == b, a < b: the larger value first. */
+static int desc(double a, double b)
+{
+    return a > b ? -1 : a < b ? 1 : 0;
+}
+
+int report_risk_cmp(const struct report_risk *a, const struct report_risk *b)
+{
+    if (a->recent_spike != b->recent_spike)
+        return a->recent_spike ? -1 : 1;
+    if (a->recent_spike && a->last_spike != b->last_spike)
+        return a->last_spike > b->last_spike ? -1 : 1;
+    if (a->recent_spike && desc(a->last_z, b->last_z))
+        return desc(a->last_z, b->last_z);
+    if (a->sparse != b->sparse)
+        return a->sparse ? 1 : -1;
+    if (desc(recent_share(a), recent_share(b)))
+        return desc(recent_share(a), recent_share(b));
+    return desc((double)a->recent_docs, (double)b->recent_docs);
+}
+
+/* ---- the page's state and its series ---- */
+
+struct page {
+    sqlite3 *db;
+    const struct report_opts *o;
+    struct strbuf *sb;
+    struct report_axis ax;
+    int64_t recent_since, min_docs;
+    int recent_buckets;
+    struct fs_error *err;
+};
+
+/* One series to show: a topic or an entity. */
+struct item {
+    const struct trend_series *s;
+    int by; /* DB_TREND_BY_TOPIC or DB_TREND_BY_ENTITY */
+    const char *name, *ticker;
+    char anchor[64];
+    struct report_risk risk;
+};
+
+static int item_cmp(const void *pa, const void *pb)
+{
+    const struct item *a = pa, *b = pb;
+    int c = report_risk_cmp(&a->risk, &b->risk);
+    if (c)
+        return c;
+    return a->s->topic < b->s->topic ? -1 : a->s->topic > b->s->topic;
+}
+
+static void item_init(struct item *it, const struct page *pg, const struct trend_series *s, int by)
+{
+    *it = (struct item){.s = s, .by = by, .name = trends_topic_name(s->topic)};
+    report_risk_of(s, pg->recent_since, pg->min_docs, &it->risk);
+    if (s->topic < 0)
+        snprintf(it->anchor, sizeof it->anchor, "topic-all");
+    else
+        snprintf(it->anchor, sizeof it->anchor, "topic-%d", s->topic);
+}
+
+static void item_name(struct strbuf *sb, const struct item *it)
+{
+    report_escape(sb, it->name);
+    if (it->ticker && *it->ticker) {
+        sb_append(sb, " <span class=\"ticker\">");
+        report_escape(sb, it->ticker);
+        sb_append(sb, "</span>");
+    }
+}
+
+/* "last 7 days", "last 24 hours" */
+static void window_name(const struct page *pg, char *buf, size_t size)
+{
+    snprintf(buf, size, "last %d %s", pg->recent_buckets,
+             pg->ax.granularity == DB_TREND_DAY ? "days" : "hours");
+}
+
+static void status_badge(const struct page *pg, const struct item *it)
+{
+    char when[32];
+    const struct report_risk *r = &it->risk;
+    if (r->has_spike)
+        trend_format_bucket(r->last_spike, pg->ax.granularity, when, sizeof when);
+    if (r->recent_spike)
+        sb_appendf(pg->sb, "<span class=\"badge spike\">spike %s</span>", when);
+    else if (r->sparse)
+        sb_append(pg->sb, "<span class=\"badge sparse\">few documents</span>");
+    else if (r->has_spike)
+        sb_appendf(pg->sb, "<span class=\"badge old\">last spike %s</span>", when);
+}
+
+/* ---- headlines ---- */
+
+static void headline_body(struct strbuf *sb, const struct trend_doc *d)
+{
+    const char *title = d->title && *d->title ? d->title : d->text ? d->text : "(untitled)";
+    int link = report_url_is_safe(d->url);
+    if (link) {
+        sb_append(sb, "<a href=\"");
+        report_escape(sb, d->url);
+        sb_append(sb, "\" rel=\"noopener noreferrer\">");
+    }
+    escape_prefix(sb, title, 200);
+    if (link)
+        sb_append(sb, "</a>");
+    char when[32];
+    trend_format_bucket(d->has_published ? d->published_at : d->fetched_at, DB_TREND_DAY, when,
+                        sizeof when);
+    sb_appendf(sb, " <span class=\"score\">%+.2f</span> <span class=\"src\">", d->score);
+    if (d->source) {
+        report_escape(sb, d->source);
+        sb_append(sb, ", ");
+    }
+    sb_appendf(sb, "%s</span>", when);
+}
+
+static int headline_item(void *ctx, const struct trend_doc *d)
+{
+    struct strbuf *sb = ctx;
+    sb_append(sb, "<li>");
+    headline_body(sb, d);
+    sb_append(sb, "</li>\n");
+    return 0;
+}
+
+static int headline_cell(void *ctx, const struct trend_doc *d)
+{
+    headline_body(ctx, d);
+    return 0;
+}
+
+/* The series' most negative headlines in [from, to) as an <ol class=CLS>. */
+static int headline_list(struct page *pg, const struct item *it, int64_t from, int64_t to,
+                         const char *cls)
+{
+    size_t before = pg->sb->len;
+    sb_appendf(pg->sb, "<ol class=\"%s\">\n", cls);
+    size_t empty = pg->sb->len;
+    if (db_trends_headlines_by(pg->db, it->by, it->s->topic, from, to, pg->o->headlines,
+                               headline_item, pg->sb, pg->err) < 0)
+        return -1;
+    if (pg->sb->len == empty) {
+        sb_truncate(pg->sb, before);
+        sb_appendf(pg->sb, "<p class=\"%s none\">No negative documents.</p>\n", cls);
+    } else {
+        sb_append(pg->sb, "</ol>\n");
+    }
+    return 0;
+}
+
+static int recent_headlines(struct page *pg, const struct item *it)
+{
+    char win[48];
+    window_name(pg, win, sizeof win);
+    sb_appendf(pg->sb, "<h4>Most negative headlines, %s</h4>\n", win);
+    return headline_list(pg, it, pg->recent_since, pg->ax.until, "headlines recent");
+}
+
+/* The latest spikes (3 at most), each with its bucket's most negative headlines. */
+static int spike_list(struct page *pg, const struct item *it)
+{
+    const struct trend_series *s = it->s;
+    int shown = 0;
+    for (size_t i = s->n; i-- > 0 && shown < 3;) {
+        const struct trend_row *r = &s->rows[i];
+        if (!r->spike)
+            continue;
+        if (!shown++)
+            sb_append(pg->sb, "<ul class=\"spikes\">\n");
+        char when[32];
+        trend_format_bucket(r->bucket_start, pg->ax.granularity, when, sizeof when);
+        sb_appendf(pg->sb,
+                   "<li class=\"spike\"><b>Spike %s UTC</b>: %lld of %lld documents negative "
+                   "(%.0f%%, usual %.0f%%), z %.1f\n",
+                   when, (long long)r->n_negative, (long long)r->n_docs,
+                   100.0 * (double)r->n_negative / (double)r->n_docs, 100.0 * r->share_baseline,
+                   r->z_score);
+        if (headline_list(pg, it, r->bucket_start, r->bucket_start + pg->ax.width, "headlines") < 0)
+            return -1;
+        sb_append(pg->sb, "</li>\n");
+    }
+    if (shown)
+        sb_append(pg->sb, "</ul>\n");
+    return 0;
+}
+
+/* ---- a series: its numbers, charts and headlines ---- */
+
+static void percent_cell(struct strbuf *sb, int has, double v)
+{
+    if (has)
+        sb_appendf(sb, "<td>%.0f%%</td>", 100 * v);
+    else
+        sb_append(sb, "<td>&#8211;</td>");
+}
+
+static void series_stats(struct page *pg, const struct item *it)
+{
+    const struct report_risk *r = &it->risk;
+    char win[48];
+    window_name(pg, win, sizeof win);
+    sb_appendf(pg->sb, "<p class=\"stats\">%c%s: ", win[0] - 'a' + 'A', win + 1);
+    if (r->recent_docs == 0) {
+        sb_append(pg->sb, "no documents");
+    } else {
+        sb_appendf(pg->sb, "<b>%.0f%% negative</b> of %lld documents", 100 * recent_share(r),
+                   (long long)r->recent_docs);
+        if (r->has_usual)
+            sb_appendf(pg->sb, " (usual %.0f%%)", 100 * r->usual_share);
+        sb_appendf(pg->sb, ", mean score %+.2f",
+                   (double)r->recent_score_micro / 1e6 / (double)r->recent_docs);
+    }
+    sb_appendf(pg->sb, " &middot; %lld spike%s in the range</p>\n", (long long)r->n_spikes,
+               r->n_spikes == 1 ? "" : "s");
+}
+
+static void series_charts(struct page *pg, const struct item *it)
+{
+    struct strbuf *sb = pg->sb;
+    sb_append(sb, "<div class=\"panels\">\n");
+    report_chart_share(sb, &pg->ax, it->s, it->name);
+    report_chart_score(sb, &pg->ax, it->s, it->name);
+    report_chart_volume(sb, &pg->ax, it->s, it->name);
+    sb_append(sb, "</div>\n");
+}
+
+/* rank 0: not ranked (the all-topics series). */
+static int series_section(struct page *pg, const struct item *it, int rank)
+{
+    struct strbuf *sb = pg->sb;
+    sb_appendf(sb, "<section class=\"series %s%s\" id=\"%s\"",
+               it->by == DB_TREND_BY_TOPIC ? "topic" : "entity", rank ? "" : " overall",
+               it->anchor);
+    if (rank)
+        sb_appendf(sb, " data-rank=\"%d\"", rank);
+    sb_append(sb, ">\n<h3>");
+    if (rank)
+        sb_appendf(sb, "<span class=\"rank\">%d</span> ", rank);
+    item_name(sb, it);
+    sb_append(sb, " ");
+    status_badge(pg, it);
+    sb_append(sb, "</h3>\n");
+    series_stats(pg, it);
+    series_charts(pg, it);
+    sb_append(sb, "<div class=\"news\">\n");
+    int rc = recent_headlines(pg, it);
+    if (rc == 0)
+        rc = spike_list(pg, it);
+    sb_append(sb, "</div>\n</section>\n");
+    return rc;
+}
+
+/* ---- a group: summary table, ranked series, compact rows ---- */
+
+static void summary_row(struct page *pg, const struct item *it, int rank)
+{
+    struct strbuf *sb = pg->sb;
+    const struct report_risk *r = &it->risk;
+    struct trend_totals t;
+    trends_series_totals(it->s, &t);
+    sb_appendf(sb, "<tr%s><td>%d</td><td><a href=\"#%s\">",
+               r->recent_spike ? " class=\"has-spike\"" : "", rank, it->anchor);
+    item_name(sb, it);
+    sb_append(sb, "</a></td><td>");
+    status_badge(pg, it);
+    sb_appendf(sb, "</td><td>%lld</td>", (long long)r->recent_docs);
+    percent_cell(sb, r->recent_docs > 0, recent_share(r));
+    percent_cell(sb, r->has_usual, r->usual_share);
+    if (r->recent_docs > 0)
+        sb_appendf(sb, "<td>%+.2f</td>",
+                   (double)r->recent_score_micro / 1e6 / (double)r->recent_docs);
+    else
+        sb_append(sb, "<td>&#8211;</td>");
+    sb_appendf(sb, "<td>%lld</td><td>%lld</td></tr>\n", (long long)t.n_docs, (long long)t.n_spikes);
+}
+
+static void summary_table(struct page *pg, const struct item *items, size_t n, const char *what)
+{
+    char win[48];
+    window_name(pg, win, sizeof win);
+    sb_appendf(pg->sb,
+               "<table class=\"summary\">\n<tr><th rowspan=\"2\">#</th><th rowspan=\"2\">%s</th>"
+               "<th rowspan=\"2\">status</th><th colspan=\"4\" class=\"span\">%s</th>"
+               "<th colspan=\"2\" class=\"span\">whole range</th></tr>\n<tr><th>documents</th>"
+               "<th>negative</th><th>usual negative</th><th>mean score</th><th>documents</th>"
+               "<th>spikes</th></tr>\n",
+               what, win);
+    for (size_t i = 0; i < n; i++)
+        summary_row(pg, &items[i], (int)i + 1);
+    sb_append(pg->sb, "</table>\n");
+}
+
+static int sparse_row(struct page *pg, const struct item *it)
+{
+    struct strbuf *sb = pg->sb;
+    struct trend_totals t;
+    trends_series_totals(it->s, &t);
+    double nd = t.n_docs ? (double)t.n_docs : 1;
+    sb_appendf(sb, "<tr class=\"sparse-row\" id=\"%s\"><td>", it->anchor);
+    item_name(sb, it);
+    sb_appendf(sb, "</td><td>%lld</td><td>%lld</td><td>%.0f%%</td><td>%+.2f</td><td>",
+               (long long)it->risk.recent_docs, (long long)t.n_docs,
+               100.0 * (double)t.n_negative / nd, (double)t.score_sum_micro / 1e6 / nd);
+    size_t before = sb->len;
+    if (db_trends_headlines_by(pg->db, it->by, it->s->topic, pg->ax.since, pg->ax.until, 1,
+                               headline_cell, sb, pg->err) < 0)
+        return -1;
+    if (sb->len == before)
+        sb_append(sb, "&#8211;");
+    sb_append(sb, "</td></tr>\n");
+    return 0;
+}
+
+static int sparse_table(struct page *pg, const struct item *items, size_t n, const char *what)
+{
+    size_t n_sparse = 0;
+    for (size_t i = 0; i < n; i++)
+        n_sparse += items[i].risk.sparse;
+    if (n_sparse == 0)
+        return 0;
+    char win[48];
+    window_name(pg, win, sizeof win);
+    sb_appendf(pg->sb,
+               "<table class=\"sparse\">\n<caption>Few documents: fewer than %lld in the %s and "
+               "no spike, so no chart</caption>\n<tr><th>%s</th><th>documents, %s</th>"
+               "<th>documents, range</th><th>negative</th><th>mean score</th>"
+               "<th>most negative headline</th></tr>\n",
+               (long long)pg->min_docs, win, what, win);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].risk.sparse && sparse_row(pg, &items[i]) < 0)
+            return -1;
+    sb_append(pg->sb, "</table>\n");
+    return 0;
+}
+
+/* Ranks items (in place) and appends the group's table, charts and rows. */
+static int group_body(struct page *pg, struct item *items, size_t n, const char *what)
+{
+    qsort(items, n, sizeof *items, item_cmp);
+    summary_table(pg, items, n, what);
+    int rank = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!items[i].risk.sparse && series_section(pg, &items[i], ++rank) < 0)
+            return -1;
+    return sparse_table(pg, items, n, what);
+}
+
+/* ---- topics ---- */
+
+static int topics_group(struct page *pg, const struct trend_series *series, size_t n_series)
+{
+    struct item *items = xcalloc(n_series + 1, sizeof *items), overall;
+    size_t n = 0;
+    int has_overall = 0;
+    for (size_t i = 0; i < n_series; i++) {
+        if (series[i].topic == TRENDS_ALL_TOPICS)
+            item_init(&overall, pg, &series[i], DB_TREND_BY_TOPIC), has_overall = 1;
+        else
+            item_init(&items[n++], pg, &series[i], DB_TREND_BY_TOPIC);
+    }
+    sb_append(pg->sb, "<section class=\"group topics\" id=\"topics\">\n<h2>Topics</h2>\n");
+    int rc = n ? group_body(pg, items, n, "topic") : 0;
+    if (rc == 0 && has_overall) {
+        sb_append(pg->sb, "<h2 class=\"context\">All topics together</h2>\n");
+        overall.name = "All topics";
+        rc = series_section(pg, &overall, 0);
+    }
+    sb_append(pg->sb, "</section>\n");
+    free(items);
+    return rc;
+}
+
+/* ---- entities ---- */
+
+struct entities {
+    struct trend_row *rows;
+    struct trend_series *series;
+    size_t n_rows, n_series;
+    struct entity_volume *ents; /* by id */
+    size_t n_ents;
+};
+
+static const struct entity_volume *entity_of(const struct entities *e, int64_t id)
+{
+    size_t lo = 0, hi = e->n_ents;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->ents[mid].id == id)
+            return &e->ents[mid];
+        if (e->ents[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void entity_item(struct page *pg, const struct entities *e, const struct trend_series *s,
+                        const char *prefix, struct item *it)
+{
+    item_init(it, pg, s, DB_TREND_BY_ENTITY);
+    const struct entity_volume *v = entity_of(e, s->topic);
+    it->name = v && v->name ? v->name : "?";
+    it->ticker = v ? v->ticker : NULL;
+    snprintf(it->anchor, sizeof it->anchor, "%sentity-%d", prefix, s->topic);
+}
+
+static int in_ids(int64_t id, const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+static int watchlist_group(struct page *pg, const struct entities *e, size_t k)
+{
+    const struct report_watchlist *w = &pg->o->watchlists[k];
+    struct item *items = xcalloc(e->n_series + 1, sizeof *items);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "w%zu-", k + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_series; i++)
+        if (in_ids(e->series[i].topic, w->ids, w->n_ids))
+            entity_item(pg, e, &e->series[i], prefix, &items[n++]);
+    sb_appendf(pg->sb, "<section class=\"group watchlist\" id=\"watchlist-%zu\" data-watchlist=\"",
+               k + 1);
+    report_escape(pg->sb, w->name);
+    sb_append(pg->sb, "\">\n<h2>Watchlist ");
+    report_escape(pg->sb, w->name);
+    sb_append(pg->sb, "</h2>\n<p class=\"watch-entities\">Entities: ");
+    report_escape(pg->sb, w->entities);
+    sb_append(pg->sb, "</p>\n");
+    int rc = 0;
+    if (n == 0)
+        sb_append(pg->sb,
+                  "<p class=\"empty\">No documents mention these entities in this range.</p>\n");
+    else
+        rc = group_body(pg, items, n, "entity");
+    sb_append(pg->sb, "</section>\n");
+    free(items);
+    return rc;
+}
+
+static int docs_desc(const void *pa, const void *pb)
+{
+    const struct item *a = pa, *b = pb;
+    struct trend_totals ta, tb;
+    trends_series_totals(a->s, &ta);
+    trends_series_totals(b->s, &tb);
+    if (ta.n_docs != tb.n_docs)
+        return ta.n_docs > tb.n_docs ? -1 : 1;
+    return a->s->topic < b->s->topic ? -1 : a->s->topic > b->s->topic;
+}
+
+static int top_entities_group(struct page *pg, const struct entities *e)
+{
+    if (e->n_series == 0)
+        return 0;
+    struct item *items = xcalloc(e->n_series, sizeof *items);
+    for (size_t i = 0; i < e->n_series; i++)
+        entity_item(pg, e, &e->series[i], "", &items[i]);
+    qsort(items, e->n_series, sizeof *items, docs_desc);
+    size_t top = pg->o->top_entities > 0 ? (size_t)pg->o->top_entities : 8;
+    size_t n = e->n_series < top ? e->n_series : top;
+    sb_appendf(pg->sb,
+               "<section class=\"group entities\" id=\"entities\">\n<h2>Most-mentioned "
+               "entities</h2>\n<p class=\"meta\">The %zu entities with the most documents in "
+               "the range (no [watchlist] is configured).</p>\n",
+               n);
+    int rc = group_body(pg, items, n, "entity");
+    sb_append(pg->sb, "</section>\n");
+    free(items);
+    return rc;
+}
+
+static int entity_groups(struct page *pg)
+{
+    struct trend_filter f = pg->o->filter;
+    f.topic_set = 0;
+    f.since = pg->ax.since;
+    f.until = pg->ax.until;
+    struct entities e = {0};
+    int rc = db_trends_query_by(pg->db, DB_TREND_BY_ENTITY, &f, &e.rows, &e.n_rows, pg->err);
+    if (rc == 0)
+        rc = db_entities_all(pg->db, &e.ents, &e.n_ents, pg->err);
+    if (rc == 0) {
+        e.n_series = trends_series_split(e.rows, e.n_rows, &e.series);
+        for (size_t k = 0; rc == 0 && k < pg->o->n_watchlists; k++)
+            rc = watchlist_group(pg, &e, k);
+        if (rc == 0 && pg->o->n_watchlists == 0)
+            rc = top_entities_group(pg, &e);
+    }
+    free(e.series);
+    free(e.rows);
+    db_entity_volume_free(e.ents, e.n_ents);
+    return rc;
+}
+
+/* ---- the page ---- */
 
 static const char page_style[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;"
-    "max-width:1000px;color:#222;background:#fff;padding:0 16px}"
-    "h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.15em;margin:28px 0 6px}"
-    "p.meta{color:#666;margin-top:0}"
-    "table.summary{border-collapse:collapse;margin:12px 0}"
-    "table.summary td,table.summary th{padding:3px 10px;border-bottom:1px solid #e3e3e3;"
-    "text-align:right}table.summary td:first-child,table.summary th:first-child{text-align:left}"
+    "max-width:1040px;color:#222;background:#fff;padding:0 16px;line-height:1.35}"
+    "h1{font-size:1.5em;margin-bottom:4px}"
+    "h2{font-size:1.3em;margin:36px 0 8px;padding-bottom:4px;border-bottom:2px solid #333}"
+    "h2.context{font-size:1.1em;border-bottom:1px solid #bbb;color:#555}"
+    "h3{font-size:1.1em;margin:0 0 4px}h4{font-size:.95em;margin:10px 0 2px;color:#444}"
+    "p.meta{color:#666;margin-top:0}nav a{margin-right:14px}"
+    "table{border-collapse:collapse;margin:10px 0;font-variant-numeric:tabular-nums}"
+    "td,th{padding:3px 9px;border-bottom:1px solid #e3e3e3;text-align:right;vertical-align:top}"
+    "th{font-size:.85em;color:#555;font-weight:600}"
+    "table.summary td:nth-child(2),table.summary td:nth-child(3),table.sparse td:first-child,"
+    "table.sparse td:last-child,table.sparse th:first-child,table.sparse th:last-child,"
+    "th[rowspan]{text-align:left}th.span{text-align:center;"
+    "border-bottom:1px solid #bbb}table.summary td:nth-child(2){white-space:nowrap}"
     "tr.has-spike td{background:#fdecea}"
-    "svg.chart{width:100%;height:auto;display:block;border:1px solid #eee;background:#fcfcfc}"
-    "svg text{font-size:11px;fill:#555}"
+    "caption{text-align:left;color:#555;font-size:.9em;padding:4px 0}"
+    ".badge{display:inline-block;font-size:.78em;font-weight:600;padding:1px 7px;"
+    "border-radius:9px;background:#eee;color:#555;white-space:nowrap}"
+    ".badge.spike{background:" REPORT_COL_NEG
+    ";color:#fff}.badge.sparse{background:#f3f3f3;color:#888}"
+    ".rank{display:inline-block;min-width:1.6em;color:#888}.ticker{color:#777;font-weight:400}"
+    "section.series{margin:18px 0 26px;padding:12px 14px;border:1px solid #e6e6e6;"
+    "border-radius:6px}section.series[data-rank=\"1\"]{border-color:#e8b4b0}"
+    "p.stats{margin:0 0 6px;color:#333}"
+    "svg.chart{width:100%;height:auto;display:block;margin:0}"
+    "svg text{font-size:11px;fill:#555}svg text.axis-title{font-size:11px;fill:#333;"
+    "font-weight:600}"
     ".legend span{display:inline-block;margin-right:14px;font-size:.85em;color:#444}"
     ".legend i{display:inline-block;width:12px;height:12px;margin-right:4px;"
     "vertical-align:-1px;border-radius:2px}"
-    "ol.headlines{margin:4px 0 12px}ol.headlines li{margin:2px 0}"
-    ".score{color:" COL_NEG ";font-variant-numeric:tabular-nums}"
-    "li.spike{margin-top:8px}footer{margin-top:32px;color:#888;font-size:.85em}";
+    "ol.headlines{margin:2px 0 8px;padding-left:22px}ol.headlines li{margin:2px 0}"
+    "p.none{color:#888;margin:2px 0 8px}"
+    ".score{color:" REPORT_COL_NEG
+    ";font-variant-numeric:tabular-nums}.src{color:#777;font-size:.9em}"
+    "ul.spikes{padding-left:18px}li.spike{margin-top:6px}"
+    "footer{margin-top:32px;color:#888;font-size:.85em}";
 
 static void page_head(struct strbuf *sb)
 {
@@ -110,264 +641,68 @@ static void page_head(struct strbuf *sb)
     sb_append(sb, "</style>\n</head>\n<body>\n");
 }
 
-static void page_legend(struct strbuf *sb)
+static void page_intro(const struct page *pg, int has_entities)
 {
-    sb_append(sb,
-              "<p class=\"legend\">"
-              "<span><i style=\"background:" COL_SCORE "\"></i>mean score (&#8722;1 .. +1)</span>"
-              "<span><i style=\"background:" COL_NEG "\"></i>negative share (0 .. 100 %)</span>"
-              "<span><i style=\"background:" COL_NEU "\"></i>neutral</span>"
-              "<span><i style=\"background:" COL_POS "\"></i>positive</span>"
-              "<span><i style=\"background:" COL_NEG ";opacity:.25\"></i>spike</span></p>\n");
-}
-
-/* ---- the chart ---- */
-
-struct chart {
-    struct strbuf *sb;
-    int granularity;
-    int64_t since, until, width;
-    double plot_w;
-};
-
-static double chart_x(const struct chart *c, int64_t bucket_start)
-{
-    double span = (double)(c->until - c->since);
-    return CH_LEFT + ((double)(bucket_start - c->since) + (double)c->width / 2) / span * c->plot_w;
-}
-
-static double y_score(double s)
-{
-    return CH_TOP1 + (1.0 - (s + 1.0) / 2.0) * CH_H1;
-}
-
-static double y_share(double v)
-{
-    return CH_TOP1 + (1.0 - v) * CH_H1;
-}
-
-static void chart_axes(struct chart *c)
-{
-    struct strbuf *sb = c->sb;
-    double x0 = CH_LEFT, x1 = CH_LEFT + c->plot_w;
+    struct strbuf *sb = pg->sb;
+    char from[32], to[32], now[32], win[48], since[32];
+    trend_format_bucket(pg->ax.since, pg->ax.granularity, from, sizeof from);
+    trend_format_bucket(pg->ax.until - pg->ax.width, pg->ax.granularity, to, sizeof to);
+    trend_format_bucket(pg->recent_since, pg->ax.granularity, since, sizeof since);
+    time_format_iso8601(pg->o->now, now, sizeof now);
+    window_name(pg, win, sizeof win);
     sb_appendf(sb,
-               "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
-               "stroke=\"#ddd\"/>\n",
-               x0, CH_TOP1, c->plot_w, CH_H1);
-    sb_appendf(sb,
-               "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#bbb\" "
-               "stroke-dasharray=\"4 3\"/>\n",
-               x0, y_score(0), x1, y_score(0));
-    sb_appendf(sb,
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">+1</text>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">&#8722;1</text>\n",
-               x0 - 6, y_score(1) + 4, x0 - 6, y_score(0) + 4, x0 - 6, y_score(-1) + 4);
-    sb_appendf(sb,
-               "<text x=\"%.1f\" y=\"%.1f\">100%%</text><text x=\"%.1f\" y=\"%.1f\">0%%</text>\n",
-               x1 + 6, y_share(1) + 4, x1 + 6, y_share(0) + 4);
-    sb_appendf(sb,
-               "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
-               "stroke=\"#ddd\"/>\n",
-               x0, CH_TOP2, c->plot_w, CH_H2);
-    /* time ticks */
-    int64_t n_buckets = (c->until - c->since) / c->width;
-    int ticks = n_buckets < 5 ? (int)n_buckets : 5;
-    for (int k = 0; k < ticks; k++) {
-        int64_t b = ticks > 1 ? c->since + (n_buckets - 1) * k / (ticks - 1) * c->width : c->since;
-        char when[32];
-        trend_format_bucket(b, c->granularity, when, sizeof when);
-        double x = chart_x(c, b);
-        sb_appendf(sb,
-                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                   x, CH_TOP2 + CH_H2, x, CH_TOP2 + CH_H2 + 4, x, CH_TOP2 + CH_H2 + 17, when);
-    }
-}
-
-static void chart_volume(struct chart *c, const struct trend_series *s)
-{
-    int64_t max_docs = 1;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->rows[i].n_docs > max_docs)
-            max_docs = s->rows[i].n_docs;
-    double bar_w = c->plot_w / (double)((c->until - c->since) / c->width) * 0.8;
-    if (bar_w < 0.6)
-        bar_w = 0.6;
-    double base = CH_TOP2 + CH_H2;
-    sb_appendf(c->sb,
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%lld</text>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">docs</text>\n",
-               CH_LEFT - 6, CH_TOP2 + 10, (long long)max_docs, CH_LEFT - 6, CH_TOP2 + 24);
-    sb_append(c->sb, "<g class=\"volume\">\n");
-    for (size_t i = 0; i < s->n; i++) {
-        const struct trend_row *r = &s->rows[i];
-        double x = chart_x(c, r->bucket_start) - bar_w / 2;
-        int64_t parts[3] = {r->n_negative, r->n_neutral, r->n_positive};
-        const char *colours[3] = {COL_NEG, COL_NEU, COL_POS};
-        double y = base;
-        for (int k = 0; k < 3; k++) {
-            if (parts[k] == 0)
-                continue;
-            double h = (double)parts[k] / (double)max_docs * CH_H2;
-            y -= h;
-            sb_appendf(c->sb,
-                       "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                       "fill=\"%s\"/>",
-                       x, y, bar_w, h, colours[k]);
-        }
-    }
-    sb_append(c->sb, "\n</g>\n");
-}
-
-/* A line through the points of consecutive buckets; breaks over empty ones. */
-static void chart_line(struct chart *c, const struct trend_series *s, int share, const char *colour,
-                       const char *cls)
-{
-    sb_appendf(c->sb, "<g class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\">\n", cls,
-               colour);
-    for (size_t i = 0; i < s->n;) {
-        size_t j = i + 1;
-        while (j < s->n && s->rows[j].bucket_start == s->rows[j - 1].bucket_start + c->width)
-            j++;
-        if (j - i == 1)
-            sb_append(c->sb, "<circle r=\"2\" ");
-        else
-            sb_append(c->sb, "<polyline points=\"");
-        for (size_t k = i; k < j; k++) {
-            const struct trend_row *r = &s->rows[k];
-            double v = share ? (double)r->n_negative / (double)r->n_docs
-                             : (double)r->score_sum_micro / 1e6 / (double)r->n_docs;
-            double x = chart_x(c, r->bucket_start), y = share ? y_share(v) : y_score(v);
-            if (j - i == 1)
-                sb_appendf(c->sb, "cx=\"%.2f\" cy=\"%.2f\" fill=\"%s\"/>\n", x, y, colour);
-            else
-                sb_appendf(c->sb, "%.2f,%.2f ", x, y);
-        }
-        if (j - i > 1)
-            sb_append(c->sb, "\"/>\n");
-        i = j;
-    }
-    sb_append(c->sb, "</g>\n");
-}
-
-static void chart_spikes(struct chart *c, const struct trend_series *s)
-{
-    double band_w = c->plot_w / (double)((c->until - c->since) / c->width);
-    if (band_w < 3)
-        band_w = 3;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct trend_row *r = &s->rows[i];
-        if (!r->spike)
-            continue;
-        double x = chart_x(c, r->bucket_start);
-        double share = (double)r->n_negative / (double)r->n_docs;
-        char when[32];
-        trend_format_bucket(r->bucket_start, c->granularity, when, sizeof when);
-        sb_appendf(c->sb,
-                   "<rect class=\"spike-band\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
-                   "height=\"%.1f\" fill=\"" COL_NEG "\" opacity=\"0.18\"/>\n",
-                   x - band_w / 2, CH_TOP1, band_w, CH_TOP2 + CH_H2 - CH_TOP1);
-        sb_appendf(c->sb,
-                   "<circle class=\"spike-marker\" cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"#fff\" "
-                   "stroke=\"" COL_NEG "\" stroke-width=\"2.5\"><title>spike %s UTC: %lld of %lld "
-                   "negative (%.0f%%), z %.1f</title></circle>\n",
-                   x, y_share(share), when, (long long)r->n_negative, (long long)r->n_docs,
-                   100 * share, r->z_score);
-    }
-}
-
-static void chart_svg(struct chart *c, const struct trend_series *s)
-{
-    sb_appendf(
-        c->sb,
-        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-        "role=\"img\" aria-label=\"sentiment and volume of ",
-        CH_W, CH_H);
-    report_escape(c->sb, trends_topic_name(s->topic));
-    sb_append(c->sb, " over time\">\n");
-    chart_axes(c);
-    chart_volume(c, s);
-    chart_spikes(c, s);
-    chart_line(c, s, 0, COL_SCORE, "score-line");
-    chart_line(c, s, 1, COL_NEG, "share-line");
-    sb_append(c->sb, "</svg>\n");
-}
-
-/* ---- headlines ---- */
-
-static int headline_item(void *ctx, const struct trend_doc *d)
-{
-    struct strbuf *sb = ctx;
-    const char *title = d->title && *d->title ? d->title : d->text ? d->text : "(untitled)";
-    sb_append(sb, "<li>");
-    int link = report_url_is_safe(d->url);
-    if (link) {
-        sb_append(sb, "<a href=\"");
-        report_escape(sb, d->url);
-        sb_append(sb, "\" rel=\"noopener noreferrer\">");
-    }
-    escape_prefix(sb, title, 200);
-    if (link)
+               "<h1>finsent &mdash; news sentiment risk</h1>\n<p class=\"meta\">%s buckets from "
+               "%s to %s UTC &middot; current window: the %s (from %s) &middot; generated %s</p>\n",
+               db_trend_granularity_name(pg->ax.granularity), from, to, win, since, now);
+    sb_append(sb, "<nav><a href=\"#topics\">Topics</a>");
+    for (size_t k = 0; has_entities && k < pg->o->n_watchlists; k++) {
+        sb_appendf(sb, "<a href=\"#watchlist-%zu\">Watchlist ", k + 1);
+        report_escape(sb, pg->o->watchlists[k].name);
         sb_append(sb, "</a>");
-    sb_appendf(sb, " <span class=\"score\">%+.2f</span>", d->score);
-    if (d->source) {
-        sb_append(sb, " &middot; ");
-        report_escape(sb, d->source);
     }
-    sb_append(sb, "</li>\n");
-    return 0;
+    if (has_entities && pg->o->n_watchlists == 0)
+        sb_append(sb, "<a href=\"#entities\">Entities</a>");
+    sb_appendf(sb,
+               "</nav>\n<p class=\"legend\">Most urgent first: a spike in the %s, then the "
+               "highest negative share among series with at least %lld documents in it. "
+               "<span><i style=\"background:" REPORT_COL_NEG "\"></i>negative</span>"
+               "<span><i style=\"background:" REPORT_COL_NEU "\"></i>neutral</span>"
+               "<span><i style=\"background:" REPORT_COL_POS "\"></i>positive</span>"
+               "<span><i style=\"background:" REPORT_COL_SCORE "\"></i>mean score</span>"
+               "<span><i style=\"background:" REPORT_COL_USUAL
+               ";height:2px;vertical-align:3px\"></i>usual "
+               "negative share</span>"
+               "<span><i style=\"background:" REPORT_COL_NEG ";opacity:.2\"></i>spike</span></p>\n",
+               win, (long long)pg->min_docs);
 }
 
-static int spike_list(sqlite3 *db, const struct report_opts *o, const struct trend_series *s,
-                      struct strbuf *sb, struct fs_error *err)
+/* The charts' time axis: the filter's range, starting at the first bucket with
+ * data when o->fit_since, bounded when the filter is not. */
+static void page_axis(struct page *pg, const struct trend_row *rows, size_t n)
 {
-    int64_t width = trend_bucket_width(o->filter.granularity);
-    int any = 0;
-    for (size_t i = s->n; i-- > 0;) { /* latest first */
-        const struct trend_row *r = &s->rows[i];
-        if (!r->spike)
-            continue;
-        if (!any)
-            sb_append(sb, "<ul class=\"spikes\">\n");
-        any = 1;
-        char when[32];
-        trend_format_bucket(r->bucket_start, o->filter.granularity, when, sizeof when);
-        sb_appendf(sb,
-                   "<li class=\"spike\"><b>Spike %s UTC</b>: %lld of %lld documents negative "
-                   "(%.0f%%, usual %.0f%%), z %.1f\n<ol class=\"headlines\">\n",
-                   when, (long long)r->n_negative, (long long)r->n_docs,
-                   100.0 * (double)r->n_negative / (double)r->n_docs, 100.0 * r->share_baseline,
-                   r->z_score);
-        if (db_trends_headlines(db, s->topic, r->bucket_start, r->bucket_start + width,
-                                o->headlines, headline_item, sb, err) < 0)
-            return -1;
-        sb_append(sb, "</ol></li>\n");
-    }
-    if (any)
-        sb_append(sb, "</ul>\n");
-    return 0;
-}
-
-/* ---- the page ---- */
-
-static void summary_table(struct strbuf *sb, const struct trend_series *series, size_t n)
-{
-    sb_append(sb, "<table class=\"summary\">\n<tr><th>topic</th><th>documents</th>"
-                  "<th>negative</th><th>mean score</th><th>spikes</th></tr>\n");
-    for (size_t i = 0; i < n; i++) {
-        struct trend_totals t;
-        trends_series_totals(&series[i], &t);
-        char anchor[32];
-        series_anchor(series[i].topic, anchor, sizeof anchor);
-        sb_appendf(sb, "<tr%s><td><a href=\"#%s\">", t.n_spikes ? " class=\"has-spike\"" : "",
-                   anchor);
-        report_escape(sb, trends_topic_name(series[i].topic));
-        sb_appendf(sb, "</a></td><td>%lld</td><td>%.1f%%</td><td>%+.2f</td><td>%lld</td></tr>\n",
-                   (long long)t.n_docs, 100.0 * (double)t.n_negative / (double)t.n_docs,
-                   (double)t.score_sum_micro / 1e6 / (double)t.n_docs, (long long)t.n_spikes);
-    }
-    sb_append(sb, "</table>\n");
+    const struct report_opts *o = pg->o;
+    struct report_axis *ax = &pg->ax;
+    ax->granularity = o->filter.granularity;
+    ax->width = trend_bucket_width(o->filter.granularity);
+    ax->since = o->filter.since;
+    ax->until = o->filter.until;
+    if (ax->until == INT64_MAX)
+        ax->until = trend_bucket_start(o->now, ax->granularity) + ax->width;
+    int64_t first = ax->until - ax->width;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].bucket_start < first)
+            first = rows[i].bucket_start;
+    if ((o->fit_since || ax->since == INT64_MIN) && first > ax->since)
+        ax->since = first;
+    if (ax->until <= ax->since)
+        ax->until = ax->since + ax->width;
+    pg->recent_buckets = o->recent_buckets > 0             ? o->recent_buckets
+                         : ax->granularity == DB_TREND_DAY ? 7
+                                                           : 24;
+    pg->recent_since = ax->until - pg->recent_buckets * ax->width;
+    if (pg->recent_since < ax->since)
+        pg->recent_since = ax->since;
+    pg->min_docs = o->min_docs > 0 ? o->min_docs : 5;
 }
 
 int report_html(sqlite3 *db, const struct report_opts *o, struct strbuf *out, struct fs_error *err)
@@ -378,54 +713,23 @@ int report_html(sqlite3 *db, const struct report_opts *o, struct strbuf *out, st
         return -1;
     struct trend_series *series;
     size_t n_series = trends_series_split(rows, n, &series);
-    struct chart c = {
-        .sb = out,
-        .granularity = o->filter.granularity,
-        .since = o->filter.since,
-        .until = o->filter.until,
-        .width = trend_bucket_width(o->filter.granularity),
-        .plot_w = CH_W - CH_LEFT - CH_RIGHT,
-    };
-    if (o->fit_since && n > 0) {
-        int64_t first = rows[0].bucket_start;
-        for (size_t i = 1; i < n; i++)
-            if (rows[i].bucket_start < first)
-                first = rows[i].bucket_start;
-        if (first > c.since)
-            c.since = first;
-    }
-    if (c.until <= c.since)
-        c.until = c.since + c.width;
-
+    struct page pg = {.db = db, .o = o, .sb = out, .err = err};
+    page_axis(&pg, rows, n);
+    int entities = !o->filter.topic_set;
     page_head(out);
-    char from[32], to[32], now[32];
-    trend_format_bucket(c.since, c.granularity, from, sizeof from);
-    trend_format_bucket(c.until - c.width, c.granularity, to, sizeof to);
-    time_format_iso8601(o->now, now, sizeof now);
-    sb_appendf(out,
-               "<h1>finsent &mdash; sentiment by topic</h1>\n<p class=\"meta\">%s buckets from "
-               "%s to %s UTC &middot; generated %s</p>\n",
-               db_trend_granularity_name(c.granularity), from, to, now);
+    page_intro(&pg, entities);
+    int rc = 0;
     if (n_series == 0)
         sb_append(out, "<p class=\"empty\">No classified documents in this range.</p>\n");
     else
-        summary_table(out, series, n_series);
-    page_legend(out);
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n_series; i++) {
-        char anchor[32];
-        sb_appendf(out, "<section class=\"series\" id=\"%s\">\n<h2>",
-                   series_anchor(series[i].topic, anchor, sizeof anchor));
-        report_escape(out, trends_topic_name(series[i].topic));
-        sb_append(out, "</h2>\n");
-        chart_svg(&c, &series[i]);
-        rc = spike_list(db, o, &series[i], out, err);
-        sb_append(out, "</section>\n");
-    }
+        rc = topics_group(&pg, series, n_series);
+    if (rc == 0 && entities)
+        rc = entity_groups(&pg);
     sb_append(out, "<footer>Generated by finsent " FINSENT_VERSION
                    ". Scores are p(positive) &#8722; p(negative) per document; a spike is a "
                    "bucket whose negative count and negative share are both far above the "
-                   "topic's own moving baseline.</footer>\n</body>\n</html>\n");
+                   "series' own moving baseline (the usual share). Hover a point or a bar for "
+                   "its bucket's counts.</footer>\n</body>\n</html>\n");
     free(series);
     free(rows);
     return rc;
