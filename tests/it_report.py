@@ -14,7 +14,8 @@ holding <script>, quotes, ampersands, commas and newlines), then checks:
     hostile) read by `finsent entities scan`, and a [watchlist Megacaps]:
     self-contained (no http(s) loads, no <script>), escaped, and rendered by
     headless Chromium. The DOM after rendering: three charts per series, one
-    quantity each with its own labelled axis (0%..100%, -1..+1, documents);
+    quantity each with its own labelled axis (0%..100%, -1..+1, documents), each
+    point where its own axis puts the value its tooltip states;
     topics in order of risk (the spiking topic first); the sparse topic as a
     compact row; recent headlines for a topic without a spike; <title>
     tooltips with each bucket's counts on every point and bar; the watchlist's
@@ -301,6 +302,42 @@ def check_charts(root):
     return "" if sections else "no series"
 
 
+SCORE_IN_TOOLTIP = re.compile(r"mean score ([+-]\d\.\d\d)")
+
+
+def tick_y(svg, label):
+    """The y of the gridline labelled `label` (its label sits 3.5 units lower)."""
+    for t in svg.find_all("text", cls="tick"):
+        if t.text() == label:
+            return float(t.attrs["y"]) - 3.5
+    return None
+
+
+def check_scales(root):
+    """Each point sits where its own axis says its tooltip's value is."""
+    n = 0
+    for svg in root.find_all("svg", cls="chart"):
+        q = svg.attrs.get("data-quantity")
+        if q == "documents":
+            continue
+        lo, hi = (tick_y(svg, "0%"), tick_y(svg, "100%")) if q == "negative-share" else \
+            (tick_y(svg, "\u22121"), tick_y(svg, "+1"))
+        for pt in svg.find_all("circle", cls="pt"):
+            tip = pt.find("title").text() if pt.find("title") else ""
+            m = TOOLTIP.match(tip)
+            if not m or lo is None or hi is None:
+                return f"{q}: no scale or tooltip ({tip!r})"
+            if q == "negative-share":
+                v, tol = int(m.group(5)) / 100, 0.006
+            else:
+                v, tol = (float(SCORE_IN_TOOLTIP.search(tip).group(1)) + 1) / 2, 0.003
+            want = lo + (hi - lo) * v
+            if abs(float(pt.attrs["cy"]) - want) > tol * abs(hi - lo) + 0.02:
+                return f"{q}: point at y {pt.attrs['cy']}, its value {v:.3f} is at {want:.2f}"
+            n += 1
+    return "" if n else "no points"
+
+
 def check_tooltips(root):
     """Each point and bar has a <title> with its bucket's counts, which add up."""
     n_pts = n_bars = 0
@@ -345,6 +382,8 @@ def test_report_dom(root, name="report"):
     checks.append((ok, "report_topics_ordered_by_risk", f"order {ids}, shares {shares}"))
     why = check_charts(root)
     checks.append((not why, "report_one_quantity_per_chart", why))
+    why = check_scales(root)
+    checks.append((not why, "report_points_on_their_own_scale", why))
     why = check_tooltips(root)
     checks.append((not why, "report_tooltips_with_counts", why))
     row = root.find("tr", cls="sparse-row", id=f"topic-{SPARSE}")
