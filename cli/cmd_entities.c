@@ -466,14 +466,6 @@ static int list_update(struct cli_ctx *ctx)
     return 0;
 }
 
-static int in_ids(int64_t id, const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return 1;
-    return 0;
-}
-
 static int cmd_entities_list(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct list_args a = {0};
@@ -516,7 +508,7 @@ static int cmd_entities_list(struct cli_ctx *ctx, int argc, char **argv)
         while (e < n_ents && ents[e].id < series[i].topic)
             e++;
         if (e == n_ents || ents[e].id != series[i].topic ||
-            (only && !in_ids(series[i].topic, only, n_only)))
+            (only && !ids_contain(only, n_only, series[i].topic)))
             continue;
         list[n].e = &ents[e];
         list[n].rows = series[i].rows;

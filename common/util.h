@@ -74,4 +74,7 @@ size_t str_copy(char *dst, size_t size, const char *src);
 /* Case-insensitive ASCII prefix test. */
 int str_starts_with_ci(const char *s, const char *prefix);
 
+/* Whether id is one of ids[0..n). */
+int ids_contain(const int64_t *ids, size_t n, int64_t id);
+
 #endif

@@ -500,14 +500,6 @@ static void entity_item(struct page *pg, const struct entities *e, const struct 
     snprintf(it->anchor, sizeof it->anchor, "%sentity-%d", prefix, s->topic);
 }
 
-static int in_ids(int64_t id, const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return 1;
-    return 0;
-}
-
 static int watchlist_group(struct page *pg, const struct entities *e, size_t k)
 {
     const struct report_watchlist *w = &pg->o->watchlists[k];
@@ -516,7 +508,7 @@ static int watchlist_group(struct page *pg, const struct entities *e, size_t k)
     snprintf(prefix, sizeof prefix, "w%zu-", k + 1);
     size_t n = 0;
     for (size_t i = 0; i < e->n_series; i++)
-        if (in_ids(e->series[i].topic, w->ids, w->n_ids))
+        if (ids_contain(w->ids, w->n_ids, e->series[i].topic))
             entity_item(pg, e, &e->series[i], prefix, &items[n++]);
     sb_appendf(pg->sb, "<section class=\"group watchlist\" id=\"watchlist-%zu\" data-watchlist=\"",
                k + 1);
