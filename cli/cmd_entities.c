@@ -16,6 +16,7 @@
 #include "db/db_entities.h"
 #include "entities/directory.h"
 #include "entities/evaluate.h"
+#include "entities/lookup.h"
 #include "entities/recognize.h"
 #include "entities/scan.h"
 
@@ -30,79 +31,11 @@
 
 /* ---- watchlists ---- */
 
-/* The entity key of one watchlist item: a name or alias the directory knows
- * ("Tesla", "Evergrande"), "$TICKER", or "$SYMBOL" of a cashtag outside it.
- * Returns 0 with key filled, -1 when unknown. */
-static int watch_item_key(const struct entity_dir *d, const char *item, char *key, size_t size)
-{
-    int32_t e = entity_dir_find(d, item);
-    if (e >= 0 && d->ents[e].origin == ENTITY_CONFIG) {
-        str_copy(key, size, d->ents[e].key);
-        return 0;
-    }
-    if (e < 0) {
-        /* an alias: whatever the recogniser makes of the name alone */
-        struct mention_list l = {0};
-        entities_recognize(d, NULL, item, NULL, &l);
-        if (l.n > 0 && l.v[0].start == 0 && l.v[0].len == strlen(item)) {
-            if (l.v[0].entity >= 0)
-                e = l.v[0].entity;
-            else
-                snprintf(key, size, "sym:%s", l.v[0].symbol);
-        }
-        int sym = l.n > 0 && l.v[0].entity < 0 && l.v[0].len == strlen(item);
-        mention_list_free(&l);
-        if (sym)
-            return 0;
-    }
-    if (e < 0)
-        return -1;
-    str_copy(key, size, d->ents[e].key);
-    return 0;
-}
-
-/* Calls fn with each item of [watchlist name] entities. Returns what fn
- * returned first when non-zero, else 0. */
+/* Calls fn with each item of [watchlist name] entities. */
 static int watch_items(const struct config *cfg, const char *section,
                        int (*fn)(void *, const char *), void *ctx)
 {
-    const char *list = config_get(cfg, section, "entities");
-    for (const char *p = list; p && *p;) {
-        size_t n = strcspn(p, ",");
-        char item[256];
-        size_t b = 0, e = n;
-        while (b < e && (p[b] == ' ' || p[b] == '\t'))
-            b++;
-        while (e > b && (p[e - 1] == ' ' || p[e - 1] == '\t'))
-            e--;
-        if (e > b && e - b < sizeof item) {
-            memcpy(item, p + b, e - b);
-            item[e - b] = '\0';
-            int rc = fn(ctx, item);
-            if (rc)
-                return rc;
-        }
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
-struct watch_check {
-    const struct config *cfg;
-    const struct entity_dir *d;
-    const char *section;
-    struct fs_error *err;
-};
-
-static int watch_check_item(void *ctx, const char *item)
-{
-    struct watch_check *w = ctx;
-    char key[128];
-    if (watch_item_key(w->d, item, key, sizeof key) == 0)
-        return 0;
-    config_error(w->cfg, w->section, "entities", w->err,
-                 "unknown entity '%s' (a company name, $TICKER or an [entity] section)", item);
-    return -1;
+    return entity_list_each(config_get(cfg, section, "entities"), fn, ctx);
 }
 
 /* Every [watchlist NAME]: only the key "entities", every item known. */
@@ -118,8 +51,7 @@ static int watchlists_check(const struct config *cfg, const struct entity_dir *d
                 return config_error(cfg, sec, key, err, "unknown key (entities)");
         if (!config_get(cfg, sec, "entities"))
             return config_error(cfg, sec, "entities", err, "a watchlist needs entities = ...");
-        struct watch_check w = {cfg, d, sec, err};
-        if (watch_items(cfg, sec, watch_check_item, &w) < 0)
+        if (entity_list_check(cfg, sec, d, err) < 0)
             return -1;
     }
     return 0;
@@ -136,11 +68,11 @@ struct watch_ids {
 static int watch_id_item(void *ctx, const char *item)
 {
     struct watch_ids *w = ctx;
-    char key[128];
-    if (watch_item_key(w->d, item, key, sizeof key) < 0)
+    struct entity_ref ref;
+    if (entity_lookup(w->d, item, &ref) < 0)
         return 0; /* checked when the directory was loaded */
     for (size_t i = 0; i < w->n_ents; i++) {
-        if (w->ents[i].key && strcmp(w->ents[i].key, key) == 0) {
+        if (w->ents[i].key && strcmp(w->ents[i].key, ref.key) == 0) {
             w->ids = xgrow(w->ids, w->n, &w->cap, sizeof *w->ids, 16);
             w->ids[w->n++] = w->ents[i].id;
         }
