@@ -10,11 +10,26 @@
 #include "common/util.h"
 #include "db/db.h"
 #include "db/db_alerts.h"
+#include "db/db_entities.h"
+#include "entities/lookup.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* What one alert watches: a topic, or an entity (topic ALERT_TOPIC_ENTITY). */
+struct target {
+    int topic;
+    int64_t entity_id; /* 0 for a topic */
+    char entity[128];  /* the entity's name */
+};
+
+/* The entities one rule watches, resolved to rows of table entities. */
+struct rule_targets {
+    struct target *v;
+    int n, cap;
+};
 
 /* Everything one alerts_run() works with. */
 struct run {
@@ -22,6 +37,8 @@ struct run {
     int64_t now;
     struct alert_rule *rules;
     int n_rules;
+    const struct entity_dir *dir; /* resolves the rules' entity names */
+    struct rule_targets *entities; /* per rule */
     struct alert_item *items; /* notifications decided this run */
     int n_items, cap_items;
     struct alerts_stats *st;
@@ -104,8 +121,8 @@ static int record_event(struct run *run, const struct alert_rule *rule, const st
         return -1;
     if (!texts)
         return 0;
-    *n_texts = db_alerts_examples(run->db, a->topic, a->bucket_start, a->bucket_end, texts,
-                                  rule->examples, err);
+    *n_texts = db_alerts_examples(run->db, a->topic, a->entity_id, a->bucket_start,
+                                  a->bucket_end, texts, rule->examples, err);
     if (*n_texts < 0) {
         *n_texts = 0;
         return -1;
@@ -145,12 +162,14 @@ static int save(struct run *run, struct alert_row *a, int is_new, struct fs_erro
     return is_new ? db_alert_insert(run->db, a, err) : db_alert_update(run->db, a, err);
 }
 
-static void new_alert(struct run *run, const struct alert_rule *rule, int topic,
+static void new_alert(struct run *run, const struct alert_rule *rule, const struct target *t,
                       struct alert_row *a)
 {
     memset(a, 0, sizeof *a);
     str_copy(a->rule, sizeof a->rule, rule->name);
-    a->topic = topic;
+    a->topic = t->topic;
+    a->entity_id = t->entity_id;
+    str_copy(a->entity, sizeof a->entity, t->entity);
     str_copy(a->granularity, sizeof a->granularity, rule->granularity);
     str_copy(a->state, sizeof a->state, "pending");
     str_copy(a->severity, sizeof a->severity, "warning");
@@ -160,7 +179,7 @@ static void new_alert(struct run *run, const struct alert_rule *rule, int topic,
 /* The condition holds on bucket b: open, confirm, repeat or escalate. The row
  * keeps the spike that fired it (while pending it follows what it sees); later
  * observations go into events. */
-static int on_condition(struct run *run, const struct alert_rule *rule, int topic,
+static int on_condition(struct run *run, const struct alert_rule *rule, const struct target *t,
                         const struct bucket_obs *b, const struct alert_row *open, int silenced,
                         struct fs_error *err)
 {
@@ -168,7 +187,7 @@ static int on_condition(struct run *run, const struct alert_rule *rule, int topi
     if (open)
         a = *open;
     else
-        new_alert(run, rule, topic, &a);
+        new_alert(run, rule, t, &a);
     int was_firing = !strcmp(a.state, "firing");
     int was_warning = !strcmp(a.severity, "warning");
     struct alert_row seen = a;
@@ -248,36 +267,55 @@ static int on_clear(struct run *run, const struct alert_rule *rule, const struct
     return 0;
 }
 
-static int evaluate_pair(struct run *run, const struct alert_rule *rule, int topic,
+/* One rule on one topic or entity: its newest two buckets against the open alert. */
+static int evaluate_pair(struct run *run, const struct alert_rule *rule, const struct target *t,
                          struct fs_error *err)
 {
     int g = rule->granularity_seconds;
+    int64_t from = run->now - 2 * (int64_t)g + 1;
     struct bucket_obs b[2];
-    int nb = db_alerts_buckets(run->db, rule->granularity, g, topic, run->now - 2 * (int64_t)g + 1,
+    int nb = db_alerts_buckets(run->db, rule->granularity, g, t->topic, t->entity_id, from,
                                run->now, b, 2, err);
-    if (nb < 0 ||
-        db_alerts_buckets_mark_evaluated(run->db, rule->granularity, topic,
-                                         run->now - 2 * (int64_t)g + 1, run->now, err) < 0)
+    if (nb < 0 || db_alerts_buckets_mark_evaluated(run->db, rule->granularity, t->topic,
+                                                   t->entity_id, from, run->now, err) < 0)
         return -1;
     const struct bucket_obs *hit = NULL;
     for (int i = 0; i < nb && !hit; i++)
         if (condition_holds(rule, &b[i]))
             hit = &b[i];
     struct alert_row open;
-    int has_open = db_alert_open_get(run->db, rule->name, topic, &open, err);
-    int silenced = db_silence_active(run->db, topic, run->now, NULL, err);
+    int has_open = db_alert_open_get(run->db, rule->name, t->topic, t->entity_id, &open, err);
+    int silenced = db_silence_active(run->db, t->topic, t->entity_id, run->now, NULL, err);
     if (has_open < 0 || silenced < 0)
         return -1;
     run->st->evaluated++;
     if (hit)
-        return on_condition(run, rule, topic, hit, has_open ? &open : NULL, silenced, err);
+        return on_condition(run, rule, t, hit, has_open ? &open : NULL, silenced, err);
     if (has_open)
         return on_clear(run, rule, &open, nb > 0 ? &b[0] : NULL, silenced, err);
     return 0;
 }
 
-/* Open alerts of rules, topics or granularities no longer configured are resolved
- * silently. */
+/* 1 when rule r (index in run->rules) still watches the topic or entity of a. */
+static int rule_watches(const struct run *run, int r, const struct alert_row *a)
+{
+    const struct alert_rule *rule = &run->rules[r];
+    if (strcmp(rule->name, a->rule) != 0 || strcmp(rule->granularity, a->granularity) != 0)
+        return 0;
+    if (a->entity_id) {
+        for (int e = 0; e < run->entities[r].n; e++)
+            if (run->entities[r].v[e].entity_id == a->entity_id)
+                return 1;
+        return 0;
+    }
+    for (int t = 0; t < rule->n_topics; t++)
+        if (rule->topics[t] == a->topic)
+            return 1;
+    return 0;
+}
+
+/* Open alerts of rules, topics, entities or granularities no longer configured
+ * are resolved silently. */
 static int resolve_orphans(struct run *run, struct fs_error *err)
 {
     struct alert_row *rows;
@@ -287,13 +325,8 @@ static int resolve_orphans(struct run *run, struct fs_error *err)
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         int known = 0;
-        for (int r = 0; r < run->n_rules && !known; r++) {
-            if (strcmp(run->rules[r].name, rows[i].rule) != 0 ||
-                strcmp(run->rules[r].granularity, rows[i].granularity) != 0)
-                continue;
-            for (int t = 0; t < run->rules[r].n_topics; t++)
-                known |= run->rules[r].topics[t] == rows[i].topic;
-        }
+        for (int r = 0; r < run->n_rules && !known; r++)
+            known = rule_watches(run, r, &rows[i]);
         if (!known)
             rc = on_clear(run, NULL, &rows[i], NULL, 1, err);
     }
@@ -479,16 +512,84 @@ static void free_items(struct run *run)
     run->n_items = 0;
 }
 
+/* ---- the entities of rules --------------------------------------------------------- */
+
+struct resolve_ctx {
+    struct run *run;
+    struct rule_targets *out;
+    struct fs_error *err;
+};
+
+/* One item of a rule's entities: its row of table entities, when a document has
+ * mentioned it (an entity never mentioned has no series to watch yet). */
+static int resolve_item(void *ctx, const char *item)
+{
+    struct resolve_ctx *c = ctx;
+    struct entity_ref ref;
+    if (entity_lookup(c->run->dir, item, &ref) < 0) {
+        fs_error_set(c->err, "unknown entity '%s'", item);
+        return -1;
+    }
+    int64_t id;
+    int found = db_entity_find(c->run->db, ref.key, &id, c->err);
+    if (found <= 0)
+        return found;
+    for (int i = 0; i < c->out->n; i++)
+        if (c->out->v[i].entity_id == id)
+            return 0;
+    if (c->out->n == c->out->cap) {
+        c->out->cap = c->out->cap ? 2 * c->out->cap : 8;
+        c->out->v = xrealloc(c->out->v, (size_t)c->out->cap * sizeof *c->out->v);
+    }
+    struct target *t = &c->out->v[c->out->n++];
+    t->topic = ALERT_TOPIC_ENTITY;
+    t->entity_id = id;
+    str_copy(t->entity, sizeof t->entity, ref.name);
+    return 0;
+}
+
+static int resolve_entities(struct run *run, struct fs_error *err)
+{
+    run->entities = xcalloc((size_t)run->n_rules + 1, sizeof *run->entities);
+    if (!alert_rules_watch_entities(run->rules, run->n_rules))
+        return 0;
+    if (!run->dir)
+        return fs_error_set(err, "alert rules name entities but no entity directory was loaded");
+    for (int r = 0; r < run->n_rules; r++) {
+        struct resolve_ctx c = {run, &run->entities[r], err};
+        if (alert_rule_entities_each(&run->rules[r], resolve_item, &c))
+            return -1;
+    }
+    return 0;
+}
+
+static void free_entities(struct run *run)
+{
+    for (int r = 0; run->entities && r < run->n_rules; r++)
+        free(run->entities[r].v);
+    free(run->entities);
+    run->entities = NULL;
+}
+
 /* Evaluates every rule and queues notifications, in the caller's transaction. */
 static int evaluate_all(struct run *run, struct fs_error *err)
 {
+    if (resolve_entities(run, err) < 0)
+        return -1;
     /* first, so that a rule whose granularity changed starts a fresh episode */
     if (resolve_orphans(run, err) < 0)
         return -1;
-    for (int r = 0; r < run->n_rules; r++)
-        for (int t = 0; t < run->rules[r].n_topics; t++)
-            if (evaluate_pair(run, &run->rules[r], run->rules[r].topics[t], err) < 0)
+    for (int r = 0; r < run->n_rules; r++) {
+        const struct alert_rule *rule = &run->rules[r];
+        for (int i = 0; i < rule->n_topics; i++) {
+            struct target t = {.topic = rule->topics[i]};
+            if (evaluate_pair(run, rule, &t, err) < 0)
                 return -1;
+        }
+        for (int i = 0; i < run->entities[r].n; i++)
+            if (evaluate_pair(run, rule, &run->entities[r].v[i], err) < 0)
+                return -1;
+    }
     return queue_notifications(run, err);
 }
 
@@ -517,11 +618,11 @@ static int deliver(struct run *run, struct fs_error *err)
     return res.failed > 0 ? 1 : 0;
 }
 
-int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
-               struct alerts_stats *out, struct fs_error *err)
+int alerts_run(sqlite3 *db, const struct config *cfg, const struct entity_dir *entities,
+               int64_t now, int dry_run, struct alerts_stats *out, struct fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct run run = {.db = db, .now = now, .st = out};
+    struct run run = {.db = db, .now = now, .st = out, .dir = entities};
     run.command = alerts_command_prefix(db, cfg);
     run.report_path = config_get(cfg, "report", "path");
     if (alert_rules_load(cfg, &run.rules, &run.n_rules, err) < 0)
@@ -544,6 +645,7 @@ int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
     else
         db_rollback(db);
     free_items(&run);
+    free_entities(&run);
     free(run.rules);
     if (rc == 0 && !dry_run)
         rc = deliver(&run, err);
@@ -724,10 +826,13 @@ int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
     return db_commit(db, err) < 0 ? -1 : rc;
 }
 
-int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, const char *comment,
-                   int64_t *id, struct fs_error *err)
+int alerts_silence(sqlite3 *db, int topic, int64_t entity_id, int64_t now, int64_t seconds,
+                   const char *comment, int64_t *id, struct fs_error *err)
 {
-    struct silence_row s = {.topic = topic, .created_at = now, .until = now + seconds};
+    struct silence_row s = {.topic = entity_id ? ALERT_TOPIC_ENTITY : topic,
+                            .entity_id = entity_id,
+                            .created_at = now,
+                            .until = now + seconds};
     struct strbuf clean = STRBUF_INIT;
     text_append_clean(&clean, comment ? comment : "", 1, sizeof s.comment - 1);
     str_copy(s.comment, sizeof s.comment, clean.buf);

@@ -2,14 +2,17 @@
  * alerts.h — the alerting stage: from trend buckets to desktop and email
  * notifications, with state kept in SQLite.
  *
- * For each rule (alerts/rules.h) and each of its topics, alerts_run() looks at the
- * newest two buckets of the rule's granularity (the current one and the one before,
+ * For each rule (alerts/rules.h) and each of its topics and entities, alerts_run()
+ * looks at the newest two buckets of the rule's granularity (the current one and the one before,
  * bucket_start in (now - 2 * granularity, now]). The condition holds when one of
  * them passes the trends stage's spike test with the rule's thresholds: history >=
  * [trends] warmup, n_docs >= min_docs, n_negative / n_docs >= min_negative_share
  * and z_score >= z_threshold (trends/spike.h: positive = more negative than the
  * series' own baseline). Those buckets are marked evaluated in the same
- * transaction (trends/trends.h). Then, per rule and topic, in table alerts:
+ * transaction (trends/trends.h). An entity's series is its own (table
+ * entity_buckets, kept by trends/ exactly as a topic's), and its alert quotes the
+ * texts that mention it with the entity's own sentiment and attended words.
+ * Then, per rule and topic or entity, in table alerts:
  *
  *   (none)   --condition-->  pending (when the rule has `for`) or firing
  *   pending  --held for `for`-->  firing
@@ -18,7 +21,7 @@
  *
  * A firing alert is notified when it starts firing, again after `repeat` while it
  * keeps firing (not once acknowledged), and at once when it escalates from warning
- * to critical. A silenced topic's alerts change state but notify nobody; when the
+ * to critical. A silenced topic's (or entity's) alerts change state but notify nobody; when the
  * silence ends an alert still firing and never notified is notified then.
  *
  * Every notification of one run is grouped: one email with all alerts of rules
@@ -44,6 +47,7 @@
 #include "common/common.h"
 #include "common/config.h"
 #include "common/strbuf.h"
+#include "entities/directory.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -71,9 +75,12 @@ int alerts_config_check(const struct config *cfg, struct fs_error *err);
  * With dry_run, nothing is sent and nothing changes in the database; out->preview
  * holds what would be sent. Returns 0 when everything due was delivered, 1 when
  * some delivery failed (it stays queued; out->warning says why), -1 on a
- * configuration or database error (err). Free out with alerts_stats_free(). */
-int alerts_run(sqlite3 *db, const struct config *cfg, int64_t now, int dry_run,
-               struct alerts_stats *out, struct fs_error *err);
+ * configuration or database error (err). Free out with alerts_stats_free().
+ * entities resolves the entity names of rules (entities/lookup.h); it may be
+ * NULL when no rule watches entities (alert_rules_watch_entities()), and its
+ * names should have passed alert_rules_check_entities(). */
+int alerts_run(sqlite3 *db, const struct config *cfg, const struct entity_dir *entities,
+               int64_t now, int dry_run, struct alerts_stats *out, struct fs_error *err);
 
 void alerts_stats_free(struct alerts_stats *s);
 
@@ -94,12 +101,14 @@ int alerts_test(const struct config *cfg, int64_t now, struct strbuf *report, st
 int alerts_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
 /* Silences topic (an id, ALERT_TOPIC_OVERALL, or SILENCE_EVERY_TOPIC for every
- * topic and the overall one) from now until now + seconds, with an optional
- * comment (NULL or ""; cleaned to one line). Each call adds a silence object:
- * *id gets its number (for `alerts unsilence ID`). It ends by itself at now +
- * seconds; while it lasts the topic's alerts change state but notify nobody. */
-int alerts_silence(sqlite3 *db, int topic, int64_t now, int64_t seconds, const char *comment,
-                   int64_t *id, struct fs_error *err);
+ * topic, the overall one and every entity) or, when entity_id is not 0, that
+ * entity (a row of table entities; topic is then ignored) from now until now +
+ * seconds, with an optional comment (NULL or ""; cleaned to one line). Each
+ * call adds a silence object: *id gets its number (for `alerts unsilence ID`).
+ * It ends by itself at now + seconds; while it lasts the alerts of the topic or
+ * entity change state but notify nobody. */
+int alerts_silence(sqlite3 *db, int topic, int64_t entity_id, int64_t now, int64_t seconds,
+                   const char *comment, int64_t *id, struct fs_error *err);
 
 /* Lifts silence id at now. Returns 1, 0 when there is no such active silence, -1. */
 int alerts_unsilence(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);

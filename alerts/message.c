@@ -11,9 +11,36 @@
 
 /* ---- pieces -------------------------------------------------------------------- */
 
+const char *alert_subject_name(const struct alert_row *a, char *buf, size_t size)
+{
+    if (!a->entity_id)
+        return alert_topic_name(a->topic, buf, size);
+    if (a->entity[0])
+        return a->entity;
+    snprintf(buf, size, "entity %lld", (long long)a->entity_id);
+    return buf;
+}
+
 static const char *topic_of(const struct alert_item *it, char *buf, size_t size)
 {
-    return alert_topic_name(it->alert.topic, buf, size);
+    return alert_subject_name(&it->alert, buf, size);
+}
+
+/* "topic", "entity" or "topic or entity", as what n_firing items are about. */
+static const char *kind_of(const struct alert_item *items, int n, int plural)
+{
+    int topics = 0, entities = 0;
+    for (int i = 0; i < n; i++) {
+        if (items[i].event == ALERT_EV_RESOLVED)
+            continue;
+        entities |= items[i].alert.entity_id != 0;
+        topics |= items[i].alert.entity_id == 0;
+    }
+    if (topics && entities)
+        return plural ? "topics and entities" : "topic or entity";
+    if (entities)
+        return plural ? "entities" : "entity";
+    return plural ? "topics" : "topic";
 }
 
 static void format_utc(int64_t t, const char *fmt, char *buf, size_t size)
@@ -155,8 +182,8 @@ static void compose_subject(const struct alert_item *items, int n, struct strbuf
         return;
     }
     if (n_firing > 0) {
-        sb_appendf(sb, "%s: negative sentiment in %d topic%s: ", critical ? "CRITICAL" : "Warning",
-                   n_firing, n_firing == 1 ? "" : "s");
+        sb_appendf(sb, "%s: negative sentiment in %d %s: ", critical ? "CRITICAL" : "Warning",
+                   n_firing, kind_of(items, n, n_firing != 1));
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (items[i].event == ALERT_EV_RESOLVED)
@@ -229,8 +256,10 @@ static void compose_text(const struct alert_item *items, int n, struct strbuf *s
     const struct alert_item *firing = first_firing(items, n);
     if (!firing)
         return;
-    sb_append(sb, "Acknowledge an alert (no more repeats) with the command under it; silence "
-                  "its topic for 6 hours with:\n  ");
+    sb_appendf(sb,
+               "Acknowledge an alert (no more repeats) with the command under it; silence "
+               "its %s for 6 hours with:\n  ",
+               firing->alert.entity_id ? "entity" : "topic");
     silence_command(firing, sb);
     sb_append(sb, "\n");
 }
@@ -319,7 +348,8 @@ static void compose_html(const struct alert_item *items, int n, const char *subj
     if (firing) {
         struct strbuf cmd = STRBUF_INIT;
         silence_command(firing, &cmd);
-        sb_append(sb, "<p><small>Silence a topic for 6 hours with <code>");
+        sb_appendf(sb, "<p><small>Silence %s for 6 hours with <code>",
+                   firing->alert.entity_id ? "an entity" : "a topic");
         text_append_html(sb, cmd.buf, 1, 0);
         sb_append(sb, "</code>.</small></p>\n");
         sb_free(&cmd);

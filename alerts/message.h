@@ -2,11 +2,13 @@
  * message.h — composing the words of one notification that groups every alert of
  * a run: a subject, a plain-text body, an HTML body and a short desktop body.
  *
- * Every alert says why: topic, window (UTC), observed negative share and count
+ * Every alert says why: topic or entity, window (UTC), observed negative share and count
  * against the baseline, z-score, and the most negative texts of the window with
  * their source, their links and the words the model attended to; and how to
  * act on it: the complete command that acknowledges it (with the --config and
- * --db it needs) and one that silences its topic, ready to paste into a shell.
+ * --db it needs) and one that silences its topic or entity, ready to paste into
+ * a shell. An entity's texts are those that mention it, with the entity's own
+ * sentiment and attended words (db_alerts_examples()).
  *
  * Text coming from crawled documents is untrusted: it is made valid UTF-8, control
  * characters are removed from one-line fields (the subject is CR/LF-free), and
@@ -42,6 +44,11 @@ struct alert_message {
     char *desktop_body;  /* a few lines for a desktop notification (plain text) */
     const char *urgency; /* "critical", "normal" or "low" (static) */
 };
+
+/* What alert a is about: the entity's name for an entity's alert, else the
+ * topic's (alert_topic_name(): "Energy | Oil", "All topics"). Static storage,
+ * a's own, or buf (size bytes) for unknown ones. */
+const char *alert_subject_name(const struct alert_row *a, char *buf, size_t size);
 
 /* Composes the grouped message for items[0..n-1] (n >= 1). Free with
  * alert_message_free(). */

@@ -3,6 +3,7 @@
 
 #include "common/strbuf.h"
 #include "common/util.h"
+#include "entities/lookup.h"
 #include "trends/trends.h"
 
 #include <ctype.h>
@@ -35,8 +36,9 @@ int alert_topic_parse(const char *s)
 }
 
 const char *const alert_rule_config_keys[] = {
-    "topics", "granularity", "z_threshold", "min_docs", "min_negative_share", "critical_z", "for",
-    "repeat", "quiet_hours", "notify",      "resolved", "examples",           NULL};
+    "topics",     "granularity", "z_threshold", "min_docs", "min_negative_share",
+    "critical_z", "for",         "repeat",      "quiet_hours", "notify",
+    "resolved",   "examples",    "entities",    "watchlist",   NULL};
 
 static char *trim(char *s)
 {
@@ -57,12 +59,15 @@ static void add_topic(struct alert_rule *r, int t)
         r->topics[r->n_topics++] = t;
 }
 
-/* "all" (each topic on its own) may stand alone or in a list: "overall, all". */
+/* "all" (each topic on its own) may stand alone or in a list: "overall, all".
+ * Without `topics`, a rule watches all topics unless it watches entities. */
 static int parse_topics(const struct config *cfg, const char *sec, struct alert_rule *r,
                         struct fs_error *err)
 {
     const char *v = config_get(cfg, sec, "topics");
     r->n_topics = 0;
+    if (!v && (r->entities || r->watchlist_entities))
+        return 0;
     char *copy = xstrdup(v ? v : "all"), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *name = trim(tok);
@@ -84,6 +89,33 @@ static int parse_topics(const struct config *cfg, const char *sec, struct alert_
     free(copy);
     if (r->n_topics == 0)
         return config_error(cfg, sec, "topics", err, "no topic given");
+    return 0;
+}
+
+static int count_item(void *ctx, const char *item)
+{
+    (void)item;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* `entities` (at least one item) and `watchlist` (an existing [watchlist W]). */
+static int parse_entities(const struct config *cfg, const char *sec, struct alert_rule *r,
+                          struct fs_error *err)
+{
+    r->entities = config_get(cfg, sec, "entities");
+    int n = 0;
+    if (r->entities && (entity_list_each(r->entities, count_item, &n), n == 0))
+        return config_error(cfg, sec, "entities", err, "no entity given");
+    const char *w = config_get(cfg, sec, "watchlist");
+    if (!w)
+        return 0;
+    char wsec[300];
+    snprintf(wsec, sizeof wsec, "watchlist %s", w);
+    r->watchlist_entities = config_get(cfg, wsec, "entities");
+    if (!r->watchlist_entities)
+        return config_error(cfg, sec, "watchlist", err, "no [watchlist %s] with entities = ...",
+                            w);
     return 0;
 }
 
@@ -167,7 +199,7 @@ static int parse_rule(const struct config *cfg, const char *sec, const char *nam
         return fs_error_set(err, "%s: [%s]: rule name longer than %zu bytes", config_path(cfg), sec,
                             sizeof r->name - 1);
     str_copy(r->name, sizeof r->name, name);
-    if (parse_topics(cfg, sec, r, err) < 0)
+    if (parse_entities(cfg, sec, r, err) < 0 || parse_topics(cfg, sec, r, err) < 0)
         return -1;
     const char *g = config_get(cfg, sec, "granularity");
     if (!g || !strcmp(g, "hour")) {
@@ -225,6 +257,32 @@ int alert_rules_load(const struct config *cfg, struct alert_rule **out, int *n,
     }
     *out = rules;
     *n = count;
+    return 0;
+}
+
+int alert_rule_entities_each(const struct alert_rule *rule, int (*fn)(void *ctx, const char *item),
+                             void *ctx)
+{
+    int rc = entity_list_each(rule->entities, fn, ctx);
+    return rc ? rc : entity_list_each(rule->watchlist_entities, fn, ctx);
+}
+
+int alert_rules_watch_entities(const struct alert_rule *rules, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (rules[i].entities || rules[i].watchlist_entities)
+            return 1;
+    return 0;
+}
+
+int alert_rules_check_entities(const struct config *cfg, const struct entity_dir *d,
+                               struct fs_error *err)
+{
+    int n = cfg ? config_section_count(cfg, "alert ") : 0;
+    for (int i = 0; i < n; i++) {
+        if (entity_list_check(cfg, config_section_at(cfg, "alert ", i), d, err) < 0)
+            return -1;
+    }
     return 0;
 }
 

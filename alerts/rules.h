@@ -7,6 +7,8 @@
  *   topics             = Energy | Oil, Macro, 1   # names, unique prefixes ("energy"),
  *                                                 # ids; "all" (each topic on its own);
  *                                                 # "overall" watches all topics together
+ *   entities           = Tesla, $NVDA             # companies, each on its own (below)
+ *   watchlist          = portfolio                # ... and every entity of [watchlist W]
  *   granularity        = hour                     # hour | day
  *   z_threshold        = 3                        # fire when z_score >= this
  *   min_docs           = 10                       # ... and the bucket holds >= this many texts
@@ -28,6 +30,15 @@
  * looser, e.g. a daily digest at z 2.5). The z-score already carries the trends
  * stage's noise floors. notify = email is ignored while [smtp] url is not set.
  *
+ * Entities: a rule with `entities` or `watchlist` also watches each of those
+ * entities' series (trends/trends.h: table entity_buckets) under the same
+ * thresholds, states, grouping, repeats, silences and acks as a topic; such a
+ * rule watches no topic unless it names `topics` too. Items are what a
+ * watchlist takes (entities/lookup.h): names, aliases, [entity] sections,
+ * $TICKERs. alert_rules_load() checks only that the watchlist exists (it has no
+ * directory); alert_rules_check_entities() checks each name against the
+ * directory, and the command layer runs it before the rules are used.
+ *
  * With no [alert ...] section at all, one built-in rule "default" applies (all topics,
  * hourly, the defaults above; notify = desktop, plus email when [smtp] url is set).
  * Every bad value fails with "FILE:LINE: [section] key: reason".
@@ -38,6 +49,7 @@
 #include "classify/dataset.h"
 #include "common/common.h"
 #include "common/config.h"
+#include "entities/directory.h"
 
 #include <stdint.h>
 
@@ -62,6 +74,11 @@ struct alert_rule {
     unsigned notify;            /* ALERT_CH_* bits */
     int notify_resolved;
     int examples;
+    /* the entities watched, as written (borrowed from the configuration, which
+     * must outlive the rule; NULL when none): the rule's `entities` and the
+     * `entities` of its [watchlist W] */
+    const char *entities;
+    const char *watchlist_entities;
 };
 
 /* The keys of [alert NAME] (NULL-terminated), for the configuration's schema. */
@@ -71,6 +88,20 @@ extern const char *const alert_rule_config_keys[];
  * array of *n rules the caller frees with free(). */
 int alert_rules_load(const struct config *cfg, struct alert_rule **out, int *n,
                      struct fs_error *err);
+
+/* Calls fn(ctx, item) for each entity rule watches (its `entities`, then its
+ * watchlist's), as written. Returns what fn returned first when non-zero, else 0. */
+int alert_rule_entities_each(const struct alert_rule *rule, int (*fn)(void *ctx, const char *item),
+                             void *ctx);
+
+/* 1 when one of the n rules watches entities (and needs the directory). */
+int alert_rules_watch_entities(const struct alert_rule *rules, int n);
+
+/* Checks every [alert NAME] `entities` item against the directory d: returns 0,
+ * or -1 with "FILE:LINE: [alert NAME] entities: unknown entity 'X' ..." in err.
+ * (A watchlist's items are checked with the watchlist: cli_entity_dir().) */
+int alert_rules_check_entities(const struct config *cfg, const struct entity_dir *d,
+                               struct fs_error *err);
 
 /* 1 when the local hour of `now` is inside the rule's quiet hours; then *until is
  * set to the end of the quiet period (seconds since the epoch). */

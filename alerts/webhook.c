@@ -128,14 +128,17 @@ static const char *first_link(const struct alert_item *it)
     return "";
 }
 
+/* An entity's alert is labelled "entity" where a topic's is labelled "topic". */
 static json_t *am_labels(const struct alert_item *it)
 {
     char buf[32], id[24];
     snprintf(id, sizeof id, "%lld", (long long)it->alert.id);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "alertname", ALERTNAME, "rule",
-                     it->rule->name, "topic",
-                     alert_topic_name(it->alert.topic, buf, sizeof buf), "severity",
-                     it->alert.severity, "granularity", it->alert.granularity, "alert_id", id);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "alertname", ALERTNAME, "rule",
+                          it->rule->name, "severity", it->alert.severity, "granularity",
+                          it->alert.granularity, "alert_id", id);
+    json_object_set_new(o, it->alert.entity_id ? "entity" : "topic",
+                        json_clean(alert_subject_name(&it->alert, buf, sizeof buf), 1));
+    return o;
 }
 
 static json_t *am_annotations(const struct alert_item *it)

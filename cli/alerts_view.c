@@ -1,6 +1,7 @@
 /* alerts_view.c — printing alerts and their history (see alerts_view.h). */
 #include "cli/alerts_view.h"
 
+#include "alerts/message.h"
 #include "alerts/rules.h"
 #include "alerts/text.h"
 #include "common/strbuf.h"
@@ -47,14 +48,28 @@ static json_t *observation_json(const char *granularity, int64_t start, int64_t 
                      "baseline_count_std", json_num(b_count_std), "z_score", json_num(z));
 }
 
-/* silenced_by: the silence muting the alert's topic now, 0 when none. */
+/* "topic", "topic_id", "entity", "entity_id" of an alert or silence about a
+ * topic (entity_id 0) or an entity (the topic fields null), added to o. */
+static json_t *add_subject_json(json_t *o, int topic, const char *topic_name, int64_t entity_id,
+                                const char *entity)
+{
+    json_object_set_new(o, "topic", entity_id ? json_null() : json_string(topic_name));
+    json_object_set_new(o, "topic_id", entity_id ? json_null() : json_integer(topic));
+    json_object_set_new(o, "entity", entity_id ? json_string(entity) : json_null());
+    json_object_set_new(o, "entity_id", entity_id ? json_integer(entity_id) : json_null());
+    return o;
+}
+
+/* silenced_by: the silence muting the alert's topic or entity now, 0 when none. */
 static json_t *alert_json(const struct alert_row *a, int64_t silenced_by)
 {
     char buf[32];
-    return json_pack(
-        "{s:I, s:s, s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "id",
-        (json_int_t)a->id, "rule", a->rule, "topic", alert_topic_name(a->topic, buf, sizeof buf),
-        "topic_id", a->topic, "state", a->state, "severity", a->severity, "acked",
+    json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)a->id, "rule", a->rule);
+    add_subject_json(o, a->topic, alert_topic_name(a->topic, buf, sizeof buf), a->entity_id,
+                     alert_subject_name(a, buf, sizeof buf));
+    json_t *rest = json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "state", a->state, "severity",
+        a->severity, "acked",
         a->acked_at != 0, "silenced_by",
         silenced_by ? json_integer(silenced_by) : json_null(), "first_seen_at",
         json_time(a->first_seen_at), "fired_at", json_time(a->fired_at), "resolved_at",
@@ -63,6 +78,9 @@ static json_t *alert_json(const struct alert_row *a, int64_t silenced_by)
         observation_json(a->granularity, a->bucket_start, a->bucket_end, a->n_docs, a->n_negative,
                          a->baseline_share, a->baseline_share_std, a->baseline_count,
                          a->baseline_count_std, a->z_score));
+    json_object_update(o, rest);
+    json_decref(rest);
+    return o;
 }
 
 static json_t *texts_json(const struct alert_example *ex, int n)
@@ -119,7 +137,7 @@ static void print_list_row(const struct alert_row *a, int64_t silenced_by)
         snprintf(silenced, sizeof silenced, "#%lld", (long long)silenced_by);
     printf("%-5lld %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id,
            a->state, a->severity, a->acked_at ? "yes" : "no", silenced, a->rule,
-           alert_topic_name(a->topic, topic_buf, sizeof topic_buf), when,
+           alert_subject_name(a, topic_buf, sizeof topic_buf), when,
            isnan(a->z_score) ? 0.0 : a->z_score, neg);
 }
 
@@ -197,7 +215,7 @@ static void print_alert(const struct alert_row *a)
 {
     char topic_buf[32];
     printf("alert %lld: %s, rule %s (%s), %s, %s%s\n", (long long)a->id,
-           alert_topic_name(a->topic, topic_buf, sizeof topic_buf), a->rule, a->granularity,
+           alert_subject_name(a, topic_buf, sizeof topic_buf), a->rule, a->granularity,
            a->state, a->severity, a->acked_at ? ", acknowledged" : "");
     print_observation("  ", "spike", a->bucket_start, a->bucket_end, a->n_docs, a->n_negative,
                       a->baseline_share, a->baseline_count, a->z_score);
@@ -215,7 +233,8 @@ int alerts_view_list(struct cli_ctx *ctx, int all, int json)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     int64_t *silenced = xcalloc((size_t)n + 1, sizeof *silenced);
     for (int i = 0; i < n; i++) {
-        if (db_silence_active(ctx->db, rows[i].topic, ctx->now, &silenced[i], &err) < 0) {
+        if (db_silence_active(ctx->db, rows[i].topic, rows[i].entity_id, ctx->now, &silenced[i],
+                              &err) < 0) {
             free(rows);
             free(silenced);
             return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
@@ -226,7 +245,7 @@ int alerts_view_list(struct cli_ctx *ctx, int all, int json)
         printf("no %salerts\n", all ? "" : "open ");
     else if (!json)
         printf("%-5s %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE",
-               "SEVERITY", "ACKED", "SILENCED", "RULE", "TOPIC", "SPIKE (UTC)", "Z", "NEGATIVE");
+               "SEVERITY", "ACKED", "SILENCED", "RULE", "TOPIC / ENTITY", "SPIKE (UTC)", "Z", "NEGATIVE");
     for (int i = 0; i < n; i++) {
         if (json)
             json_array_append_new(arr, alert_json(&rows[i], silenced[i]));
@@ -289,11 +308,12 @@ int alerts_view_show(struct cli_ctx *ctx, int64_t id, int json)
                                          "--all')",
                         (long long)id);
     int64_t silenced = 0;
-    if (db_silence_active(ctx->db, a.topic, ctx->now, &silenced, &err) < 0)
+    if (db_silence_active(ctx->db, a.topic, a.entity_id, ctx->now, &silenced, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
     json_t *o = json ? alert_json(&a, silenced) : NULL;
     if (!json && silenced)
-        printf("(its topic is silenced now: silence %lld)\n", (long long)silenced);
+        printf("(its %s is silenced now: silence %lld)\n", a.entity_id ? "entity" : "topic",
+               (long long)silenced);
     if (!json)
         print_alert(&a);
     if (show_events(ctx->db, &a, o, &err) < 0) {
@@ -316,18 +336,25 @@ static const char *silence_state(const struct silence_row *s, int64_t now)
 
 static const char *silence_topic(const struct silence_row *s, char *buf, size_t size)
 {
-    return s->topic == SILENCE_EVERY_TOPIC ? "every topic" : alert_topic_name(s->topic, buf, size);
+    if (s->entity_id)
+        return s->entity[0] ? s->entity : "(unknown entity)";
+    return s->topic == SILENCE_EVERY_TOPIC ? "every topic and entity"
+                                           : alert_topic_name(s->topic, buf, size);
 }
 
 static json_t *silence_json(const struct silence_row *s, int64_t now)
 {
     char buf[32];
-    return json_pack("{s:I, s:s, s:i, s:o, s:o, s:o, s:o, s:s}", "id", (json_int_t)s->id,
-                     "topic", silence_topic(s, buf, sizeof buf), "topic_id", s->topic,
-                     "created_at", json_time(s->created_at), "until", json_time(s->until),
-                     "lifted_at", json_time(s->lifted_at), "comment",
-                     s->comment[0] ? json_string(s->comment) : json_null(), "state",
-                     silence_state(s, now));
+    json_t *o = json_pack("{s:I}", "id", (json_int_t)s->id);
+    add_subject_json(o, s->topic, silence_topic(s, buf, sizeof buf), s->entity_id,
+                     silence_topic(s, buf, sizeof buf));
+    json_t *rest = json_pack("{s:o, s:o, s:o, s:o, s:s}", "created_at", json_time(s->created_at),
+                             "until", json_time(s->until), "lifted_at", json_time(s->lifted_at),
+                             "comment", s->comment[0] ? json_string(s->comment) : json_null(),
+                             "state", silence_state(s, now));
+    json_object_update(o, rest);
+    json_decref(rest);
+    return o;
 }
 
 static void print_silence(const struct silence_row *s, int64_t now)
@@ -354,7 +381,7 @@ int alerts_view_silences(struct cli_ctx *ctx, int all, int json)
     } else if (n == 0) {
         printf("no %ssilences\n", all ? "" : "active ");
     } else {
-        printf("%-5s %-8s %-28s %-17s %-17s %s\n", "ID", "STATE", "TOPIC", "FROM (UTC)",
+        printf("%-5s %-8s %-28s %-17s %-17s %s\n", "ID", "STATE", "TOPIC / ENTITY", "FROM (UTC)",
                "UNTIL (UTC)", "COMMENT");
         for (int i = 0; i < n; i++)
             print_silence(&rows[i], ctx->now);

@@ -5,8 +5,10 @@
  *
  * JSON shapes (times ISO-8601 UTC, unknown numbers null):
  *
- *   alert:  {"id", "rule", "topic" (its name), "topic_id", "state", "severity", "acked", "silenced_by" (the id of the silence muting
- *            its topic now, or null),
+ *   alert:  {"id", "rule", "topic" (its name), "topic_id", "entity" (its name),
+ *            "entity_id" (an entity's alert: the topic fields null; a topic's: the
+ *            entity fields null), "state", "severity", "acked", "silenced_by" (the id
+ *            of the silence muting its topic or entity now, or null),
  *            "first_seen_at", "fired_at", "resolved_at", "acked_at",
  *            "last_notified_at", "notify_count", "spike": observation}
  *   observation: {"granularity", "window_start", "window_end", "n_docs", "n_negative",
@@ -15,7 +17,8 @@
  *   show:   alert + {"events": [{"id", "at", "kind", "severity", "notified",
  *            "observed": observation or null, "texts": [{"rank", "score",
  *            "headline", "url", "source", "attended", "document_id"}]}]}
- *   silence: {"id", "topic" (its name), "topic_id", "created_at", "until", "lifted_at",
+ *   silence: {"id", "topic" (its name; "every topic and entity" for all),
+ *            "topic_id", "entity", "entity_id" (as in alert), "created_at", "until", "lifted_at",
  *            "comment", "state": "active" | "expired" | "lifted"}
  */
 #ifndef FINSENT_CLI_ALERTS_VIEW_H

@@ -116,6 +116,11 @@ char *cli_data_dir(void);
 struct entity_dir;
 int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out);
 
+/* The entity directory when some [alert NAME] rule watches entities (loaded
+ * and checked by cli_entity_dir(), the rules' entity names included), else
+ * *out = NULL. Returns 0 or an exit code after printing. (cmd_alerts.c) */
+int cli_alert_entity_dir(struct cli_ctx *ctx, struct entity_dir **out);
+
 /* The recognition stage (entities/scan.h) over ctx's database: loads the
  * directory, reads every pending document. Returns 0 or an exit code after
  * printing. (cmd_entities.c) */

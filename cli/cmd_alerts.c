@@ -6,8 +6,9 @@
  *   finsent alerts run [--dry-run]              the alerting stage alone
  *   finsent alerts test                         a test notification through every channel
  *   finsent alerts ack ID                       acknowledge: no more repeats
- *   finsent alerts silence TOPIC --for DURATION [--comment TEXT]
+ *   finsent alerts silence TOPIC|ENTITY --for DURATION [--comment TEXT]
  *                                               mute a topic (name, id, overall or all)
+ *                                               or an entity (name, $TICKER, [entity])
  *   finsent alerts silences [--all] [--json]    silences in force (all: also ended ones)
  *   finsent alerts unsilence ID                 lift a silence before it ends
  */
@@ -19,6 +20,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "db/db_alerts.h"
+#include "db/db_entities.h"
+#include "entities/lookup.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,10 +34,26 @@ static const char alerts_usage[] =
     "       finsent alerts run [--dry-run]\n"
     "       finsent alerts test\n"
     "       finsent alerts ack ID\n"
-    "       finsent alerts silence TOPIC --for DURATION [--comment TEXT]\n"
-    "             (TOPIC: name, id, overall, all)\n"
+    "       finsent alerts silence TOPIC|ENTITY --for DURATION [--comment TEXT]\n"
+    "             (TOPIC: name, id, overall, all; ENTITY: name, $TICKER, [entity] section)\n"
     "       finsent alerts silences [--all] [--json]\n"
     "       finsent alerts unsilence ID\n";
+
+int cli_alert_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
+{
+    *out = NULL;
+    int rc = cli_config(ctx);
+    if (rc)
+        return rc;
+    struct alert_rule *rules;
+    int n;
+    struct fs_error err;
+    if (alert_rules_load(ctx->cfg, &rules, &n, &err) < 0)
+        return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
+    int watch = alert_rules_watch_entities(rules, n);
+    free(rules);
+    return watch ? cli_entity_dir(ctx, out) : 0;
+}
 
 /* The alerting stage alone: `finsent alerts run [--dry-run]`. */
 static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
@@ -45,10 +64,16 @@ static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
     struct fs_error err;
     if (alerts_config_check(ctx->cfg, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx)))
+    struct entity_dir *dir;
+    if ((rc = cli_alert_entity_dir(ctx, &dir)))
         return rc;
+    if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx))) {
+        entity_dir_free(dir);
+        return rc;
+    }
     struct alerts_stats st;
-    int r = alerts_run(ctx->db, ctx->cfg, ctx->now, dry_run, &st, &err);
+    int r = alerts_run(ctx->db, ctx->cfg, dir, ctx->now, dry_run, &st, &err);
+    entity_dir_free(dir);
     if (r < 0) {
         alerts_stats_free(&st);
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_FAILURE), "alerts: %s", err.msg);
@@ -123,19 +148,63 @@ static int alerts_ack_cmd(struct cli_ctx *ctx, const char *arg)
     return FS_EXIT_OK;
 }
 
-/* TOPIC of `alerts silence`: a topic name or id, overall, or all. Returns the
- * topic, SILENCE_EVERY_TOPIC for all, or -3 when unknown. */
-static int parse_silence_topic(const char *arg)
+/* What `alerts silence` mutes. */
+struct silence_target {
+    int topic;         /* a topic, SILENCE_EVERY_TOPIC or ALERT_TOPIC_ENTITY */
+    int64_t entity_id; /* the entity's row, 0 for a topic */
+    char name[128];    /* what the confirmation says */
+};
+
+/* ENTITY of `alerts silence`, as a watchlist names it; its row of table
+ * entities is created when no document has mentioned it yet. */
+static int parse_silence_entity(struct cli_ctx *ctx, const char *arg, struct silence_target *t)
 {
-    if (!strcmp(arg, "all"))
-        return SILENCE_EVERY_TOPIC;
-    int topic = alert_topic_parse(arg);
-    return topic == -2 ? -3 : topic;
+    struct entity_dir *d;
+    int rc = cli_entity_dir(ctx, &d);
+    if (rc)
+        return rc;
+    struct entity_ref ref;
+    int known = entity_lookup(d, arg, &ref) == 0;
+    entity_dir_free(d);
+    if (!known) {
+        char why[FS_ERROR_MAX / 2];
+        topic_lookup_error(arg, why, sizeof why);
+        return cli_fail(FS_EXIT_USAGE,
+                        "alerts silence: %s; or an id 0..19, overall or all; nor is it an entity "
+                        "(a company name, $TICKER or an [entity] section)",
+                        why);
+    }
+    struct fs_error err;
+    if (db_entity_id(ctx->db, ref.key, ref.name, ref.ticker[0] ? ref.ticker : NULL, &t->entity_id,
+                     &err) < 0)
+        return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
+    t->topic = ALERT_TOPIC_ENTITY;
+    str_copy(t->name, sizeof t->name, ref.name);
+    return 0;
+}
+
+/* TOPIC|ENTITY of `alerts silence`: "all", a topic name, id or overall, else an
+ * entity ($TICKER always is one). Returns 0 or an exit code after printing. */
+static int parse_silence_target(struct cli_ctx *ctx, const char *arg, struct silence_target *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!strcmp(arg, "all")) {
+        t->topic = SILENCE_EVERY_TOPIC;
+        str_copy(t->name, sizeof t->name, "every topic and entity");
+        return 0;
+    }
+    int topic = arg[0] == '$' ? -2 : alert_topic_parse(arg);
+    if (topic == -2)
+        return parse_silence_entity(ctx, arg, t);
+    char buf[32];
+    t->topic = topic;
+    str_copy(t->name, sizeof t->name, alert_topic_name(topic, buf, sizeof buf));
+    return 0;
 }
 
 static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *topic_arg = NULL, *dur = NULL, *comment = NULL;
+    const char *target_arg = NULL, *dur = NULL, *comment = NULL;
     for (int i = 2; i < argc; i++) {
         const char *v;
         int r = cli_opt_value(argc, argv, &i, "--for", &v);
@@ -148,40 +217,32 @@ static int alerts_silence_cmd(struct cli_ctx *ctx, int argc, char **argv)
             continue;
         else if (argv[i][0] == '-' && argv[i][1])
             return cli_fail(FS_EXIT_USAGE, "alerts silence: unknown option '%s'", argv[i]);
-        else if (!topic_arg)
-            topic_arg = argv[i];
+        else if (!target_arg)
+            target_arg = argv[i];
         else
-            return cli_fail(FS_EXIT_USAGE, "alerts silence: one TOPIC only (quote names with "
-                                           "spaces)");
+            return cli_fail(FS_EXIT_USAGE, "alerts silence: one TOPIC or ENTITY only (quote "
+                                           "names with spaces)");
     }
-    if (!topic_arg || !dur)
-        return cli_fail(FS_EXIT_USAGE,
-                        "usage: finsent alerts silence TOPIC --for DURATION [--comment TEXT]");
-    int topic = parse_silence_topic(topic_arg);
-    if (topic == -3) {
-        char why[FS_ERROR_MAX / 2];
-        topic_lookup_error(topic_arg, why, sizeof why);
-        return cli_fail(FS_EXIT_USAGE, "alerts silence: %s; or an id 0..19, overall or all", why);
-    }
+    if (!target_arg || !dur)
+        return cli_fail(FS_EXIT_USAGE, "usage: finsent alerts silence TOPIC|ENTITY --for DURATION "
+                                       "[--comment TEXT]");
     int64_t seconds;
     if (duration_parse(dur, &seconds) < 0 || seconds <= 0)
         return cli_fail(FS_EXIT_USAGE, "alerts silence: '%s' is not a duration (e.g. 2h, 1d)", dur);
     int rc = cli_db(ctx);
-    if (rc)
+    struct silence_target t;
+    if (rc || (rc = parse_silence_target(ctx, target_arg, &t)))
         return rc;
     struct fs_error err;
     int64_t id;
-    if (alerts_silence(ctx->db, topic, ctx->now, seconds, comment, &id, &err) < 0)
+    if (alerts_silence(ctx->db, t.topic, t.entity_id, ctx->now, seconds, comment, &id, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "%s", err.msg);
-    char until[32], buf[32];
+    char until[32];
     time_format_iso8601(ctx->now + seconds, until, sizeof until);
     if (!ctx->quiet)
         printf("silence %lld: %s silenced until %s (lift it with 'finsent alerts unsilence "
                "%lld')\n",
-               (long long)id,
-               topic == SILENCE_EVERY_TOPIC ? "every topic"
-                                            : alert_topic_name(topic, buf, sizeof buf),
-               until, (long long)id);
+               (long long)id, t.name, until, (long long)id);
     return FS_EXIT_OK;
 }
 

@@ -8,6 +8,7 @@
  *   finsent entities match [--json] [TEXT...]   the mentions in texts (stdin: lines)
  *   finsent entities eval --data FILE.csv [--json] [-v]   precision and recall
  */
+#include "alerts/rules.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -131,7 +132,8 @@ int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
         return cli_fail(config ? FS_EXIT_CONFIG : FS_EXIT_FAILURE, "%s%s",
                         config ? "config: " : "entities: ", err.msg);
     }
-    if (watchlists_check(ctx->cfg, *out, &err) < 0) {
+    if (watchlists_check(ctx->cfg, *out, &err) < 0 ||
+        alert_rules_check_entities(ctx->cfg, *out, &err) < 0) {
         entity_dir_free(*out);
         *out = NULL;
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);

@@ -114,7 +114,12 @@ static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
 {
     struct alerts_stats st;
     struct fs_error err;
-    int rc = alerts_run(ctx->db, ctx->cfg, ctx->now, opts->dry_run, &st, &err);
+    struct entity_dir *dir;
+    int rc = cli_alert_entity_dir(ctx, &dir); /* checked before the cycle started */
+    if (rc)
+        return rc;
+    rc = alerts_run(ctx->db, ctx->cfg, dir, ctx->now, opts->dry_run, &st, &err);
+    entity_dir_free(dir);
     if (rc < 0) { /* the configuration was checked before the cycle started */
         alerts_stats_free(&st);
         return run_db_failure(ctx->db, "alerts", err.msg);

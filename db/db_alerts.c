@@ -47,20 +47,30 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const 
 
 /* ---- buckets and examples ---------------------------------------------------- */
 
+/* The series of (topic, entity_id): table buckets by topic, or table
+ * entity_buckets by entity (db_alerts.h). */
+static int64_t series_key(int topic, int64_t entity_id)
+{
+    return entity_id ? entity_id : topic;
+}
+
+#define BUCKETS_SQL(table, key)                                                                    \
+    "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, baseline_mean, "          \
+    "baseline_std, z_score, spike, final, history FROM " table " WHERE granularity = ?1 AND " key  \
+    " = ?2 AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5"
+
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
-                      int64_t from, int64_t to, struct bucket_obs *out, int max,
-                      struct fs_error *err)
+                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out,
+                      int max, struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, "
-                   "baseline_mean, baseline_std, z_score, spike, final, history FROM buckets WHERE "
-                   "granularity = ?1 AND topic = ?2 "
-                   "AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5",
+                   entity_id ? BUCKETS_SQL("entity_buckets", "entity_id")
+                             : BUCKETS_SQL("buckets", "topic"),
                    err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 2, series_key(topic, entity_id));
     sqlite3_bind_int64(st, 3, from);
     sqlite3_bind_int64(st, 4, to);
     sqlite3_bind_int(st, 5, max);
@@ -86,24 +96,26 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
     return n;
 }
 
-int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
+/* The documents of a window with their sentiment (c: a classification, or an
+ * entity's sentiment in the document), most negative first. */
+#define EXAMPLES_SQL(table, filter)                                                                \
+    "SELECT d.id, d.title, d.text, COALESCE(d.url, p.url), c.attended, c.score, "                  \
+    "COALESCE(s.name, ps.name) FROM documents d JOIN " table " c ON c.document_id = d.id "         \
+    "LEFT JOIN documents p ON p.id = d.parent_id LEFT JOIN sources s ON s.id = d.source_id "       \
+    "LEFT JOIN sources ps ON ps.id = p.source_id WHERE " filter " "                                \
+    "AND COALESCE(d.published_at, d.fetched_at) >= ?2 "                                            \
+    "AND COALESCE(d.published_at, d.fetched_at) < ?3 ORDER BY c.score ASC, d.id ASC LIMIT ?4"
+
+int db_alerts_examples(sqlite3 *db, int topic, int64_t entity_id, int64_t start, int64_t end,
                        struct alert_example *out, int max, struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT d.id, d.title, d.text, COALESCE(d.url, p.url), c.attended, c.score, "
-                   "COALESCE(s.name, ps.name) "
-                   "FROM documents d JOIN classifications c ON c.document_id = d.id "
-                   "LEFT JOIN documents p ON p.id = d.parent_id "
-                   "LEFT JOIN sources s ON s.id = d.source_id "
-                   "LEFT JOIN sources ps ON ps.id = p.source_id "
-                   "WHERE (?1 < 0 OR c.topic = ?1) "
-                   "AND COALESCE(d.published_at, d.fetched_at) >= ?2 "
-                   "AND COALESCE(d.published_at, d.fetched_at) < ?3 "
-                   "ORDER BY c.score ASC, d.id ASC LIMIT ?4",
+                   entity_id ? EXAMPLES_SQL("entity_sentiments", "c.entity_id = ?1")
+                             : EXAMPLES_SQL("classifications", "(?1 < 0 OR c.topic = ?1)"),
                    err) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, topic);
+    sqlite3_bind_int64(st, 1, series_key(topic, entity_id));
     sqlite3_bind_int64(st, 2, start);
     sqlite3_bind_int64(st, 3, end);
     sqlite3_bind_int(st, 4, max);
@@ -139,17 +151,22 @@ void db_alert_example_free(struct alert_example *ex)
     memset(ex, 0, sizeof *ex);
 }
 
-int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
-                                     int64_t to, struct fs_error *err)
+#define EVALUATED_SQL(table, key)                                                                  \
+    "UPDATE " table " SET evaluated = 1 WHERE granularity = ?1 AND " key " = ?2 "                  \
+    "AND bucket_start BETWEEN ?3 AND ?4 AND evaluated = 0"
+
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic,
+                                     int64_t entity_id, int64_t from, int64_t to,
+                                     struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "UPDATE buckets SET evaluated = 1 WHERE granularity = ?1 AND topic = ?2 "
-                   "AND bucket_start BETWEEN ?3 AND ?4 AND evaluated = 0",
+                   entity_id ? EVALUATED_SQL("entity_buckets", "entity_id")
+                             : EVALUATED_SQL("buckets", "topic"),
                    err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 2, series_key(topic, entity_id));
     sqlite3_bind_int64(st, 3, from);
     sqlite3_bind_int64(st, 4, to);
     return step_done(db, st, err, "database: buckets evaluated");
@@ -161,7 +178,11 @@ int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int t
     "id, rule, topic, granularity, state, severity, bucket_start, bucket_end, z_score, "           \
     "negative_share, n_negative, n_docs, baseline_share, baseline_share_std, first_seen_at, "      \
     "fired_at, last_seen_at, last_notified_at, notify_count, resolved_at, acked_at, "              \
-    "baseline_count, baseline_count_std"
+    "baseline_count, baseline_count_std, entity_id"
+
+/* ALERT_COLS and the entity's name, for reading. */
+#define ALERT_READ_COLS                                                                            \
+    ALERT_COLS ", (SELECT e.name FROM entities e WHERE e.id = alerts.entity_id)"
 
 static void alert_from_row(sqlite3_stmt *st, void *row)
 {
@@ -190,6 +211,8 @@ static void alert_from_row(sqlite3_stmt *st, void *row)
     a->acked_at = sqlite3_column_int64(st, 20);
     a->baseline_count = col_double_or_nan(st, 21);
     a->baseline_count_std = col_double_or_nan(st, 22);
+    a->entity_id = sqlite3_column_int64(st, 23);
+    col_copy(st, 24, a->entity, sizeof a->entity);
 }
 
 static int alert_select_one(sqlite3 *db, sqlite3_stmt *st, struct alert_row *out,
@@ -206,30 +229,31 @@ static int alert_select_one(sqlite3 *db, sqlite3_stmt *st, struct alert_row *out
     return db_error(db, err, "database: alerts");
 }
 
-int db_alert_open_get(sqlite3 *db, const char *rule, int topic, struct alert_row *out,
-                      struct fs_error *err)
+int db_alert_open_get(sqlite3 *db, const char *rule, int topic, int64_t entity_id,
+                      struct alert_row *out, struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT " ALERT_COLS " FROM alerts WHERE rule = ?1 AND topic = ?2 "
-                   "AND state != 'resolved'",
+                   "SELECT " ALERT_READ_COLS " FROM alerts WHERE rule = ?1 AND topic = ?2 "
+                   "AND COALESCE(entity_id, 0) = ?3 AND state != 'resolved'",
                    err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 3, entity_id);
     return alert_select_one(db, st, out, err);
 }
 
 int db_alert_get(sqlite3 *db, int64_t id, struct alert_row *out, struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1", err) < 0)
+    if (db_prepare(db, &st, "SELECT " ALERT_READ_COLS " FROM alerts WHERE id = ?1", err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     return alert_select_one(db, st, out, err);
 }
 
-/* Binds columns 2..23 of ALERT_COLS (everything but id) to parameters ?2..?23. */
+/* Binds columns 2..24 of ALERT_COLS (everything but id) to parameters ?2..?24. */
 static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
 {
     sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
@@ -254,6 +278,10 @@ static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
     bind_time_or_null(st, 21, a->acked_at);
     bind_double_or_null(st, 22, a->baseline_count);
     bind_double_or_null(st, 23, a->baseline_count_std);
+    if (a->entity_id)
+        sqlite3_bind_int64(st, 24, a->entity_id);
+    else
+        sqlite3_bind_null(st, 24); /* a topic alert */
 }
 
 int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
@@ -261,7 +289,7 @@ int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "INSERT INTO alerts(" ALERT_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                    err) < 0)
         return -1;
     alert_bind(st, a);
@@ -281,7 +309,8 @@ int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err
             "negative_share = ?10, n_negative = ?11, n_docs = ?12, baseline_share = ?13, "
             "baseline_share_std = ?14, first_seen_at = ?15, fired_at = ?16, last_seen_at = ?17, "
             "last_notified_at = ?18, notify_count = ?19, resolved_at = ?20, "
-            "acked_at = ?21, baseline_count = ?22, baseline_count_std = ?23 WHERE id = ?1",
+            "acked_at = ?21, baseline_count = ?22, baseline_count_std = ?23, entity_id = ?24 "
+            "WHERE id = ?1",
             err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, a->id);
@@ -294,7 +323,7 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT " ALERT_COLS " FROM alerts WHERE (?1 = 0 OR state != 'resolved') "
+                   "SELECT " ALERT_READ_COLS " FROM alerts WHERE (?1 = 0 OR state != 'resolved') "
                    "ORDER BY id DESC LIMIT ?2",
                    err) < 0)
         return -1;
@@ -471,14 +500,15 @@ int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "INSERT INTO silences(topic, created_at, until, comment) "
-                   "VALUES (?1, ?2, ?3, NULLIF(?4, ''))",
+                   "INSERT INTO silences(topic, created_at, until, comment, entity_id) "
+                   "VALUES (?1, ?2, ?3, NULLIF(?4, ''), NULLIF(?5, 0))",
                    err) < 0)
         return -1;
     sqlite3_bind_int(st, 1, s->topic);
     sqlite3_bind_int64(st, 2, s->created_at);
     sqlite3_bind_int64(st, 3, s->until);
     sqlite3_bind_text(st, 4, s->comment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, s->entity_id);
     if (step_done(db, st, err, "database: silence") < 0)
         return -1;
     s->id = sqlite3_last_insert_rowid(db);
@@ -487,16 +517,19 @@ int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err)
 
 #define SILENCE_ACTIVE "lifted_at IS NULL AND created_at <= ?1 AND until > ?1"
 
-int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *id, struct fs_error *err)
+int db_silence_active(sqlite3 *db, int topic, int64_t entity_id, int64_t now, int64_t *id,
+                      struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT id FROM silences WHERE " SILENCE_ACTIVE " AND (topic = ?2 OR topic = "
-                   "-2) ORDER BY until DESC, id DESC LIMIT 1",
+                   "SELECT id FROM silences WHERE " SILENCE_ACTIVE " AND ((topic = ?2 AND "
+                   "COALESCE(entity_id, 0) = ?3) OR topic = -2) ORDER BY until DESC, id DESC "
+                   "LIMIT 1",
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, topic);
+    sqlite3_bind_int64(st, 3, entity_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && id)
         *id = sqlite3_column_int64(st, 0);
@@ -518,6 +551,8 @@ static void silence_from_row(sqlite3_stmt *st, void *row)
     s->until = sqlite3_column_int64(st, 3);
     col_copy(st, 4, s->comment, sizeof s->comment);
     s->lifted_at = sqlite3_column_int64(st, 5);
+    s->entity_id = sqlite3_column_int64(st, 6);
+    col_copy(st, 7, s->entity, sizeof s->entity);
 }
 
 int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out, int *n,
@@ -525,8 +560,9 @@ int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT id, topic, created_at, until, comment, lifted_at FROM silences "
-                   "WHERE ?2 OR (" SILENCE_ACTIVE ") ORDER BY id DESC",
+                   "SELECT id, topic, created_at, until, comment, lifted_at, entity_id, "
+                   "(SELECT e.name FROM entities e WHERE e.id = silences.entity_id) "
+                   "FROM silences WHERE ?2 OR (" SILENCE_ACTIVE ") ORDER BY id DESC",
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);

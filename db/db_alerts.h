@@ -6,6 +6,12 @@
  * set on a database error. None of them opens a transaction: the caller groups
  * writes with db_begin()/db_commit(). Times are seconds since the epoch, UTC; an
  * int64 time field of 0 stands for SQL NULL ("never").
+ *
+ * An alert or silence is about a topic (a topic id, -1 for all topics
+ * together) or about an entity (topic ALERT_TOPIC_ENTITY and entity_id, the
+ * row of table entities). Functions that take both read the topic's series
+ * (table buckets, classifications) when entity_id is 0, else the entity's
+ * (table entity_buckets, entity_sentiments).
  */
 #ifndef FINSENT_DB_ALERTS_H
 #define FINSENT_DB_ALERTS_H
@@ -27,12 +33,15 @@ struct bucket_obs {
     int final;                    /* the bucket is over */
 };
 
-/* Buckets of (granularity, topic) with bucket_start in [from, to], newest first,
- * at most max. bucket_end = bucket_start + gran_seconds. Returns the count or -1.
- * (Contract with trends/: trends/trends.h.) */
+/* The topic of an entity's alerts and silences (entity_id says which). */
+enum { ALERT_TOPIC_ENTITY = -3 };
+
+/* Buckets of (granularity, topic or entity) with bucket_start in [from, to],
+ * newest first, at most max. bucket_end = bucket_start + gran_seconds. Returns
+ * the count or -1. (Contract with trends/: trends/trends.h.) */
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
-                      int64_t from, int64_t to, struct bucket_obs *out, int max,
-                      struct fs_error *err);
+                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out,
+                      int max, struct fs_error *err);
 
 /* One of the most negative texts of a window. Strings owned by the struct. */
 struct alert_example {
@@ -47,8 +56,10 @@ struct alert_example {
 
 /* Up to max documents of topic (-1 = any) whose time (published_at, else fetched_at)
  * is in [start, end), joined with their classification, lowest score first.
+ * With entity_id: the documents that mention the entity, with the entity's
+ * sentiment in each (score and attended words of entity_sentiments).
  * Returns the count or -1. Free each with db_alert_example_free(). */
-int db_alerts_examples(sqlite3 *db, int topic, int64_t start, int64_t end,
+int db_alerts_examples(sqlite3 *db, int topic, int64_t entity_id, int64_t start, int64_t end,
                        struct alert_example *out, int max, struct fs_error *err);
 void db_alert_example_free(struct alert_example *ex);
 
@@ -56,7 +67,9 @@ void db_alert_example_free(struct alert_example *ex);
 struct alert_row {
     int64_t id;
     char rule[64];
-    int topic;
+    int topic;         /* ALERT_TOPIC_ENTITY for an entity's alert */
+    int64_t entity_id; /* the entity, 0 for a topic's alert */
+    char entity[128];  /* the entity's name (read from table entities; not written) */
     char granularity[8];
     char state[12];    /* pending | firing | resolved */
     char severity[12]; /* warning | critical */
@@ -68,10 +81,10 @@ struct alert_row {
     int64_t notify_count;
 };
 
-/* The open (pending or firing) alert of rule on topic: returns 1 and fills out,
- * 0 when there is none, -1 on error. */
-int db_alert_open_get(sqlite3 *db, const char *rule, int topic, struct alert_row *out,
-                      struct fs_error *err);
+/* The open (pending or firing) alert of rule on topic or entity: returns 1 and
+ * fills out, 0 when there is none, -1 on error. */
+int db_alert_open_get(sqlite3 *db, const char *rule, int topic, int64_t entity_id,
+                      struct alert_row *out, struct fs_error *err);
 
 /* Alert by id: 1 found, 0 not found, -1 error. */
 int db_alert_get(sqlite3 *db, int64_t id, struct alert_row *out, struct fs_error *err);
@@ -85,10 +98,12 @@ int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err
 int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out, int *n,
                    struct fs_error *err);
 
-/* Sets evaluated = 1 on the buckets of (granularity, topic) in [from, to]: the one
- * column of table buckets the alerting stage writes (trends/trends.h). */
-int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic, int64_t from,
-                                     int64_t to, struct fs_error *err);
+/* Sets evaluated = 1 on the buckets of (granularity, topic or entity) in
+ * [from, to]: the one column of tables buckets and entity_buckets the alerting
+ * stage writes (trends/trends.h). */
+int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int topic,
+                                     int64_t entity_id, int64_t from, int64_t to,
+                                     struct fs_error *err);
 
 /* One row of table alert_events: something that happened to an alert, with the
  * bucket it observed (bucket_start 0 when none, as for "acked"). */
@@ -122,13 +137,17 @@ int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int
 /* Marks alert id acknowledged at now. Returns 1 when it exists, 0 when not, -1. */
 int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err);
 
-/* Topic of a silence that covers every topic and the overall series. */
+/* Topic of a silence that covers every topic, the overall series and every
+ * entity. */
 enum { SILENCE_EVERY_TOPIC = -2 };
 
 /* One row of table silences. */
 struct silence_row {
     int64_t id;
-    int topic; /* a topic id, -1 (all topics together) or SILENCE_EVERY_TOPIC */
+    int topic;         /* a topic id, -1 (all topics together), SILENCE_EVERY_TOPIC
+                        * or ALERT_TOPIC_ENTITY */
+    int64_t entity_id; /* the entity silenced, 0 when a topic */
+    char entity[128];  /* its name (read only) */
     int64_t created_at, until, lifted_at; /* lifted_at 0 while not lifted */
     char comment[256];                    /* "" when none */
 };
@@ -136,10 +155,11 @@ struct silence_row {
 /* Adds a silence of topic from now until `until` (sets s->id; created_at = now). */
 int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err);
 
-/* 1 with the id of the silence covering topic at now (the one lasting longest;
- * a SILENCE_EVERY_TOPIC silence covers every topic) when there is one, 0 when
- * not, -1 on error. id may be NULL. */
-int db_silence_active(sqlite3 *db, int topic, int64_t now, int64_t *id, struct fs_error *err);
+/* 1 with the id of the silence covering topic or entity at now (the one lasting
+ * longest; a SILENCE_EVERY_TOPIC silence covers every topic and entity) when
+ * there is one, 0 when not, -1 on error. id may be NULL. */
+int db_silence_active(sqlite3 *db, int topic, int64_t entity_id, int64_t now, int64_t *id,
+                      struct fs_error *err);
 
 /* Silences newest first: those active at now, or every one with all. *out is an
  * array of *n rows the caller frees with free(). */

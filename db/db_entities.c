@@ -67,14 +67,25 @@ int db_entity_id(sqlite3 *db, const char *key, const char *name, const char *tic
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return db_error(db, err, "database: storing an entity");
+    int found = db_entity_find(db, key, id, err);
+    if (found == 0)
+        return fs_error_set(err, "database: entity %s vanished", key);
+    return found < 0 ? -1 : 0;
+}
+
+int db_entity_find(sqlite3 *db, const char *key, int64_t *id, struct fs_error *err)
+{
+    sqlite3_stmt *st;
     if (db_prepare(db, &st, "SELECT id FROM entities WHERE key = ?1", err) < 0)
         return -1;
     db_bind_text(st, 1, key);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : db_error(db, err, "database: reading an entity");
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: reading an entity");
 }
 
 int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error *err)

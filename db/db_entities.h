@@ -33,6 +33,10 @@ void db_entity_docs_free(struct entity_doc *docs, size_t n);
 int db_entity_id(sqlite3 *db, const char *key, const char *name, const char *ticker, int64_t *id,
                  struct fs_error *err);
 
+/* The id of the entity stored under key: returns 1 with *id, 0 when no
+ * document has mentioned it yet (no row), -1 on error. */
+int db_entity_find(sqlite3 *db, const char *key, int64_t *id, struct fs_error *err);
+
 /* One mention (field and how as stored: "title", "name", ...). */
 struct mention_row {
     int64_t document_id, entity_id;

@@ -442,6 +442,16 @@ static const char schema_dedupe_scoped[] =
     "  AND substr(key, 3) NOT LIKE 'https://%'"
     "  AND (SELECT d.source_id FROM documents d WHERE d.id = document_id) IS NOT NULL;";
 
+/* alerts and silences on entities (issue 13): an alert or a silence of an
+ * entity has topic -3 and the entity in entity_id (NULL for topics); at most
+ * one open alert per rule and topic or entity. */
+static const char schema_entity_alerts[] =
+    "ALTER TABLE alerts ADD COLUMN entity_id INTEGER REFERENCES entities(id);"
+    "DROP INDEX alerts_open;"
+    "CREATE UNIQUE INDEX alerts_open ON alerts(rule, topic, COALESCE(entity_id, 0))"
+    "  WHERE state != 'resolved';"
+    "ALTER TABLE silences ADD COLUMN entity_id INTEGER REFERENCES entities(id);";
+
 const char *const db_migrations[] = {
     schema_v1,
     schema_v2,
@@ -449,5 +459,6 @@ const char *const db_migrations[] = {
     schema_alert_history,
     schema_silence_objects,
     schema_outbox_webhook,
-    schema_dedupe_scoped};
+    schema_dedupe_scoped,
+    schema_entity_alerts};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -105,7 +105,7 @@ static long long count(sqlite3 *db, const char *sql)
 static int run_at(sqlite3 *db, struct config *cfg, int64_t now, struct alerts_stats *st)
 {
     struct fs_error err;
-    int rc = alerts_run(db, cfg, now, 0, st, &err);
+    int rc = alerts_run(db, cfg, NULL, now, 0, st, &err);
     if (rc < 0)
         printf("  alerts_run: %s\n", err.msg);
     alerts_stats_free(st);
@@ -476,7 +476,7 @@ static void test_silence_then_notify_when_it_ends(void)
     struct alerts_stats st;
     bucket(db, 6, H12, 20, 15, 6.0);
     int64_t id = 0;
-    CHECK(alerts_silence(db, 6, T0, 3600, "maintenance", &id, &err) == 0);
+    CHECK(alerts_silence(db, 6, 0, T0, 3600, "maintenance", &id, &err) == 0);
     CHECK_INT_EQ(id, 1);
     run_at(db, cfg, T0, &st);
     CHECK_INT_EQ(st.suppressed, 1);
@@ -487,13 +487,13 @@ static void test_silence_then_notify_when_it_ends(void)
     CHECK_INT_EQ(st.fired + st.repeated, 0);
     CHECK_INT_EQ(st.queued, 1);
     CHECK(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE '%CRITICAL: Energy%'") == 1);
-    CHECK(alerts_silence(db, SILENCE_EVERY_TOPIC, T0, 60, NULL, &id, &err) == 0);
+    CHECK(alerts_silence(db, SILENCE_EVERY_TOPIC, 0, T0, 60, NULL, &id, &err) == 0);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM silences"), 2); /* one object for all */
-    CHECK_INT_EQ(db_silence_active(db, 14, T0 + 30, &id, &err), 1);
+    CHECK_INT_EQ(db_silence_active(db, 14, 0, T0 + 30, &id, &err), 1);
     CHECK_INT_EQ(id, 2);
     CHECK_INT_EQ(alerts_unsilence(db, 2, T0 + 40, &err), 1);
     CHECK_INT_EQ(alerts_unsilence(db, 2, T0 + 41, &err), 0); /* lifted already */
-    CHECK_INT_EQ(db_silence_active(db, 14, T0 + 50, NULL, &err), 0);
+    CHECK_INT_EQ(db_silence_active(db, 14, 0, T0 + 50, NULL, &err), 0);
     config_free(cfg);
     db_close(db);
 }
@@ -599,7 +599,7 @@ static void test_dry_run_changes_nothing(void)
     bucket(db, 6, H12, 20, 15, 6.0);
     struct alerts_stats st;
     struct fs_error err;
-    CHECK_INT_EQ(alerts_run(db, cfg, T0, 1, &st, &err), 0);
+    CHECK_INT_EQ(alerts_run(db, cfg, NULL, T0, 1, &st, &err), 0);
     CHECK(st.preview && strstr(st.preview, "would send email"));
     alerts_stats_free(&st);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts"), 0);
@@ -657,7 +657,7 @@ static void test_broken_smtp_still_records_and_queues(void)
     bucket(db, 6, H12, 20, 15, 6.0);
     struct alerts_stats st;
     struct fs_error err;
-    CHECK_INT_EQ(alerts_run(db, cfg, T0, 0, &st, &err), 1);
+    CHECK_INT_EQ(alerts_run(db, cfg, NULL, T0, 0, &st, &err), 1);
     CHECK_MSG(strstr(st.warning, "t.conf:7: [smtp] password_env"), "%s", st.warning);
     alerts_stats_free(&st);
     CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts WHERE state = 'firing'"), 1);
@@ -702,7 +702,7 @@ static void test_with_real_trends_stage(void)
             hour_of_docs(db, hs, 14, 13, &next_id);
         int64_t now = hs + 50 * 60;
         CHECK_MSG(trends_update(db, cfg, now, NULL, &err) == 0, "%s", err.msg);
-        CHECK(alerts_run(db, cfg, now, 0, &st, &err) >= 0);
+        CHECK(alerts_run(db, cfg, NULL, now, 0, &st, &err) >= 0);
         alerts_stats_free(&st);
         int64_t total = count(db, "SELECT count(*) FROM outbox");
         CHECK_MSG(total == (h >= spike_hour), "hour %d: %lld notifications", h, (long long)total);
