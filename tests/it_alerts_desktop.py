@@ -5,7 +5,6 @@ bus at all (one warning, the alert recorded, the email still sent).
 
 Prints one line per case (PASS/FAIL/SKIP); exits non-zero on any failure.
 """
-import json
 import os
 import shutil
 import sqlite3
@@ -15,62 +14,10 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
 from alerts_fixture import (BIN, MissingDependency, run_cases, SmtpServer, add_bucket, add_doc,  # noqa: E402
-                            check, finsent, new_db, ts)
+                            check, check_desktop_tools, desktop_session, finsent, new_db, ts)
 
 NOW = "2026-03-01T12:30:00Z"
 ENERGY, MACRO = 6, 14
-
-# dunst shows the urgency in the formatted message, which `dunstctl history` returns
-DUNSTRC = """[global]
-    markup = full
-[urgency_low]
-    format = "urgency=low|%s|%b"
-    timeout = 0
-[urgency_normal]
-    format = "urgency=normal|%s|%b"
-    timeout = 0
-[urgency_critical]
-    format = "urgency=critical|%s|%b"
-    timeout = 0
-"""
-
-# Runs inside dbus-run-session: Xvfb, dunst, finsent, then the history as JSON.
-SESSION = r"""
-set -u
-cd "$WORK"
-exec 3>"$WORK/display"
-Xvfb -displayfd 3 -nolisten tcp -screen 0 800x600x24 >/dev/null 2>&1 &
-xpid=$!
-for _ in $(seq 100); do [ -s "$WORK/display" ] && break; sleep 0.05; done
-export DISPLAY=":$(cat "$WORK/display")"
-dunst -config "$WORK/dunstrc" >/dev/null 2>&1 &
-dpid=$!
-owned() {
-    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null |
-        grep -q true
-}
-for _ in $(seq 100); do owned && break; sleep 0.05; done
-"$FINSENT_BIN" --db "$WORK/f.db" --config "$WORK/f.conf" --now "$NOW" alerts run \
-    >"$WORK/out" 2>"$WORK/err"
-echo $? >"$WORK/rc"
-if [ "${ACTION:-0}" = 1 ]; then
-    dunstctl action 0
-    for _ in $(seq 100); do [ -s "$WORK/opened" ] && break; sleep 0.05; done
-fi
-dunstctl close-all
-sleep 0.2
-dunstctl history >"$WORK/history.json"
-kill "$dpid" "$xpid" 2>/dev/null
-wait 2>/dev/null
-exit 0
-"""
-
-
-def tools_missing():
-    return [t for t in ("dbus-run-session", "dbus-send", "Xvfb", "dunst", "dunstctl")
-            if not shutil.which(t)]
-
 
 def make_env(name, conf):
     work = tempfile.mkdtemp(prefix="finsent-it-desktop-%s-" % name)
@@ -86,32 +33,15 @@ def spike_with_doc(con, topic, title):
             url="https://example.com/x")
 
 
-def history_entries(path):
-    with open(path) as f:
-        data = json.load(f)["data"]
-    return [{k: v["data"] for k, v in n.items()} for group in data for n in group]
-
-
 def case_notification_arrives_with_urgency(keep):
-    missing = tools_missing()
-    if missing:
-        raise MissingDependency(", ".join(missing))
+    check_desktop_tools()
     work, con = make_env("dunst", "[alert energy]\ntopics = Energy | Oil, Macro\n"
                                   "min_docs = 10\nnotify = desktop\n")
     keep.append(work)
     spike_with_doc(con, ENERGY, "Oil <b>crashes</b> & OPEC shrugs")
     spike_with_doc(con, MACRO, "Recession fears grow")
-    with open(os.path.join(work, "dunstrc"), "w") as f:
-        f.write(DUNSTRC)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
-    env.update(WORK=work, NOW=NOW, FINSENT_BIN=BIN)
-    subprocess.run(["dbus-run-session", "--", "bash", "-c", SESSION], env=env, timeout=120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rc = open(os.path.join(work, "rc")).read().strip()
-    err = open(os.path.join(work, "err")).read()
+    rc, err, entries = desktop_session(work, NOW)
     check(rc == "0", "finsent exit %s: %s" % (rc, err))
-    entries = history_entries(os.path.join(work, "history.json"))
     check(len(entries) == 1, "want one grouped notification, got %d" % len(entries))
     n = entries[0]
     check(n["appname"] == "finsent", "appname %r" % n["appname"])
@@ -131,9 +61,7 @@ def run_session_with_click(name, conf, keep):
     """One notification shown under dunst and its default action invoked
     (`dunstctl action 0`); a stand-in xdg-open on PATH records what it was asked
     to open. Returns (work dir, what was opened or None)."""
-    missing = tools_missing()
-    if missing:
-        raise SkipCase("missing " + ", ".join(missing))
+    check_desktop_tools()
     work, con = make_env(name, conf)
     keep.append(work)
     add_bucket(con, ENERGY, "2026-03-01T12:00:00Z", 20, 15, 6.5)
@@ -141,21 +69,14 @@ def run_session_with_click(name, conf, keep):
             url="https://example.com/dips")
     add_doc(con, ENERGY, "2026-03-01T12:06:00Z", "text", -0.97, title="Refinery explodes",
             url="https://example.com/worst")
-    with open(os.path.join(work, "dunstrc"), "w") as f:
-        f.write(DUNSTRC)
     bindir = os.path.join(work, "bin")
     os.mkdir(bindir)
     with open(os.path.join(bindir, "xdg-open"), "w") as f:
         f.write('#!/bin/sh\nprintf "%%s" "$1" > "%s/opened"\n' % work)
     os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
-    env.update(WORK=work, NOW=NOW, FINSENT_BIN=BIN, ACTION="1",
-               PATH=bindir + os.pathsep + env.get("PATH", ""))
-    subprocess.run(["dbus-run-session", "--", "bash", "-c", SESSION], env=env, timeout=120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rc = open(os.path.join(work, "rc")).read().strip()
-    check(rc == "0", "finsent exit %s: %s" % (rc, open(os.path.join(work, "err")).read()))
+    rc, err, _ = desktop_session(work, NOW, action=True,
+                                 env={"PATH": bindir + os.pathsep + os.environ.get("PATH", "")})
+    check(rc == "0", "finsent exit %s: %s" % (rc, err))
     opened = os.path.join(work, "opened")
     return work, open(opened).read() if os.path.exists(opened) else None
 

@@ -2,8 +2,8 @@
 with SQL (buckets, documents, classifications), an SMTP server started and stopped
 by the test, and finsent runs.
 
-Used by tests/it_alerts_email.py and tests/it_alerts_desktop.py; the lead's
-end-to-end test may reuse it.
+Used by tests/it_alerts_email.py, tests/it_alerts_desktop.py and
+tests/it_alerts_entities.py (which also take the dunst session from here).
 """
 import calendar
 import json
@@ -135,6 +135,85 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# dunst shows the urgency in the formatted message, which `dunstctl history` returns
+DUNSTRC = """[global]
+    markup = full
+[urgency_low]
+    format = "urgency=low|%s|%b"
+    timeout = 0
+[urgency_normal]
+    format = "urgency=normal|%s|%b"
+    timeout = 0
+[urgency_critical]
+    format = "urgency=critical|%s|%b"
+    timeout = 0
+"""
+
+# Runs inside dbus-run-session: Xvfb, dunst, finsent, then the history as JSON.
+DESKTOP_SESSION = r"""
+set -u
+cd "$WORK"
+exec 3>"$WORK/display"
+Xvfb -displayfd 3 -nolisten tcp -screen 0 800x600x24 >/dev/null 2>&1 &
+xpid=$!
+for _ in $(seq 100); do [ -s "$WORK/display" ] && break; sleep 0.05; done
+export DISPLAY=":$(cat "$WORK/display")"
+dunst -config "$WORK/dunstrc" >/dev/null 2>&1 &
+dpid=$!
+owned() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null |
+        grep -q true
+}
+for _ in $(seq 100); do owned && break; sleep 0.05; done
+"$FINSENT_BIN" --db "$WORK/f.db" --config "$WORK/f.conf" --now "$NOW" alerts run \
+    >"$WORK/out" 2>"$WORK/err"
+echo $? >"$WORK/rc"
+if [ "${ACTION:-0}" = 1 ]; then
+    dunstctl action 0
+    for _ in $(seq 100); do [ -s "$WORK/opened" ] && break; sleep 0.05; done
+fi
+dunstctl close-all
+sleep 0.2
+dunstctl history >"$WORK/history.json"
+kill "$dpid" "$xpid" 2>/dev/null
+wait 2>/dev/null
+exit 0
+"""
+
+
+def check_desktop_tools():
+    """Raises MissingDependency unless desktop_session() can run."""
+    missing = [t for t in ("dbus-run-session", "dbus-send", "Xvfb", "dunst", "dunstctl")
+               if not shutil.which(t)]
+    if missing:
+        raise MissingDependency(", ".join(missing))
+
+
+def desktop_session(work, now, action=False, env=None):
+    """Runs `finsent alerts run` on WORK/f.db with WORK/f.conf at now inside a
+    private D-Bus session with Xvfb and dunst (DUNSTRC); with action, invokes the
+    notification's default action and waits for WORK/opened. env: more
+    variables. Returns (finsent's exit status as text, its stderr, the
+    notifications dunst showed as dicts of appname, summary, body, message...)."""
+    check_desktop_tools()
+    with open(os.path.join(work, "dunstrc"), "w") as f:
+        f.write(DUNSTRC)
+    run_env = {k: v for k, v in os.environ.items()
+               if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
+    run_env.update(WORK=work, NOW=now, FINSENT_BIN=BIN, ACTION="1" if action else "0")
+    run_env.update(env or {})
+    subprocess.run(["dbus-run-session", "--", "bash", "-c", DESKTOP_SESSION], env=run_env,
+                   timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(work, "rc")) as f:
+        rc = f.read().strip()
+    with open(os.path.join(work, "err")) as f:
+        err = f.read()
+    with open(os.path.join(work, "history.json")) as f:
+        data = json.load(f)["data"]
+    return rc, err, [{k: v["data"] for k, v in n.items()} for group in data for n in group]
 
 
 class Cases:
