@@ -13,6 +13,8 @@
 #include "crawler/text.h"
 #include "db/db.h"
 #include "db/db_alerts.h"
+#include "db/db_entities.h"
+#include "entities/directory.h"
 #include "tests/check.h"
 #include "trends/trends.h"
 
@@ -718,6 +720,211 @@ static void test_with_real_trends_stage(void)
     db_close(db);
 }
 
+/* ---- entities -------------------------------------------------------------------- */
+
+/* A directory of three companies (the SEC list's format) for the entity rules. */
+static const char sec_json[] =
+    "{\"fields\":[\"cik\",\"name\",\"ticker\",\"exchange\"],\"data\":["
+    "[1318605,\"Tesla, Inc.\",\"TSLA\",\"Nasdaq\"],[1045810,\"NVIDIA CORP\",\"NVDA\",\"Nasdaq\"],"
+    "[320193,\"Apple Inc.\",\"AAPL\",\"Nasdaq\"]]}";
+
+static int collect_item(void *ctx, const char *item)
+{
+    sb_appendf(ctx, "%s|", item);
+    return 0;
+}
+
+static void test_rules_parse_entities_and_watchlists(void)
+{
+    struct config *cfg = conf("[watchlist fleet]\nentities = Tesla, $AAPL\n"
+                              "[alert e]\nentities = Tesla , $NVDA\nwatchlist = fleet\n"
+                              "[alert t]\ntopics = Macro\nentities = China Evergrande\n"
+                              "[entity Evergrande]\naliases = China Evergrande\n");
+    CHECK(cfg);
+    struct alert_rule *r;
+    int n;
+    struct fs_error err;
+    CHECK_MSG(alert_rules_load(cfg, &r, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT_EQ(n, 2);
+    CHECK_INT_EQ(r[0].n_topics, 0); /* entities only: no topic unless named */
+    CHECK_INT_EQ(r[1].n_topics, 1);
+    struct strbuf items = STRBUF_INIT;
+    alert_rule_entities_each(&r[0], collect_item, &items);
+    CHECK_STR_EQ(items.buf, "Tesla|$NVDA|Tesla|$AAPL|");
+    CHECK_INT_EQ(alert_rules_watch_entities(r, n), 1);
+    struct entity_dir *d;
+    CHECK_MSG(entity_dir_build(sec_json, "", cfg, &d, &err) == 0, "%s", err.msg);
+    CHECK_MSG(alert_rules_check_entities(cfg, d, &err) == 0, "%s", err.msg);
+    sb_free(&items);
+    free(r);
+    config_free(cfg);
+    /* the built-in rule watches topics only */
+    cfg = conf("");
+    CHECK(alert_rules_load(cfg, &r, &n, &err) == 0);
+    CHECK_INT_EQ(alert_rules_watch_entities(r, n), 0);
+    free(r);
+    config_free(cfg);
+    /* unknown names, watchlists and empty lists name file and line */
+    cfg = conf("[alert e]\nentities = Tesla, Frobnicator Widgets\n");
+    CHECK(alert_rules_load(cfg, &r, &n, &err) == 0);
+    free(r);
+    CHECK(alert_rules_check_entities(cfg, d, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "t.conf:2:") && strstr(err.msg, "Frobnicator"), "%s", err.msg);
+    config_free(cfg);
+    cfg = conf("[alert e]\nwatchlist = nope\n");
+    CHECK(alert_rules_load(cfg, &r, &n, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "t.conf:2:") && strstr(err.msg, "nope"), "%s", err.msg);
+    config_free(cfg);
+    cfg = conf("[alert e]\ntopics = Macro\nentities = ,\n");
+    CHECK(alert_rules_load(cfg, &r, &n, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "t.conf:3:") && strstr(err.msg, "no entity"), "%s", err.msg);
+    config_free(cfg);
+    entity_dir_free(d);
+}
+
+static int64_t entity_row(sqlite3 *db, const char *key, const char *name)
+{
+    int64_t id = 0;
+    struct fs_error err;
+    if (db_entity_id(db, key, name, NULL, &id, &err) < 0)
+        printf("  entity: %s\n", err.msg);
+    return id;
+}
+
+static void entity_bucket(sqlite3 *db, int64_t entity, int64_t start, int n, int neg, double z)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db,
+                       "INSERT OR REPLACE INTO entity_buckets(granularity, entity_id, bucket_start, "
+                       "n_docs, n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
+                       "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 0.5, 0.5, 0.1, "
+                       "0.05, ?5, ?5 >= 3, 10)",
+                       -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, entity);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int(st, 3, n);
+    sqlite3_bind_int(st, 4, neg);
+    sqlite3_bind_double(st, 5, z);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+/* A document of topic 6 that the classifier found mildly positive, and
+ * entity's own sentiment in it (score, attended words). */
+static void entity_text(sqlite3 *db, int id, int64_t entity, int64_t t, const char *score,
+                        const char *word)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO documents(id, url, dedupe_hash, title, text, kind, published_at, "
+             "fetched_at) VALUES (%d, 'https://example.com/%d', 'e%d', 'company story %d', 't', "
+             "'article', %lld, %lld);"
+             "INSERT INTO classifications VALUES (%d, 'm', 6, '[]', 2, '[]', 0.3, '[\"doc\"]', 0);"
+             "INSERT INTO entity_sentiments VALUES (%d, %lld, 0, '[]', %s, '[\"%s\"]', "
+             "'sentences');",
+             id, id, id, id, (long long)t, (long long)t, id, id, (long long)entity, score, word);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Tesla and NVIDIA both spike; the rule watches Tesla: one alert, about Tesla,
+ * quoting Tesla's own sentiment in the texts that mention it. */
+static void test_entity_alert_fires_for_its_entity_only(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
+                              "to = o@example.com\ntls = none\ntimeout = 5s\n"
+                              "[alert co]\nentities = Tesla\nmin_docs = 5\nnotify = email\n");
+    struct entity_dir *d = NULL;
+    struct fs_error err;
+    CHECK(db && cfg && entity_dir_build(sec_json, "", cfg, &d, &err) == 0);
+    int64_t tesla = entity_row(db, "sec:1318605", "Tesla");
+    int64_t nvda = entity_row(db, "sec:1045810", "NVIDIA");
+    entity_bucket(db, tesla, H12, 8, 7, 6.0);
+    entity_bucket(db, nvda, H12, 8, 7, 6.0);
+    bucket(db, 6, H12, 20, 15, 6.0); /* the topic spikes too, but the rule names no topic */
+    entity_text(db, 1, tesla, H12 + 60, "-0.91", "recall");
+    entity_text(db, 2, tesla, H12 + 120, "-0.40", "probe");
+    entity_text(db, 3, nvda, H12 + 180, "-0.99", "chips");
+    struct alerts_stats st;
+    CHECK(alerts_run(db, cfg, d, T0, 0, &st, &err) >= 0);
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(st.fired, 1);
+    CHECK_INT_EQ(st.evaluated, 1);
+    struct strbuf q = STRBUF_INIT;
+    sb_appendf(&q, "SELECT count(*) FROM alerts WHERE entity_id = %lld AND topic = %d",
+               (long long)tesla, ALERT_TOPIC_ENTITY);
+    CHECK_INT_EQ(count(db, q.buf), 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM alerts"), 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE "
+                           "'%Tesla turning negative%story 1%'"),
+                 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE body_text LIKE '%[-0.91]%recall%"
+                           "[-0.40]%' AND body_text NOT LIKE '%chips%' AND body_text LIKE "
+                           "'%alerts silence Tesla --for 6h%'"),
+                 1);
+    struct alert_row a;
+    CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, tesla, &a, &err), 1);
+    CHECK_STR_EQ(a.entity, "Tesla");
+    CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, nvda, &a, &err), 0);
+    sb_free(&q);
+    entity_dir_free(d);
+    config_free(cfg);
+    db_close(db);
+}
+
+/* A silence of an entity mutes its alerts, not a topic's nor another entity's. */
+static void test_entity_silence(void)
+{
+    sqlite3 *db = temp_db();
+    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
+                              "to = o@example.com\ntls = none\ntimeout = 5s\n"
+                              "[alert co]\ntopics = Energy | Oil\nentities = Tesla, $NVDA\n"
+                              "min_docs = 5\nnotify = email\n");
+    struct entity_dir *d = NULL;
+    struct fs_error err;
+    CHECK(db && cfg && entity_dir_build(sec_json, "", cfg, &d, &err) == 0);
+    int64_t tesla = entity_row(db, "sec:1318605", "Tesla");
+    int64_t nvda = entity_row(db, "sec:1045810", "NVIDIA");
+    int64_t id = 0;
+    CHECK(alerts_silence(db, 6, tesla, T0, 3600, "recall news", &id, &err) == 0);
+    CHECK_INT_EQ(db_silence_active(db, ALERT_TOPIC_ENTITY, tesla, T0 + 30, NULL, &err), 1);
+    CHECK_INT_EQ(db_silence_active(db, ALERT_TOPIC_ENTITY, nvda, T0 + 30, NULL, &err), 0);
+    CHECK_INT_EQ(db_silence_active(db, 6, 0, T0 + 30, NULL, &err), 0);
+    entity_bucket(db, tesla, H12, 8, 7, 6.0);
+    struct alerts_stats st;
+    CHECK(alerts_run(db, cfg, d, T0, 0, &st, &err) >= 0);
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(st.fired, 1);
+    CHECK_INT_EQ(st.suppressed, 1);
+    CHECK_INT_EQ(st.queued, 0);
+    entity_bucket(db, nvda, H12, 8, 7, 6.0); /* another entity is not muted */
+    CHECK(alerts_run(db, cfg, d, T0 + 60, 0, &st, &err) >= 0);
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(st.fired, 1);
+    CHECK_INT_EQ(st.queued, 1);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE '%NVIDIA%'"), 1);
+    CHECK(alerts_run(db, cfg, d, T0 + 3600, 0, &st, &err) >= 0); /* over: notified now */
+    alerts_stats_free(&st);
+    CHECK_INT_EQ(count(db, "SELECT count(*) FROM outbox WHERE subject LIKE '%Tesla%'"), 1);
+    struct silence_row *rows;
+    int n;
+    CHECK(db_silences_list(db, T0, 1, &rows, &n, &err) == 0);
+    CHECK(n == 1 && rows[0].entity_id == tesla && rows[0].topic == ALERT_TOPIC_ENTITY &&
+          !strcmp(rows[0].entity, "Tesla"));
+    free(rows);
+    /* a rule that stops watching an entity resolves its open alert */
+    config_free(cfg);
+    cfg = conf("[alert co]\nentities = $NVDA\nmin_docs = 5\nnotify = none\n");
+    CHECK(alerts_run(db, cfg, d, T0 + 3700, 0, &st, &err) >= 0);
+    alerts_stats_free(&st);
+    struct alert_row a;
+    CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, tesla, &a, &err), 0);
+    CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, nvda, &a, &err), 1);
+    entity_dir_free(d);
+    config_free(cfg);
+    db_close(db);
+}
+
 int main(void)
 {
     /* nothing in these tests may reach a real desktop */
@@ -741,6 +948,9 @@ int main(void)
     RUN(test_outbox_backoff_and_desktop_expiry);
     RUN(test_broken_smtp_still_records_and_queues);
     RUN(test_with_real_trends_stage);
+    RUN(test_rules_parse_entities_and_watchlists);
+    RUN(test_entity_alert_fires_for_its_entity_only);
+    RUN(test_entity_silence);
     remove_temp_dirs();
     return check_summary();
 }
