@@ -31,8 +31,9 @@ def plant(con):
     """Eleven calm hours and one spike hour of topic Company | Product News:
     each hour 30 to 33 texts about no company, 3 to 5 of them negative; two
     neutral texts about Tesla an hour, then eight negative ones (from source
-    'wire', with links and attended words). The topic's spike hour holds 11
-    negatives in 41 texts (27%): under min_negative_share 0.3, so no topic spike."""
+    'wire', with links and attended words) and one about $NVDA. The topic's
+    spike hour holds 12 negatives in 42 texts (29%): under min_negative_share
+    0.3, so no topic spike."""
     con.execute("INSERT INTO sources(name, url, kind) VALUES ('wire', 'http://wire.example', "
                 "'feed')")
     for h in range(SPIKE_HOUR + 1):
@@ -47,6 +48,9 @@ def plant(con):
                 add_doc(con, COMPANY, hour + "%02d:30" % (i + 40), "Tesla opens a showroom.",
                         0.4, title="Tesla showroom %d-%d" % (h, i))
             continue
+        # the hour's most negative text is about another company: never quoted for Tesla
+        add_doc(con, COMPANY, hour + "50:00", "Chip shortage hits $NVDA hard.", -0.99,
+                title="Chipmaker warns", url="https://news.example.com/nvda")
         for i in range(8):
             doc = add_doc(con, COMPANY, hour + "%02d:30" % (i + 40),
                           "Tesla recalls cars after battery fires.", -0.95 + 0.05 * i,
@@ -93,7 +97,7 @@ def case_one_entity_alert_by_desktop_and_email_no_topic_alert(made):
     topic = con.execute("SELECT n_docs, n_negative, spike FROM buckets WHERE granularity = "
                         "'hour' AND topic = ? ORDER BY bucket_start DESC LIMIT 1",
                         (COMPANY,)).fetchone()
-    check(topic == (41, 11, 0), "the topic's own spike hour: %r" % (topic,))
+    check(topic == (42, 12, 0), "the topic's own spike hour: %r" % (topic,))
     alerts = con.execute("SELECT a.rule, a.topic, e.name, a.state FROM alerts a "
                          "LEFT JOIN entities e ON e.id = a.entity_id").fetchall()
     check(alerts == [("names", -3, "Tesla", "firing")], "alerts: %r" % alerts)
@@ -110,7 +114,8 @@ def case_one_entity_alert_by_desktop_and_email_no_topic_alert(made):
                  "https://news.example.com/tesla/0", "attended to: recall, fires",
                  "alerts ack 1", "alerts silence Tesla --for 6h"):
         check(want in text, "email lacks %r:\n%s" % (want, text))
-    check("Market note" not in text, "a text not about Tesla is quoted:\n%s" % text)
+    check("Market note" not in text and "Chipmaker" not in text,
+          "a text not about Tesla is quoted:\n%s" % text)
     r = finsent(["alerts", "list", "--json"], db, cpath, now=NOW)
     listed = json.loads(r.stdout)
     check(len(listed) == 1 and listed[0]["entity"] == "Tesla" and listed[0]["topic"] is None,
