@@ -37,7 +37,7 @@ struct run {
     int64_t now;
     struct alert_rule *rules;
     int n_rules;
-    const struct entity_dir *dir; /* resolves the rules' entity names */
+    const struct entity_dir *dir;  /* resolves the rules' entity names */
     struct rule_targets *entities; /* per rule */
     struct alert_item *items; /* notifications decided this run */
     int n_items, cap_items;
@@ -121,8 +121,8 @@ static int record_event(struct run *run, const struct alert_rule *rule, const st
         return -1;
     if (!texts)
         return 0;
-    *n_texts = db_alerts_examples(run->db, a->topic, a->entity_id, a->bucket_start,
-                                  a->bucket_end, texts, rule->examples, err);
+    *n_texts = db_alerts_examples(run->db, a->topic, a->entity_id, a->bucket_start, a->bucket_end,
+                                  texts, rule->examples, err);
     if (*n_texts < 0) {
         *n_texts = 0;
         return -1;

@@ -36,7 +36,7 @@ int alert_topic_parse(const char *s)
 }
 
 const char *const alert_rule_config_keys[] = {
-    "topics",     "granularity", "z_threshold", "min_docs", "min_negative_share",
+    "topics",     "granularity", "z_threshold", "min_docs",    "min_negative_share",
     "critical_z", "for",         "repeat",      "quiet_hours", "notify",
     "resolved",   "examples",    "entities",    "watchlist",   NULL};
 
@@ -114,8 +114,7 @@ static int parse_entities(const struct config *cfg, const char *sec, struct aler
     snprintf(wsec, sizeof wsec, "watchlist %s", w);
     r->watchlist_entities = config_get(cfg, wsec, "entities");
     if (!r->watchlist_entities)
-        return config_error(cfg, sec, "watchlist", err, "no [watchlist %s] with entities = ...",
-                            w);
+        return config_error(cfg, sec, "watchlist", err, "no [watchlist %s] with entities = ...", w);
     return 0;
 }
 

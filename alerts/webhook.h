@@ -22,9 +22,9 @@
  *    "groupLabels": {"alertname": ...}, "commonLabels": {...}, "commonAnnotations": {},
  *    "externalURL": "", "alerts": [{"status", "labels": {"alertname":
  *    "FinsentNegativeSentiment", "rule", "topic" (an entity's alert: "entity"),
- *    "severity", "granularity", "alert_id"}, "annotations": {"summary", "description", "ack"}, "startsAt",
- *    "endsAt" ("0001-01-01T00:00:00Z" while firing), "generatorURL" (the most
- *    negative text's link, or ""), "fingerprint"}]}
+ *    "severity", "granularity", "alert_id"}, "annotations": {"summary",
+ *    "description", "ack"}, "startsAt", "endsAt" ("0001-01-01T00:00:00Z" while
+ *    firing), "generatorURL" (the most negative text's link, or ""), "fingerprint"}]}
  * format = slack: {"text": "..."}, Slack's incoming-webhook message (& < > escaped).
  *
  * A 2xx answer is delivered. Any other answer, a timeout or a network error is

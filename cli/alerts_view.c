@@ -69,8 +69,7 @@ static json_t *alert_json(const struct alert_row *a, int64_t silenced_by)
                      alert_subject_name(a, buf, sizeof buf));
     json_t *rest = json_pack(
         "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "state", a->state, "severity",
-        a->severity, "acked",
-        a->acked_at != 0, "silenced_by",
+        a->severity, "acked", a->acked_at != 0, "silenced_by",
         silenced_by ? json_integer(silenced_by) : json_null(), "first_seen_at",
         json_time(a->first_seen_at), "fired_at", json_time(a->fired_at), "resolved_at",
         json_time(a->resolved_at), "acked_at", json_time(a->acked_at), "last_notified_at",
@@ -135,8 +134,8 @@ static void print_list_row(const struct alert_row *a, int64_t silenced_by)
     snprintf(neg, sizeof neg, "%lld/%lld", (long long)a->n_negative, (long long)a->n_docs);
     if (silenced_by)
         snprintf(silenced, sizeof silenced, "#%lld", (long long)silenced_by);
-    printf("%-5lld %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id,
-           a->state, a->severity, a->acked_at ? "yes" : "no", silenced, a->rule,
+    printf("%-5lld %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6.2f %8s\n", (long long)a->id, a->state,
+           a->severity, a->acked_at ? "yes" : "no", silenced, a->rule,
            alert_subject_name(a, topic_buf, sizeof topic_buf), when,
            isnan(a->z_score) ? 0.0 : a->z_score, neg);
 }
@@ -215,8 +214,8 @@ static void print_alert(const struct alert_row *a)
 {
     char topic_buf[32];
     printf("alert %lld: %s, rule %s (%s), %s, %s%s\n", (long long)a->id,
-           alert_subject_name(a, topic_buf, sizeof topic_buf), a->rule, a->granularity,
-           a->state, a->severity, a->acked_at ? ", acknowledged" : "");
+           alert_subject_name(a, topic_buf, sizeof topic_buf), a->rule, a->granularity, a->state,
+           a->severity, a->acked_at ? ", acknowledged" : "");
     print_observation("  ", "spike", a->bucket_start, a->bucket_end, a->n_docs, a->n_negative,
                       a->baseline_share, a->baseline_count, a->z_score);
     print_times(a);
@@ -244,8 +243,8 @@ int alerts_view_list(struct cli_ctx *ctx, int all, int json)
     if (!json && n == 0)
         printf("no %salerts\n", all ? "" : "open ");
     else if (!json)
-        printf("%-5s %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE",
-               "SEVERITY", "ACKED", "SILENCED", "RULE", "TOPIC / ENTITY", "SPIKE (UTC)", "Z", "NEGATIVE");
+        printf("%-5s %-8s %-8s %-5s %-8s %-14s %-28s %-20s %6s %8s\n", "ID", "STATE", "SEVERITY",
+               "ACKED", "SILENCED", "RULE", "TOPIC / ENTITY", "SPIKE (UTC)", "Z", "NEGATIVE");
     for (int i = 0; i < n; i++) {
         if (json)
             json_array_append_new(arr, alert_json(&rows[i], silenced[i]));

@@ -60,8 +60,8 @@ static int64_t series_key(int topic, int64_t entity_id)
     " = ?2 AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5"
 
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
-                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out,
-                      int max, struct fs_error *err)
+                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out, int max,
+                      struct fs_error *err)
 {
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
@@ -181,8 +181,7 @@ int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int t
     "baseline_count, baseline_count_std, entity_id"
 
 /* ALERT_COLS and the entity's name, for reading. */
-#define ALERT_READ_COLS                                                                            \
-    ALERT_COLS ", (SELECT e.name FROM entities e WHERE e.id = alerts.entity_id)"
+#define ALERT_READ_COLS ALERT_COLS ", (SELECT e.name FROM entities e WHERE e.id = alerts.entity_id)"
 
 static void alert_from_row(sqlite3_stmt *st, void *row)
 {
@@ -287,10 +286,11 @@ static void alert_bind(sqlite3_stmt *st, const struct alert_row *a)
 int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "INSERT INTO alerts(" ALERT_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-                   err) < 0)
+    if (db_prepare(
+            db, &st,
+            "INSERT INTO alerts(" ALERT_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+            err) < 0)
         return -1;
     alert_bind(st, a);
     if (step_done(db, st, err, "database: insert alert") < 0)

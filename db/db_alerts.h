@@ -40,8 +40,8 @@ enum { ALERT_TOPIC_ENTITY = -3 };
  * newest first, at most max. bucket_end = bucket_start + gran_seconds. Returns
  * the count or -1. (Contract with trends/: trends/trends.h.) */
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
-                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out,
-                      int max, struct fs_error *err);
+                      int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out, int max,
+                      struct fs_error *err);
 
 /* One of the most negative texts of a window. Strings owned by the struct. */
 struct alert_example {

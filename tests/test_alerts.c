@@ -794,12 +794,13 @@ static int64_t entity_row(sqlite3 *db, const char *key, const char *name)
 static void entity_bucket(sqlite3 *db, int64_t entity, int64_t start, int n, int neg, double z)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db,
-                       "INSERT OR REPLACE INTO entity_buckets(granularity, entity_id, bucket_start, "
-                       "n_docs, n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
-                       "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 0.5, 0.5, 0.1, "
-                       "0.05, ?5, ?5 >= 3, 10)",
-                       -1, &st, NULL);
+    sqlite3_prepare_v2(
+        db,
+        "INSERT OR REPLACE INTO entity_buckets(granularity, entity_id, bucket_start, "
+        "n_docs, n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
+        "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 0.5, 0.5, 0.1, "
+        "0.05, ?5, ?5 >= 3, 10)",
+        -1, &st, NULL);
     sqlite3_bind_int64(st, 1, entity);
     sqlite3_bind_int64(st, 2, start);
     sqlite3_bind_int(st, 3, n);
