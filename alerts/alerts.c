@@ -28,7 +28,8 @@ struct target {
 /* The entities one rule watches, resolved to rows of table entities. */
 struct rule_targets {
     struct target *v;
-    int n, cap;
+    int n;
+    size_t cap;
 };
 
 /* Everything one alerts_run() works with. */
@@ -537,10 +538,7 @@ static int resolve_item(void *ctx, const char *item)
     for (int i = 0; i < c->out->n; i++)
         if (c->out->v[i].entity_id == id)
             return 0;
-    if (c->out->n == c->out->cap) {
-        c->out->cap = c->out->cap ? 2 * c->out->cap : 8;
-        c->out->v = xrealloc(c->out->v, (size_t)c->out->cap * sizeof *c->out->v);
-    }
+    c->out->v = xgrow(c->out->v, (size_t)c->out->n, &c->out->cap, sizeof *c->out->v, 8);
     struct target *t = &c->out->v[c->out->n++];
     t->topic = ALERT_TOPIC_ENTITY;
     t->entity_id = id;

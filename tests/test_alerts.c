@@ -75,22 +75,29 @@ static sqlite3 *temp_db(void)
     return db;
 }
 
-static void bucket(sqlite3 *db, int topic, int64_t start, int n, int neg, double z)
+/* A row of buckets (sql: the INSERT with ?1 the series) as trends/ writes it. */
+static void insert_bucket(sqlite3 *db, const char *sql, int64_t series, int64_t start, int n,
+                          int neg, double z)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db,
-                       "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, "
-                       "n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
-                       "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, "
-                       "0.05, ?5, ?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3, 10)",
-                       -1, &st, NULL);
-    sqlite3_bind_int(st, 1, topic);
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, series);
     sqlite3_bind_int64(st, 2, start);
     sqlite3_bind_int(st, 3, n);
     sqlite3_bind_int(st, 4, neg);
     sqlite3_bind_double(st, 5, z);
     sqlite3_step(st);
     sqlite3_finalize(st);
+}
+
+static void bucket(sqlite3 *db, int topic, int64_t start, int n, int neg, double z)
+{
+    insert_bucket(db,
+                  "INSERT OR REPLACE INTO buckets(granularity, topic, bucket_start, n_docs, "
+                  "n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
+                  "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 3.0, 1.5, 0.2, "
+                  "0.05, ?5, ?5 >= 3 AND ?3 >= 5 AND ?4 >= 0.3 * ?3, 10)",
+                  topic, start, n, neg, z);
 }
 
 static long long count(sqlite3 *db, const char *sql)
@@ -112,6 +119,16 @@ static int run_at(sqlite3 *db, struct config *cfg, int64_t now, struct alerts_st
         printf("  alerts_run: %s\n", err.msg);
     alerts_stats_free(st);
     return rc;
+}
+
+/* [smtp] (refused) and more sections. */
+static struct config *smtp_conf(const char *sections)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_appendf(&sb, "%s%s", smtp_refused, sections);
+    struct config *cfg = conf(sb.buf);
+    sb_free(&sb);
+    return cfg;
 }
 
 /* rule: more keys of [alert r] (a key may appear once: min_docs replaces 10) */
@@ -793,21 +810,12 @@ static int64_t entity_row(sqlite3 *db, const char *key, const char *name)
 
 static void entity_bucket(sqlite3 *db, int64_t entity, int64_t start, int n, int neg, double z)
 {
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(
-        db,
-        "INSERT OR REPLACE INTO entity_buckets(granularity, entity_id, bucket_start, "
-        "n_docs, n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
-        "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 0.5, 0.5, 0.1, "
-        "0.05, ?5, ?5 >= 3, 10)",
-        -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, entity);
-    sqlite3_bind_int64(st, 2, start);
-    sqlite3_bind_int(st, 3, n);
-    sqlite3_bind_int(st, 4, neg);
-    sqlite3_bind_double(st, 5, z);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    insert_bucket(db,
+                  "INSERT OR REPLACE INTO entity_buckets(granularity, entity_id, bucket_start, "
+                  "n_docs, n_negative, baseline_mean, baseline_std, share_baseline, share_std, "
+                  "z_score, spike, history) VALUES ('hour', ?1, ?2, ?3, ?4, 0.5, 0.5, 0.1, "
+                  "0.05, ?5, ?5 >= 3, 10)",
+                  entity, start, n, neg, z);
 }
 
 /* A document of topic 6 that the classifier found mildly positive, and
@@ -832,9 +840,7 @@ static void entity_text(sqlite3 *db, int id, int64_t entity, int64_t t, const ch
 static void test_entity_alert_fires_for_its_entity_only(void)
 {
     sqlite3 *db = temp_db();
-    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
-                              "to = o@example.com\ntls = none\ntimeout = 5s\n"
-                              "[alert co]\nentities = Tesla\nmin_docs = 5\nnotify = email\n");
+    struct config *cfg = smtp_conf("[alert co]\nentities = Tesla\nmin_docs = 5\nnotify = email\n");
     struct entity_dir *d = NULL;
     struct fs_error err;
     CHECK(db && cfg && entity_dir_build(sec_json, "", cfg, &d, &err) == 0);
@@ -877,10 +883,8 @@ static void test_entity_alert_fires_for_its_entity_only(void)
 static void test_entity_silence(void)
 {
     sqlite3 *db = temp_db();
-    struct config *cfg = conf("[smtp]\nurl = smtp://127.0.0.1:1\nfrom = f@example.com\n"
-                              "to = o@example.com\ntls = none\ntimeout = 5s\n"
-                              "[alert co]\ntopics = Energy | Oil\nentities = Tesla, $NVDA\n"
-                              "min_docs = 5\nnotify = email\n");
+    struct config *cfg = smtp_conf("[alert co]\ntopics = Energy | Oil\nentities = Tesla, $NVDA\n"
+                                   "min_docs = 5\nnotify = email\n");
     struct entity_dir *d = NULL;
     struct fs_error err;
     CHECK(db && cfg && entity_dir_build(sec_json, "", cfg, &d, &err) == 0);
