@@ -7,6 +7,7 @@
 #include "alerts/mime.h"
 #include "alerts/outbox.h"
 #include "alerts/rules.h"
+#include "alerts/webhook.h"
 #include "common/config.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -872,6 +873,14 @@ static void test_entity_alert_fires_for_its_entity_only(void)
     struct alert_row a;
     CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, tesla, &a, &err), 1);
     CHECK_STR_EQ(a.entity, "Tesla");
+    /* a webhook labels it by its entity, not by a topic */
+    struct alert_rule rule = {.name = "co", .z_threshold = 4, .critical_z = 5};
+    struct alert_item it = {.rule = &rule, .alert = a, .event = ALERT_EV_FIRING};
+    struct webhook_config w = {.name = "w", .format = WEBHOOK_ALERTMANAGER};
+    char *body = webhook_payload(&w, &it, 1, "s", "t");
+    CHECK_MSG(body && strstr(body, "\"entity\":\"Tesla\"") && !strstr(body, "\"topic\""), "%s",
+              body ? body : "(null)");
+    free(body);
     CHECK_INT_EQ(db_alert_open_get(db, "co", ALERT_TOPIC_ENTITY, nvda, &a, &err), 0);
     sb_free(&q);
     entity_dir_free(d);
