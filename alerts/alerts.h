@@ -2,13 +2,13 @@
  * alerts.h — the alerting stage: from trend buckets to desktop and email
  * notifications, with state kept in SQLite.
  *
- * For each rule (alerts/rules.h) and each of its topics and entities, alerts_run()
- * looks at the newest two buckets of the rule's granularity (the current one and the one before,
- * bucket_start in (now - 2 * granularity, now]). The condition holds when one of
- * them passes the trends stage's spike test with the rule's thresholds: history >=
- * [trends] warmup, n_docs >= min_docs, n_negative / n_docs >= min_negative_share
- * and z_score >= z_threshold (trends/spike.h: positive = more negative than the
- * series' own baseline). Those buckets are marked evaluated in the same
+ * For each rule (alerts/rules.h) and each of its topics and entities,
+ * alerts_run() looks at the newest two buckets of the rule's granularity (the
+ * current one and the one before, bucket_start in (now - 2 * granularity, now]).
+ * The condition holds when one of them passes the trends stage's spike test with
+ * the rule's thresholds: history >= [trends] warmup, n_docs >= min_docs,
+ * n_negative / n_docs >= min_negative_share and z_score >= z_threshold
+ * (trends/spike.h: positive = more negative than the series' own baseline). Those buckets are marked evaluated in the same
  * transaction (trends/trends.h). An entity's series is its own (table
  * entity_buckets, kept by trends/ exactly as a topic's), and its alert quotes the
  * texts that mention it with the entity's own sentiment and attended words.
@@ -21,8 +21,9 @@
  *
  * A firing alert is notified when it starts firing, again after `repeat` while it
  * keeps firing (not once acknowledged), and at once when it escalates from warning
- * to critical. A silenced topic's (or entity's) alerts change state but notify nobody; when the
- * silence ends an alert still firing and never notified is notified then.
+ * to critical. A silenced topic's (or entity's) alerts change state but notify
+ * nobody; when the silence ends an alert still firing and never notified is
+ * notified then.
  *
  * Every notification of one run is grouped: one email with all alerts of rules
  * that notify by email, one desktop notification with those that notify the
