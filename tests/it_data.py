@@ -18,11 +18,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from fstest import Report  # noqa: E402
+from fstest import BIN as FINSENT, Report  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 STATS = os.path.join(ROOT, "scripts", "news_check_stats.py")
-FINSENT = os.environ.get("FINSENT", os.path.join(ROOT, "build", "finsent"))
 
 
 def stats(*args):
