@@ -224,7 +224,8 @@ static int step_part_run(struct model *worker_view, size_t part, void *arg, stru
     (void)worker_view;
     struct step_parts *sp = arg;
     struct model *view = step_view(sp, part);
-    int first = part_first(sp->k, sp->parts, part), n = part_first(sp->k, sp->parts, part + 1) - first;
+    int first = part_first(sp->k, sp->parts, part),
+        n = part_first(sp->k, sp->parts, part + 1) - first;
     struct model_batch mb = gather(&sp->h[part], sp->s, sp->rows + first, n);
     uint64_t seed = part ? fs_hash64(sp->seed + part) : sp->seed;
     if (model_forward(view, &mb, 1, seed, &sp->loss[part], err) < 0)
@@ -242,7 +243,8 @@ static int step_sum_slice(struct model *view, size_t slice, void *arg, struct fs
     (void)view, (void)err;
     struct step_parts *sp = arg;
     struct model *m = sp->m;
-    size_t n = m->n_params, lo = n * slice / (size_t)sp->parts, hi = n * (slice + 1) / (size_t)sp->parts;
+    size_t n = m->n_params, lo = n * slice / (size_t)sp->parts,
+           hi = n * (slice + 1) / (size_t)sp->parts;
     for (int p = 1; p < sp->parts; p++)
         m->be->residual_forward(m->be, m->grads + lo, m->grads + lo, sp->views[p - 1]->grads + lo,
                                 hi - lo);

@@ -421,7 +421,7 @@ static float toy_accuracy(struct model *m, const struct encoded_set *s)
 }
 
 static struct model *train_toy_budget(const struct encoded_set *s, uint64_t seed, int epochs,
-                                     int batch_tokens, int workers)
+                                      int batch_tokens, int workers)
 {
     struct model_config c;
     tiny_config(&c, POOL_ATTENTION);
@@ -526,7 +526,8 @@ static void test_train_parts_gradient(void)
     struct fs_error err;
     CHECK(model_create(&c, cpu(), 5, &m, &err) == 0);
     size_t rows[7] = {6, 0, 3, 2, 5, 1, 4};
-    float *whole = xmalloc(m->n_params * sizeof(float)), *part = xmalloc(m->n_params * sizeof(float));
+    float *whole = xmalloc(m->n_params * sizeof(float)),
+          *part = xmalloc(m->n_params * sizeof(float));
     float lw = 0, lp = 0;
     CHECK(train_batch_gradient(m, &s, rows, 7, 1, 9, &lw, &err) == 0);
     m->be->download(m->be, whole, m->grads, m->n_params * sizeof(float));
