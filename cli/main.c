@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "db/db.h"
+#include "entities/directory.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -121,7 +122,17 @@ int cli_config(struct cli_ctx *ctx)
     }
     if (config_load(&ctx->cfg, ctx->config_path, &err) < 0 || config_check_all(ctx->cfg, &err) < 0)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
-    return 0;
+    /* the entities that alert rules name are checked up front too, for every
+     * command (the directory is loaded only when a rule names some; without a
+     * data directory the commands that need one say so themselves) */
+    char *data = cli_data_dir();
+    if (!data)
+        return 0;
+    free(data);
+    struct entity_dir *dir;
+    int rc = cli_alert_entity_dir(ctx, &dir);
+    entity_dir_free(dir);
+    return rc;
 }
 
 int cli_db_path(struct cli_ctx *ctx)

@@ -160,7 +160,7 @@ def case_unknown_entity_or_watchlist_in_a_rule_is_refused(made):
             ("[alert a]\nmin_docs = 5\nwatchlist = nope\n", 3, "nope")):
         with open(cpath, "w") as f:
             f.write(conf)
-        for args in (["alerts", "run"], ["run", "--dry-run"]):
+        for args in (["alerts", "run"], ["run", "--dry-run"], ["alerts", "list"], ["trends"]):
             r = finsent(args, db, cpath, now=NOW)
             check(r.returncode == 4, "%s: exit %d, want 4: %s" % (args, r.returncode, r.stderr))
             check("%s:%d:" % (cpath, line) in r.stderr and name in r.stderr,
