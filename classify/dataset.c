@@ -297,6 +297,22 @@ void dataset_append(struct dataset *dst, struct dataset *src)
     src->n = 0;
 }
 
+void dataset_repeat(struct dataset *ds, enum task task, int label, int times)
+{
+    size_t n = ds->n, hits = 0;
+    for (size_t i = 0; i < n; i++)
+        hits += ds->ex[i].task == task && ds->ex[i].label == label;
+    if (times <= 1 || !hits)
+        return;
+    ds->ex = xrealloc(ds->ex, (n + hits * (size_t)(times - 1)) * sizeof *ds->ex);
+    for (int t = 1; t < times; t++)
+        for (size_t i = 0; i < n; i++)
+            if (ds->ex[i].task == task && ds->ex[i].label == label) {
+                ds->ex[ds->n] = ds->ex[i];
+                ds->ex[ds->n++].text = xstrdup(ds->ex[i].text);
+            }
+}
+
 void dataset_free(struct dataset *ds)
 {
     for (size_t i = 0; i < ds->n; i++)

@@ -43,6 +43,10 @@ int dataset_load_csv(const char *path, enum task task, struct dataset *out, stru
 /* Appends all examples of src to dst (taking ownership of their texts). */
 void dataset_append(struct dataset *dst, struct dataset *src);
 
+/* Appends times - 1 more copies of every row of task with this label (times
+ * <= 1: nothing): the class weighs times as much in training. */
+void dataset_repeat(struct dataset *ds, enum task task, int label, int times);
+
 void dataset_free(struct dataset *ds);
 
 /* "topic" / "sentiment" <-> enum task. Returns -1 for an unknown name. */

@@ -167,6 +167,7 @@ struct train_args {
     int ngram_bits; /* 0: no n-gram path */
     const char *base; /* --base NAME|DIR|none, or NULL: [model] base, else the default */
     int max_examples; /* --max-examples: train on a random subset (0: all) */
+    int negative_repeat; /* --negative-repeat: negative sentiment rows appear N times */
     int train_len;    /* tokens per training text with a base (--max-len) */
     int lr_given, epochs_given, dropout_given, pool_given;
     const char *arch_opt; /* an option that shapes a new encoder (--width ...), or NULL */
@@ -188,7 +189,7 @@ static void train_usage(void)
            "         [--max-examples N] [--width N] [--layers N] [--heads N] [--ffn N]\n"
            "         [--vocab N] [--max-len N] [--pool cls|attention|mean] [--dropout P]\n"
            "         [--batch N] [--batch-tokens N] [--lr X] [--label-smoothing X]\n"
-           "         [--ngram-bits N] [--ngram-epochs N]\n"
+           "         [--ngram-bits N] [--ngram-epochs N] [--negative-repeat N]\n"
            "Trains the topic + sentiment model on text,label CSVs and saves it\n"
            "(safetensors). By default it learns from the bundled data/: the labelled\n"
            "tweets and the news sentences of data/news_train/ (a text,sentiment,topic\n"
@@ -201,7 +202,9 @@ static void train_usage(void)
            "--width, --layers, --heads, --ffn and --vocab shape such a new encoder and\n"
            "so imply it.\n"
            "Either is mixed with a linear layer on hashed word and character n-grams\n"
-           "(2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n",
+           "(2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n"
+           "--negative-repeat N repeats each negative sentiment example N times (the\n"
+           "class weighs N times as much; default 1).\n",
            BASE_DEFAULT_NAME, FINETUNE_EPOCHS, (double)FINETUNE_LR, (double)FINETUNE_DROPOUT,
            FINETUNE_MAX_LEN, NGRAM_DEFAULT_BITS);
 }
@@ -226,6 +229,8 @@ static int train_parse(int argc, char **argv, struct train_args *a)
             a->base = v;
         else if (OPT("--max-examples"))
             rc = r > 0 ? parse_int_opt("--max-examples", v, 1, INT_MAX, &a->max_examples) : 0;
+        else if (OPT("--negative-repeat"))
+            rc = r > 0 ? parse_int_opt("--negative-repeat", v, 1, 10, &a->negative_repeat) : 0;
         else if (OPT("--device"))
             a->device = v;
         else if (OPT("--sentiment-data"))
@@ -522,6 +527,7 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);
     }
     train_subset(train, a->max_examples, a->opt.seed);
+    dataset_repeat(train, TASK_SENTIMENT, SENT_NEGATIVE, a->negative_repeat);
     int rc = base ? train_prepare_base(a, base, &cls, &err)
                   : train_prepare_scratch(a, train, &cls, &err);
     struct encoded_set set = {0}, val = {0};

@@ -102,6 +102,12 @@ def main():
            f"{got} examples, expected {tweets} + 2 x {news}")
     got = train_count("--news-data", "none")
     report(got == tweets, "train --news-data none leaves them out", f"{got}, expected {tweets}")
+    sent = os.path.join(ROOT, "data", "twitter_financial_news_sentiment", "train.csv")
+    with open(sent, newline="", encoding="utf-8") as f:
+        negative = sum(1 for r in csv.DictReader(f) if r["label"] == "0")
+    got = train_count("--news-data", "none", "--negative-repeat", "3")
+    report(got == tweets + 2 * negative, "train --negative-repeat 3 adds two copies of each "
+           "negative sentiment row", f"{got}, expected {tweets} + 2 x {negative}")
     return report.exit_code()
 
 

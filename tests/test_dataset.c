@@ -82,6 +82,30 @@ static void test_load_topic_files_and_append(void)
     dataset_free(&sent);
 }
 
+/* Repeating a class adds copies of its rows of that task only, texts owned. */
+static void test_repeat_a_class(void)
+{
+    struct dataset d = {xcalloc(4, sizeof(struct example)), 4};
+    static const char *const text[4] = {"a", "b", "c", "d"};
+    static const int label[4] = {SENT_NEGATIVE, SENT_NEUTRAL, SENT_NEGATIVE, SENT_NEGATIVE};
+    static const enum task task[4] = {TASK_SENTIMENT, TASK_SENTIMENT, TASK_TOPIC, TASK_SENTIMENT};
+    for (int i = 0; i < 4; i++)
+        d.ex[i] = (struct example){xstrdup(text[i]), label[i], task[i]};
+    dataset_repeat(&d, TASK_SENTIMENT, SENT_NEGATIVE, 1);
+    CHECK_INT_EQ(d.n, 4);
+    dataset_repeat(&d, TASK_SENTIMENT, SENT_NEGATIVE, 3);
+    CHECK_INT_EQ(d.n, 8);
+    struct strbuf seen = STRBUF_INIT;
+    for (size_t i = 4; i < d.n; i++) {
+        sb_append(&seen, d.ex[i].text);
+        CHECK(d.ex[i].task == TASK_SENTIMENT && d.ex[i].label == SENT_NEGATIVE);
+        CHECK(d.ex[i].text != d.ex[0].text && d.ex[i].text != d.ex[3].text);
+    }
+    CHECK_STR_EQ(seen.buf, "adad");
+    sb_free(&seen);
+    dataset_free(&d);
+}
+
 static void test_label_names(void)
 {
     CHECK_INT_EQ(task_from_name("topic"), TASK_TOPIC);
@@ -350,6 +374,7 @@ int main(void)
 {
     RUN(test_load_sentiment_files);
     RUN(test_load_topic_files_and_append);
+    RUN(test_repeat_a_class);
     RUN(test_label_names);
     RUN(test_load_errors_name_file_and_line);
     RUN(test_metrics_hand_computed);
