@@ -4,7 +4,8 @@
 For each task (sentiment, topic) trains word (1-2 gram) + character (2-5 gram, within
 word boundaries) TF-IDF features with a linear SVM (scikit-learn, Debian python3-sklearn)
 on data/<task>/train.csv plus the news sentences of data/news_train/all.csv (the
-data `finsent train` learns from by default; --no-news-train leaves them out) and
+data `finsent train` learns from by default; --no-news-train leaves them out), with
+each negative sentiment row twice as finsent does (--negative-repeat N), and
 reports validation accuracy and macro-F1. When ./finsent
 and a model exist (--model, $FINSENT_MODEL, or the default
 $XDG_DATA_HOME/finsent/model.safetensors), also runs
@@ -267,6 +268,8 @@ def main():
     ap.add_argument("--model", help="finsent model file (default: $FINSENT_MODEL or the XDG path)")
     ap.add_argument("--no-news-train", action="store_true",
                     help="train the baseline on the tweets alone")
+    ap.add_argument("--negative-repeat", type=int, default=2,
+                    help="negative sentiment rows count N times, as in finsent train (default 2)")
     ap.add_argument("--finsent", default=os.path.join(ROOT, "finsent"), help="finsent binary")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -284,6 +287,10 @@ def main():
         if not args.no_news_train and os.path.exists(NEWS_TRAIN):
             nx, ny = news_train_rows(task)
             tx, ty = tx + nx, ty + ny
+        if task == "sentiment":
+            extra = [(x, y) for x, y in zip(tx, ty) if y == SENT_IDS["negative"]]
+            tx = tx + [x for x, _ in extra] * (args.negative_repeat - 1)
+            ty = ty + [y for _, y in extra] * (args.negative_repeat - 1)
         vx, vy = load(os.path.join(folder, "validation.csv"))
         data[task] = (tx, ty, vx, vy)
 

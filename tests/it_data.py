@@ -62,6 +62,11 @@ def train_count(*extra):
         return " / ".join(seen[-3:])
 
 
+def n_label(path, column, value):
+    with open(path, newline="", encoding="utf-8") as f:
+        return sum(1 for r in csv.DictReader(f) if r[column] == value)
+
+
 def n_rows(path):
     with open(path, newline="", encoding="utf-8") as f:
         return len(list(csv.reader(f))) - 1
@@ -97,17 +102,21 @@ def main():
     tweets = sum(n_rows(os.path.join(ROOT, "data", f"twitter_financial_news_{t}", "train.csv"))
                  for t in ("topic", "sentiment"))
     news = n_rows(os.path.join(news_train, "all.csv"))
-    got = train_count()
+    sent = os.path.join(ROOT, "data", "twitter_financial_news_sentiment", "train.csv")
+    negative = n_label(sent, "label", "0")  # 0 is Bearish in the tweets' files
+    news_negative = n_label(os.path.join(news_train, "all.csv"), "sentiment", "negative")
+    got = train_count("--negative-repeat", "1")
     report(got == tweets + 2 * news, "train adds the news sentences once per task",
            f"{got} examples, expected {tweets} + 2 x {news}")
-    got = train_count("--news-data", "none")
+    got = train_count("--news-data", "none", "--negative-repeat", "1")
     report(got == tweets, "train --news-data none leaves them out", f"{got}, expected {tweets}")
-    sent = os.path.join(ROOT, "data", "twitter_financial_news_sentiment", "train.csv")
-    with open(sent, newline="", encoding="utf-8") as f:
-        negative = sum(1 for r in csv.DictReader(f) if r["label"] == "0")
     got = train_count("--news-data", "none", "--negative-repeat", "3")
     report(got == tweets + 2 * negative, "train --negative-repeat 3 adds two copies of each "
            "negative sentiment row", f"{got}, expected {tweets} + 2 x {negative}")
+    got = train_count()
+    want = tweets + 2 * news + negative + news_negative
+    report(got == want, "by default each negative sentiment row counts twice",
+           f"{got}, expected {want}")
     return report.exit_code()
 
 
