@@ -2,14 +2,18 @@
  * bench_entity_trends.c — entity trends at scale, and what entities cost on disk.
  *
  * Generates N classified documents (default 1,000,000; argv[1] overrides) over
- * 90 days into a temporary database, each mentioning 0 to 3 of 2,000 entities
+ * 90 days into a temporary database (argv[2]: into that file, kept, and reused
+ * without generating when it exists), each mentioning 0 to 3 of 2,000 entities
  * (1.5 on average, a few entities far more often than the rest), with one
  * mentions row per mention and one entity_sentiments row per entity. Then:
  *   1. database growth per document from the entity rows (mentions,
  *      entity_sentiments and their indexes), from the file's pages;
- *   2. the first trends_update() (topics and entities);
- *   3. the entity trends rebuilt from scratch alone (meta 'entity_trends.stale'),
- *      target < 5 s; and the growth entity_buckets adds.
+ *   2. the first trends_update() (topics and entities) and the growth the
+ *      buckets add;
+ *   3. the entity trends rebuilt from all entity sentiments (meta
+ *      'entity_trends.stale', as after `finsent entities rescan`), target < 5 s:
+ *      with nothing changed, with 1% of the sentiments changed, and into an
+ *      empty entity_buckets table (every row written).
  * Prints figures; asserts nothing.
  */
 #include "bench/bench_util.h"
@@ -95,8 +99,9 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
                    err) < 0 ||
         db_prepare(db, &s,
                    "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, "
-                   "sentiment_probs, score, attended, basis) VALUES (?1, ?2, ?3, "
-                   "'[0.2,0.5,0.3]', ?4, '[\"shares\",\"cut\"]', 'sentences')",
+                   "sentiment_probs, score, attended, basis, at) VALUES (?1, ?2, ?3, "
+                   "'[0.2,0.5,0.3]', ?4, '[\"shares\",\"cut\"]', 'sentences', (SELECT "
+                   "coalesce(published_at, fetched_at) FROM documents WHERE id = ?1))",
                    err) < 0)
         return -1;
     for (int i = 1; i <= N_ENTITIES; i++) {
@@ -130,32 +135,37 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
     return rc == 0 ? db_commit(db, err) : -1;
 }
 
-int main(int argc, char **argv)
+/* One timed trends_update() after `prepare` (SQL, may be NULL) and meta
+ * 'entity_trends.stale' set. */
+static int timed_rebuild(sqlite3 *db, const char *what, const char *prepare, int64_t now,
+                         struct fs_error *err)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 1000000;
-    char dir[] = "/tmp/finsent-bench-entity-trends-XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
-    char path[128], cmd[160];
-    snprintf(path, sizeof path, "%s/bench.db", dir);
-    sqlite3 *db;
-    struct fs_error err;
-    if (db_open(&db, path, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    struct spike_params p;
+    spike_params_default(&p);
+    struct trends_stats st;
+    if ((prepare && db_exec(db, prepare, err) < 0) ||
+        db_meta_set_int(db, "entity_trends.stale", 1, err) < 0)
+        return -1;
+    double t = time_monotonic(), c0 = bench_process_cpu_seconds();
+    if (trends_update_params(db, &p, now, &st, err) < 0)
+        return -1;
+    printf("%-44s %6.2f s wall %6.2f s cpu  %lld sentiments, %lld rows written\n", what,
+           time_monotonic() - t, bench_process_cpu_seconds() - c0, (long long)st.entity_docs,
+           (long long)st.entity_rows);
+    return 0;
+}
+
+/* Generates n documents with their entity rows into db and prints the growth. */
+static int generate(sqlite3 *db, int n, struct fs_error *err)
+{
     uint32_t seed = 7;
     int64_t n_rows = 0;
     double t = time_monotonic();
-    if (generate_documents(db, n, &seed, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    if (generate_documents(db, n, &seed, err) < 0)
+        return -1;
     int64_t before = db_bytes(db);
-    if (generate_entities(db, n, &seed, &n_rows, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    if (generate_entities(db, n, &seed, &n_rows, err) < 0)
+        return -1;
     int64_t after = db_bytes(db);
     printf("generated %d documents, %lld entity mentions (1 mention, 1 sentiment each) in %.1f s\n",
            n, (long long)n_rows, time_monotonic() - t);
@@ -163,35 +173,63 @@ int main(int argc, char **argv)
            "document (%.0f per mention)\n",
            (double)(after - before) / 1e6, (double)(after - before) / n,
            (double)(after - before) / (double)(n_rows ? n_rows : 1));
-
     struct spike_params p;
     spike_params_default(&p);
     struct trends_stats st;
-    int64_t now = T0 + SPAN;
     t = time_monotonic();
     double c0 = bench_process_cpu_seconds();
-    if (trends_update_params(db, &p, now, &st, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
-    printf("first update, topics and entities:   %6.2f s wall %6.2f s cpu  entity rows %lld, "
-           "entity spikes %lld\n",
+    if (trends_update_params(db, &p, T0 + SPAN, &st, err) < 0)
+        return -1;
+    printf("first update, topics and entities:           %6.2f s wall %6.2f s cpu  entity rows "
+           "%lld, entity spikes %lld\n",
            time_monotonic() - t, bench_process_cpu_seconds() - c0, (long long)st.entity_rows,
            (long long)st.entity_new_spikes);
-    int64_t with_buckets = db_bytes(db);
-    db_meta_set_int(db, "entity_trends.stale", 1, &err);
-    t = time_monotonic();
-    c0 = bench_process_cpu_seconds();
-    if (trends_update_params(db, &p, now, &st, &err) < 0) {
+    printf("database: %.1f MB in all (entity_buckets and topic buckets %.1f MB)\n",
+           (double)db_bytes(db) / 1e6, (double)(db_bytes(db) - after) / 1e6);
+    return 0;
+}
+
+/* The rebuilds, each from all entity sentiments (target < 5 s): with nothing
+ * changed (a rescan that found the same mentions), with 1% of the sentiments
+ * changed, and into an empty entity_buckets (every row written). */
+static int rebuilds(sqlite3 *db, struct fs_error *err)
+{
+    int64_t now = T0 + SPAN;
+    return timed_rebuild(db, "entity trends rebuilt, nothing changed:", NULL, now, err) < 0 ||
+                   timed_rebuild(db, "entity trends rebuilt, 1% of sentiments changed:",
+                                 "UPDATE entity_sentiments SET sentiment = (sentiment + 1) % 3 "
+                                 "WHERE document_id % 100 = 7",
+                                 now, err) < 0 ||
+                   timed_rebuild(db, "entity trends rebuilt into an empty table:",
+                                 "DELETE FROM entity_buckets", now, err) < 0
+               ? -1
+               : 0;
+}
+
+/* bench_entity_trends [N [DB]]: DB keeps the generated database (and is
+ * reused, without generating, when it exists already). */
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1000000;
+    char dir[] = "/tmp/finsent-bench-entity-trends-XXXXXX";
+    char path[4096], cmd[160];
+    int keep = argc > 2, reuse = keep && access(argv[2], F_OK) == 0;
+    if (keep)
+        snprintf(path, sizeof path, "%s", argv[2]);
+    else if (!mkdtemp(dir))
+        return 1;
+    else
+        snprintf(path, sizeof path, "%s/bench.db", dir);
+    sqlite3 *db;
+    struct fs_error err;
+    if (db_open(&db, path, &err) < 0 || (!reuse && generate(db, n, &err) < 0) ||
+        rebuilds(db, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    printf("entity trends rebuilt (target < 5 s):  %6.2f s wall %6.2f s cpu  %lld sentiments, "
-           "rebuilt %d\n",
-           time_monotonic() - t, bench_process_cpu_seconds() - c0, (long long)st.entity_docs, st.entity_rebuilt);
-    printf("database: %.1f MB in all (entity_buckets and topic buckets %.1f MB)\n",
-           (double)with_buckets / 1e6, (double)(with_buckets - after) / 1e6);
     db_close(db);
+    if (keep)
+        return 0;
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) != 0;
 }

@@ -18,6 +18,11 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+/* A document's time in SQL, for a documents row aliased d: published_at, or
+ * fetched_at when published_at is NULL (what trends count by; the expression
+ * of index documents_time, and what entity_sentiments.at holds). */
+#define DB_DOC_TIME "coalesce(d.published_at, d.fetched_at)"
+
 /* Opens (creating and migrating) the database at path. On failure err says why in
  * one line (not a database, corrupt, read-only directory, newer schema...). */
 int db_open(sqlite3 **out, const char *path, struct fs_error *err);

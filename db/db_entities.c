@@ -224,7 +224,8 @@ int db_entity_sentiment_store(sqlite3 *db, const struct entity_sentiment_row *r,
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "INSERT OR REPLACE INTO entity_sentiments(document_id, entity_id, sentiment,"
-                   " sentiment_probs, score, attended, basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   " sentiment_probs, score, attended, basis, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                   " ?7, (SELECT " DB_DOC_TIME " FROM documents d WHERE d.id = ?1))",
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, r->document_id);
@@ -244,9 +245,10 @@ int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct 
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
                    "INSERT OR IGNORE INTO entity_sentiments(document_id, entity_id, sentiment,"
-                   " sentiment_probs, score, attended, basis)"
+                   " sentiment_probs, score, attended, basis, at)"
                    " SELECT c.document_id, m.entity_id, c.sentiment, c.sentiment_probs, c.score,"
-                   " c.attended, 'document' FROM classifications c"
+                   " c.attended, 'document', " DB_DOC_TIME " FROM classifications c"
+                   " JOIN documents d ON d.id = c.document_id"
                    " JOIN (SELECT DISTINCT entity_id FROM mentions WHERE document_id = ?1) m"
                    " WHERE c.document_id = ?1",
                    err) < 0)

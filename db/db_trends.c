@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOC_TIME "coalesce(d.published_at, d.fetched_at)"
+#define DOC_TIME DB_DOC_TIME
 
 const char *db_trend_granularity_name(int granularity)
 {
@@ -41,14 +41,15 @@ int db_trends_scan_by(sqlite3 *db, int by, int all, db_trends_doc_fn fn, void *c
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM trends_pending p "
         "CROSS JOIN classifications c ON c.document_id = p.document_id "
         "CROSS JOIN documents d ON d.id = c.document_id",
-        "SELECT s.entity_id, s.sentiment, s.score, " DOC_TIME " FROM entity_trends_pending p "
+        "SELECT s.entity_id, s.sentiment, s.score, s.at FROM entity_trends_pending p "
         "CROSS JOIN entity_sentiments s ON s.document_id = p.document_id "
-        "AND s.entity_id = p.entity_id CROSS JOIN documents d ON d.id = s.document_id"};
+        "AND s.entity_id = p.entity_id WHERE s.at IS NOT NULL"};
     static const char *const all_sql[] = {
         "SELECT c.topic, c.sentiment, c.score, " DOC_TIME " FROM classifications c "
         "CROSS JOIN documents d ON d.id = c.document_id",
-        "SELECT s.entity_id, s.sentiment, s.score, " DOC_TIME " FROM entity_sentiments s "
-        "CROSS JOIN documents d ON d.id = s.document_id"};
+        /* the table in its own order: no lookups (its entity index is not covering) */
+        "SELECT entity_id, sentiment, score, at FROM entity_sentiments NOT INDEXED "
+        "WHERE at IS NOT NULL"};
     sqlite3_stmt *st;
     if (db_prepare(db, &st, all ? all_sql[by] : pending_sql[by], err) < 0)
         return -1;
@@ -81,17 +82,6 @@ int db_trends_mark_counted_by(sqlite3 *db, int by, struct fs_error *err)
 int db_trends_mark_counted(sqlite3 *db, struct fs_error *err)
 {
     return db_trends_mark_counted_by(db, DB_TREND_BY_TOPIC, err);
-}
-
-int db_trends_clear_by(sqlite3 *db, int by, struct fs_error *err)
-{
-    return db_exec(db, by == DB_TREND_BY_ENTITY ? "DELETE FROM entity_buckets" : "DELETE FROM buckets",
-                   err);
-}
-
-int db_trends_clear(sqlite3 *db, struct fs_error *err)
-{
-    return db_trends_clear_by(db, DB_TREND_BY_TOPIC, err);
 }
 
 /* K: the series column, "topic" (buckets) or "entity_id" (entity_buckets) */
@@ -243,13 +233,33 @@ int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_err
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "    \
     "?19, ?20, ?21, ?22, ?23, ?24, ?25)"
 
+/* The row of bucket (?1, ?2, ?3) in table T with series column K. */
+#define ROW_KEY(K) " WHERE granularity = ?1 AND " K " = ?2 AND bucket_start = ?3"
+#define UPDATE_SQL(T, K)                                                                           \
+    "UPDATE " T " SET n_docs = ?4, n_negative = ?5, n_neutral = ?6, n_positive = ?7, "             \
+    "score_sum_micro = ?8, history = ?9, baseline_mean = ?10, baseline_std = ?11, "                \
+    "share_baseline = ?12, share_std = ?13, z_count = ?14, z_share = ?15, z_score = ?16, "         \
+    "spike = ?17, ewma_count_mean = ?18, ewma_count_var = ?19, ewma_share_mean = ?20, "            \
+    "ewma_share_excess = ?21, ewma_share_n = ?22, final = ?23, updated_at = ?24, "                 \
+    "evaluated = ?25" ROW_KEY(K)
+
 int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w,
                              struct fs_error *err)
 {
     static const char *const sql[] = {
         "INSERT OR REPLACE INTO buckets(" ROW_COLUMNS ")" ROW_VALUES,
         "INSERT OR REPLACE INTO entity_buckets(" E_ROW_COLUMNS ")" ROW_VALUES};
-    return db_prepare(db, &w->st, sql[by], err);
+    static const char *const upd_sql[] = {UPDATE_SQL("buckets", "topic"),
+                                          UPDATE_SQL("entity_buckets", "entity_id")};
+    static const char *const del_sql[] = {"DELETE FROM buckets" ROW_KEY("topic"),
+                                          "DELETE FROM entity_buckets" ROW_KEY("entity_id")};
+    w->st = w->upd = w->del = NULL;
+    if (db_prepare(db, &w->st, sql[by], err) < 0 || db_prepare(db, &w->upd, upd_sql[by], err) < 0 ||
+        db_prepare(db, &w->del, del_sql[by], err) < 0) {
+        db_trends_writer_close(w);
+        return -1;
+    }
+    return 0;
 }
 
 int db_trends_writer_open(sqlite3 *db, struct db_trends_writer *w, struct fs_error *err)
@@ -265,10 +275,10 @@ static void bind_opt(sqlite3_stmt *st, int idx, int present, double v)
         sqlite3_bind_null(st, idx);
 }
 
-int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
+int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r, int stored,
                     struct fs_error *err)
 {
-    sqlite3_stmt *st = w->st;
+    sqlite3_stmt *st = stored ? w->upd : w->st;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, db_trend_granularity_name(r->granularity), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, r->topic);
@@ -300,10 +310,25 @@ int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_
     return 0;
 }
 
+int db_trends_delete(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
+                     struct fs_error *err)
+{
+    sqlite3_stmt *st = w->del;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, db_trend_granularity_name(r->granularity), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, r->topic);
+    sqlite3_bind_int64(st, 3, r->bucket_start);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(db, err, "database: deleting bucket");
+    return 0;
+}
+
 void db_trends_writer_close(struct db_trends_writer *w)
 {
     sqlite3_finalize(w->st);
-    w->st = NULL;
+    sqlite3_finalize(w->upd);
+    sqlite3_finalize(w->del);
+    w->st = w->upd = w->del = NULL;
 }
 
 int db_trends_finalize(sqlite3 *db, int64_t now, int64_t *n, struct fs_error *err)

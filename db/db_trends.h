@@ -69,10 +69,6 @@ int db_trends_scan_by(sqlite3 *db, int by, int all, db_trends_doc_fn fn, void *c
 int db_trends_mark_counted(sqlite3 *db, struct fs_error *err);
 int db_trends_mark_counted_by(sqlite3 *db, int by, struct fs_error *err);
 
-/* Deletes every bucket (before a rebuild). */
-int db_trends_clear(sqlite3 *db, struct fs_error *err);
-int db_trends_clear_by(sqlite3 *db, int by, struct fs_error *err);
-
 /* Loads a series: the last row strictly before `from` into *prev (*has_prev = 0
  * when none) and all rows with bucket_start >= from, ascending, into a new array
  * *rows (caller frees) of *n rows. */
@@ -88,14 +84,20 @@ int db_trends_load_series_by(sqlite3 *db, int by, int granularity, int topic, in
 int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err);
 int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_error *err);
 
-/* A prepared INSERT OR REPLACE of whole bucket rows. */
+/* Prepared statements writing whole bucket rows: INSERT OR REPLACE, UPDATE
+ * (of a row known to be stored: no delete and insert) and DELETE. */
 struct db_trends_writer {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st, *upd, *del;
 };
 int db_trends_writer_open(sqlite3 *db, struct db_trends_writer *w, struct fs_error *err);
 int db_trends_writer_open_by(sqlite3 *db, int by, struct db_trends_writer *w, struct fs_error *err);
-int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
+/* Writes r; stored: r's row exists (it is updated in place). */
+int db_trends_write(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r, int stored,
                     struct fs_error *err);
+/* Deletes the row of r's granularity, series and bucket_start (a bucket left
+ * with no documents by a rebuild). */
+int db_trends_delete(sqlite3 *db, struct db_trends_writer *w, const struct trend_row *r,
+                     struct fs_error *err);
 void db_trends_writer_close(struct db_trends_writer *w);
 
 /* Marks final (and unevaluated) every bucket that had ended by now. *n = rows. */

@@ -452,6 +452,23 @@ static const char schema_entity_alerts[] =
     "  WHERE state != 'resolved';"
     "ALTER TABLE silences ADD COLUMN entity_id INTEGER REFERENCES entities(id);";
 
+/* v9: entity trends without the documents (issue 13 item 6). entity_sentiments
+ * keeps its document's time (published_at, else fetched_at) in `at`, so that
+ * counting and rebuilding entity trends read that one table in its own order
+ * instead of looking up each document, whose times are stored after its text
+ * (in overflow pages for a long article). A document's times never change once
+ * stored. A row inserted without `at` gets it from the trigger. */
+static const char schema_entity_time[] =
+    "ALTER TABLE entity_sentiments ADD COLUMN at INTEGER;"
+    "UPDATE entity_sentiments SET at = (SELECT coalesce(d.published_at, d.fetched_at)"
+    "  FROM documents d WHERE d.id = document_id);"
+    "CREATE TRIGGER entity_sentiments_at AFTER INSERT ON entity_sentiments"
+    "  WHEN new.at IS NULL BEGIN"
+    "  UPDATE entity_sentiments SET at = (SELECT coalesce(d.published_at, d.fetched_at)"
+    "    FROM documents d WHERE d.id = new.document_id)"
+    "   WHERE document_id = new.document_id AND entity_id = new.entity_id;"
+    "END;";
+
 const char *const db_migrations[] = {
     schema_v1,
     schema_v2,
@@ -460,5 +477,6 @@ const char *const db_migrations[] = {
     schema_silence_objects,
     schema_outbox_webhook,
     schema_dedupe_scoped,
-    schema_entity_alerts};
+    schema_entity_alerts,
+    schema_entity_time};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -830,8 +830,8 @@ static void entity_text(sqlite3 *db, int id, int64_t entity, int64_t t, const ch
              "fetched_at) VALUES (%d, 'https://example.com/%d', 'e%d', 'company story %d', 't', "
              "'article', %lld, %lld);"
              "INSERT INTO classifications VALUES (%d, 'm', 6, '[]', 2, '[]', 0.3, '[\"doc\"]', 0);"
-             "INSERT INTO entity_sentiments VALUES (%d, %lld, 0, '[]', %s, '[\"%s\"]', "
-             "'sentences');",
+             "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, sentiment_probs, "
+             "score, attended, basis) VALUES (%d, %lld, 0, '[]', %s, '[\"%s\"]', 'sentences');",
              id, id, id, id, (long long)t, (long long)t, id, id, (long long)entity, score, word);
     sqlite3_exec(db, sql, NULL, NULL, NULL);
 }

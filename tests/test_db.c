@@ -169,6 +169,48 @@ static void test_scoped_guid_keys_migration(void)
     free(path);
 }
 
+/* Issue 13 item 6: a database whose entity sentiments predate entity_sentiments.at
+ * gets each one's document time (published_at, else fetched_at) on open; a row
+ * inserted later without `at` gets it from the trigger. */
+static void test_entity_time_migration(void)
+{
+    char *path = temp_path("v7.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    db_close(db);
+    unlink(path);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    for (int v = 0; v < 7; v++)
+        CHECK(db_exec(db, db_migrations[v], &err) == 0);
+    CHECK(db_exec(db,
+                  "PRAGMA user_version = 7;"
+                  "INSERT INTO documents(id, dedupe_hash, text, kind, published_at, fetched_at)"
+                  " VALUES (1, 'x', 't', 'article', 100, 900), (2, 'y', 't', 'article', NULL, 700),"
+                  " (3, 'z', 't', 'article', 300, 999);"
+                  "INSERT INTO entities(id, key, name) VALUES (5, 'sec:5', 'Acme');"
+                  "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, sentiment_probs,"
+                  " score, basis) VALUES (1, 5, 0, '[]', -0.5, 'sentences'),"
+                  " (2, 5, 1, '[]', 0, 'document');",
+                  &err) == 0);
+    sqlite3_close(db);
+    CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
+    CHECK(db_exec(db,
+                  "INSERT INTO entity_sentiments(document_id, entity_id, sentiment,"
+                  " sentiment_probs, score, basis) VALUES (3, 5, 2, '[]', 0.5, 'document')",
+                  &err) == 0);
+    sqlite3_stmt *st;
+    CHECK(db_prepare(db, &st, "SELECT group_concat(document_id || ':' || at, ' ') FROM"
+                              " (SELECT * FROM entity_sentiments ORDER BY document_id)", &err) == 0);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    char *got = db_column_strdup(st, 0);
+    sqlite3_finalize(st);
+    db_close(db);
+    CHECK_STR_EQ(got, "1:100 2:700 3:300");
+    free(got);
+    free(path);
+}
+
 /* Child of test_concurrent_first_open: waits on the pipe, then opens. Exits 0
  * when db_open succeeded with the latest schema, 1 otherwise (and says why). */
 static void concurrent_open_child(const char *path, int gate)
@@ -220,6 +262,7 @@ static void test_concurrent_first_open(void)
 int main(void)
 {
     RUN(test_open_creates_and_migrates);
+    RUN(test_entity_time_migration);
     RUN(test_meta_round_trip);
     RUN(test_foreign_keys_enforced);
     RUN(test_rejects_non_database);

@@ -576,15 +576,13 @@ static void test_planted_spikes_found_exactly(void)
 
 /* ---- per-entity series ---- */
 
-/* The whole entity_buckets table as text. */
-static char *dump_entity_buckets(sqlite3 *db)
+/* The rows of a SELECT (a constant) as text. */
+static char *dump_rows(sqlite3 *db, const char *sql)
 {
     struct strbuf sb = STRBUF_INIT;
     sqlite3_stmt *st;
     struct fs_error err;
-    if (db_prepare(db, &st,
-                   "SELECT * FROM entity_buckets ORDER BY granularity, entity_id, bucket_start",
-                   &err) < 0)
+    if (db_prepare(db, &st, sql, &err) < 0)
         return sb_detach(&sb);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int c = 0; c < sqlite3_column_count(st); c++)
@@ -593,6 +591,13 @@ static char *dump_entity_buckets(sqlite3 *db)
     }
     sqlite3_finalize(st);
     return sb_detach(&sb);
+}
+
+/* The whole entity_buckets table as text. */
+static char *dump_entity_buckets(sqlite3 *db)
+{
+    return dump_rows(db, "SELECT * FROM entity_buckets ORDER BY granularity, entity_id, "
+                         "bucket_start");
 }
 
 /* Hours [h0, h1) of a world where every document is neutral (topic 0) but its
@@ -671,6 +676,57 @@ static void test_entity_series_spike_on_their_own(void)
     CHECK(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
     CHECK(stats.entity_rebuilt);
     CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE entity_id = 2"), 0);
+    db_close(db);
+}
+
+/* Issue 13 item 6: a rebuild after a small change writes only the rows that
+ * change (the rest keep evaluated = 1, as alerts left them), deletes a bucket
+ * left empty, and gives the rows a rebuild into an empty table gives. */
+static void test_entity_rebuild_writes_only_what_changed(void)
+{
+    static const char stable[] =
+        "SELECT granularity, entity_id, bucket_start, n_docs, n_negative, n_neutral, n_positive, "
+        "score_sum_micro, history, baseline_mean, baseline_std, share_baseline, share_std, "
+        "z_count, z_share, z_score, spike, ewma_count_mean, ewma_count_var, ewma_share_mean, "
+        "ewma_share_excess, ewma_share_n, final FROM entity_buckets "
+        "ORDER BY granularity, entity_id, bucket_start";
+    sqlite3 *db = temp_db();
+    CHECK(db != NULL);
+    struct fs_error err;
+    CHECK(db_exec(db, "INSERT INTO entities(id, key, name) VALUES (1, 'sec:1', 'Acme'),"
+                      " (2, 'sec:2', 'Bolt')", &err) == 0);
+    struct doc_inserter in;
+    CHECK(ins_open(&in, db) == 0);
+    CHECK(fill_entities(db, &in, 0, 72) == 0);
+    ins_close(&in);
+    struct spike_params p = test_params();
+    struct trends_stats stats;
+    CHECK(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
+    CHECK(db_exec(db, "UPDATE entity_buckets SET evaluated = 1", &err) == 0);
+    /* entity 2 loses its sentiments in hour 71 (its last hour) and one in hour 60 */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM entity_sentiments WHERE entity_id = 2 AND document_id IN (SELECT id "
+             "FROM documents WHERE published_at >= %d OR published_at = %d)",
+             T0 + 71 * HOUR, T0 + 60 * HOUR);
+    CHECK(db_exec(db, sql, &err) == 0);
+    CHECK(trends_update_params(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
+    CHECK(stats.entity_rebuilt);
+    /* entity 2's hours 60..70 rewritten, hour 71 deleted, its day 2 rewritten */
+    CHECK_INT_EQ(stats.entity_rows, 13);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE evaluated = 0 "
+                                "AND entity_id = 1"),
+                 0);
+    CHECK_INT_EQ(count_rows(db, "SELECT count(*) FROM entity_buckets WHERE granularity = 'hour' "
+                                "AND entity_id = 2"),
+                 71);
+    char *selective = dump_rows(db, stable);
+    CHECK(db_exec(db, "DELETE FROM entity_buckets", &err) == 0);
+    CHECK(trends_rebuild(db, &p, T0 + 80 * HOUR, &stats, &err) == 0);
+    CHECK_INT_EQ(stats.entity_rows, 72 + 71 + 3 + 3);
+    char *scratch = dump_rows(db, stable);
+    CHECK_MSG(strcmp(selective, scratch) == 0, "a selective rebuild differs from one from scratch");
+    free(selective), free(scratch);
     db_close(db);
 }
 
@@ -1080,6 +1136,7 @@ int main(void)
     RUN(test_planted_spikes_found_exactly);
     RUN(test_incremental_equals_full_recompute);
     RUN(test_entity_series_spike_on_their_own);
+    RUN(test_entity_rebuild_writes_only_what_changed);
     RUN(test_reclassification_triggers_rebuild);
     RUN(test_parameter_change_rescores);
     RUN(test_rolled_back_update_loses_nothing);

@@ -248,6 +248,7 @@ struct update_ctx {
     int64_t now;
     struct db_trends_writer w;
     struct trends_stats *stats;
+    int recount; /* a rebuild: the new counts replace the stored ones (not added) */
 };
 
 static void state_from_row(struct spike_state *st, const struct trend_row *r)
@@ -292,8 +293,27 @@ static int row_score(struct trend_row *r, int64_t history, const struct spike_ev
            old.ewma_share_excess != r->ewma_share_excess || old.ewma_share_n != r->ewma_share_n;
 }
 
+/* Adds the new counts of delta (may be NULL) to r, or with recount sets r's
+ * counts to them; returns 1 when r's counts changed. */
+static int row_count(struct trend_row *r, const struct agg_entry *delta, int recount)
+{
+    if (!delta)
+        return 0;
+    struct trend_row old = *r;
+    if (recount)
+        r->n_docs = r->n_negative = r->n_neutral = r->n_positive = r->score_sum_micro = 0;
+    r->n_docs += delta->n_docs;
+    r->n_negative += delta->n_negative;
+    r->n_neutral += delta->n_neutral;
+    r->n_positive += delta->n_positive;
+    r->score_sum_micro += delta->score_sum_micro;
+    return old.n_docs != r->n_docs || old.n_negative != r->n_negative ||
+           old.n_neutral != r->n_neutral || old.n_positive != r->n_positive ||
+           old.score_sum_micro != r->score_sum_micro;
+}
+
 /* One bucket of the merged walk: folds the gap since the previous bucket, scores
- * it, adds the new counts (delta may be NULL) and writes it when changed. */
+ * it, counts the new documents (delta may be NULL) and writes it when changed. */
 static int series_bucket(struct update_ctx *u, struct spike_state *st, int64_t *last,
                          struct trend_row *r, const struct agg_entry *delta, int is_new,
                          struct fs_error *err)
@@ -302,33 +322,37 @@ static int series_bucket(struct update_ctx *u, struct spike_state *st, int64_t *
     if (*last != INT64_MIN)
         spike_state_skip(st, u->p, (r->bucket_start - *last) / width - 1);
     *last = r->bucket_start;
-    if (delta) {
-        r->n_docs += delta->n_docs;
-        r->n_negative += delta->n_negative;
-        r->n_neutral += delta->n_neutral;
-        r->n_positive += delta->n_positive;
-        r->score_sum_micro += delta->score_sum_micro;
-    }
+    int counted = row_count(r, delta, u->recount);
     int was_spike = !is_new && r->spike;
     int64_t history = st->history;
     struct spike_eval ev;
     spike_step(st, u->p, r->n_docs, r->n_negative, &ev);
-    int changed = row_score(r, history, &ev, st) || delta || is_new;
+    int changed = row_score(r, history, &ev, st) || counted || is_new;
     int final = r->bucket_start + width <= u->now;
     if (!changed && final == r->final)
         return 0;
     r->final = final;
     r->updated_at = u->now;
     r->evaluated = 0;
-    if (db_trends_write(u->db, &u->w, r, err) < 0)
+    if (db_trends_write(u->db, &u->w, r, !is_new, err) < 0)
         return -1;
     u->stats->n_rows++;
     u->stats->n_new_spikes += r->spike && !was_spike;
     return 0;
 }
 
+/* A stored bucket a rebuild found no document for: deleted. */
+static int series_drop(struct update_ctx *u, const struct trend_row *r, struct fs_error *err)
+{
+    if (db_trends_delete(u->db, &u->w, r, err) < 0)
+        return -1;
+    u->stats->n_rows++;
+    return 0;
+}
+
 /* Re-scores series (granularity, topic) from bucket `from` on, merging in the
- * sorted new counts deltas[0..n_deltas). */
+ * sorted new counts deltas[0..n_deltas) (with recount, the whole series and
+ * every count of it). */
 static int series_update(struct update_ctx *u, int granularity, int topic, int64_t from,
                          const struct agg_entry *deltas, size_t n_deltas, struct fs_error *err)
 {
@@ -349,7 +373,8 @@ static int series_update(struct update_ctx *u, int granularity, int topic, int64
     int rc = 0;
     while (rc == 0 && (i < n_rows || j < n_deltas)) {
         if (j >= n_deltas || (i < n_rows && rows[i].bucket_start < deltas[j].bucket_start)) {
-            rc = series_bucket(u, &st, &last, &rows[i++], NULL, 0, err);
+            rc = u->recount ? series_drop(u, &rows[i++], err)
+                            : series_bucket(u, &st, &last, &rows[i++], NULL, 0, err);
         } else if (i < n_rows && rows[i].bucket_start == deltas[j].bucket_start) {
             rc = series_bucket(u, &st, &last, &rows[i++], &deltas[j++], 0, err);
         } else {
@@ -467,8 +492,6 @@ static int update_kind(sqlite3 *db, int by, const struct spike_params *p, int64_
         db_meta_get_int(db, params_key(by), -1, &old_hash, err) < 0)
         return -1;
     stats->rebuilt = force || stale != 0;
-    if (stats->rebuilt && db_trends_clear_by(db, by, err) < 0)
-        return -1;
     stats->rescored = !stats->rebuilt && old_hash != -1 && old_hash != hash;
 
     struct agg a = {.by = by};
@@ -476,11 +499,12 @@ static int update_kind(sqlite3 *db, int by, const struct spike_params *p, int64_
     stats->n_docs = a.n_docs;
     if (rc == 0 && (a.n_docs > 0 || stats->rebuilt)) /* no write when nothing is queued */
         rc = db_trends_mark_counted_by(db, by, err);
-    struct update_ctx u = {.db = db, .by = by, .p = p, .now = now, .stats = stats};
-    if (rc == 0 && (a.n > 0 || stats->rescored)) {
+    struct update_ctx u = {
+        .db = db, .by = by, .p = p, .now = now, .stats = stats, .recount = stats->rebuilt};
+    if (rc == 0 && (a.n > 0 || stats->rescored || stats->rebuilt)) {
         rc = db_trends_writer_open_by(db, by, &u.w, err);
         if (rc == 0)
-            rc = update_series(&u, &a, stats->rescored, err);
+            rc = update_series(&u, &a, stats->rescored || stats->rebuilt, err);
         db_trends_writer_close(&u.w);
     }
     free(a.slots);

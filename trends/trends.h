@@ -14,7 +14,11 @@
  * the buckets after it), and empties the queue, all in one transaction: a run
  * killed midway loses nothing and the next run does the work. Deleting, replacing (INSERT OR
  * REPLACE) or changing a counted classification fires a trigger that sets meta
- * 'trends.stale'; the next update then rebuilds every bucket from scratch.
+ * 'trends.stale'; the next update then recounts every bucket from scratch. A
+ * rebuild compares what it counted with the stored rows: a row that comes out
+ * the same is not written again, a bucket left without documents is deleted
+ * (so a rebuild after a small change writes little; the rows stay what a
+ * rebuild into empty tables gives).
  * Changing the [trends] parameters re-scores every series (counts are kept).
  * Counts are integers and the score sum is kept in integer micro-units, so an
  * incremental history and a recomputation from scratch give identical rows.
@@ -58,8 +62,9 @@
  *   in the same BEGIN IMMEDIATE transaction as the read, so that an update in
  *   between cannot be marked read unseen. Index buckets_unevaluated serves
  *   "WHERE evaluated = 0 AND granularity = ?".
- *   After a rebuild every row has evaluated = 0 again: consider only buckets
- *   within your look-back window.
+ *   After a rebuild every row it changed has evaluated = 0 (after a rebuild
+ *   into empty tables, every row): consider only buckets within your
+ *   look-back window.
  *
  *   Final vs filling: final = 1 once the bucket's end was <= `now` of an update
  *   (the bucket is over). While final = 0 the bucket is still filling: its
@@ -134,7 +139,7 @@ void trends_series_totals(const struct trend_series *s, struct trend_totals *t);
 /* What an update did. */
 struct trends_stats {
     int64_t n_docs;       /* classified documents newly counted */
-    int64_t n_rows;       /* bucket rows written (new or changed) */
+    int64_t n_rows;       /* bucket rows written (new or changed) or deleted */
     int64_t n_new_spikes; /* rows that became spike = 1 */
     int64_t n_final;      /* rows that became final */
     int rebuilt;          /* 1 when the buckets were recomputed from scratch */
@@ -160,8 +165,10 @@ int trends_update(sqlite3 *db, const struct config *cfg, int64_t now, struct tre
 int trends_update_params(sqlite3 *db, const struct spike_params *p, int64_t now,
                          struct trends_stats *out, struct fs_error *err);
 
-/* Drops every bucket and recomputes them from all classifications, in one
- * transaction. (What trends_update() does by itself after a stale trigger.) */
+/* Recomputes every bucket from all classifications (and entity sentiments),
+ * in one transaction, writing the rows that come out different and deleting
+ * the buckets left without documents. (What trends_update() does by itself
+ * after a stale trigger.) */
 int trends_rebuild(sqlite3 *db, const struct spike_params *p, int64_t now, struct trends_stats *out,
                    struct fs_error *err);
 
