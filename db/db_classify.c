@@ -4,21 +4,13 @@
 
 #include <stdlib.h>
 
-int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+/* Steps st (columns id, title, text) into a new array of at most limit
+ * documents, and finalizes it. */
+static int docs_collect(sqlite3 *db, sqlite3_stmt *st, int limit, struct pending_doc **out,
                         size_t *n, struct fs_error *err)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT d.id, d.title, d.text FROM documents d"
-                   " WHERE d.id > ?1 AND NOT EXISTS"
-                   " (SELECT 1 FROM classifications c WHERE c.document_id = d.id)"
-                   " ORDER BY d.id LIMIT ?2",
-                   err) < 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int(st, 2, limit);
     size_t cap = limit > 0 ? (size_t)limit : 1;
     struct pending_doc *docs = xcalloc(cap, sizeof *docs);
     int rc;
@@ -40,6 +32,37 @@ int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending
     sqlite3_finalize(st);
     *out = docs;
     return 0;
+}
+
+int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+                        size_t *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT d.id, d.title, d.text FROM documents d"
+                   " WHERE d.id > ?1 AND NOT EXISTS"
+                   " (SELECT 1 FROM classifications c WHERE c.document_id = d.id)"
+                   " ORDER BY d.id LIMIT ?2",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit);
+    return docs_collect(db, st, limit, out, n, err);
+}
+
+int db_entity_reread_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+                             size_t *n, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st,
+                   "SELECT d.id, d.title, d.text FROM documents d WHERE d.id IN"
+                   " (SELECT DISTINCT document_id FROM entity_sentiments_pending"
+                   "  WHERE document_id > ?1 ORDER BY document_id LIMIT ?2) ORDER BY d.id",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit);
+    return docs_collect(db, st, limit, out, n, err);
 }
 
 void db_pending_docs_free(struct pending_doc *docs, size_t n)

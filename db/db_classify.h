@@ -24,6 +24,12 @@ int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending
                         size_t *n, struct fs_error *err);
 void db_pending_docs_free(struct pending_doc *docs, size_t n);
 
+/* Up to limit classified documents with id > after_id, by id, some of whose
+ * entities wait for their own reading (table entity_sentiments_pending,
+ * db_entities.h db_entity_reread_queue()). Same ownership as above. */
+int db_entity_reread_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+                             size_t *n, struct fs_error *err);
+
 /* Number of documents without a classification. */
 int db_classify_count_pending(sqlite3 *db, int64_t *n, struct fs_error *err);
 

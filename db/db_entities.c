@@ -12,7 +12,8 @@ int db_entities_pending(sqlite3 *db, int64_t after_id, int limit, struct entity_
     *n = 0;
     sqlite3_stmt *st;
     if (db_prepare(db, &st,
-                   "SELECT id, title, text, tickers FROM documents"
+                   "SELECT id, title, text, tickers, EXISTS (SELECT 1 FROM classifications c"
+                   " WHERE c.document_id = documents.id) FROM documents"
                    " WHERE entities_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
                    err) < 0)
         return -1;
@@ -27,6 +28,7 @@ int db_entities_pending(sqlite3 *db, int64_t after_id, int limit, struct entity_
         d->title = db_column_strdup(st, 1);
         d->text = db_column_strdup(st, 2);
         d->tickers = db_column_strdup(st, 3);
+        d->classified = sqlite3_column_int(st, 4);
         if (!d->text)
             d->text = xstrdup("");
     }
@@ -121,10 +123,85 @@ int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_err
 
 int db_entities_reset(sqlite3 *db, struct fs_error *err)
 {
-    return db_exec(db,
-                   "DELETE FROM entity_sentiments; DELETE FROM mentions;"
-                   " UPDATE documents SET entities_at = NULL WHERE entities_at IS NOT NULL;",
+    return db_exec(db, "UPDATE documents SET entities_at = NULL WHERE entities_at IS NOT NULL",
                    err);
+}
+
+/* Runs sql with ?1 = document_id and ?2 = entity_id (when entity_id >= 0). */
+static int exec_document(sqlite3 *db, const char *sql, int64_t document_id, int64_t entity_id,
+                         const char *what, struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, sql, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    if (entity_id >= 0)
+        sqlite3_bind_int64(st, 2, entity_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, err, what);
+}
+
+int db_mentions_delete(sqlite3 *db, int64_t document_id, struct fs_error *err)
+{
+    return exec_document(db, "DELETE FROM mentions WHERE document_id = ?1", document_id, -1,
+                         "database: deleting mentions", err);
+}
+
+int db_entity_sentiment_forget(sqlite3 *db, int64_t document_id, int64_t entity_id,
+                               struct fs_error *err)
+{
+    if (exec_document(db, "DELETE FROM entity_sentiments WHERE document_id = ?1 AND entity_id = ?2",
+                      document_id, entity_id, "database: forgetting an entity's sentiment",
+                      err) < 0)
+        return -1;
+    return exec_document(db,
+                         "DELETE FROM entity_sentiments_pending"
+                         " WHERE document_id = ?1 AND entity_id = ?2",
+                         document_id, entity_id, "database: forgetting an entity's sentiment", err);
+}
+
+int db_entity_reread_queue(sqlite3 *db, int64_t document_id, int64_t entity_id,
+                           struct fs_error *err)
+{
+    return exec_document(db,
+                         "INSERT OR IGNORE INTO entity_sentiments_pending(document_id, entity_id)"
+                         " VALUES (?1, ?2)",
+                         document_id, entity_id, "database: queueing an entity's reading", err);
+}
+
+int db_entity_reread_done(sqlite3 *db, int64_t document_id, struct fs_error *err)
+{
+    return exec_document(db, "DELETE FROM entity_sentiments_pending WHERE document_id = ?1",
+                         document_id, -1, "database: entity readings done", err);
+}
+
+static void id_read(sqlite3_stmt *st, void *row)
+{
+    *(int64_t *)row = sqlite3_column_int64(st, 0);
+}
+
+int db_entity_reread_entities(sqlite3 *db, int64_t document_id, int64_t **ids, size_t *n,
+                              struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    *ids = NULL;
+    *n = 0;
+    if (db_prepare(db, &st,
+                   "SELECT entity_id FROM entity_sentiments_pending WHERE document_id = ?1"
+                   " ORDER BY entity_id",
+                   err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, document_id);
+    void *rows = NULL;
+    if (db_collect_rows(db, st, sizeof **ids, id_read, &rows, n, "database: entities to read",
+                        err) < 0) {
+        free(rows);
+        *n = 0;
+        return -1;
+    }
+    *ids = rows;
+    return 0;
 }
 
 static void mention_read(sqlite3_stmt *st, void *row)

@@ -21,6 +21,7 @@ struct entity_doc {
     char *title;   /* may be NULL */
     char *text;    /* never NULL */
     char *tickers; /* the feed's, may be NULL */
+    int classified; /* the document has a classification */
 };
 
 /* Up to limit documents with entities_at NULL and id > after_id, by id. */
@@ -48,10 +49,30 @@ int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error 
 /* Stamps document id as read by the recogniser at `at`. */
 int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_error *err);
 
-/* Forgets every mention and entity sentiment and marks every document unread
- * (after the directory or the [entity] sections changed: `finsent entities
- * rescan`; classified documents then get their document's sentiment per entity). */
+/* Marks every document unread (after the directory or the [entity] sections
+ * changed: `finsent entities rescan`). Mentions and entity sentiments stay
+ * until the recogniser reads each document again (entities/scan.h says what
+ * it keeps). */
 int db_entities_reset(sqlite3 *db, struct fs_error *err);
+
+/* Deletes the mentions of one document (before it is read again). */
+int db_mentions_delete(sqlite3 *db, int64_t document_id, struct fs_error *err);
+
+/* Forgets the sentiment of one entity in one document, and its place in the
+ * queue below. */
+int db_entity_sentiment_forget(sqlite3 *db, int64_t document_id, int64_t entity_id,
+                               struct fs_error *err);
+
+/* The queue of entity readings to redo (table entity_sentiments_pending): an
+ * entity of a classified document whose mentions changed when it was read
+ * again waits there for the classify stage to read the sentences that mention
+ * it (classify/classify.h). queue adds one; entities lists a document's (new
+ * array, caller frees); done empties a document's. */
+int db_entity_reread_queue(sqlite3 *db, int64_t document_id, int64_t entity_id,
+                           struct fs_error *err);
+int db_entity_reread_entities(sqlite3 *db, int64_t document_id, int64_t **ids, size_t *n,
+                              struct fs_error *err);
+int db_entity_reread_done(sqlite3 *db, int64_t document_id, struct fs_error *err);
 
 /* The mentions of one document, by field then start. */
 struct doc_mention {

@@ -469,6 +469,19 @@ static const char schema_entity_time[] =
     "   WHERE document_id = new.document_id AND entity_id = new.entity_id;"
     "END;";
 
+/* v10: entity readings survive a rescan (issue 13 item 2). `finsent entities
+ * rescan` reads every document again but keeps an entity's sentiment where its
+ * mentions in the document came out the same. An entity of a classified
+ * document whose mentions changed (or that is new to it) takes the document's
+ * sentiment and waits here until the classify stage reads the sentences that
+ * mention it (classify/classify.h). */
+static const char schema_entity_reread[] =
+    "CREATE TABLE entity_sentiments_pending ("
+    "  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  entity_id   INTEGER NOT NULL,"
+    "  PRIMARY KEY (document_id, entity_id)"
+    ") WITHOUT ROWID;";
+
 const char *const db_migrations[] = {
     schema_v1,
     schema_v2,
@@ -478,5 +491,6 @@ const char *const db_migrations[] = {
     schema_outbox_webhook,
     schema_dedupe_scoped,
     schema_entity_alerts,
-    schema_entity_time};
+    schema_entity_time,
+    schema_entity_reread};
 const int db_migration_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

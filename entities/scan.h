@@ -6,6 +6,14 @@
  * stored and the next run reads the rest. `finsent run` runs it after the
  * crawl; `finsent classify` runs it first too, so that per-entity sentiment
  * has its mentions.
+ *
+ * A document read again (after `finsent entities rescan`) has its mentions
+ * replaced. Each entity whose mentions came out the same keeps its sentiment
+ * (table entity_sentiments), also one read from the sentences that mention it;
+ * an entity no longer mentioned loses its own. In a classified document an
+ * entity that is new or whose mentions changed takes the document's sentiment
+ * and is queued (db_entity_reread_queue()) for the classify stage to read its
+ * sentences.
  */
 #ifndef FINSENT_ENTITY_SCAN_H
 #define FINSENT_ENTITY_SCAN_H

@@ -3,8 +3,11 @@
 #include "check.h"
 
 #include "common/util.h"
+#include "db/db.h"
+#include "db/db_entities.h"
 #include "entities/evaluate.h"
 #include "entities/recognize.h"
+#include "entities/scan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +233,108 @@ static void test_labelled_set_precision_recall(void)
     CHECK_MSG(e.recall >= 0.93, "recall %.3f < 0.93", e.recall);
 }
 
+/* ---- reading stored documents again (entities/scan.h) ---- */
+
+static struct entity_dir *dir_of(const char *conf)
+{
+    struct config *cfg;
+    struct entity_dir *d = NULL;
+    struct fs_error err;
+    if (config_parse(&cfg, "t.conf", conf, &err) == 0) {
+        if (entity_dir_build(NULL, NULL, cfg, &d, &err) < 0)
+            d = NULL;
+        config_free(cfg);
+    }
+    return d;
+}
+
+/* `finsent entities rescan` with directory d: every document read again. */
+static int rescan(sqlite3 *db, const char *conf)
+{
+    struct entity_dir *d = dir_of(conf);
+    struct entity_scan_stats st;
+    struct fs_error err;
+    int rc = d && db_entities_reset(db, &err) == 0 &&
+                     entities_scan_pending(db, d, 200, 0, &st, &err) == 0
+                 ? 0
+                 : -1;
+    entity_dir_free(d);
+    return rc;
+}
+
+/* One text column of one row (a constant query), "" when none. */
+static void query_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st;
+    struct fs_error err;
+    out[0] = '\0';
+    if (db_prepare(db, &st, sql, &err) < 0)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static const char readings_sql[] =
+    "SELECT group_concat(name || ':' || basis || ':' || sentiment, ' ') FROM (SELECT e.name, "
+    "s.basis, s.sentiment FROM entity_sentiments s JOIN entities e ON e.id = s.entity_id "
+    "ORDER BY e.name)";
+static const char queue_sql[] =
+    "SELECT group_concat(e.name, ' ') FROM entity_sentiments_pending q "
+    "JOIN entities e ON e.id = q.entity_id";
+
+/* Issue 13 item 2: a rescan keeps each entity's reading where its mentions are
+ * the same; an entity whose mentions changed takes the document's sentiment and
+ * is queued for its sentences to be read; one no longer mentioned loses its own. */
+static void test_rescan_keeps_entity_readings(void)
+{
+    char dir[] = "/tmp/finsent-test-entities-XXXXXX", path[96], got[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/e.db", dir);
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
+    const char *both = "[entity Acme]\n[entity Zeta]\n";
+    CHECK(db_exec(db,
+                  "INSERT INTO documents(id, dedupe_hash, text, kind, fetched_at) VALUES (1, 'h',"
+                  " 'Acme shares fell sharply. Zeta opened a store. Markets were calm.',"
+                  " 'article', 100)",
+                  &err) == 0);
+    CHECK(rescan(db, both) == 0);
+    /* classified: the document neutral, Acme negative and Zeta neutral by their sentences */
+    CHECK(db_exec(db,
+                  "INSERT INTO classifications(document_id, model_id, topic, topic_probs, "
+                  "sentiment, sentiment_probs, score, classified_at) VALUES (1, 'm', 0, '[]', 1, "
+                  "'[0.1,0.8,0.1]', 0, 150);"
+                  "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, "
+                  "sentiment_probs, score, basis) SELECT 1, id, CASE name WHEN 'Acme' THEN 0 "
+                  "ELSE 2 END, '[]', 0, 'sentences' FROM entities",
+                  &err) == 0);
+    CHECK(rescan(db, both) == 0);
+    query_text(db, readings_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "Acme:sentences:0 Zeta:sentences:2");
+    query_text(db, queue_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "");
+    /* Zeta's mention grows to "Zeta opened": the document's sentiment, queued */
+    CHECK(rescan(db, "[entity Acme]\n[entity Zeta]\naliases = Zeta opened\n") == 0);
+    query_text(db, readings_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "Acme:sentences:0 Zeta:document:1");
+    query_text(db, queue_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "Zeta");
+    /* Zeta no longer an entity: its reading and its place in the queue go */
+    CHECK(rescan(db, "[entity Acme]\n") == 0);
+    query_text(db, readings_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "Acme:sentences:0");
+    query_text(db, queue_sql, got, sizeof got);
+    CHECK_STR_EQ(got, "");
+    query_text(db, "SELECT group_concat(start || '+' || len, ' ') FROM mentions", got, sizeof got);
+    CHECK_STR_EQ(got, "0+4");
+    db_close(db);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     struct config *cfg;
@@ -251,6 +356,7 @@ int main(void)
     RUN(test_fields_and_feed_tickers);
     RUN(test_config_errors_name_the_line);
     RUN(test_labelled_set_precision_recall);
+    RUN(test_rescan_keeps_entity_readings);
     entity_dir_free(g_dir);
     return check_summary();
 }
