@@ -7,13 +7,17 @@ sentences written for the project; many name companies, real or invented, and
 mentions (`finsent entities scan`), removes the mentions from the second one,
 then times `finsent classify` on both (best of 2, each on a fresh copy): the
 difference is the per-entity pass (classifying the sentences that mention each
-entity). Prints figures; asserts nothing.
+entity). The first database is classified a third time with the per-entity
+pass off ([classify] entity_sentiment = document). Wall and CPU seconds (the
+process's user + system, all threads: steadier on a shared machine). Prints
+figures; asserts nothing.
 
     python3 bench/bench_entity_sentiment.py [--finsent ./finsent] [--model PATH]
 """
 import argparse
 import csv
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -46,21 +50,32 @@ def make_db(path, finsent, texts):
                    capture_output=True)
 
 
-def classify_seconds(finsent, db, model, work):
+def classify_seconds(finsent, db, model, work, config=None):
+    """Best (wall, cpu) of 2 runs of `finsent classify` on fresh copies of db."""
     best = None
     for _ in range(2):
         copy = os.path.join(work, "run.db")
         shutil.copy(db, copy)
+        conf = ["--config", config] if config else []
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
-        subprocess.run([finsent, "--db", copy, "classify", "--model", model], check=True,
-                       capture_output=True)
-        s = time.monotonic() - t0
-        best = s if best is None else min(best, s)
+        subprocess.run([finsent] + conf + ["--db", copy, "classify", "--model", model],
+                       check=True, capture_output=True)
+        wall = time.monotonic() - t0
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime
+        best = (wall, cpu) if best is None else (min(best[0], wall), min(best[1], cpu))
         con = sqlite3.connect(copy)
         parts = con.execute("SELECT basis, count(*) FROM entity_sentiments GROUP BY 1").fetchall()
         con.close()
         os.remove(copy)
     return best, dict(parts)
+
+
+def line(what, n, t, base=None):
+    rel = f", {100 * (t[1] / base[1] - 1):+.0f}% cpu" if base else ""
+    return (f"{what}: {t[0]:.2f} s wall ({n / t[0]:.1f} docs/s), {t[1]:.2f} s cpu "
+            f"({n / t[1]:.1f} docs per cpu-s){rel}")
 
 
 def main():
@@ -81,12 +96,21 @@ def main():
     con.commit()
     n_mentions = sqlite3.connect(with_m).execute("SELECT count(*) FROM mentions").fetchone()[0]
     con.close()
+    off = os.path.join(work, "off.conf")
+    with open(off, "w") as f:
+        f.write("[classify]\nentity_sentiment = document\n")
     t_without, _ = classify_seconds(a.finsent, without_m, a.model, work)
     t_with, parts = classify_seconds(a.finsent, with_m, a.model, work)
-    print(f"{len(texts)} articles of 6 sentences, {n_mentions} mentions; entity sentiments: {parts}")
-    print(f"classify without mentions: {t_without:.2f} s ({len(texts) / t_without:.1f} docs/s)")
-    print(f"classify with sentiment per entity: {t_with:.2f} s ({len(texts) / t_with:.1f} docs/s),"
-          f" {100 * (t_with / t_without - 1):+.0f}%")
+    try:
+        t_off, parts_off = classify_seconds(a.finsent, with_m, a.model, work, off)
+    except subprocess.CalledProcessError:  # a finsent before [classify]
+        t_off = None
+    n = len(texts)
+    print(f"{n} articles of 6 sentences, {n_mentions} mentions; entity sentiments: {parts}")
+    print(line("classify without mentions", n, t_without))
+    print(line("classify, entity_sentiment = sentences (default)", n, t_with, t_without))
+    if t_off:
+        print(line(f"classify, entity_sentiment = document {parts_off}", n, t_off, t_without))
     shutil.rmtree(work)
 
 

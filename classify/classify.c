@@ -36,20 +36,43 @@ char *classify_json_words(char *const *words, int n)
     return out;
 }
 
+const char *const classify_config_keys[] = {"entity_sentiment", NULL};
+
+int classify_config_load(const struct config *cfg, struct classify_settings *s,
+                         struct fs_error *err)
+{
+    *s = (struct classify_settings){.batch = 256, .entity_sentences = 1};
+    const char *v = cfg ? config_get(cfg, "classify", "entity_sentiment") : NULL;
+    if (!v || !strcmp(v, "sentences"))
+        return 0;
+    if (!strcmp(v, "document")) {
+        s->entity_sentences = 0;
+        return 0;
+    }
+    return config_error(cfg, "classify", "entity_sentiment", err,
+                        "'%s' is not sentences or document", v);
+}
+
 /* A batch of documents, their predictions, and their entities' parts. */
 struct batch {
     const struct pending_doc *docs;
     size_t n;
-    struct prediction *pred;   /* [n] */
+    struct prediction *pred;   /* [n]; NULL when reading queued entities only */
     struct entity_part *parts; /* every entity of every document */
     size_t n_parts, cap_parts;
-    struct prediction *part_pred; /* [n_parts]: set for parts with a context */
+    struct prediction *read; /* the distinct contexts' predictions */
+    size_t n_read;
+    size_t *part_read; /* [n_parts]: index into read for parts with a context */
 };
 
+/* An entity's sentiment: its context's reading, else its document's (none
+ * when only queued entities are read: those keep the document's already). */
 static int store_entity(sqlite3 *db, const struct batch *b, size_t i, struct fs_error *err)
 {
     const struct entity_part *part = &b->parts[i];
-    const struct prediction *p = part->context ? &b->part_pred[i] : &b->pred[part->doc];
+    if (!part->context && !b->pred)
+        return 0;
+    const struct prediction *p = part->context ? &b->read[b->part_read[i]] : &b->pred[part->doc];
     char *sp = classify_json_probs(p->sentiment_probs, N_SENTIMENTS);
     char *aw = classify_json_words(p->attended, p->n_attended);
     struct entity_sentiment_row row = {b->docs[part->doc].id, part->entity_id, p->sentiment, sp,
@@ -62,6 +85,8 @@ static int store_entity(sqlite3 *db, const struct batch *b, size_t i, struct fs_
 static int store_document(sqlite3 *db, struct classifier *c, const struct batch *b, size_t i,
                           int64_t now, struct fs_error *err)
 {
+    if (!b->pred) /* its queued entities are read: the queue is done */
+        return db_entity_reread_done(db, b->docs[i].id, err);
     const struct prediction *p = &b->pred[i];
     char *tp = classify_json_probs(p->topic_probs, N_TOPICS);
     char *sp = classify_json_probs(p->sentiment_probs, N_SENTIMENTS);
@@ -90,95 +115,169 @@ static int store_batch(sqlite3 *db, struct classifier *c, const struct batch *b,
     return db_commit(db, err);
 }
 
-/* Reads each document's mentions and cuts its entities' parts. */
-static int collect_parts(sqlite3 *db, struct batch *b, struct fs_error *err)
+static int id_in(int64_t id, const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Drops the contexts of parts [from, b->n_parts) whose entity is not queued
+ * for reading (all of them when ids is NULL). */
+static void keep_contexts(struct batch *b, size_t from, const int64_t *ids, size_t n_ids)
+{
+    for (size_t k = from; k < b->n_parts; k++) {
+        if (ids && id_in(b->parts[k].entity_id, ids, n_ids))
+            continue;
+        free(b->parts[k].context);
+        b->parts[k].context = NULL;
+    }
+}
+
+/* Reads each document's mentions and cuts its entities' parts: a context for
+ * each entity read from its sentences (with entity_sentences; when re-reading,
+ * only the queued entities). */
+static int collect_parts(sqlite3 *db, struct batch *b, const struct classify_settings *s,
+                         struct fs_error *err)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct doc_mention *m;
-        size_t n_m;
-        if (db_document_mentions(db, b->docs[i].id, &m, &n_m, err) < 0)
+        int64_t *ids = NULL;
+        size_t n_m, n_ids = 0, from = b->n_parts;
+        if (db_document_mentions(db, b->docs[i].id, &m, &n_m, err) < 0 ||
+            (!b->pred && db_entity_reread_entities(db, b->docs[i].id, &ids, &n_ids, err) < 0))
             return -1;
         entity_parts_of(i, b->docs[i].title, b->docs[i].text, m, n_m, &b->parts, &b->n_parts,
                         &b->cap_parts);
-        free(m);
+        if (!s->entity_sentences || !b->pred)
+            keep_contexts(b, from, s->entity_sentences ? ids : NULL, n_ids);
+        free(m), free(ids);
     }
     return 0;
 }
 
+/* The earlier part of the same document whose context equals part i's (the
+ * parts of a document are adjacent), or i. */
+static size_t same_context(const struct batch *b, const size_t *first, size_t i)
+{
+    for (size_t j = i; j-- > 0 && b->parts[j].doc == b->parts[i].doc;)
+        if (b->parts[j].context && first[j] == j &&
+            !strcmp(b->parts[j].context, b->parts[i].context))
+            return j;
+    return i;
+}
+
 /* Classifies the parts that have a context of their own (short texts, read
- * whole: no windows). */
+ * whole: no windows), each distinct context of a document once (entities
+ * named in the same sentences share their reading). */
 static int predict_parts(struct classifier *c, struct batch *b, const struct infer_options *opt,
                          struct fs_error *err)
 {
-    b->part_pred = xcalloc(b->n_parts + 1, sizeof *b->part_pred);
-    const char **texts = xmalloc((b->n_parts + 1) * sizeof *texts);
-    size_t *lens = xmalloc((b->n_parts + 1) * sizeof *lens), *at = xmalloc((b->n_parts + 1) * sizeof *at);
-    size_t k = 0;
-    for (size_t i = 0; i < b->n_parts; i++)
-        if (b->parts[i].context)
-            texts[k] = b->parts[i].context, lens[k] = strlen(texts[k]), at[k++] = i;
-    struct prediction *p = xcalloc(k + 1, sizeof *p);
-    int rc = k ? classifier_predict(c, texts, lens, k, opt, p, err) : 0;
-    for (size_t j = 0; j < k; j++)
-        b->part_pred[at[j]] = p[j]; /* moved: freed with part_pred */
-    free(p), free(texts), free(lens), free(at);
+    size_t np = b->n_parts + 1;
+    b->part_read = xcalloc(np, sizeof *b->part_read);
+    size_t *first = xcalloc(np, sizeof *first);
+    const char **texts = xmalloc(np * sizeof *texts);
+    size_t *lens = xmalloc(np * sizeof *lens);
+    for (size_t i = 0; i < b->n_parts; i++) {
+        if (!b->parts[i].context)
+            continue;
+        first[i] = same_context(b, first, i);
+        if (first[i] == i) {
+            texts[b->n_read] = b->parts[i].context;
+            lens[b->n_read] = strlen(texts[b->n_read]);
+            b->part_read[i] = b->n_read++;
+        } else {
+            b->part_read[i] = b->part_read[first[i]];
+        }
+    }
+    b->read = xcalloc(b->n_read + 1, sizeof *b->read);
+    int rc = b->n_read ? classifier_predict(c, texts, lens, b->n_read, opt, b->read, err) : 0;
+    free(first), free(texts), free(lens);
     return rc;
 }
 
 static void batch_free(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; b->pred && i < b->n; i++)
         prediction_free(&b->pred[i]);
-    for (size_t i = 0; b->part_pred && i < b->n_parts; i++)
-        prediction_free(&b->part_pred[i]);
-    free(b->pred), free(b->part_pred);
+    for (size_t i = 0; b->read && i < b->n_read; i++)
+        prediction_free(&b->read[i]);
+    free(b->pred), free(b->read), free(b->part_read);
     entity_parts_free(b->parts, b->n_parts);
 }
 
-static int classify_batch(sqlite3 *db, struct classifier *c, const struct pending_doc *docs,
-                          size_t n, int64_t now, struct fs_error *err)
+static int predict_documents(struct classifier *c, struct batch *b, const struct infer_options *opt,
+                             struct fs_error *err)
 {
-    const char **titles = xcalloc(n, sizeof *titles), **bodies = xcalloc(n, sizeof *bodies);
-    struct batch b = {.docs = docs, .n = n, .pred = xcalloc(n, sizeof *b.pred)};
-    for (size_t i = 0; i < n; i++)
-        titles[i] = docs[i].title, bodies[i] = docs[i].text;
-    struct infer_options opt = {0, 3};
-    int rc = classifier_predict_documents(c, titles, bodies, n, &opt, b.pred, err);
-    if (rc == 0)
-        rc = collect_parts(db, &b, err);
-    if (rc == 0)
-        rc = predict_parts(c, &b, &opt, err);
-    if (rc == 0)
-        rc = store_batch(db, c, &b, now, err);
-    batch_free(&b);
+    const char **titles = xcalloc(b->n, sizeof *titles), **bodies = xcalloc(b->n, sizeof *bodies);
+    b->pred = xcalloc(b->n, sizeof *b->pred);
+    for (size_t i = 0; i < b->n; i++)
+        titles[i] = b->docs[i].title, bodies[i] = b->docs[i].text;
+    int rc = classifier_predict_documents(c, titles, bodies, b->n, opt, b->pred, err);
     free(titles), free(bodies);
     return rc;
 }
 
-int classify_pending(sqlite3 *db, struct classifier *c, int64_t now, int batch,
-                     struct classify_stats *stats, struct fs_error *err)
+/* One batch: new documents (reread = 0) or documents whose queued entities
+ * are read. Adds the entities read from their sentences to *reads. */
+static int classify_batch(sqlite3 *db, struct classifier *c, const struct classify_settings *s,
+                          const struct pending_doc *docs, size_t n, int64_t now, int reread,
+                          int64_t *reads, struct fs_error *err)
 {
-    memset(stats, 0, sizeof *stats);
-    double t0 = time_monotonic();
+    struct batch b = {.docs = docs, .n = n};
+    struct infer_options opt = {0, 3};
+    int rc = reread ? 0 : predict_documents(c, &b, &opt, err);
+    if (rc == 0)
+        rc = collect_parts(db, &b, s, err);
+    if (rc == 0)
+        rc = predict_parts(c, &b, &opt, err);
+    if (rc == 0)
+        rc = store_batch(db, c, &b, now, err);
+    *reads += rc == 0 ? (int64_t)b.n_read : 0;
+    batch_free(&b);
+    return rc;
+}
+
+typedef int (*pending_fn)(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+                          size_t *n, struct fs_error *err);
+
+/* Works through one queue: documents without a classification, or (reread)
+ * documents with entities queued for reading. Adds the documents to *n_docs. */
+static int classify_queue(sqlite3 *db, struct classifier *c, const struct classify_settings *s,
+                          int64_t now, int reread, int64_t *n_docs, int64_t *reads,
+                          struct fs_error *err)
+{
+    pending_fn next = reread ? db_entity_reread_pending : db_classify_pending;
+    int batch = s->batch > 0 ? s->batch : 256;
     int64_t after = 0;
-    if (batch <= 0)
-        batch = 256;
     for (;;) {
         struct pending_doc *docs;
         size_t n;
-        if (db_classify_pending(db, after, batch, &docs, &n, err) < 0)
+        if (next(db, after, batch, &docs, &n, err) < 0)
             return -1;
         if (n == 0) {
             free(docs);
-            break;
+            return 0;
         }
-        int rc = classify_batch(db, c, docs, n, now, err);
+        int rc = classify_batch(db, c, s, docs, n, now, reread, reads, err);
         after = docs[n - 1].id;
         db_pending_docs_free(docs, n);
         if (rc < 0)
             return -1;
-        stats->classified += (int64_t)n;
+        *n_docs += (int64_t)n;
     }
+}
+
+int classify_pending(sqlite3 *db, struct classifier *c, int64_t now,
+                     const struct classify_settings *s, struct classify_stats *stats,
+                     struct fs_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    double t0 = time_monotonic();
+    int rc = classify_queue(db, c, s, now, 0, &stats->classified, &stats->entity_reads, err);
+    if (rc == 0 && s->entity_sentences)
+        rc = classify_queue(db, c, s, now, 1, &stats->reread, &stats->entity_reads, err);
     stats->seconds = time_monotonic() - t0;
-    return 0;
+    return rc;
 }

@@ -106,6 +106,12 @@ int cli_open_classifier(struct cli_ctx *ctx, const char *path, const char *devic
                         struct backend **be, struct classifier **cls);
 void cli_close_classifier(struct backend *be, struct classifier *cls);
 
+/* The classify stage (classify/classify.h) with ctx's [classify] settings over
+ * ctx's database. Returns 0 or -1 with err set. (cmd_model.c) */
+struct classify_stats;
+int cli_classify(struct cli_ctx *ctx, struct classifier *cls, struct classify_stats *st,
+                 struct fs_error *err);
+
 /* data/ from $FINSENT_DATA, beside the binary (or its ../share/finsent), or
  * the install prefix. Caller frees; NULL when none exists. (cmd_model.c) */
 char *cli_data_dir(void);

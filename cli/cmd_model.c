@@ -721,6 +721,15 @@ int cmd_eval(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- classify ------------------------------------------------------------------------ */
 
+int cli_classify(struct cli_ctx *ctx, struct classifier *cls, struct classify_stats *st,
+                 struct fs_error *err)
+{
+    struct classify_settings s;
+    if (classify_config_load(ctx->cfg, &s, err) < 0) /* checked up front: cannot fail here */
+        return -1;
+    return classify_pending(ctx->db, cls, ctx->now, &s, st, err);
+}
+
 int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *model = NULL, *device = NULL;
@@ -752,10 +761,13 @@ int cmd_classify(struct cli_ctx *ctx, int argc, char **argv)
     struct classify_stats st;
     struct fs_error err;
     rc = cli_entities_scan(ctx);
-    if (rc == 0 && classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
+    if (rc == 0 && cli_classify(ctx, cls, &st, &err) < 0)
         rc = cli_fail(FS_EXIT_DB, "classify: %s", err.msg);
     else if (rc == 0 && !ctx->quiet)
-        printf("classified %lld documents in %.1f s\n", (long long)st.classified, st.seconds);
+        printf("classified %lld documents in %.1f s (%lld entities read from their sentences, "
+               "%lld documents read again for their entities)\n",
+               (long long)st.classified, st.seconds, (long long)st.entity_reads,
+               (long long)st.reread);
     cli_close_classifier(be, cls);
     return rc;
 }

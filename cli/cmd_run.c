@@ -90,10 +90,11 @@ static int stage_classify(struct cli_ctx *ctx, const struct run_opts *opts)
         return rc;
     struct classify_stats st;
     struct fs_error err;
-    if (classify_pending(ctx->db, cls, ctx->now, 256, &st, &err) < 0)
+    if (cli_classify(ctx, cls, &st, &err) < 0)
         rc = run_db_failure(ctx->db, "classify", err.msg);
     else
-        log_info("classify: %lld documents", (long long)st.classified);
+        log_info("classify: %lld documents, %lld entities read from their sentences",
+                 (long long)st.classified, (long long)st.entity_reads);
     cli_close_classifier(be, cls);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "alerts/email.h"
 #include "alerts/rules.h"
 #include "alerts/webhook.h"
+#include "classify/classify.h"
 #include "crawler/source.h"
 #include "entities/directory.h"
 #include "trends/trends.h"
@@ -24,6 +25,7 @@ static const struct config_schema_section schema[] = {
     {"smtp", 0, smtp_config_keys},     {"run", 0, run_keys},
     {"entity", 1, entity_config_keys}, {"watchlist", 1, watchlist_keys},
     {"webhook", 1, webhook_config_keys}, {"report", 0, report_keys},
+    {"classify", 0, classify_config_keys},
 };
 
 int config_device_valid(const char *device)
@@ -63,6 +65,9 @@ static int check_model_and_run(const struct config *cfg, struct fs_error *err)
     const char *device = config_get(cfg, "model", "device");
     if (device && !config_device_valid(device))
         return config_error(cfg, "model", "device", err, "'%s' is not auto, cpu or cuda", device);
+    struct classify_settings cs;
+    if (classify_config_load(cfg, &cs, err) < 0)
+        return -1;
     int64_t wait;
     return config_get_duration(cfg, "run", "lock_wait", 60, &wait, err);
 }

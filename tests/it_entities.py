@@ -11,6 +11,7 @@ import functools
 import http.server
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -163,8 +164,8 @@ with open(conf2, "w") as f:
             f"[model]\npath = {model}\n")
 
 
-def entity_rows():
-    con = sqlite3.connect(db2)
+def entity_rows(path=None):
+    con = sqlite3.connect(path or db2)
     rows = con.execute(
         "SELECT d.guid, e.name, s.sentiment, s.score, s.basis, s.attended"
         " FROM entity_sentiments s JOIN documents d ON d.id = s.document_id"
@@ -211,14 +212,65 @@ with t.case("a document that speaks of one company only gives it the document's 
     c.check(boeing[2] == "document" and (boeing[0], round(boeing[1], 4)) ==
             (doc["short"][0], round(doc["short"][1], 4)), f"{boeing} vs {doc['short']}")
 
-with t.case("mentions found after classification take the document's sentiment") as c:
+with t.case("a rescan keeps the readings of entities whose mentions are the same") as c:
     if not trained:
         c.skip("no model")
+    before, _ = entity_rows()
     r = finsent(["--config", conf2, "--db", db2] + NOW + ["entities", "rescan"])
     c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
-    rows, doc = entity_rows()
-    c.check(len(rows) == 3 and all(v[2] == "document" for v in rows.values()), f"{rows}")
-    c.check(rows[("long", "Tesla")][0] == doc["long"][0], f"{rows} {doc}")
+    after, _ = entity_rows()
+    c.check(after == before, f"before {before}\nafter {after}")
+    c.check(after[("long", "Tesla")][2] == "sentences", f"{after}")
+
+with t.case("an entity whose mentions changed is read from its sentences at the next classify") as c:
+    if not trained:
+        c.skip("no model")
+    before, _ = entity_rows()
+    db4 = os.path.join(work, "reread.db")
+    shutil.copy(db2, db4)
+    conf4 = os.path.join(work, "reread.conf")
+    with open(conf4, "w") as f:  # Nike's mentions become "Nike opens", an [entity] of its own
+        f.write(open(conf2).read() + "[entity Nike]\naliases = Nike opens\n")
+    r = finsent(["--config", conf4, "--db", db4] + NOW + ["entities", "rescan"])
+    c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    mid, doc = entity_rows(db4)
+    c.check(mid.get(("long", "Nike"), (None, None, None))[:3] == (doc["long"][0], doc["long"][1],
+            "document"), f"after the rescan: {mid}")
+    c.check(mid[("long", "Tesla")] == before[("long", "Tesla")], f"{mid}")
+    r = finsent(["--config", conf4, "--db", db4] + NOW + ["classify"])
+    c.check(r.returncode == 0, f"classify: exit {r.returncode}: {r.stderr}")
+    c.check("1 entities read from their sentences, 1 documents read again" in r.stdout,
+            f"{r.stdout}")
+    after, _ = entity_rows(db4)
+    nike, old = after.get(("long", "Nike")), before[("long", "Nike")]
+    c.check(nike and nike[2] == "sentences" and nike[0] == old[0] and
+            abs(nike[1] - old[1]) < 1e-4 and nike[3] == old[3], f"Nike {nike}, was {old}")
+    left = sqlite3.connect(db4).execute("SELECT count(*) FROM entity_sentiments_pending")
+    c.check(left.fetchone()[0] == 0, "the queue is not empty")
+
+with t.case("[classify] entity_sentiment = document gives every entity the document's "
+            "sentiment; a bad value is a config error naming the line") as c:
+    if not trained:
+        c.skip("no model")
+    db5 = os.path.join(work, "off.db")
+    conf5 = os.path.join(work, "off.conf")
+    with open(conf5, "w") as f:
+        f.write(open(conf2).read() + "[classify]\nentity_sentiment = document\n")
+    r = finsent(["--config", conf5, "--db", db5] + NOW + ["crawl"])
+    c.check(r.returncode == 0, f"crawl: exit {r.returncode}: {r.stderr}")
+    r = finsent(["--config", conf5, "--db", db5] + NOW + ["classify"])
+    c.check(r.returncode == 0, f"classify: exit {r.returncode}: {r.stderr}")
+    rows, doc = entity_rows(db5)
+    c.check(set(rows) == {("long", "Tesla"), ("long", "Nike"), ("short", "Boeing")}, f"{rows}")
+    c.check(all(v[2] == "document" and v[0] == doc[g][0] for (g, _), v in rows.items()),
+            f"{rows} {doc}")
+    bad = os.path.join(work, "offbad.conf")
+    with open(bad, "w") as f:
+        f.write(open(conf2).read() + "[classify]\nentity_sentiment = off\n")
+    r = finsent(["--config", bad, "--db", db5] + NOW + ["classify"])
+    n_line = open(bad).read().count("\n")
+    c.check(r.returncode == 4 and f"{bad}:{n_line}:" in one_line(r.stderr) and
+            "'off' is not sentences or document" in r.stderr, f"exit {r.returncode}: {r.stderr}")
 
 # ---- watchlists, the listing, the CSV export -----------------------------------------
 

@@ -3,6 +3,7 @@
  * (cli/default_config.h): its commented defaults must be the code's. */
 #include "alerts/email.h"
 #include "alerts/rules.h"
+#include "classify/classify.h"
 #include "classify/dataset.h"
 #include "cli/config_check.h"
 #include "cli/default_config.h"
@@ -81,6 +82,8 @@ static void test_values_checked_up_front(void)
         {"[alert x]\ntopics = Macro, nope\n", "t.conf:2: [alert x] topics: unknown topic 'nope'"},
         {"[alert x]\ntopics = stock\n", "'stock' could be 'Stock Commentary', 'Stock Movement'"},
         {"[smtp]\nurl = smtp://m.test\nfrom = a@b.c\n", "[smtp] url: email needs 'to'"},
+        {"[classify]\nentity_sentiment = yes\n",
+         "t.conf:2: [classify] entity_sentiment: 'yes' is not sentences or document"},
     };
     for (size_t i = 0; i < FS_ARRAY_LEN(bad); i++) {
         struct fs_error err = {{0}};
@@ -219,6 +222,12 @@ static void others_eq(const struct config *a, const struct config *b)
 {
     const char *d = config_get(b, "model", "device");
     CHECK_STR_EQ(d ? d : "(absent)", "auto"); /* cli_model_device()'s default */
+    struct classify_settings ka, kb;
+    struct fs_error kerr;
+    CHECK(config_get(b, "classify", "entity_sentiment") != NULL);
+    CHECK(classify_config_load(a, &ka, &kerr) == 0 && classify_config_load(b, &kb, &kerr) == 0);
+    CHECK_INT_EQ(ka.entity_sentences, kb.entity_sentences);
+    CHECK_INT_EQ(ka.entity_sentences, 1);
     int64_t wa, wb;
     struct fs_error err;
     CHECK(config_get_duration(a, "run", "lock_wait", 60, &wa, &err) == 0);
