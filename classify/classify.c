@@ -157,17 +157,6 @@ static int collect_parts(sqlite3 *db, struct batch *b, const struct classify_set
     return 0;
 }
 
-/* The earlier part of the same document whose context equals part i's (the
- * parts of a document are adjacent), or i. */
-static size_t same_context(const struct batch *b, const size_t *first, size_t i)
-{
-    for (size_t j = i; j-- > 0 && b->parts[j].doc == b->parts[i].doc;)
-        if (b->parts[j].context && first[j] == j &&
-            !strcmp(b->parts[j].context, b->parts[i].context))
-            return j;
-    return i;
-}
-
 /* Classifies the parts that have a context of their own (short texts, read
  * whole: no windows), each distinct context of a document once (entities
  * named in the same sentences share their reading). */
@@ -177,19 +166,12 @@ static int predict_parts(struct classifier *c, struct batch *b, const struct inf
     size_t np = b->n_parts + 1;
     b->part_read = xcalloc(np, sizeof *b->part_read);
     size_t *first = xcalloc(np, sizeof *first);
+    b->n_read = entity_parts_readings(b->parts, b->n_parts, b->part_read, first);
     const char **texts = xmalloc(np * sizeof *texts);
     size_t *lens = xmalloc(np * sizeof *lens);
-    for (size_t i = 0; i < b->n_parts; i++) {
-        if (!b->parts[i].context)
-            continue;
-        first[i] = same_context(b, first, i);
-        if (first[i] == i) {
-            texts[b->n_read] = b->parts[i].context;
-            lens[b->n_read] = strlen(texts[b->n_read]);
-            b->part_read[i] = b->n_read++;
-        } else {
-            b->part_read[i] = b->part_read[first[i]];
-        }
+    for (size_t r = 0; r < b->n_read; r++) {
+        texts[r] = b->parts[first[r]].context;
+        lens[r] = strlen(texts[r]);
     }
     b->read = xcalloc(b->n_read + 1, sizeof *b->read);
     int rc = b->n_read ? classifier_predict(c, texts, lens, b->n_read, opt, b->read, err) : 0;

@@ -139,3 +139,30 @@ void entity_parts_free(struct entity_part *parts, size_t n)
         free(parts[i].context);
     free(parts);
 }
+
+/* The reading of the earlier part of the same document whose context equals
+ * part i's (the parts of a document are adjacent), or SIZE_MAX. */
+static size_t shared_reading(const struct entity_part *parts, const size_t *reading, size_t i)
+{
+    for (size_t j = i; j-- > 0 && parts[j].doc == parts[i].doc;)
+        if (parts[j].context && !strcmp(parts[j].context, parts[i].context))
+            return reading[j];
+    return SIZE_MAX;
+}
+
+size_t entity_parts_readings(const struct entity_part *parts, size_t n, size_t *reading,
+                             size_t *first)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        reading[i] = SIZE_MAX;
+        if (!parts[i].context)
+            continue;
+        reading[i] = shared_reading(parts, reading, i);
+        if (reading[i] == SIZE_MAX) {
+            first[k] = i;
+            reading[i] = k++;
+        }
+    }
+    return k;
+}

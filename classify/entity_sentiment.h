@@ -41,6 +41,13 @@ void entity_parts_of(size_t doc, const char *title, const char *text, const stru
 
 void entity_parts_free(struct entity_part *parts, size_t n);
 
+/* The readings parts[0..n) need: reading[i] is the index of part i's among the
+ * distinct contexts (parts of one document with the same context share one;
+ * SIZE_MAX for a part without a context); first[r] (n entries allocated) is
+ * the first part of reading r. Returns the number of readings. */
+size_t entity_parts_readings(const struct entity_part *parts, size_t n, size_t *reading,
+                             size_t *first);
+
 /* The sentence of s (len bytes) holding byte `at`: [*b, *e). */
 void entity_sentence_bounds(const char *s, size_t len, size_t at, size_t *b, size_t *e);
 
