@@ -91,8 +91,10 @@ static int generate_entities(sqlite3 *db, int n, uint32_t *seed, int64_t *n_rows
 {
     sqlite3_stmt *e, *m, *s;
     if (db_begin(db, err) < 0 ||
-        db_prepare(db, &e, "INSERT INTO entities(id, key, name, ticker) VALUES (?1, 'sec:' || ?1,"
-                           " 'Company ' || ?1, 'T' || ?1)", err) < 0 ||
+        db_prepare(db, &e,
+                   "INSERT INTO entities(id, key, name, ticker) VALUES (?1, 'sec:' || ?1,"
+                   " 'Company ' || ?1, 'T' || ?1)",
+                   err) < 0 ||
         db_prepare(db, &m,
                    "INSERT INTO mentions(document_id, entity_id, field, start, len, how) "
                    "VALUES (?1, ?2, 'text', ?3, 9, 'name')",

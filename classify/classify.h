@@ -46,9 +46,9 @@ int classify_config_load(const struct config *cfg, struct classify_settings *s,
                          struct fs_error *err);
 
 struct classify_stats {
-    int64_t classified;    /* documents */
-    int64_t entity_reads;  /* entities read from their own sentences */
-    int64_t reread;        /* documents whose queued entities were read */
+    int64_t classified;   /* documents */
+    int64_t entity_reads; /* entities read from their own sentences */
+    int64_t reread;       /* documents whose queued entities were read */
     double seconds;
 };
 

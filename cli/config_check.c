@@ -19,12 +19,12 @@ static const char *const watchlist_keys[] = {"entities", NULL};
 static const char *const report_keys[] = {"path", NULL};
 
 static const struct config_schema_section schema[] = {
-    {"finsent", 0, finsent_keys},      {"crawler", 0, crawler_config_keys},
-    {"source", 1, source_config_keys}, {"model", 0, model_keys},
-    {"trends", 0, trends_config_keys}, {"alert", 1, alert_rule_config_keys},
-    {"smtp", 0, smtp_config_keys},     {"run", 0, run_keys},
-    {"entity", 1, entity_config_keys}, {"watchlist", 1, watchlist_keys},
-    {"webhook", 1, webhook_config_keys}, {"report", 0, report_keys},
+    {"finsent", 0, finsent_keys},          {"crawler", 0, crawler_config_keys},
+    {"source", 1, source_config_keys},     {"model", 0, model_keys},
+    {"trends", 0, trends_config_keys},     {"alert", 1, alert_rule_config_keys},
+    {"smtp", 0, smtp_config_keys},         {"run", 0, run_keys},
+    {"entity", 1, entity_config_keys},     {"watchlist", 1, watchlist_keys},
+    {"webhook", 1, webhook_config_keys},   {"report", 0, report_keys},
     {"classify", 0, classify_config_keys},
 };
 

@@ -183,16 +183,17 @@ static void test_entity_time_migration(void)
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     for (int v = 0; v < 7; v++)
         CHECK(db_exec(db, db_migrations[v], &err) == 0);
-    CHECK(db_exec(db,
-                  "PRAGMA user_version = 7;"
-                  "INSERT INTO documents(id, dedupe_hash, text, kind, published_at, fetched_at)"
-                  " VALUES (1, 'x', 't', 'article', 100, 900), (2, 'y', 't', 'article', NULL, 700),"
-                  " (3, 'z', 't', 'article', 300, 999);"
-                  "INSERT INTO entities(id, key, name) VALUES (5, 'sec:5', 'Acme');"
-                  "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, sentiment_probs,"
-                  " score, basis) VALUES (1, 5, 0, '[]', -0.5, 'sentences'),"
-                  " (2, 5, 1, '[]', 0, 'document');",
-                  &err) == 0);
+    CHECK(
+        db_exec(db,
+                "PRAGMA user_version = 7;"
+                "INSERT INTO documents(id, dedupe_hash, text, kind, published_at, fetched_at)"
+                " VALUES (1, 'x', 't', 'article', 100, 900), (2, 'y', 't', 'article', NULL, 700),"
+                " (3, 'z', 't', 'article', 300, 999);"
+                "INSERT INTO entities(id, key, name) VALUES (5, 'sec:5', 'Acme');"
+                "INSERT INTO entity_sentiments(document_id, entity_id, sentiment, sentiment_probs,"
+                " score, basis) VALUES (1, 5, 0, '[]', -0.5, 'sentences'),"
+                " (2, 5, 1, '[]', 0, 'document');",
+                &err) == 0);
     sqlite3_close(db);
     CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
     CHECK(db_exec(db,
@@ -200,8 +201,10 @@ static void test_entity_time_migration(void)
                   " sentiment_probs, score, basis) VALUES (3, 5, 2, '[]', 0.5, 'document')",
                   &err) == 0);
     sqlite3_stmt *st;
-    CHECK(db_prepare(db, &st, "SELECT group_concat(document_id || ':' || at, ' ') FROM"
-                              " (SELECT * FROM entity_sentiments ORDER BY document_id)", &err) == 0);
+    CHECK(db_prepare(db, &st,
+                     "SELECT group_concat(document_id || ':' || at, ' ') FROM"
+                     " (SELECT * FROM entity_sentiments ORDER BY document_id)",
+                     &err) == 0);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
     char *got = db_column_strdup(st, 0);
     sqlite3_finalize(st);

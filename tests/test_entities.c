@@ -279,9 +279,8 @@ static const char readings_sql[] =
     "SELECT group_concat(name || ':' || basis || ':' || sentiment, ' ') FROM (SELECT e.name, "
     "s.basis, s.sentiment FROM entity_sentiments s JOIN entities e ON e.id = s.entity_id "
     "ORDER BY e.name)";
-static const char queue_sql[] =
-    "SELECT group_concat(e.name, ' ') FROM entity_sentiments_pending q "
-    "JOIN entities e ON e.id = q.entity_id";
+static const char queue_sql[] = "SELECT group_concat(e.name, ' ') FROM entity_sentiments_pending q "
+                                "JOIN entities e ON e.id = q.entity_id";
 
 /* Issue 13 item 2: a rescan keeps each entity's reading where its mentions are
  * the same; an entity whose mentions changed takes the document's sentiment and

@@ -693,8 +693,10 @@ static void test_entity_rebuild_writes_only_what_changed(void)
     sqlite3 *db = temp_db();
     CHECK(db != NULL);
     struct fs_error err;
-    CHECK(db_exec(db, "INSERT INTO entities(id, key, name) VALUES (1, 'sec:1', 'Acme'),"
-                      " (2, 'sec:2', 'Bolt')", &err) == 0);
+    CHECK(db_exec(db,
+                  "INSERT INTO entities(id, key, name) VALUES (1, 'sec:1', 'Acme'),"
+                  " (2, 'sec:2', 'Bolt')",
+                  &err) == 0);
     struct doc_inserter in;
     CHECK(ins_open(&in, db) == 0);
     CHECK(fill_entities(db, &in, 0, 72) == 0);
