@@ -101,19 +101,35 @@ static void test_rejects_newer_schema(void)
     free(path);
 }
 
+/* A new database file at path left at schema version `version` (the first
+ * `version` migrations, as an older finsent would have left it), open with
+ * plain SQLite in *out (NULL on failure); the caller adds rows and closes it. */
+static void db_at_version(const char *path, int version, sqlite3 **out)
+{
+    sqlite3 *db;
+    struct fs_error err;
+    *out = NULL;
+    CHECK(db_open(&db, path, &err) == 0); /* creates the directory */
+    db_close(db);
+    unlink(path);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    for (int v = 0; v < version; v++)
+        CHECK(db_exec(db, db_migrations[v], &err) == 0);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+    CHECK(db_exec(db, pragma, &err) == 0);
+    *out = db;
+}
+
 /* A database left at version 1 by an older finsent gets the later migrations on
  * open; the time index then serves time-range queries of documents. */
 static void test_upgrades_v1_database(void)
 {
     char *path = temp_path("v1.db");
-    sqlite3 *db;
     struct fs_error err;
-    CHECK(db_open(&db, path, &err) == 0); /* creates the directory */
-    db_close(db);
-    unlink(path);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(db_exec(db, db_migrations[0], &err) == 0);
-    CHECK(db_exec(db, "PRAGMA user_version = 1", &err) == 0);
+    sqlite3 *db;
+    db_at_version(path, 1, &db);
+    CHECK(db);
     sqlite3_close(db);
     CHECK_MSG(db_open(&db, path, &err) == 0, "%s", err.msg);
     CHECK_INT_EQ(db_schema_version(db), db_schema_latest());
@@ -139,16 +155,11 @@ static void test_upgrades_v1_database(void)
 static void test_scoped_guid_keys_migration(void)
 {
     char *path = temp_path("v2.db");
-    sqlite3 *db;
     struct fs_error err;
-    CHECK(db_open(&db, path, &err) == 0);
-    db_close(db);
-    unlink(path);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(db_exec(db, db_migrations[0], &err) == 0);
-    CHECK(db_exec(db, db_migrations[1], &err) == 0);
+    sqlite3 *db;
+    db_at_version(path, 2, &db);
+    CHECK(db);
     CHECK(db_exec(db,
-                  "PRAGMA user_version = 2;"
                   "INSERT INTO sources(id, name, url, kind) VALUES (7, 'a', 'http://a/', 'feed');"
                   "INSERT INTO documents(id, source_id, dedupe_hash, text, kind, fetched_at)"
                   " VALUES (1, 7, 'x', 't', 'article', 0), (2, NULL, 'y', 't', 'article', 0);"
@@ -175,17 +186,12 @@ static void test_scoped_guid_keys_migration(void)
 static void test_entity_time_migration(void)
 {
     char *path = temp_path("v7.db");
-    sqlite3 *db;
     struct fs_error err;
-    CHECK(db_open(&db, path, &err) == 0);
-    db_close(db);
-    unlink(path);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    for (int v = 0; v < 7; v++)
-        CHECK(db_exec(db, db_migrations[v], &err) == 0);
+    sqlite3 *db;
+    db_at_version(path, 7, &db);
+    CHECK(db);
     CHECK(
         db_exec(db,
-                "PRAGMA user_version = 7;"
                 "INSERT INTO documents(id, dedupe_hash, text, kind, published_at, fetched_at)"
                 " VALUES (1, 'x', 't', 'article', 100, 900), (2, 'y', 't', 'article', NULL, 700),"
                 " (3, 'z', 't', 'article', 300, 999);"
