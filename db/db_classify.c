@@ -34,35 +34,37 @@ static int docs_collect(sqlite3 *db, sqlite3_stmt *st, int limit, struct pending
     return 0;
 }
 
-int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
-                        size_t *n, struct fs_error *err)
+/* The documents sql (?1: after this id, ?2: at most this many) selects. */
+static int docs_query(sqlite3 *db, const char *sql, int64_t after_id, int limit,
+                      struct pending_doc **out, size_t *n, struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT d.id, d.title, d.text FROM documents d"
-                   " WHERE d.id > ?1 AND NOT EXISTS"
-                   " (SELECT 1 FROM classifications c WHERE c.document_id = d.id)"
-                   " ORDER BY d.id LIMIT ?2",
-                   err) < 0)
+    if (db_prepare(db, &st, sql, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
     return docs_collect(db, st, limit, out, n, err);
 }
 
+int db_classify_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
+                        size_t *n, struct fs_error *err)
+{
+    return docs_query(db,
+                      "SELECT d.id, d.title, d.text FROM documents d"
+                      " WHERE d.id > ?1 AND NOT EXISTS"
+                      " (SELECT 1 FROM classifications c WHERE c.document_id = d.id)"
+                      " ORDER BY d.id LIMIT ?2",
+                      after_id, limit, out, n, err);
+}
+
 int db_entity_reread_pending(sqlite3 *db, int64_t after_id, int limit, struct pending_doc **out,
                              size_t *n, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "SELECT d.id, d.title, d.text FROM documents d WHERE d.id IN"
-                   " (SELECT DISTINCT document_id FROM entity_sentiments_pending"
-                   "  WHERE document_id > ?1 ORDER BY document_id LIMIT ?2) ORDER BY d.id",
-                   err) < 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int(st, 2, limit);
-    return docs_collect(db, st, limit, out, n, err);
+    return docs_query(db,
+                      "SELECT d.id, d.title, d.text FROM documents d WHERE d.id IN"
+                      " (SELECT DISTINCT document_id FROM entity_sentiments_pending"
+                      "  WHERE document_id > ?1 ORDER BY document_id LIMIT ?2) ORDER BY d.id",
+                      after_id, limit, out, n, err);
 }
 
 void db_pending_docs_free(struct pending_doc *docs, size_t n)
