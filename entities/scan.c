@@ -94,8 +94,10 @@ static int keep_sentiments(struct scan_ctx *s, const struct entity_doc *doc,
                            struct doc_mention *old, size_t n_old, struct doc_mention *cur,
                            size_t n_cur, struct fs_error *err)
 {
-    qsort(old, n_old, sizeof *old, mention_cmp);
-    qsort(cur, n_cur, sizeof *cur, mention_cmp);
+    if (n_old) /* none: old may be NULL, which qsort may not be given */
+        qsort(old, n_old, sizeof *old, mention_cmp);
+    if (n_cur)
+        qsort(cur, n_cur, sizeof *cur, mention_cmp);
     int64_t *ids;
     size_t n_ids;
     entities_changed(old, n_old, cur, n_cur, &ids, &n_ids);
