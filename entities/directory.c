@@ -178,7 +178,7 @@ static void load_words(struct entity_dir *d, const char *text)
 int entity_dir_is_word(const struct entity_dir *d, const char *w, size_t n)
 {
     char buf[64];
-    if (n == 0 || n >= sizeof buf)
+    if (n == 0 || n >= sizeof buf || d->n_words == 0) /* no words: d->words may be NULL */
         return 0;
     for (size_t i = 0; i < n; i++)
         buf[i] = (char)tolower((unsigned char)w[i]);
