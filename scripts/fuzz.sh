@@ -8,9 +8,12 @@
 #   FUZZ_MAX_LEN=200000 scripts/fuzz.sh        larger inputs (default 65536;
 #                                              tokenizer 8192, HTML 16384)
 #   FUZZ_SECONDS=10 scripts/fuzz.sh fuzz_html   one target
+#   FUZZ_RUNS=1000000 scripts/fuzz.sh fuzz_html a campaign: stops after that many
+#                                              executions (FUZZ_SECONDS is ignored)
 set -eu
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_RUNS=${FUZZ_RUNS:-}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
 mkdir -p "$OUT"
@@ -66,9 +69,15 @@ for t in "${targets[@]}"; do
         -o "$OUT/$t" "fuzz/$t.c" $SRCS $(extra_for "$t") $LIBS
     corpus="$OUT/corpus-$t"
     mkdir -p "$corpus"
-    echo "fuzz: running $t for ${FUZZ_SECONDS}s"
+    if [ -n "$FUZZ_RUNS" ]; then
+        limit="-runs=$FUZZ_RUNS"
+        echo "fuzz: running $t for $FUZZ_RUNS executions"
+    else
+        limit="-max_total_time=$FUZZ_SECONDS"
+        echo "fuzz: running $t for ${FUZZ_SECONDS}s"
+    fi
     # shellcheck disable=SC2046
-    if ! (cd "$OUT" && "./$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_for "$t")" \
+    if ! (cd "$OUT" && "./$t" "$limit" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_for "$t")" \
         -dict=../../fuzz/markup.dict -print_final_stats=1 "corpus-$t" \
         $(for d in $(seeds_for "$t"); do echo "../../$d"; done) 2>"$t.log"); then
         echo "fuzz: $t FAILED (see $OUT/$t.log and $OUT/crash-*)" >&2
@@ -76,6 +85,6 @@ for t in "${targets[@]}"; do
         status=1
         continue
     fi
-    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' "$OUT/$t.log" | sed "s/^/fuzz: $t: /"
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^#[0-9]+.*DONE' "$OUT/$t.log" | sed "s/^/fuzz: $t: /"
 done
 exit $status
