@@ -7,6 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keeps a message one line: it may quote untrusted input (a JSON parser's
+ * error quotes the bytes near the fault, newline included), so ASCII control
+ * characters become spaces. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F)
+            *s = ' ';
+}
+
 int fs_error_set(struct fs_error *err, const char *fmt, ...)
 {
     if (!err)
@@ -15,6 +25,7 @@ int fs_error_set(struct fs_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    one_line(err->msg);
     return -1;
 }
 
@@ -33,6 +44,7 @@ int fs_error_prefix(struct fs_error *err, const char *fmt, ...)
         memcpy(err->msg + n, ": ", 3);
         str_copy(err->msg + n + 2, sizeof err->msg - n - 2, old);
     }
+    one_line(err->msg); /* a path may hold a newline too */
     return -1;
 }
 

@@ -98,6 +98,17 @@ static void test_duration(void)
 
 /* Crawled URLs reach log lines: a JSON Feed link with ESC [2J cleared the
  * terminal of whoever read 'finsent crawl' output. */
+/* An error quoting untrusted bytes stays one line (the model-file fuzz target
+ * found a JSON parser error that quoted a newline from the file). */
+static void test_error_is_one_line(void)
+{
+    struct fs_error err;
+    CHECK(fs_error_set(&err, "header is not valid JSON (near '%s')", "\"a\\\n\r\tb\x7f") == -1);
+    CHECK_STR_EQ(err.msg, "header is not valid JSON (near '\"a\\   b ')");
+    CHECK(fs_error_prefix(&err, "%s", "/tmp/x\ny") == -1);
+    CHECK(strncmp(err.msg, "/tmp/x y: header", 16) == 0);
+}
+
 static void test_log_line_has_no_controls(void)
 {
     char path[] = "/tmp/finsent-test-log.XXXXXX";
@@ -277,6 +288,7 @@ int main(void)
     RUN(test_time_rfc822);
     RUN(test_time_rejects_impossible_days);
     RUN(test_duration);
+    RUN(test_error_is_one_line);
     RUN(test_log_line_has_no_controls);
     RUN(test_config_parses_sections_and_types);
     RUN(test_config_reports_bad_line);
