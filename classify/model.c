@@ -300,10 +300,18 @@ struct model_acts {
     int32_t *host_task; /* [cap_rows], -1 filled for inference */
 };
 
-static float *take(float **cursor, size_t n)
+/* Carves an arena into buffers, or (base NULL) only counts its floats: with no
+ * arena there is no pointer to offset (NULL + n is undefined behaviour, which
+ * clang's UBSan reported from the model-file fuzz target). */
+struct cursor {
+    float *base;
+    size_t used;
+};
+
+static float *take(struct cursor *cur, size_t n)
 {
-    float *p = *cursor;
-    *cursor += n;
+    float *p = cur->base ? cur->base + cur->used : NULL;
+    cur->used += n;
     return p;
 }
 
@@ -312,7 +320,7 @@ static size_t layout_acts(struct model_acts *a, const struct model_config *c, fl
 {
     size_t N = a->cap_tokens, R = a->cap_rows, A = a->cap_att, C = c->width, F = c->ffn;
     size_t K = model_config_logits(c);
-    float *cur = base;
+    struct cursor cur = {base, 0};
     int n_res = a->n_slots == 1 ? 2 : a->n_slots + 1;
     for (int i = 0; i < n_res; i++)
         a->res[i] = take(&cur, N * C);
@@ -357,14 +365,14 @@ static size_t layout_acts(struct model_acts *a, const struct model_config *c, fl
         a->dpooled = take(&cur, R * C);
         a->dlogits = take(&cur, R * K);
     }
-    return (size_t)(cur - base);
+    return cur.used;
 }
 
 static size_t layout_grads(struct layer_grads *g, const struct model_config *c, size_t N, size_t A,
                            float *base)
 {
     size_t C = c->width, F = c->ffn;
-    float *cur = base;
+    struct cursor cur = {base, 0};
     g->dln1 = take(&cur, N * C);
     g->dqkv = take(&cur, N * 3 * C);
     g->dq = take(&cur, N * C);
@@ -379,7 +387,7 @@ static size_t layout_grads(struct layer_grads *g, const struct model_config *c, 
     g->dfh = take(&cur, N * F);
     g->dfg = take(&cur, N * F);
     g->dfo = take(&cur, N * C);
-    return (size_t)(cur - base);
+    return cur.used;
 }
 
 static void acts_free(struct backend *be, struct model_acts *a)
