@@ -57,6 +57,10 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
  * (which does not free be). */
 int classifier_load(const char *path, struct backend *be, struct classifier **out,
                     struct fs_error *err);
+/* The same from a file image of len bytes, which it takes ownership of (as
+ * st_parse does); errors carry no path. */
+int classifier_parse(unsigned char *buf, size_t len, struct backend *be, struct classifier **out,
+                     struct fs_error *err);
 void classifier_free(struct classifier *c);
 
 enum { INFER_MAX_ATTENDED = 5 };

@@ -165,6 +165,14 @@ static void build_layout(struct model *m)
     ix->head_b = c->n_out ? add_tensor(m, "head.bias", model_config_logits(c), 0, 0) : -1;
 }
 
+size_t model_config_params(const struct model_config *cfg)
+{
+    struct model m = {.cfg = *cfg};
+    build_layout(&m);
+    free(m.tensors);
+    return m.n_params;
+}
+
 int model_tensor_find(const struct model *m, const char *name)
 {
     for (int i = 0; i < m->n_tensors; i++)

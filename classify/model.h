@@ -147,6 +147,10 @@ int model_create(const struct model_config *cfg, struct backend *be, uint64_t se
 int model_create_blank(const struct model_config *cfg, struct backend *be, struct model **out,
                        struct fs_error *err);
 
+/* Parameters (floats) a model of configuration cfg has, without allocating
+ * them (cfg must pass model_config_check). */
+size_t model_config_params(const struct model_config *cfg);
+
 /* Allocates gradients and AdamW moments (zeroed); for a view (model_share),
  * gradients only: its parameters are updated through the model it shares. */
 int model_train_alloc(struct model *m, struct fs_error *err);

@@ -233,9 +233,32 @@ static int check_labels(const struct st_file *f, struct model_config *c, struct 
     return 0;
 }
 
-/* The "ngram" metadata: a JSON object with bits (in range) and mix (in [0, 1]). */
-static int parse_ngram(const char *s, const struct model_config *cfg, struct ngram_model **out,
-                       struct fs_error *err)
+/* Floats the file's tensors hold (those of a float dtype). */
+static size_t file_floats(const struct st_file *f)
+{
+    size_t n = 0;
+    for (int i = 0; i < f->n_tensors; i++)
+        if (st_is_float(&f->tensors[i]))
+            n += f->tensors[i].numel;
+    return n;
+}
+
+/* Parameters are allocated only when need fits room, twice what the file's
+ * tensors hold: a config of a few bytes could otherwise ask for 16 GiB (vocab
+ * 1000000 x width 4096). The margin leaves a file that lacks a tensor or two to
+ * the checks that name it. */
+static int check_room(size_t need, size_t room, const char *what, struct fs_error *err)
+{
+    if (need <= room)
+        return 0;
+    return fs_error_set(err, "%s needs %zu parameters, more than the file's tensors hold", what,
+                        need);
+}
+
+/* The "ngram" metadata: a JSON object with bits (in range) and mix (in [0, 1]),
+ * for at most room parameters (check_room). */
+static int parse_ngram(const char *s, const struct model_config *cfg, size_t room,
+                       struct ngram_model **out, struct fs_error *err)
 {
     json_error_t je;
     json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, &je);
@@ -243,6 +266,11 @@ static int parse_ngram(const char *s, const struct model_config *cfg, struct ngr
     int ok = json_is_integer(bits) && json_integer_value(bits) >= NGRAM_MIN_BITS &&
              json_integer_value(bits) <= NGRAM_MAX_BITS && json_is_number(mix) &&
              json_number_value(mix) >= 0.0 && json_number_value(mix) <= 1.0;
+    size_t rows = ok ? (size_t)2 << json_integer_value(bits) : 0, K = (size_t)model_config_logits(cfg);
+    if (ok && check_room(rows * (K + 1) + K, room, "the n-gram path", err) < 0) {
+        json_decref(o);
+        return -1;
+    }
     if (ok) {
         *out = ngram_create((int)json_integer_value(bits), cfg);
         (*out)->mix = (float)json_number_value(mix);
@@ -369,8 +397,11 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
         return -1;
     if (!id || strlen(id) != 32)
         return fs_error_set(err, "metadata model_id missing");
+    size_t room = 2 * file_floats(f), need = model_config_params(&cfg);
+    if (check_room(need, room, "the configuration", err) < 0)
+        return -1;
     const char *ng_s = st_meta(f, "ngram");
-    if (ng_s && parse_ngram(ng_s, &cfg, &c->ngram, err) < 0)
+    if (ng_s && parse_ngram(ng_s, &cfg, room - need, &c->ngram, err) < 0)
         return -1;
     if (model_create_blank(&cfg, be, &c->model, err) < 0) /* every tensor comes from the file */
         return -1;
@@ -389,6 +420,22 @@ static int load_checked(struct st_file *f, struct backend *be, struct classifier
     return rc;
 }
 
+/* The classifier in the parsed file f (freed here). */
+static int classifier_from(struct st_file *f, struct backend *be, struct classifier **out,
+                           struct fs_error *err)
+{
+    struct classifier *c = xcalloc(1, sizeof *c);
+    c->be = be;
+    int rc = load_checked(f, be, c, err);
+    st_free(f);
+    if (rc < 0) {
+        classifier_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
 int classifier_load(const char *path, struct backend *be, struct classifier **out,
                     struct fs_error *err)
 {
@@ -398,16 +445,21 @@ int classifier_load(const char *path, struct backend *be, struct classifier **ou
         st_free(&f);
         return -1;
     }
-    struct classifier *c = xcalloc(1, sizeof *c);
-    c->be = be;
-    int rc = load_checked(&f, be, c, err);
-    st_free(&f);
-    if (rc < 0) {
-        classifier_free(c);
+    if (classifier_from(&f, be, out, err) < 0)
         return fs_error_prefix(err, "%s", path);
-    }
-    *out = c;
     return 0;
+}
+
+int classifier_parse(unsigned char *buf, size_t len, struct backend *be, struct classifier **out,
+                     struct fs_error *err)
+{
+    *out = NULL;
+    struct st_file f;
+    if (st_parse(buf, len, &f, err) < 0) {
+        st_free(&f);
+        return -1;
+    }
+    return classifier_from(&f, be, out, err);
 }
 
 void classifier_free(struct classifier *c)

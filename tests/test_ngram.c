@@ -395,6 +395,8 @@ static void test_model_file_rejects_bad_ngram(void)
     rejects(c, "ngram", "{\"bits\": 40, \"mix\": 0.5}", 0, "metadata ngram");
     rejects(c, "ngram", "{\"bits\": 12, \"mix\": 2}", 0, "metadata ngram");
     rejects(c, "ngram", "{\"bits\": 11, \"mix\": 0.5}", 0, "ngram.idf has the wrong shape");
+    /* 2 << 22 rows of 24: 800 MB for a file that holds the 8192 rows of bits 12 */
+    rejects(c, "ngram", "{\"bits\": 22, \"mix\": 0.5}", 0, "the n-gram path needs");
     rejects(c, "ngram", "[]", 0, "metadata ngram");
     rejects(c, NULL, NULL, 1, "tensors where the configuration implies");
     rejects(c, "ngram", "{\"bits\": 12, \"mix\": 0.25}", 0, "model_id");
