@@ -262,9 +262,9 @@ static void test_model_file_round_trip_and_corruption(void)
         at[11] = '0'; /* "width":10: the tensors are for 12 */
         CHECK(file_write_atomic(path, buf, len, &err) == 0);
         CHECK(load_fails(path, "wrong shape"));
-        /* "width":96: more parameters than the file holds are refused before
-         * anything is allocated for them (a config of a few bytes could ask
-         * for 16 GiB; the model-file fuzz target hit libFuzzer's malloc limit) */
+        /* "width":96: far more parameters than the file holds are refused
+         * before anything is allocated for them (a config of a few bytes could
+         * ask for 16 GiB, past the model-file fuzz target's malloc limit) */
         at[10] = '9', at[11] = '6';
         CHECK(file_write_atomic(path, buf, len, &err) == 0);
         CHECK(load_fails(path, "the configuration needs"));
