@@ -452,6 +452,50 @@ char *text_normalize_ws_str(char *s)
     return s;
 }
 
+void text_ws_measure(const char *s, size_t len, struct text_ws_len *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    memset(out, 0, sizeof *out);
+    int pending = 0;
+    for (size_t i = 0; i < len;) {
+        size_t w = ws_len(p + i, len - i);
+        if (w) {
+            out->lead |= out->bytes == 0;
+            pending = 1;
+            i += w;
+            continue;
+        }
+        out->gaps += pending && out->bytes > 0;
+        pending = 0;
+        out->bytes++;
+        i++;
+    }
+    out->trail = pending;
+}
+
+void text_ws_join(struct text_ws_len *a, const struct text_ws_len *b)
+{
+    if (b->bytes == 0) {
+        a->trail |= b->lead;
+        a->lead |= a->bytes == 0 && b->lead;
+        return;
+    }
+    if (a->bytes == 0) {
+        int lead = a->lead || a->trail || b->lead;
+        *a = *b;
+        a->lead = lead;
+        return;
+    }
+    a->gaps += b->gaps + (a->trail || b->lead);
+    a->bytes += b->bytes;
+    a->trail = b->trail;
+}
+
+size_t text_ws_normalized_len(const struct text_ws_len *m)
+{
+    return m->bytes + m->gaps;
+}
+
 /* ---- tag stripping ---------------------------------------------------------- */
 
 static int tag_is(const char *name, size_t n, const char *const *list)

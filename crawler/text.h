@@ -56,6 +56,21 @@ void text_normalize_ws(struct strbuf *sb);
 /* Same on a C string, in place. Returns s. */
 char *text_normalize_ws_str(char *s);
 
+/* The length text_normalize_ws would leave, measured piece by piece: measure
+ * each piece of a text (text_ws_measure) and join the measures in order
+ * (text_ws_join); text_ws_normalized_len() of the joined measure is that of
+ * the whole text normalised. A tree of texts is so measured in one pass
+ * (pieces must not split a character). */
+struct text_ws_len {
+    size_t bytes; /* bytes other than whitespace */
+    size_t gaps;  /* whitespace runs between such bytes */
+    int lead;     /* starts with whitespace (or is only whitespace) */
+    int trail;    /* ends with whitespace */
+};
+void text_ws_measure(const char *s, size_t len, struct text_ws_len *out);
+void text_ws_join(struct text_ws_len *a, const struct text_ws_len *b);
+size_t text_ws_normalized_len(const struct text_ws_len *m);
+
 /* Plain text of an HTML fragment (a feed description, an escaped content):
  * tags removed (block tags and <br> become spaces), the content of script,
  * style, and comments dropped, entities decoded, whitespace normalised.

@@ -303,8 +303,43 @@ static void test_dedupe_keys(void)
     dedupe_keys_free(keys, n);
 }
 
+/* Measuring the pieces of a text and joining the measures gives the length
+ * that normalising the whole text leaves, wherever the text is cut between
+ * characters (crawler/html.c measures a page's elements so). */
+static void test_ws_measure_joins(void)
+{
+    static const char *const atoms[] = {"a", ",", " ", "\t\n", "\xC2\xA0", "\xE2\x80\x83",
+                                        "\xC3\xA9", "xy", ""};
+    uint64_t seed = 7;
+    for (int round = 0; round < 2000; round++) {
+        struct strbuf whole = STRBUF_INIT;
+        struct text_ws_len joined = {0};
+        int pieces = (int)(seed % 6);
+        for (int p = 0; p < pieces; p++) {
+            struct strbuf piece = STRBUF_INIT;
+            for (int k = (int)((seed >> 8) % 5); k > 0; k--) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                sb_append(&piece, atoms[(seed >> 33) % FS_ARRAY_LEN(atoms)]);
+            }
+            struct text_ws_len m;
+            text_ws_measure(piece.buf, piece.len, &m);
+            text_ws_join(&joined, &m);
+            sb_append_n(&whole, piece.buf, piece.len);
+            sb_free(&piece);
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        }
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        char *norm = text_normalize_ws_str(xstrdup(whole.buf));
+        CHECK_MSG(text_ws_normalized_len(&joined) == strlen(norm), "'%s': %zu, measured %zu",
+                  whole.buf, strlen(norm), text_ws_normalized_len(&joined));
+        free(norm);
+        sb_free(&whole);
+    }
+}
+
 int main(void)
 {
+    RUN(test_ws_measure_joins);
     RUN(test_utf8_repair);
     RUN(test_charset_conversion);
     RUN(test_charset_sniffing);
