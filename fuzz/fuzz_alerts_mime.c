@@ -6,9 +6,14 @@
  * characters, exactly one Subject header, and its encoded-words decode back to
  * the cleaned subject. */
 /* scripts/fuzz.sh links every target against the crawler and common sources only,
- * so the alert text and MIME code is compiled into this target directly. */
+ * so the alert text and MIME code is compiled into this target directly.
+ *
+ * Inputs are read up to INPUT_MAX bytes (scripts/fuzz.sh gives -max_len=4096
+ * too): every step is linear, a subject is cut at 400 bytes, and the 64 KiB
+ * inputs the fixtures seeded held the target near 290 executions/s. */
 #include "alerts/mime.c"
 #include "alerts/text.c"
+#include "fuzz/fuzz_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +111,11 @@ static char *check_message(const char *msg)
     return sb_detach(&subject);
 }
 
+#define INPUT_MAX 4096
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
+    size = fuzz_cut(size, INPUT_MAX);
     char *buf = malloc(size + 3);
     memcpy(buf, data, size);
     buf[size] = buf[size + 1] = buf[size + 2] = '\0';

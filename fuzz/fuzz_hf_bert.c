@@ -4,23 +4,20 @@
  * accepted or refused with a reason; when accepted and small, the safetensors
  * image is parsed and its tensors read into a model of that configuration.
  * Nothing may crash, read out of bounds or leak. */
-#include "classify/backend.h"
+#define FUZZ_WITH_BACKEND
 #include "classify/hf_bert.h"
 #include "classify/safetensors.h"
 #include "common/util.h"
+#include "fuzz/fuzz_util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct backend *cpu;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    struct fs_error err;
-    if (backend_cpu_create(&cpu, &err) < 0)
-        abort();
+    fuzz_cpu_init();
     return 0;
 }
 
@@ -39,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct model *m;
     /* keep the fuzzer fast: only small configurations get a model */
     if ((size_t)cfg.vocab * cfg.width > 1u << 20 || cfg.layers > 4 || cfg.ffn > 1024 ||
-        cfg.max_len > 1024 || model_create(&cfg, cpu, 1, &m, &err) < 0)
+        cfg.max_len > 1024 || model_create(&cfg, fuzz_cpu, 1, &m, &err) < 0)
         return 0;
     size_t slen = size - 2 - clen;
     unsigned char *img = xmalloc(slen + 1);

@@ -6,6 +6,7 @@
  * and the markup that reaches the extractor's paths fits in 16 KiB. libxml2
  * is initialised once. */
 #include "crawler/html.h"
+#include "fuzz/fuzz_util.h"
 
 #include <libxml/parser.h>
 #include <stddef.h>
@@ -22,8 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > PAGE_MAX)
-        size = PAGE_MAX;
+    size = fuzz_cut(size, PAGE_MAX);
     const char *body = (const char *)data;
     const char *charset = size && (data[0] & 1) ? "windows-1252" : NULL;
     struct fs_error err;

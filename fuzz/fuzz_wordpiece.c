@@ -12,6 +12,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "crawler/text.h"
+#include "fuzz/fuzz_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +67,7 @@ static void deserialize_checked(const char *data, size_t size)
         return;
     size_t len;
     char *s = wordpiece_serialize(wp, &len);
-    if (len != size || memcmp(s, data, size) != 0)
-        abort();
-    free(s);
+    fuzz_same_bytes(data, size, s, len);
     wordpiece_free(wp);
 }
 
@@ -138,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *d = (const char *)data;
     deserialize_checked(d, size);
     deserialize_pieces(d, size);
-    size_t cut = size < FUZZ_TEXT_MAX ? size : FUZZ_TEXT_MAX;
+    size_t cut = fuzz_cut(size, FUZZ_TEXT_MAX);
     vocab_checked(d, cut);
     for (int i = 0; i < 3; i++)
         encode_checked(fixed[i], d, cut);
