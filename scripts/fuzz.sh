@@ -6,7 +6,7 @@
 #
 #   FUZZ_SECONDS=60 scripts/fuzz.sh            all targets
 #   FUZZ_MAX_LEN=200000 scripts/fuzz.sh        larger inputs (default 65536;
-#                                              tokenizer 8192, HTML 16384)
+#                                              tokenizer and MIME 4096, HTML 16384)
 #   FUZZ_SECONDS=10 scripts/fuzz.sh fuzz_html   one target
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh fuzz_html a campaign: stops after that many
 #                                              executions (FUZZ_SECONDS is ignored)
@@ -33,6 +33,7 @@ seeds_for() {
     fuzz_html) echo "tests/fixtures/pages tests/fixtures/crafted" ;;
     fuzz_wordpiece) echo "tests/fixtures/crafted tests/fixtures/feeds" ;;
     fuzz_hf_bert) echo "fuzz/seeds-hf_bert" ;;
+    fuzz_model_file) echo "$OUT/seeds-fuzz_model_file" ;;
     *) echo "tests/fixtures" ;;
     esac
 }
@@ -43,16 +44,34 @@ seeds_for() {
 # FUZZ_MAX_LEN overrides.
 max_len_for() {
     case "$1" in
-    fuzz_tokenizer) echo "${FUZZ_MAX_LEN:-8192}" ;;
-    fuzz_html) echo "${FUZZ_MAX_LEN:-16384}" ;;
+    fuzz_tokenizer | fuzz_alerts_mime) echo "${FUZZ_MAX_LEN:-4096}" ;;
+    fuzz_html | fuzz_model_file) echo "${FUZZ_MAX_LEN:-16384}" ;;
     *) echo "${FUZZ_MAX_LEN:-65536}" ;;
     esac
 }
 
 # Sources and libraries a target needs beyond SRCS.
+MODEL_SRCS="classify/hf_bert.c classify/model.c classify/safetensors.c classify/backend_cpu.c"
+MODEL_FILE_SRCS="$MODEL_SRCS classify/model_file.c classify/infer.c classify/text_tok.c
+classify/parallel.c classify/dataset.c common/csv.c"
 extra_for() {
     case "$1" in
-    fuzz_hf_bert) echo "classify/hf_bert.c classify/model.c classify/safetensors.c classify/backend_cpu.c -lopenblas -lpthread" ;;
+    fuzz_hf_bert) echo "$MODEL_SRCS -lopenblas -lpthread" ;;
+    fuzz_model_file) echo "$MODEL_FILE_SRCS -lopenblas -lpthread" ;;
+    esac
+}
+
+# fuzz_model_file's seeds: tiny model files written by fuzz/model_seeds.c
+# (the test suite's tiny classifier, tests/tiny_classifier.h).
+make_seeds() {
+    case "$1" in
+    fuzz_model_file)
+        mkdir -p "$OUT/seeds-$1"
+        # shellcheck disable=SC2086
+        "$CLANG" $CFLAGS -o "$OUT/model_seeds" fuzz/model_seeds.c $SRCS $MODEL_FILE_SRCS \
+            $LIBS -lopenblas -lpthread
+        "$OUT/model_seeds" "$OUT/seeds-$1"
+        ;;
     esac
 }
 
@@ -67,6 +86,7 @@ for t in "${targets[@]}"; do
     # shellcheck disable=SC2086
     "$CLANG" $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -o "$OUT/$t" "fuzz/$t.c" $SRCS $(extra_for "$t") $LIBS
+    make_seeds "$t"
     corpus="$OUT/corpus-$t"
     mkdir -p "$corpus"
     if [ -n "$FUZZ_RUNS" ]; then
