@@ -21,13 +21,6 @@
 
 #define FILE_MAX 16384
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_cpu_init();
-    return 0;
-}
-
 static void check_probs(const float *p, int n)
 {
     float sum = 0.0f;

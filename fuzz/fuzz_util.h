@@ -22,16 +22,21 @@ static inline void fuzz_same_bytes(const char *in, size_t in_len, char *out, siz
     free(out);
 }
 
+/* A target that defines FUZZ_WITH_BACKEND gets fuzz_cpu, created once by the
+ * LLVMFuzzerInitialize defined here. */
 #ifdef FUZZ_WITH_BACKEND
 #include "classify/backend.h"
 
 static struct backend *fuzz_cpu;
 
-static void fuzz_cpu_init(void)
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    (void)argc, (void)argv;
     struct fs_error err;
     if (backend_cpu_create(&fuzz_cpu, &err) < 0)
         abort();
+    return 0;
 }
 #endif
 
