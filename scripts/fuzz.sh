@@ -96,15 +96,20 @@ for t in "${targets[@]}"; do
         limit="-max_total_time=$FUZZ_SECONDS"
         echo "fuzz: running $t for ${FUZZ_SECONDS}s"
     fi
+    # The log ends with the target's CPU time ("cpu: USER SYS"): on a shared
+    # machine exec/s is wall-clock and says more about the load than the target.
     # shellcheck disable=SC2046
     if ! (cd "$OUT" && "./$t" "$limit" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_for "$t")" \
         -dict=../../fuzz/markup.dict -print_final_stats=1 "corpus-$t" \
-        $(for d in $(seeds_for "$t"); do echo "../../$d"; done) 2>"$t.log"); then
+        $(for d in $(seeds_for "$t"); do echo "../../$d"; done) 2>"$t.log"
+        rc=$?
+        times | tail -n 1 | sed 's/^/cpu: /' >>"$t.log"
+        exit $rc); then
         echo "fuzz: $t FAILED (see $OUT/$t.log and $OUT/crash-*)" >&2
         tail -n 30 "$OUT/$t.log" >&2
         status=1
         continue
     fi
-    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^#[0-9]+.*DONE' "$OUT/$t.log" | sed "s/^/fuzz: $t: /"
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^#[0-9]+.*DONE|^cpu: ' "$OUT/$t.log" | sed "s/^/fuzz: $t: /"
 done
 exit $status
