@@ -103,7 +103,8 @@ for t in "${targets[@]}"; do
         -dict=../../fuzz/markup.dict -print_final_stats=1 "corpus-$t" \
         $(for d in $(seeds_for "$t"); do echo "../../$d"; done) 2>"$t.log"
         rc=$?
-        times | tail -n 1 | sed 's/^/cpu: /' >>"$t.log"
+        times >"$t.times" # not in a pipe: its subshell would have no children
+        echo "cpu: $(tail -n 1 "$t.times")" >>"$t.log"
         exit $rc); then
         echo "fuzz: $t FAILED (see $OUT/$t.log and $OUT/crash-*)" >&2
         tail -n 30 "$OUT/$t.log" >&2
