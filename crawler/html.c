@@ -407,10 +407,7 @@ static struct candidate *record_find(const struct scoring *s, const xmlNode *n)
 
 static size_t record_add(struct scoring *s, xmlNode *n, const struct node_text *t)
 {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->c = xrealloc(s->c, s->cap * sizeof *s->c);
-    }
+    s->c = xgrow(s->c, s->n, &s->cap, sizeof *s->c, 64);
     s->c[s->n] = (struct candidate){n, *t, 0, 0.0};
     n->_private = (void *)(uintptr_t)++s->n;
     return s->n - 1;
@@ -467,10 +464,7 @@ static struct candidate *candidate_of(struct scoring *s, xmlNode *n)
     if (!r->scored) {
         r->scored = 1;
         r->score = tag_weight(n) + class_weight(n);
-        if (s->n_order == s->cap_order) {
-            s->cap_order = s->cap_order ? s->cap_order * 2 : 64;
-            s->order = xrealloc(s->order, s->cap_order * sizeof *s->order);
-        }
+        s->order = xgrow(s->order, s->n_order, &s->cap_order, sizeof *s->order, 64);
         s->order[s->n_order++] = (size_t)(r - s->c);
     }
     return r;
