@@ -266,7 +266,8 @@ static int parse_ngram(const char *s, const struct model_config *cfg, size_t roo
     int ok = json_is_integer(bits) && json_integer_value(bits) >= NGRAM_MIN_BITS &&
              json_integer_value(bits) <= NGRAM_MAX_BITS && json_is_number(mix) &&
              json_number_value(mix) >= 0.0 && json_number_value(mix) <= 1.0;
-    size_t rows = ok ? (size_t)2 << json_integer_value(bits) : 0, K = (size_t)model_config_logits(cfg);
+    size_t rows = ok ? (size_t)2 << json_integer_value(bits) : 0;
+    size_t K = (size_t)model_config_logits(cfg);
     if (ok && check_room(rows * (K + 1) + K, room, "the n-gram path", err) < 0) {
         json_decref(o);
         return -1;

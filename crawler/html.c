@@ -345,9 +345,9 @@ static char *page_author(const xmlNode *root)
  * O(size x depth), 11 ms for a 7 KB page of 250 nested blocks, which held the
  * HTML fuzz target near 130 inputs/s. */
 struct node_text {
-    size_t text;             /* bytes of its text nodes */
-    size_t raw;              /* those and the spaces put before blocks */
-    size_t links;            /* bytes of text inside <a> */
+    size_t text;  /* bytes of its text nodes */
+    size_t raw;   /* those and the spaces put before blocks */
+    size_t links; /* bytes of text inside <a> */
     size_t commas;
     struct text_ws_len norm; /* its length once whitespace is normalised */
 };
@@ -558,8 +558,8 @@ static int sibling_belongs(struct scoring *s, const xmlNode *best, double best_s
     double threshold = best_score * 0.2 > 10 ? best_score * 0.2 : 10;
     const struct candidate *c = candidate_find(s, n);
     if (c) {
-        double score = final_score(s, (size_t)(c - s->c)) +
-                       (same_class(n, best) ? best_score * 0.2 : 0);
+        double score =
+            final_score(s, (size_t)(c - s->c)) + (same_class(n, best) ? best_score * 0.2 : 0);
         if (score >= threshold)
             return 1;
     }

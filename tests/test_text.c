@@ -308,8 +308,9 @@ static void test_dedupe_keys(void)
  * characters (crawler/html.c measures a page's elements so). */
 static void test_ws_measure_joins(void)
 {
-    static const char *const atoms[] = {"a", ",", " ", "\t\n", "\xC2\xA0", "\xE2\x80\x83",
-                                        "\xC3\xA9", "xy", ""};
+    static const char *const atoms[] = {
+        "a", ",", " ", "\t\n", "\xC2\xA0", "\xE2\x80\x83", "\xC3\xA9", "xy", "",
+    };
     uint64_t seed = 7;
     for (int round = 0; round < 2000; round++) {
         struct strbuf whole = STRBUF_INIT;
