@@ -6,7 +6,8 @@
 #
 #   FUZZ_SECONDS=60 scripts/fuzz.sh            all targets
 #   FUZZ_MAX_LEN=200000 scripts/fuzz.sh        larger inputs (default 65536;
-#                                              tokenizer and MIME 4096, HTML 16384)
+#                                              tokenizer and MIME 4096, HTML and
+#                                              model file 16384)
 #   FUZZ_SECONDS=10 scripts/fuzz.sh fuzz_html   one target
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh fuzz_html a campaign: stops after that many
 #                                              executions (FUZZ_SECONDS is ignored)
@@ -38,10 +39,10 @@ seeds_for() {
     esac
 }
 
-# The largest input a target is given: the tokenizer's n-gram features and the
-# HTML extractor's three parses cost time in proportion to the input, and no
-# path of theirs needs more (the targets cut longer inputs to the same bounds).
-# FUZZ_MAX_LEN overrides.
+# The largest input a target is given: the tokenizer's n-gram features, the
+# HTML extractor's three parses and the MIME checks cost time in proportion to
+# the input, and no path of theirs needs more; the model file seeds are 5-9 KiB
+# (the targets cut longer inputs to the same bounds). FUZZ_MAX_LEN overrides.
 max_len_for() {
     case "$1" in
     fuzz_tokenizer | fuzz_alerts_mime) echo "${FUZZ_MAX_LEN:-4096}" ;;
