@@ -506,6 +506,7 @@ struct model *model_share(const struct model *m)
     s->n_params = m->n_params;
     s->params = m->params;
     s->shares_params = 1;
+    s->label_smoothing = m->label_smoothing;
     s->n_tensors = m->n_tensors;
     s->ix = m->ix;
     s->tensors = xmalloc((size_t)m->n_tensors * sizeof *s->tensors);

@@ -384,9 +384,7 @@ int train_model(struct model *m, const struct encoded_set *s, const struct train
     memset(st, 0, sizeof *st);
     if (s->n == 0)
         return fs_error_set(err, "no training examples");
-    if (model_train_alloc(m, err) < 0)
-        return -1;
-    m->label_smoothing = o->label_smoothing;
+    m->label_smoothing = o->label_smoothing; /* before step_parts_init() shares m */
     int bs = o->batch_size > 0 ? o->batch_size : 32;
     int longest = 1;
     for (size_t i = 0; i < s->n; i++)
