@@ -81,6 +81,10 @@ def main():
     r = stats("--dir", news_train, "--apart-from", news_check)
     report(r.returncode == 0, "news_train passes its checks and stays apart from news_check",
            r.stderr[-400:])
+    news_extra = os.path.join(ROOT, "data", "news_extra")
+    r = stats("--dir", news_extra, "--apart-from", news_check)
+    report(r.returncode == 0, "news_extra passes its checks and stays apart from news_check",
+           r.stderr[-400:])
 
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "planted")
