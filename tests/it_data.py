@@ -78,13 +78,10 @@ def main():
     news_check = os.path.join(ROOT, "data", "news_check")
     r = stats("--dir", news_check)
     report(r.returncode == 0, "news_check passes its checks", r.stderr[-400:])
-    r = stats("--dir", news_train, "--apart-from", news_check)
-    report(r.returncode == 0, "news_train passes its checks and stays apart from news_check",
-           r.stderr[-400:])
-    news_extra = os.path.join(ROOT, "data", "news_extra")
-    r = stats("--dir", news_extra, "--apart-from", news_check)
-    report(r.returncode == 0, "news_extra passes its checks and stays apart from news_check",
-           r.stderr[-400:])
+    for name in ("news_train", "news_extra"):
+        r = stats("--dir", os.path.join(ROOT, "data", name), "--apart-from", news_check)
+        report(r.returncode == 0, name + " passes its checks and stays apart from news_check",
+               r.stderr[-400:])
 
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "planted")
