@@ -153,6 +153,8 @@ int classifier_save(struct classifier *c, const char *path, struct fs_error *err
     st_writer_meta(w, "labels.topic", lt);
     st_writer_meta(w, "labels.sentiment", ls);
     st_writer_meta(w, text_tok_meta_key(text_tok_kind(c->tok)), tok);
+    if (text_tok_url_fold(c->tok))
+        st_writer_meta(w, TEXT_TOK_URL_FOLD_KEY, TEXT_TOK_URL_FOLD_MARK);
     free(cfg), free(lt), free(ls), free(tok);
     int rc = st_writer_save(w, path, err);
     st_writer_free(w);
@@ -356,6 +358,11 @@ static int load_tokenizer(const struct st_file *f, const struct model_config *cf
     if (text_tok_vocab_size(c->tok) != cfg->vocab)
         return fs_error_set(err, "tokenizer has %d pieces but the model %d",
                             text_tok_vocab_size(c->tok), cfg->vocab);
+    const char *urls = st_meta(f, TEXT_TOK_URL_FOLD_KEY);
+    if (urls && strcmp(urls, TEXT_TOK_URL_FOLD_MARK) != 0)
+        return fs_error_set(err, "metadata %s is '%.20s', not '%s'", TEXT_TOK_URL_FOLD_KEY, urls,
+                            TEXT_TOK_URL_FOLD_MARK);
+    text_tok_set_url_fold(c->tok, urls != NULL);
     return 0;
 }
 

@@ -4,11 +4,13 @@
 #include "classify/text_tok.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct text_tok {
     enum text_tok_kind kind;
     struct tokenizer *learned;
     struct wordpiece *wp;
+    int fold_urls;
 };
 
 struct text_tok *text_tok_from_learned(struct tokenizer *tok)
@@ -32,19 +34,100 @@ enum text_tok_kind text_tok_kind(const struct text_tok *t)
     return t->kind;
 }
 
+void text_tok_set_url_fold(struct text_tok *t, int on)
+{
+    t->fold_urls = on != 0;
+}
+
+int text_tok_url_fold(const struct text_tok *t)
+{
+    return t->fold_urls;
+}
+
+static int is_ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* Whether s starts with the lowercase ASCII word p, in any case (no locale). */
+static int has_prefix_ascii(const char *s, size_t n, const char *p)
+{
+    size_t m = strlen(p);
+    if (n < m)
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != (unsigned char)p[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* Length of the URL prefix at s (0 when none). */
+static size_t url_prefix_len(const char *s, size_t n)
+{
+    static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
+    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++)
+        if (has_prefix_ascii(s, n, prefixes[k]))
+            return strlen(prefixes[k]);
+    return 0;
+}
+
+char *text_tok_fold_urls(const char *text, size_t len, size_t *out_len)
+{
+    static const char mark[] = TEXT_TOK_URL_FOLD_MARK;
+    /* a URL is at least 4 bytes, the mark 4: the text never grows */
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t m = (i == 0 || !is_ascii_alnum((unsigned char)text[i - 1]))
+                       ? url_prefix_len(text + i, len - i)
+                       : 0;
+        if (!m) {
+            out[o++] = text[i++];
+            continue;
+        }
+        for (i += m; i < len && text[i] >= '!' && text[i] <= '~'; i++)
+            ;
+        memcpy(out + o, mark, sizeof mark - 1);
+        o += sizeof mark - 1;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* The text the tokenizer reads: text itself, or a folded copy in *copy. */
+static const char *text_tok_input(const struct text_tok *t, const char *text, size_t *len,
+                                  char **copy)
+{
+    *copy = NULL;
+    if (!t->fold_urls || !text)
+        return text;
+    *copy = text_tok_fold_urls(text, *len, len);
+    return *copy;
+}
+
 int text_tok_encode(const struct text_tok *t, const char *text, size_t len, int32_t *ids,
                     int32_t *word_of, int max_len)
 {
-    if (t->kind == TEXT_TOK_WORDPIECE)
-        return wordpiece_encode(t->wp, text, len, ids, word_of, max_len);
-    return tokenizer_encode(t->learned, text, len, ids, word_of, max_len);
+    char *copy;
+    text = text_tok_input(t, text, &len, &copy);
+    int n = t->kind == TEXT_TOK_WORDPIECE
+                ? wordpiece_encode(t->wp, text, len, ids, word_of, max_len)
+                : tokenizer_encode(t->learned, text, len, ids, word_of, max_len);
+    free(copy);
+    return n;
 }
 
 int text_tok_words(const struct text_tok *t, const char *text, size_t len, char ***words)
 {
-    if (t->kind == TEXT_TOK_WORDPIECE)
-        return wordpiece_words(t->wp, text, len, words);
-    return tokenizer_words(t->learned, text, len, words);
+    char *copy;
+    text = text_tok_input(t, text, &len, &copy);
+    int n = t->kind == TEXT_TOK_WORDPIECE ? wordpiece_words(t->wp, text, len, words)
+                                          : tokenizer_words(t->learned, text, len, words);
+    free(copy);
+    return n;
 }
 
 void text_tok_words_free(const struct text_tok *t, char **words, int n)

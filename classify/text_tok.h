@@ -8,6 +8,16 @@
  *                       [CLS] pieces [SEP], for a fine-tuned BERT-family encoder.
  * The model file says which one it holds (its metadata key, text_tok_meta_key()).
  *
+ * URL folding (off unless set; the fine-tuned default sets it, and the model
+ * file records it): before tokenizing, each URL becomes the word "http". A URL
+ * is "http://", "https://", "www." or "t.co/" (ASCII, any case) not preceded by
+ * an ASCII letter or digit, with every printable ASCII character ('!'..'~')
+ * that follows. The link's random path (t.co/AbC12xYz) carries no meaning but
+ * costs a tweet about a third of its WordPiece tokens; the marker keeps the
+ * fact that the text links somewhere. In Python:
+ *   re.sub(r"(?<![A-Za-z0-9])(?:https?://|www\.|t\.co/)[!-~]*", "http", s,
+ *          flags=re.I | re.A)
+ *
  * Thread safety: a built tokenizer is read-only; encode and words may run
  * concurrently.
  */
@@ -30,6 +40,17 @@ struct text_tok *text_tok_from_learned(struct tokenizer *t);
 struct text_tok *text_tok_from_wordpiece(struct wordpiece *wp);
 
 enum text_tok_kind text_tok_kind(const struct text_tok *t);
+
+/* URL folding (above) on or off, and whether it is on. */
+void text_tok_set_url_fold(struct text_tok *t, int on);
+int text_tok_url_fold(const struct text_tok *t);
+
+/* The model file's metadata key that records URL folding, and its value. */
+#define TEXT_TOK_URL_FOLD_KEY "text.urls"
+#define TEXT_TOK_URL_FOLD_MARK "http"
+
+/* text with URL folding applied (caller frees); *out_len gets its length. */
+char *text_tok_fold_urls(const char *text, size_t len, size_t *out_len);
 
 /* The text's ids, at most max_len, and for each the index of the word it
  * comes from (-1 for special tokens; word_of may be NULL). Returns the count. */

@@ -450,6 +450,7 @@ static int train_prepare_base(struct train_args *a, const char *dir, struct clas
     if (wordpiece_load_dir(dir, &wp, err) < 0)
         return -1;
     cls->tok = text_tok_from_wordpiece(wp);
+    text_tok_set_url_fold(cls->tok, 1);
     if (!a->epochs_given)
         a->opt.epochs = FINETUNE_EPOCHS;
     if (!a->lr_given)

@@ -228,10 +228,30 @@ static void test_model_file_round_trip_and_corruption(void)
     CHECK_MSG(classifier_load(path, cpu(), &d, &err) == 0, "%s", err.msg);
     CHECK_STR_EQ(d->model_id, c->model_id);
     CHECK_INT_EQ(d->model->n_params, c->model->n_params);
+    CHECK(!text_tok_url_fold(d->tok)); /* no text.urls key: URLs read as they are */
     classifier_free(d);
 
+    /* URL folding is recorded and comes back; another marker is refused */
+    text_tok_set_url_fold(c->tok, 1);
+    CHECK_MSG(classifier_save(c, path, &err) == 0, "%s", err.msg);
+    CHECK_MSG(classifier_load(path, cpu(), &d, &err) == 0, "%s", err.msg);
+    CHECK(text_tok_url_fold(d->tok));
+    classifier_free(d);
     char *buf;
     size_t len;
+    CHECK(file_read_all(path, 1 << 26, &buf, &len, &err) == 0);
+    static const char urls[] = "\"text.urls\":\"http\"";
+    char *u = memmem(buf, len, urls, strlen(urls));
+    CHECK(u != NULL);
+    if (u) {
+        u[strlen(urls) - 2] = 'x'; /* "htxp" */
+        CHECK(file_write_atomic(path, buf, len, &err) == 0);
+        CHECK(load_fails(path, "text.urls"));
+    }
+    free(buf);
+    text_tok_set_url_fold(c->tok, 0);
+    CHECK(classifier_save(c, path, &err) == 0);
+
     CHECK(file_read_all(path, 1 << 26, &buf, &len, &err) == 0);
     /* a flipped byte in the weights: model_id no longer matches */
     buf[len - 3] ^= 0x40;
