@@ -31,6 +31,7 @@ struct cli_ctx {
     int lock_fd;
     char *owned_db_path;
     char *owned_config_path;
+    struct entity_dir *entities; /* loaded by cli_entity_dir() */
 };
 
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, int argc, char **argv);
@@ -116,9 +117,10 @@ int cli_classify(struct cli_ctx *ctx, struct classifier *cls, struct classify_st
  * the install prefix. Caller frees; NULL when none exists. (cmd_model.c) */
 char *cli_data_dir(void);
 
-/* The entity directory: data/entities/ plus the config's [entity] sections.
- * Returns 0, FS_EXIT_CONFIG (a bad [entity] section) or FS_EXIT_FAILURE (no
- * data), after printing. Free with entity_dir_free(). (cmd_entities.c) */
+/* The entity directory: data/entities/ plus the config's [entity] sections,
+ * loaded and checked once per process (about 175 ms) and kept in ctx, which
+ * owns it (main() frees it). Returns 0, FS_EXIT_CONFIG (a bad [entity]
+ * section) or FS_EXIT_FAILURE (no data), after printing. (cmd_entities.c) */
 struct entity_dir;
 int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out);
 

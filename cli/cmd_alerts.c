@@ -68,12 +68,10 @@ static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
     if ((rc = cli_alert_entity_dir(ctx, &dir)))
         return rc;
     if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx))) {
-        entity_dir_free(dir);
         return rc;
     }
     struct alerts_stats st;
     int r = alerts_run(ctx->db, ctx->cfg, dir, ctx->now, dry_run, &st, &err);
-    entity_dir_free(dir);
     if (r < 0) {
         alerts_stats_free(&st);
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_FAILURE), "alerts: %s", err.msg);
@@ -165,7 +163,6 @@ static int parse_silence_entity(struct cli_ctx *ctx, const char *arg, struct sil
         return rc;
     struct entity_ref ref;
     int known = entity_lookup(d, arg, &ref) == 0;
-    entity_dir_free(d);
     if (!known) {
         char why[FS_ERROR_MAX / 2];
         topic_lookup_error(arg, why, sizeof why);

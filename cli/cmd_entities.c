@@ -102,13 +102,11 @@ int cli_watchlist_ids(struct cli_ctx *ctx, const char *name, int64_t **ids, size
     struct entity_volume *ents;
     struct fs_error err;
     if (db_entities_all(ctx->db, &ents, &w.n_ents, &err) < 0) {
-        entity_dir_free(d);
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "entities: %s", err.msg);
     }
     w.ents = ents;
     watch_items(ctx->cfg, sec, watch_id_item, &w);
     db_entity_volume_free(ents, w.n_ents);
-    entity_dir_free(d);
     *ids = w.ids;
     *n = w.n;
     return 0;
@@ -116,9 +114,9 @@ int cli_watchlist_ids(struct cli_ctx *ctx, const char *name, int64_t **ids, size
 
 int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
 {
-    *out = NULL;
-    int rc = cli_config(ctx);
-    if (rc)
+    int rc = cli_config(ctx); /* which may load the directory for the alert rules */
+    *out = ctx->entities;
+    if (rc || ctx->entities)
         return rc;
     char *data = cli_data_dir();
     if (!data)
@@ -126,6 +124,7 @@ int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
                         "entities: no data directory (set FINSENT_DATA to finsent's data/)");
     struct fs_error err;
     rc = entity_dir_load(data, ctx->cfg, out, &err);
+    log_debug("entities: directory loaded from %s/entities and the config", data);
     free(data);
     if (rc < 0) {
         int config = strstr(err.msg, "[entity") || strstr(err.msg, "entity ");
@@ -138,6 +137,7 @@ int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
         *out = NULL;
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
     }
+    ctx->entities = *out;
     return 0;
 }
 
@@ -156,7 +156,6 @@ int cli_entities_scan(struct cli_ctx *ctx)
     else
         log_info("entities: %lld documents read, %lld mentions, %.2f s", (long long)st.documents,
                  (long long)st.mentions, st.seconds);
-    entity_dir_free(d);
     return rc;
 }
 
@@ -217,7 +216,6 @@ static int entities_match(struct cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         match_one(d, texts[i], json);
     cli_texts_free(texts, n);
-    entity_dir_free(d);
     return FS_EXIT_OK;
 }
 
@@ -267,7 +265,6 @@ static int entities_eval(struct cli_ctx *ctx, int argc, char **argv)
                "missed)\n",
                e.n_texts, e.precision, e.recall, e.f1, e.tp, e.fp, e.fn);
     free(csv);
-    entity_dir_free(d);
     return rc;
 }
 
@@ -417,7 +414,6 @@ static int cmd_entities_list(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && !a.watchlist) { /* the [entity] and [watchlist] sections are checked */
         struct entity_dir *d;
         rc = cli_entity_dir(ctx, &d);
-        entity_dir_free(d);
     }
     if (rc)
         return rc;

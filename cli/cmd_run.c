@@ -120,7 +120,6 @@ static int stage_alerts(struct cli_ctx *ctx, const struct run_opts *opts)
     if (rc)
         return rc;
     rc = alerts_run(ctx->db, ctx->cfg, dir, ctx->now, opts->dry_run, &st, &err);
-    entity_dir_free(dir);
     if (rc < 0) { /* the configuration was checked before the cycle started */
         alerts_stats_free(&st);
         return run_db_failure(ctx->db, "alerts", err.msg);
@@ -203,7 +202,6 @@ static int run_check_config(struct cli_ctx *ctx)
         return cli_fail(FS_EXIT_CONFIG, "config: %s", err.msg);
     struct entity_dir *dir;
     rc = cli_entity_dir(ctx, &dir);
-    entity_dir_free(dir);
     return rc;
 }
 

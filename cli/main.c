@@ -131,7 +131,6 @@ int cli_config(struct cli_ctx *ctx)
     free(data);
     struct entity_dir *dir;
     int rc = cli_alert_entity_dir(ctx, &dir);
-    entity_dir_free(dir);
     return rc;
 }
 
@@ -365,6 +364,7 @@ int main(int argc, char **argv)
     db_close(ctx.db);
     if (ctx.locked)
         lock_release(ctx.lock_fd);
+    entity_dir_free(ctx.entities);
     config_free(ctx.cfg);
     free(ctx.owned_db_path);
     free(ctx.owned_config_path);

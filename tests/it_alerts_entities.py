@@ -150,6 +150,17 @@ def case_silenced_entity_notifies_nobody(made):
                                                                                 r.stderr))
 
 
+def case_one_cycle_loads_the_directory_once(made):
+    """The scan, the rules' entity check and the alerts all use the directory
+    of one cycle: it is read once (it costs about 175 ms)."""
+    work, cpath, db = prepare("once", RULES)
+    made.append(work)
+    r = finsent(["--verbose", "run", "--dry-run"], db, cpath, now=NOW)
+    loads = r.stderr.count("entities: directory loaded")
+    check(r.returncode == 0 and loads == 1, "exit %d, %d loads: %s" % (r.returncode, loads,
+                                                                       r.stderr[-400:]))
+
+
 def case_unknown_entity_or_watchlist_in_a_rule_is_refused(made):
     work = tempfile.mkdtemp(prefix="finsent-it-entity-bad-")
     made.append(work)
