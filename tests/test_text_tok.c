@@ -3,6 +3,7 @@
  * only when folding is on. */
 #include "classify/text_tok.h"
 #include "tests/check.h"
+#include "tests/tiny_wordpiece.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,7 @@ static void test_fold_urls(void)
 static struct text_tok *tiny_tok(void)
 {
     const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhttp\nup\nstocks\n";
-    struct wordpiece_options opt = {1, 1, 1};
-    struct wordpiece *wp;
-    struct fs_error err;
-    if (wordpiece_from_vocab(vocab, sizeof vocab - 1, &opt, &wp, &err) < 0)
-        abort();
-    return text_tok_from_wordpiece(wp);
+    return tiny_wordpiece(vocab, sizeof vocab - 1);
 }
 
 static void test_encode_reads_folded_text(void)

@@ -5,6 +5,7 @@
 #include "classify/windows.h"
 #include "common/strbuf.h"
 #include "tests/check.h"
+#include "tests/tiny_wordpiece.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,7 @@ static struct text_tok *tiny_tok(void)
 {
     const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nw\n##0\n##1\n##2\n##3\n##4\n##5\n"
                          "##6\n##7\n##8\n##9\nlo\n##ng\ntitle\n.\n";
-    struct wordpiece_options opt = {1, 1, 1};
-    struct wordpiece *wp;
-    struct fs_error err;
-    if (wordpiece_from_vocab(vocab, sizeof vocab - 1, &opt, &wp, &err) < 0)
-        abort();
-    return text_tok_from_wordpiece(wp);
+    return tiny_wordpiece(vocab, sizeof vocab - 1);
 }
 
 /* A body of n distinct words w0 w1 ... (a token per character). */
