@@ -8,8 +8,9 @@
  *                       [CLS] pieces [SEP], for a fine-tuned BERT-family encoder.
  * The model file says which one it holds (its metadata key, text_tok_meta_key()).
  *
- * URL folding (off unless set; the fine-tuned default sets it, and the model
- * file records it): before tokenizing, each URL becomes the word "http". A URL
+ * URL folding (off unless set: `finsent train --fold-urls` sets it for a
+ * fine-tuned model, and the model file records it): before tokenizing, each
+ * URL becomes the word "http". A URL
  * is "http://", "https://", "www." or "t.co/" (ASCII, any case) not preceded by
  * an ASCII letter or digit, with every printable ASCII character ('!'..'~')
  * that follows. The link's random path (t.co/AbC12xYz) carries no meaning but

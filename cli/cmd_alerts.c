@@ -67,9 +67,8 @@ static int cmd_alerts_stage(struct cli_ctx *ctx, int dry_run)
     struct entity_dir *dir;
     if ((rc = cli_alert_entity_dir(ctx, &dir)))
         return rc;
-    if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx))) {
+    if ((!dry_run && (rc = cli_lock(ctx, "alerts run", -1))) || (rc = cli_db(ctx)))
         return rc;
-    }
     struct alerts_stats st;
     int r = alerts_run(ctx->db, ctx->cfg, dir, ctx->now, dry_run, &st, &err);
     if (r < 0) {

@@ -101,9 +101,8 @@ int cli_watchlist_ids(struct cli_ctx *ctx, const char *name, int64_t **ids, size
     struct watch_ids w = {.d = d};
     struct entity_volume *ents;
     struct fs_error err;
-    if (db_entities_all(ctx->db, &ents, &w.n_ents, &err) < 0) {
+    if (db_entities_all(ctx->db, &ents, &w.n_ents, &err) < 0)
         return cli_fail(cli_db_exit_code(ctx->db, FS_EXIT_DB), "entities: %s", err.msg);
-    }
     w.ents = ents;
     watch_items(ctx->cfg, sec, watch_id_item, &w);
     db_entity_volume_free(ents, w.n_ents);
@@ -124,7 +123,8 @@ int cli_entity_dir(struct cli_ctx *ctx, struct entity_dir **out)
                         "entities: no data directory (set FINSENT_DATA to finsent's data/)");
     struct fs_error err;
     rc = entity_dir_load(data, ctx->cfg, out, &err);
-    log_debug("entities: directory loaded from %s/entities and the config", data);
+    if (rc == 0)
+        log_debug("entities: directory loaded from %s/entities and the config", data);
     free(data);
     if (rc < 0) {
         int config = strstr(err.msg, "[entity") || strstr(err.msg, "entity ");
