@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct text_tok {
     enum text_tok_kind kind;
@@ -49,27 +50,16 @@ static int is_ascii_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-/* Whether s starts with the lowercase ASCII word p, in any case (no locale). */
-static int has_prefix_ascii(const char *s, size_t n, const char *p)
-{
-    size_t m = strlen(p);
-    if (n < m)
-        return 0;
-    for (size_t i = 0; i < m; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != (unsigned char)p[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* Length of the URL prefix at s (0 when none). */
+/* Length of the URL prefix at s (0 when none; ASCII case-insensitive, as finsent
+ * never sets a locale). */
 static size_t url_prefix_len(const char *s, size_t n)
 {
     static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
-    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++)
-        if (has_prefix_ascii(s, n, prefixes[k]))
-            return strlen(prefixes[k]);
+    for (size_t k = 0; k < FS_ARRAY_LEN(prefixes); k++) {
+        size_t m = strlen(prefixes[k]);
+        if (n >= m && strncasecmp(s, prefixes[k], m) == 0)
+            return m;
+    }
     return 0;
 }
 
