@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct ngram_model *ngram_create(int bits, const struct model_config *cfg)
 {
@@ -167,20 +166,15 @@ static int is_symbol_token(uint32_t c)
     return c == '<' || c == '>' || c == '$' || c == '%' || c == '+' || c == '-';
 }
 
-/* Length of the URL prefix at s[0..n) (case-insensitive), or 0. */
+/* Length of the URL prefix at s[0..n) when a non-space character follows it, or 0. */
 static size_t url_prefix(const char *s, size_t n)
 {
-    static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
-    for (size_t i = 0; i < FS_ARRAY_LEN(prefixes); i++) {
-        size_t k = strlen(prefixes[i]);
-        if (k >= n || strncasecmp(s, prefixes[i], k) != 0)
-            continue;
-        uint32_t next; /* the URL needs one more character */
-        utf8_at(s, n, k, &next);
-        if (!is_space_cp(next))
-            return k;
-    }
-    return 0;
+    size_t k = str_url_prefix(s, n);
+    if (!k || k >= n)
+        return 0;
+    uint32_t next; /* the URL needs one more, non-space character */
+    utf8_at(s, n, k, &next);
+    return is_space_cp(next) ? 0 : k;
 }
 
 /* The text with URLs replaced by one space and ASCII letters lowercased. */

@@ -3,9 +3,10 @@
  */
 #include "classify/text_tok.h"
 
+#include "common/util.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct text_tok {
     enum text_tok_kind kind;
@@ -50,19 +51,6 @@ static int is_ascii_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-/* Length of the URL prefix at s (0 when none; ASCII case-insensitive, as finsent
- * never sets a locale). */
-static size_t url_prefix_len(const char *s, size_t n)
-{
-    static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
-    for (size_t k = 0; k < FS_ARRAY_LEN(prefixes); k++) {
-        size_t m = strlen(prefixes[k]);
-        if (n >= m && strncasecmp(s, prefixes[k], m) == 0)
-            return m;
-    }
-    return 0;
-}
-
 char *text_tok_fold_urls(const char *text, size_t len, size_t *out_len)
 {
     static const char mark[] = TEXT_TOK_URL_FOLD_MARK;
@@ -71,7 +59,7 @@ char *text_tok_fold_urls(const char *text, size_t len, size_t *out_len)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t m = (i == 0 || !is_ascii_alnum((unsigned char)text[i - 1]))
-                       ? url_prefix_len(text + i, len - i)
+                       ? str_url_prefix(text + i, len - i)
                        : 0;
         if (!m) {
             out[o++] = text[i++];

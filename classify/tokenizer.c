@@ -330,15 +330,11 @@ static size_t char_class(const unsigned char *s, size_t n, size_t i, int *cls)
     return 1;
 }
 
+/* A URL start followed by at least one more byte. */
 static size_t url_prefix(const char *s, size_t n)
 {
-    static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
-    for (size_t i = 0; i < FS_ARRAY_LEN(prefixes); i++) {
-        size_t k = strlen(prefixes[i]);
-        if (n > k && strncasecmp(s, prefixes[i], k) == 0)
-            return k;
-    }
-    return 0;
+    size_t k = str_url_prefix(s, n);
+    return k < n ? k : 0;
 }
 
 /* Length of the word-character run starting at i. */

@@ -433,6 +433,17 @@ int str_starts_with_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+size_t str_url_prefix(const char *s, size_t n)
+{
+    static const char *const prefixes[] = {"https://", "http://", "www.", "t.co/"};
+    for (size_t i = 0; i < FS_ARRAY_LEN(prefixes); i++) {
+        size_t k = strlen(prefixes[i]);
+        if (n >= k && strncasecmp(s, prefixes[i], k) == 0)
+            return k;
+    }
+    return 0;
+}
+
 char *path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;

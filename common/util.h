@@ -74,6 +74,12 @@ size_t str_copy(char *dst, size_t size, const char *src);
 /* Case-insensitive ASCII prefix test. */
 int str_starts_with_ci(const char *s, const char *prefix);
 
+/* Length of the URL start at s[0..n) -- "https://", "http://", "www." or "t.co/",
+ * ASCII case-insensitive -- or 0 when s does not start with one. What may follow
+ * the prefix is the caller's rule (the tokenizer, the n-gram path and URL folding
+ * each have their own). */
+size_t str_url_prefix(const char *s, size_t n);
+
 /* Whether id is one of ids[0..n). */
 int ids_contain(const int64_t *ids, size_t n, int64_t id);
 

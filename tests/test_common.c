@@ -247,6 +247,18 @@ static void test_file_write_atomic_and_strip(void)
     CHECK(strchr(hdr, '\r') == NULL && strchr(hdr, '\n') == NULL);
 }
 
+static void test_url_prefix(void)
+{
+    CHECK_INT_EQ(str_url_prefix("https://x.io", 12), 8);
+    CHECK_INT_EQ(str_url_prefix("HTTP://x.io", 11), 7);
+    CHECK_INT_EQ(str_url_prefix("www.x.io", 8), 4);
+    CHECK_INT_EQ(str_url_prefix("t.co/abc", 8), 5);
+    CHECK_INT_EQ(str_url_prefix("http://", 7), 7); /* the prefix alone still counts */
+    CHECK_INT_EQ(str_url_prefix("https://x.io", 5), 0); /* cut short by n */
+    CHECK_INT_EQ(str_url_prefix("httpx://x.io", 12), 0);
+    CHECK_INT_EQ(str_url_prefix("ww.x.io", 7), 0);
+}
+
 static void test_lock_excludes_other_process_and_dies_with_it(void)
 {
     char path[] = "/tmp/finsent-lock-XXXXXX";
@@ -296,6 +308,7 @@ int main(void)
     RUN(test_csv_rejects_unterminated_quote);
     RUN(test_hash_is_stable_and_distinct);
     RUN(test_file_write_atomic_and_strip);
+    RUN(test_url_prefix);
     RUN(test_lock_excludes_other_process_and_dies_with_it);
     return check_summary();
 }
