@@ -164,7 +164,7 @@ struct train_args {
     const char *news; /* --news-data: a text,sentiment,topic CSV, "none", or NULL (bundled) */
     struct model_config cfg;
     struct train_options opt;
-    int ngram_bits; /* 0: no n-gram path */
+    int ngram_bits; /* 0: no n-gram path; -1: the default for the encoder trained */
     const char *base; /* --base NAME|DIR|none, or NULL: [model] base, else the default */
     int max_examples; /* --max-examples: train on a random subset (0: all) */
     int negative_repeat; /* --negative-repeat: negative sentiment rows appear N times */
@@ -189,6 +189,12 @@ struct train_args {
  * 0.9033 -> 0.9043; README, "Measured"). */
 #define TRAIN_NEGATIVE_REPEAT 2
 #define FINETUNE_POOL POOL_MEAN
+/* A fine-tuned base reads without the n-gram path unless --ngram-bits asks for it:
+ * the mix helped on the tweet validation sets but not on news text, the issue's
+ * condition for keeping it (news check topic 0.8253 mixed against 0.8401 alone,
+ * sentiment 0.8922 against 0.8996, negative recall 0.905 against 0.921; README,
+ * "Measured"). An encoder learned from scratch keeps the mix. */
+#define FINETUNE_NGRAM_BITS 0
 
 static void train_usage(void)
 {
@@ -210,8 +216,11 @@ static void train_usage(void)
            "installed), finsent's own encoder and tokenizer are learned from scratch;\n"
            "--width, --layers, --heads, --ffn and --vocab shape such a new encoder and\n"
            "so imply it.\n"
-           "Either is mixed with a linear layer on hashed word and character n-grams\n"
-           "(2^N buckets per kind, default %d; --ngram-bits 0 leaves it out).\n"
+           "An encoder learned from scratch is mixed with a linear layer on hashed\n"
+           "word and character n-grams (2^N buckets per kind, default %d;\n"
+           "--ngram-bits 0 leaves it out); a fine-tuned base reads alone unless\n"
+           "--ngram-bits N adds that layer (the mix did not help on news text, see\n"
+           "the README).\n"
            "--negative-repeat N repeats each negative sentiment example N times (the\n"
            "class weighs N times as much; default %d: a missed negative costs more).\n"
            "--fold-urls makes a fine-tuned model read each URL as the word \"http\"\n"
@@ -225,7 +234,7 @@ static int train_parse(int argc, char **argv, struct train_args *a)
 {
     model_config_default(&a->cfg);
     train_options_default(&a->opt);
-    a->ngram_bits = NGRAM_DEFAULT_BITS;
+    a->ngram_bits = -1;
     a->negative_repeat = TRAIN_NEGATIVE_REPEAT;
     ngram_train_options_default(&a->ngram);
     for (int i = 1; i < argc; i++) {
@@ -538,6 +547,8 @@ static int train_run(struct cli_ctx *ctx, struct train_args *a, struct dataset *
     char *base = train_base_dir(ctx, a, &code);
     if (code)
         return code;
+    if (a->ngram_bits < 0)
+        a->ngram_bits = base ? FINETUNE_NGRAM_BITS : NGRAM_DEFAULT_BITS;
     if (backend_create(cli_model_device(ctx, a->device), &cls.be, ctx->verbose, &err) < 0) {
         free(base);
         return cli_fail(FS_EXIT_FAILURE, "%s", err.msg);

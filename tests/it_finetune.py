@@ -81,7 +81,7 @@ def test_finetune(d, paths):
     make_base(base)
     model = os.path.join(d, "ft.safetensors")
     p = run("--db", os.path.join(d, "t.db"), "train", "--base", base, "--out", model,
-            "--epochs", "20", "--lr", "3e-3", "--ngram-bits", "0", "--device", "cpu", "--fold-urls",
+            "--epochs", "20", "--lr", "3e-3", "--device", "cpu", "--fold-urls",
             "--sentiment-data", paths["sent"], "--topic-data", paths["topic"])
     report(p.returncode == 0 and "fine-tuning" in p.stdout, "finetune_tiny_base",
            p.stderr[-300:])
@@ -100,6 +100,10 @@ def test_finetune(d, paths):
     report(len(got) == len(texts) and worst <= 1e-4,
            f"transformers reproduces the probabilities from the file (max abs diff {worst:.2e})")
     report(meta.get("text.urls") == "http", "--fold-urls is recorded in the file", str(meta.keys()))
+    with safe_open(model, "pt") as f:
+        ngram = [k for k in f.keys() if k.startswith("ngram.")]
+    report(not ngram and "n-gram path" not in p.stdout,
+           "a fine-tuned base has no n-gram path by default", str(ngram))
     sha = hashlib.sha256(open(os.path.join(base, "model.safetensors"), "rb").read()).hexdigest()
     info = json.loads(meta.get("base", "{}"))
     report(info.get("sha256") == sha and info.get("name", "").endswith("tiny-bert") and
