@@ -35,6 +35,57 @@ int db_collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader re
     return rc == SQLITE_DONE ? 0 : db_error(db, err, what);
 }
 
+int db_collect_all(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read,
+                   db_rows_free free_rows, void **rows, size_t *n, const char *what,
+                   struct fs_error *err)
+{
+    if (db_collect_rows(db, st, elem, read, rows, n, what, err) == 0)
+        return 0;
+    if (free_rows)
+        free_rows(*rows, *n);
+    else
+        free(*rows);
+    *rows = NULL;
+    *n = 0;
+    return -1;
+}
+
+int db_fill_rows(sqlite3 *db, sqlite3_stmt *st, void *rows, size_t elem, int max,
+                 db_row_reader read, db_row_clear clear, const char *what, struct fs_error *err)
+{
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        void *row = (char *)rows + (size_t)n++ * elem;
+        memset(row, 0, elem);
+        read(st, row);
+    }
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return n;
+    }
+    db_error(db, err, what);
+    sqlite3_finalize(st);
+    for (int i = 0; clear && i < n; i++)
+        clear((char *)rows + (size_t)i * elem);
+    return -1;
+}
+
+int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_error *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        db_error(db, err, what);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_step_changed(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_error *err)
+{
+    if (db_step_done(db, st, what, err) < 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
 int db_exec(sqlite3 *db, const char *sql, struct fs_error *err)
 {
     char *msg = NULL;
@@ -323,9 +374,5 @@ int db_meta_set_int(sqlite3 *db, const char *key, int64_t value, struct fs_error
         return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, value);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, err, "database: meta");
-    return 0;
+    return db_step_done(db, st, "database: meta", err);
 }

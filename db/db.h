@@ -64,6 +64,36 @@ typedef void (*db_row_reader)(sqlite3_stmt *st, void *row);
 int db_collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read, void **rows,
                     size_t *n, const char *what, struct fs_error *err);
 
+/* Frees an array of n rows that a db_row_reader filled, with what each row owns. */
+typedef void (*db_rows_free)(void *rows, size_t n);
+
+/* db_collect_rows for a caller that keeps the rows only on success: when a step
+ * fails, the rows read before it are freed with free_rows (free() when NULL),
+ * *rows is NULL and *n 0, and err says why. Returns 0 or -1. */
+int db_collect_all(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read,
+                   db_rows_free free_rows, void **rows, size_t *n, const char *what,
+                   struct fs_error *err);
+
+/* Releases what one row read by a db_row_reader owns (not the row itself). */
+typedef void (*db_row_clear)(void *row);
+
+/* Steps st, reading at most max rows into the caller's array rows (row i zeroed,
+ * then read with read(st, (char *)rows + i * elem)), and finalizes st; rows
+ * beyond max are not read. Returns the number read, or -1 with err ("what:
+ * reason") when a step fails, the rows read before it then released with clear
+ * (when not NULL). */
+int db_fill_rows(sqlite3 *db, sqlite3_stmt *st, void *rows, size_t elem, int max,
+                 db_row_reader read, db_row_clear clear, const char *what, struct fs_error *err);
+
+/* Steps st, a statement that returns no row (INSERT, UPDATE, DELETE), once and
+ * finalizes it. Returns 0 when it ran to completion (SQLITE_DONE); anything else,
+ * SQLITE_ROW included, is -1 with err ("what: reason", read before finalizing). */
+int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_error *err);
+
+/* db_step_done for an UPDATE or DELETE whose caller asks whether it matched:
+ * returns 1 when it changed at least one row, 0 when none, -1 with err. */
+int db_step_changed(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_error *err);
+
 /* Binds a text value, or NULL when s is NULL. */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 

@@ -35,16 +35,6 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
     str_copy(dst, size, t ? (const char *)t : "");
 }
 
-/* Runs a statement expected to produce no row; finalizes it. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, err, what);
-    return 0;
-}
-
 /* ---- buckets and examples ---------------------------------------------------- */
 
 /* The series of (topic, entity_id): table buckets by topic, or table
@@ -58,6 +48,23 @@ static int64_t series_key(int topic, int64_t entity_id)
     "SELECT bucket_start, n_docs, n_negative, share_baseline, share_std, baseline_mean, "          \
     "baseline_std, z_score, spike, final, history FROM " table " WHERE granularity = ?1 AND " key  \
     " = ?2 AND bucket_start BETWEEN ?3 AND ?4 ORDER BY bucket_start DESC LIMIT ?5"
+
+/* Reads a row of BUCKETS_SQL (all but bucket_end, which the granularity gives). */
+static void bucket_from_row(sqlite3_stmt *st, void *row)
+{
+    struct bucket_obs *b = row;
+    b->bucket_start = sqlite3_column_int64(st, 0);
+    b->n_docs = sqlite3_column_int64(st, 1);
+    b->n_negative = sqlite3_column_int64(st, 2);
+    b->share_mean = col_double_or_nan(st, 3);
+    b->share_std = col_double_or_nan(st, 4);
+    b->count_mean = col_double_or_nan(st, 5);
+    b->count_std = col_double_or_nan(st, 6);
+    b->z_score = col_double_or_nan(st, 7);
+    b->spike = sqlite3_column_int(st, 8);
+    b->final = sqlite3_column_int(st, 9);
+    b->history = sqlite3_column_int64(st, 10);
+}
 
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
                       int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out, int max,
@@ -74,25 +81,10 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
     sqlite3_bind_int64(st, 3, from);
     sqlite3_bind_int64(st, 4, to);
     sqlite3_bind_int(st, 5, max);
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-        struct bucket_obs *b = &out[n++];
-        b->bucket_start = sqlite3_column_int64(st, 0);
-        b->bucket_end = b->bucket_start + gran_seconds;
-        b->n_docs = sqlite3_column_int64(st, 1);
-        b->n_negative = sqlite3_column_int64(st, 2);
-        b->share_mean = col_double_or_nan(st, 3);
-        b->share_std = col_double_or_nan(st, 4);
-        b->count_mean = col_double_or_nan(st, 5);
-        b->count_std = col_double_or_nan(st, 6);
-        b->z_score = col_double_or_nan(st, 7);
-        b->spike = sqlite3_column_int(st, 8);
-        b->final = sqlite3_column_int(st, 9);
-        b->history = sqlite3_column_int64(st, 10);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_error(db, err, "database: buckets");
+    int n = db_fill_rows(db, st, out, sizeof *out, max, bucket_from_row, NULL, "database: buckets",
+                         err);
+    for (int i = 0; i < n; i++)
+        out[i].bucket_end = out[i].bucket_start + gran_seconds;
     return n;
 }
 
@@ -105,6 +97,27 @@ int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, in
     "LEFT JOIN sources ps ON ps.id = p.source_id WHERE " filter " "                                \
     "AND COALESCE(d.published_at, d.fetched_at) >= ?2 "                                            \
     "AND COALESCE(d.published_at, d.fetched_at) < ?3 ORDER BY c.score ASC, d.id ASC LIMIT ?4"
+
+/* Reads a row of EXAMPLES_SQL. */
+static void example_from_row(sqlite3_stmt *st, void *row)
+{
+    struct alert_example *ex = row;
+    ex->document_id = sqlite3_column_int64(st, 0);
+    ex->title = db_column_strdup(st, 1);
+    ex->text = db_column_strdup(st, 2);
+    if (!ex->text)
+        ex->text = xstrdup("");
+    ex->url = db_column_strdup(st, 3);
+    ex->attended = db_column_strdup(st, 4);
+    ex->score = sqlite3_column_double(st, 5);
+    ex->source = db_column_strdup(st, 6);
+}
+
+/* db_alert_example_free() as a db_row_clear. */
+static void example_clear(void *row)
+{
+    db_alert_example_free(row);
+}
 
 int db_alerts_examples(sqlite3 *db, int topic, int64_t entity_id, int64_t start, int64_t end,
                        struct alert_example *out, int max, struct fs_error *err)
@@ -119,26 +132,8 @@ int db_alerts_examples(sqlite3 *db, int topic, int64_t entity_id, int64_t start,
     sqlite3_bind_int64(st, 2, start);
     sqlite3_bind_int64(st, 3, end);
     sqlite3_bind_int(st, 4, max);
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-        struct alert_example *ex = &out[n++];
-        ex->document_id = sqlite3_column_int64(st, 0);
-        ex->title = db_column_strdup(st, 1);
-        ex->text = db_column_strdup(st, 2);
-        if (!ex->text)
-            ex->text = xstrdup("");
-        ex->url = db_column_strdup(st, 3);
-        ex->attended = db_column_strdup(st, 4);
-        ex->score = sqlite3_column_double(st, 5);
-        ex->source = db_column_strdup(st, 6);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        for (int i = 0; i < n; i++)
-            db_alert_example_free(&out[i]);
-        return db_error(db, err, "database: examples");
-    }
-    return n;
+    return db_fill_rows(db, st, out, sizeof *out, max, example_from_row, example_clear,
+                        "database: examples", err);
 }
 
 void db_alert_example_free(struct alert_example *ex)
@@ -169,7 +164,7 @@ int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int t
     sqlite3_bind_int64(st, 2, series_key(topic, entity_id));
     sqlite3_bind_int64(st, 3, from);
     sqlite3_bind_int64(st, 4, to);
-    return step_done(db, st, err, "database: buckets evaluated");
+    return db_step_done(db, st, "database: buckets evaluated", err);
 }
 
 /* ---- alerts ------------------------------------------------------------------ */
@@ -293,7 +288,7 @@ int db_alert_insert(sqlite3 *db, struct alert_row *a, struct fs_error *err)
             err) < 0)
         return -1;
     alert_bind(st, a);
-    if (step_done(db, st, err, "database: insert alert") < 0)
+    if (db_step_done(db, st, "database: insert alert", err) < 0)
         return -1;
     a->id = sqlite3_last_insert_rowid(db);
     return 0;
@@ -315,7 +310,7 @@ int db_alert_update(sqlite3 *db, const struct alert_row *a, struct fs_error *err
         return -1;
     sqlite3_bind_int64(st, 1, a->id);
     alert_bind(st, a);
-    return step_done(db, st, err, "database: update alert");
+    return db_step_done(db, st, "database: update alert", err);
 }
 
 int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out, int *n,
@@ -331,11 +326,9 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
     sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
     void *rows;
     size_t count;
-    if (db_collect_rows(db, st, sizeof **out, alert_from_row, &rows, &count,
-                        "database: list alerts", err) < 0) {
-        free(rows);
+    if (db_collect_all(db, st, sizeof **out, alert_from_row, NULL, &rows, &count,
+                       "database: list alerts", err) < 0)
         return -1;
-    }
     *out = rows;
     *n = (int)count;
     return 0;
@@ -349,9 +342,7 @@ int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
-    if (step_done(db, st, err, "database: ack alert") < 0)
-        return -1;
-    return sqlite3_changes(db) > 0 ? 1 : 0;
+    return db_step_changed(db, st, "database: ack alert", err);
 }
 
 /* ---- alert history --------------------------------------------------------------- */
@@ -382,7 +373,7 @@ int db_alert_event_insert(sqlite3 *db, struct alert_event_row *e, struct fs_erro
     bind_double_or_null(st, 12, e->baseline_count_std);
     bind_double_or_null(st, 13, e->z_score);
     sqlite3_bind_int(st, 14, e->notified);
-    if (step_done(db, st, err, "database: alert event") < 0)
+    if (db_step_done(db, st, "database: alert event", err) < 0)
         return -1;
     e->id = sqlite3_last_insert_rowid(db);
     return 0;
@@ -423,11 +414,9 @@ int db_alert_events(sqlite3 *db, int64_t alert_id, struct alert_event_row **out,
     sqlite3_bind_int64(st, 1, alert_id);
     void *rows;
     size_t count;
-    if (db_collect_rows(db, st, sizeof **out, event_from_row, &rows, &count,
-                        "database: alert events", err) < 0) {
-        free(rows);
+    if (db_collect_all(db, st, sizeof **out, event_from_row, NULL, &rows, &count,
+                       "database: alert events", err) < 0)
         return -1;
-    }
     *out = rows;
     *n = (int)count;
     return 0;
@@ -456,10 +445,23 @@ int db_alert_texts_insert(sqlite3 *db, int64_t event_id, const struct alert_exam
         db_bind_text(st, 6, ex[i].url);
         db_bind_text(st, 7, ex[i].source);
         db_bind_text(st, 8, ex[i].attended);
-        if (step_done(db, st, err, "database: alert texts") < 0)
+        if (db_step_done(db, st, "database: alert texts", err) < 0)
             return -1;
     }
     return 0;
+}
+
+/* Reads a stored text (table alert_texts) as an example: title holds the headline. */
+static void text_from_row(sqlite3_stmt *st, void *row)
+{
+    struct alert_example *ex = row;
+    ex->document_id = sqlite3_column_int64(st, 0);
+    ex->title = db_column_strdup(st, 1);
+    ex->text = xstrdup("");
+    ex->url = db_column_strdup(st, 2);
+    ex->source = db_column_strdup(st, 3);
+    ex->attended = db_column_strdup(st, 4);
+    ex->score = sqlite3_column_double(st, 5);
 }
 
 int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int max,
@@ -473,25 +475,8 @@ int db_alert_texts(sqlite3 *db, int64_t event_id, struct alert_example *out, int
         return -1;
     sqlite3_bind_int64(st, 1, event_id);
     sqlite3_bind_int(st, 2, max);
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-        struct alert_example *ex = &out[n++];
-        memset(ex, 0, sizeof *ex);
-        ex->document_id = sqlite3_column_int64(st, 0);
-        ex->title = db_column_strdup(st, 1);
-        ex->text = xstrdup("");
-        ex->url = db_column_strdup(st, 2);
-        ex->source = db_column_strdup(st, 3);
-        ex->attended = db_column_strdup(st, 4);
-        ex->score = sqlite3_column_double(st, 5);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        for (int i = 0; i < n; i++)
-            db_alert_example_free(&out[i]);
-        return db_error(db, err, "database: alert texts");
-    }
-    return n;
+    return db_fill_rows(db, st, out, sizeof *out, max, text_from_row, example_clear,
+                        "database: alert texts", err);
 }
 
 /* ---- silences ------------------------------------------------------------------ */
@@ -509,7 +494,7 @@ int db_silence_add(sqlite3 *db, struct silence_row *s, struct fs_error *err)
     sqlite3_bind_int64(st, 3, s->until);
     sqlite3_bind_text(st, 4, s->comment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, s->entity_id);
-    if (step_done(db, st, err, "database: silence") < 0)
+    if (db_step_done(db, st, "database: silence", err) < 0)
         return -1;
     s->id = sqlite3_last_insert_rowid(db);
     return 0;
@@ -569,11 +554,9 @@ int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out
     sqlite3_bind_int(st, 2, all);
     void *rows;
     size_t count;
-    if (db_collect_rows(db, st, sizeof **out, silence_from_row, &rows, &count,
-                        "database: silences", err) < 0) {
-        free(rows);
+    if (db_collect_all(db, st, sizeof **out, silence_from_row, NULL, &rows, &count,
+                       "database: silences", err) < 0)
         return -1;
-    }
     *out = rows;
     *n = (int)count;
     return 0;
@@ -587,9 +570,7 @@ int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
-    if (step_done(db, st, err, "database: unsilence") < 0)
-        return -1;
-    return sqlite3_changes(db) > 0 ? 1 : 0;
+    return db_step_changed(db, st, "database: unsilence", err);
 }
 
 /* ---- outbox -------------------------------------------------------------------- */
@@ -613,7 +594,7 @@ int db_outbox_insert(sqlite3 *db, struct outbox_row *r, struct fs_error *err)
     sqlite3_bind_int64(st, 8, r->created_at);
     sqlite3_bind_int64(st, 9, r->next_attempt_at);
     db_bind_text(st, 10, r->target);
-    if (step_done(db, st, err, "database: outbox insert") < 0)
+    if (db_step_done(db, st, "database: outbox insert", err) < 0)
         return -1;
     r->id = sqlite3_last_insert_rowid(db);
     str_copy(r->state, sizeof r->state, "queued");
@@ -642,6 +623,12 @@ static void outbox_from_row(sqlite3_stmt *st, void *row)
     r->target = db_column_strdup(st, 14);
 }
 
+/* db_outbox_rows_free() as a db_rows_free. */
+static void outbox_rows_free(void *rows, size_t n)
+{
+    db_outbox_rows_free(rows, (int)n);
+}
+
 int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, struct fs_error *err)
 {
     sqlite3_stmt *st;
@@ -656,11 +643,9 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
     sqlite3_bind_int64(st, 1, now);
     void *rows;
     size_t count;
-    if (db_collect_rows(db, st, sizeof **out, outbox_from_row, &rows, &count, "database: outbox",
-                        err) < 0) {
-        db_outbox_rows_free(rows, (int)count);
+    if (db_collect_all(db, st, sizeof **out, outbox_from_row, outbox_rows_free, &rows, &count,
+                       "database: outbox", err) < 0)
         return -1;
-    }
     *out = rows;
     *n = (int)count;
     return 0;
@@ -690,9 +675,7 @@ int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until, s
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, lease_until);
-    if (step_done(db, st, err, "database: outbox claim") < 0)
-        return -1;
-    return sqlite3_changes(db) > 0 ? 1 : 0;
+    return db_step_changed(db, st, "database: outbox claim", err);
 }
 
 int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
@@ -705,7 +688,7 @@ int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *e
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
-    return step_done(db, st, err, "database: outbox sent");
+    return db_step_done(db, st, "database: outbox sent", err);
 }
 
 int db_outbox_mark_failed(sqlite3 *db, int64_t id, int64_t next_attempt_at, const char *error,
@@ -722,7 +705,7 @@ int db_outbox_mark_failed(sqlite3 *db, int64_t id, int64_t next_attempt_at, cons
     sqlite3_bind_int64(st, 2, next_attempt_at);
     db_bind_text(st, 3, error);
     sqlite3_bind_int(st, 4, expire);
-    return step_done(db, st, err, "database: outbox failed");
+    return db_step_done(db, st, "database: outbox failed", err);
 }
 
 void db_outbox_row_free(struct outbox_row *r)

@@ -4,6 +4,24 @@
 
 #include <stdlib.h>
 
+/* Reads a row of columns id, title, text. */
+static void doc_read(sqlite3_stmt *st, void *row)
+{
+    struct pending_doc *d = row;
+    d->id = sqlite3_column_int64(st, 0);
+    d->title = db_column_strdup(st, 1);
+    d->text = db_column_strdup(st, 2);
+    if (!d->text)
+        d->text = xstrdup("");
+}
+
+static void doc_clear(void *row)
+{
+    struct pending_doc *d = row;
+    free(d->title);
+    free(d->text);
+}
+
 /* Steps st (columns id, title, text) into a new array of at most limit
  * documents, and finalizes it. */
 static int docs_collect(sqlite3 *db, sqlite3_stmt *st, int limit, struct pending_doc **out,
@@ -11,26 +29,16 @@ static int docs_collect(sqlite3 *db, sqlite3_stmt *st, int limit, struct pending
 {
     *out = NULL;
     *n = 0;
-    size_t cap = limit > 0 ? (size_t)limit : 1;
-    struct pending_doc *docs = xcalloc(cap, sizeof *docs);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
-        struct pending_doc *d = &docs[(*n)++];
-        d->id = sqlite3_column_int64(st, 0);
-        d->title = db_column_strdup(st, 1);
-        d->text = db_column_strdup(st, 2);
-        if (!d->text)
-            d->text = xstrdup("");
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        db_error(db, err, "database: pending documents");
-        sqlite3_finalize(st);
-        db_pending_docs_free(docs, *n);
-        *n = 0;
+    int cap = limit > 0 ? limit : 1;
+    struct pending_doc *docs = xcalloc((size_t)cap, sizeof *docs);
+    int got = db_fill_rows(db, st, docs, sizeof *docs, cap, doc_read, doc_clear,
+                           "database: pending documents", err);
+    if (got < 0) {
+        free(docs);
         return -1;
     }
-    sqlite3_finalize(st);
     *out = docs;
+    *n = (size_t)got;
     return 0;
 }
 
@@ -69,10 +77,8 @@ int db_entity_reread_pending(sqlite3 *db, int64_t after_id, int limit, struct pe
 
 void db_pending_docs_free(struct pending_doc *docs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(docs[i].title);
-        free(docs[i].text);
-    }
+    for (size_t i = 0; i < n; i++)
+        doc_clear(&docs[i]);
     free(docs);
 }
 
@@ -108,7 +114,5 @@ int db_classification_store(sqlite3 *db, const struct classification_row *r, str
     sqlite3_bind_double(st, 7, r->score);
     db_bind_text(st, 8, r->attended);
     sqlite3_bind_int64(st, 9, r->classified_at);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: store classification");
+    return db_step_done(db, st, "database: store classification", err);
 }

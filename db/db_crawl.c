@@ -102,8 +102,9 @@ static void bind_opt_int(sqlite3_stmt *st, int idx, int64_t v)
         sqlite3_bind_null(st, idx);
 }
 
-/* Steps a statement that returns no row; resets it. */
-static int step_done(struct db_crawl *dc, sqlite3_stmt *st, struct fs_error *err, const char *what)
+/* Steps a cached statement that returns no row and resets it for its next use
+ * (db_step_done() is for a statement used once: it finalizes). */
+static int step_reset(struct db_crawl *dc, sqlite3_stmt *st, struct fs_error *err, const char *what)
 {
     int rc = sqlite3_step(st);
     int ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
@@ -185,7 +186,7 @@ int db_crawl_source_update(struct db_crawl *dc, const struct db_source_update *u
     bind_opt_int(st, 7, u->ttl_seconds);
     bind_opt_int(st, 8, u->last_fetch_at);
     sqlite3_bind_int64(st, 9, u->next_fetch_at);
-    return step_done(dc, st, err, "database: updating source");
+    return step_reset(dc, st, err, "database: updating source");
 }
 
 int db_crawl_seen(struct db_crawl *dc, const char *const *keys, size_t n_keys, int64_t *doc_id,
@@ -240,7 +241,7 @@ int db_crawl_document_insert(struct db_crawl *dc, const struct db_document *doc,
     bind_opt_int(st, 10, doc->published_at);
     sqlite3_bind_int64(st, 11, doc->fetched_at);
     db_bind_text(st, 12, doc->tickers);
-    if (step_done(dc, st, err, "database: storing document") < 0)
+    if (step_reset(dc, st, err, "database: storing document") < 0)
         return -1;
     int64_t new_id = sqlite3_last_insert_rowid(dc->db);
     for (size_t i = 0; i < n_keys; i++) {
@@ -251,7 +252,7 @@ int db_crawl_document_insert(struct db_crawl *dc, const struct db_document *doc,
             return -1;
         db_bind_text(ks, 1, keys[i]);
         sqlite3_bind_int64(ks, 2, new_id);
-        if (step_done(dc, ks, err, "database: storing dedupe key") < 0)
+        if (step_reset(dc, ks, err, "database: storing dedupe key") < 0)
             return -1;
     }
     if (id)
@@ -274,7 +275,7 @@ int db_crawl_log_add(struct db_crawl *dc, const struct db_crawl_log_row *row, st
     sqlite3_bind_int(st, 8, row->n_items);
     sqlite3_bind_int(st, 9, row->n_new);
     db_bind_text(st, 10, row->error);
-    return step_done(dc, st, err, "database: writing crawl_log");
+    return step_reset(dc, st, err, "database: writing crawl_log");
 }
 
 int db_crawl_robots_get(struct db_crawl *dc, const char *origin, int64_t now, char **body,
@@ -308,5 +309,5 @@ int db_crawl_robots_put(struct db_crawl *dc, const char *origin, const char *bod
     db_bind_text(st, 2, body);
     sqlite3_bind_int64(st, 3, fetched_at);
     sqlite3_bind_int64(st, 4, expires_at);
-    return step_done(dc, st, err, "database: writing robots cache");
+    return step_reset(dc, st, err, "database: writing robots cache");
 }

@@ -5,6 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void entity_doc_read(sqlite3_stmt *st, void *row)
+{
+    struct entity_doc *d = row;
+    d->id = sqlite3_column_int64(st, 0);
+    d->title = db_column_strdup(st, 1);
+    d->text = db_column_strdup(st, 2);
+    d->tickers = db_column_strdup(st, 3);
+    d->classified = sqlite3_column_int(st, 4);
+    if (!d->text)
+        d->text = xstrdup("");
+}
+
+static void entity_doc_clear(void *row)
+{
+    struct entity_doc *d = row;
+    free(d->title);
+    free(d->text);
+    free(d->tickers);
+}
+
 int db_entities_pending(sqlite3 *db, int64_t after_id, int limit, struct entity_doc **out,
                         size_t *n, struct fs_error *err)
 {
@@ -19,36 +39,23 @@ int db_entities_pending(sqlite3 *db, int64_t after_id, int limit, struct entity_
         return -1;
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
-    size_t cap = limit > 0 ? (size_t)limit : 1;
-    struct entity_doc *docs = xcalloc(cap, sizeof *docs);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
-        struct entity_doc *d = &docs[(*n)++];
-        d->id = sqlite3_column_int64(st, 0);
-        d->title = db_column_strdup(st, 1);
-        d->text = db_column_strdup(st, 2);
-        d->tickers = db_column_strdup(st, 3);
-        d->classified = sqlite3_column_int(st, 4);
-        if (!d->text)
-            d->text = xstrdup("");
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        db_entity_docs_free(docs, *n);
-        *n = 0;
-        return db_error(db, err, "database: documents to recognise");
+    int cap = limit > 0 ? limit : 1;
+    struct entity_doc *docs = xcalloc((size_t)cap, sizeof *docs);
+    int got = db_fill_rows(db, st, docs, sizeof *docs, cap, entity_doc_read, entity_doc_clear,
+                           "database: documents to recognise", err);
+    if (got < 0) {
+        free(docs);
+        return -1;
     }
     *out = docs;
+    *n = (size_t)got;
     return 0;
 }
 
 void db_entity_docs_free(struct entity_doc *docs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(docs[i].title);
-        free(docs[i].text);
-        free(docs[i].tickers);
-    }
+    for (size_t i = 0; i < n; i++)
+        entity_doc_clear(&docs[i]);
     free(docs);
 }
 
@@ -65,10 +72,8 @@ int db_entity_id(sqlite3 *db, const char *key, const char *name, const char *tic
     db_bind_text(st, 1, key);
     db_bind_text(st, 2, name);
     db_bind_text(st, 3, ticker);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, err, "database: storing an entity");
+    if (db_step_done(db, st, "database: storing an entity", err) < 0)
+        return -1;
     int found = db_entity_find(db, key, id, err);
     if (found == 0)
         return fs_error_set(err, "database: entity %s vanished", key);
@@ -104,9 +109,7 @@ int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error 
     sqlite3_bind_int64(st, 4, m->start);
     sqlite3_bind_int64(st, 5, m->len);
     db_bind_text(st, 6, m->how);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: storing a mention");
+    return db_step_done(db, st, "database: storing a mention", err);
 }
 
 int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_error *err)
@@ -116,9 +119,7 @@ int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_err
         return -1;
     sqlite3_bind_int64(st, 1, document_id);
     sqlite3_bind_int64(st, 2, at);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: marking a document read");
+    return db_step_done(db, st, "database: marking a document read", err);
 }
 
 int db_entities_reset(sqlite3 *db, struct fs_error *err)
@@ -137,9 +138,7 @@ static int exec_document(sqlite3 *db, const char *sql, int64_t document_id, int6
     sqlite3_bind_int64(st, 1, document_id);
     if (entity_id >= 0)
         sqlite3_bind_int64(st, 2, entity_id);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, what);
+    return db_step_done(db, st, what, err);
 }
 
 int db_mentions_delete(sqlite3 *db, int64_t document_id, struct fs_error *err)
@@ -193,15 +192,11 @@ int db_entity_reread_entities(sqlite3 *db, int64_t document_id, int64_t **ids, s
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, document_id);
-    void *rows = NULL;
-    if (db_collect_rows(db, st, sizeof **ids, id_read, &rows, n, "database: entities to read",
-                        err) < 0) {
-        free(rows);
-        *n = 0;
-        return -1;
-    }
+    void *rows;
+    int rc = db_collect_all(db, st, sizeof **ids, id_read, NULL, &rows, n,
+                            "database: entities to read", err);
     *ids = rows;
-    return 0;
+    return rc;
 }
 
 static void mention_read(sqlite3_stmt *st, void *row)
@@ -224,16 +219,11 @@ int db_document_mentions(sqlite3 *db, int64_t document_id, struct doc_mention **
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, document_id);
-    void *rows = NULL;
-    if (db_collect_rows(db, st, sizeof **out, mention_read, &rows, n, "database: reading mentions",
-                        err) < 0) {
-        free(rows);
-        *out = NULL;
-        *n = 0;
-        return -1;
-    }
+    void *rows;
+    int rc = db_collect_all(db, st, sizeof **out, mention_read, NULL, &rows, n,
+                            "database: reading mentions", err);
     *out = rows;
-    return 0;
+    return rc;
 }
 
 static void volume_read(sqlite3_stmt *st, void *row)
@@ -274,18 +264,20 @@ int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct f
     return volume_collect(db, st, out, n, err);
 }
 
+/* db_entity_volume_free() as a db_rows_free. */
+static void volumes_free(void *rows, size_t n)
+{
+    db_entity_volume_free(rows, n);
+}
+
 static int volume_collect(sqlite3 *db, sqlite3_stmt *st, struct entity_volume **out, size_t *n,
                           struct fs_error *err)
 {
-    void *rows = NULL;
-    if (db_collect_rows(db, st, sizeof **out, volume_read, &rows, n, "database: entity volume",
-                        err) < 0) {
-        db_entity_volume_free(rows, *n);
-        *n = 0;
-        return -1;
-    }
+    void *rows;
+    int rc = db_collect_all(db, st, sizeof **out, volume_read, volumes_free, &rows, n,
+                            "database: entity volume", err);
     *out = rows;
-    return 0;
+    return rc;
 }
 
 void db_entity_volume_free(struct entity_volume *v, size_t n)
@@ -312,9 +304,7 @@ int db_entity_sentiment_store(sqlite3 *db, const struct entity_sentiment_row *r,
     sqlite3_bind_double(st, 5, r->score);
     db_bind_text(st, 6, r->attended);
     db_bind_text(st, 7, r->basis);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: storing an entity's sentiment");
+    return db_step_done(db, st, "database: storing an entity's sentiment", err);
 }
 
 int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct fs_error *err)
@@ -331,7 +321,5 @@ int db_entity_sentiments_from_document(sqlite3 *db, int64_t document_id, struct 
                    err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, document_id);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, err, "database: entity sentiments");
+    return db_step_done(db, st, "database: entity sentiments", err);
 }

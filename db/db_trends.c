@@ -3,7 +3,6 @@
 
 #include "db/db.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define DOC_TIME DB_DOC_TIME
@@ -16,18 +15,6 @@ const char *db_trend_granularity_name(int granularity)
 static int granularity_from_text(const unsigned char *s)
 {
     return s && strcmp((const char *)s, "day") == 0 ? DB_TREND_DAY : DB_TREND_HOUR;
-}
-
-static int step_done(sqlite3 *db, sqlite3_stmt *st, struct fs_error *err, const char *what)
-{
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        db_error(db, err, what);
-        sqlite3_finalize(st);
-        return -1;
-    }
-    sqlite3_finalize(st);
-    return 0;
 }
 
 /* The same statements over the two kinds of series: per topic (table buckets,
@@ -141,15 +128,10 @@ static int rows_collect(sqlite3 *db, sqlite3_stmt *st, struct trend_row **rows, 
                         struct fs_error *err)
 {
     void *got;
-    if (db_collect_rows(db, st, sizeof **rows, row_read, &got, n, "database: reading buckets",
-                        err) < 0) {
-        free(got);
-        *rows = NULL;
-        *n = 0;
-        return -1;
-    }
+    int rc = db_collect_all(db, st, sizeof **rows, row_read, NULL, &got, n,
+                            "database: reading buckets", err);
     *rows = got;
-    return 0;
+    return rc;
 }
 
 int db_trends_load_series_by(sqlite3 *db, int by, int granularity, int topic, int64_t from,
@@ -201,6 +183,14 @@ int db_trends_series(sqlite3 *db, int **out, size_t *n, struct fs_error *err)
     return db_trends_series_by(db, DB_TREND_BY_TOPIC, out, n, err);
 }
 
+/* Reads a (granularity, series) row into a pair of ints. */
+static void series_read(sqlite3_stmt *st, void *row)
+{
+    int *pair = row;
+    pair[0] = granularity_from_text(sqlite3_column_text(st, 0));
+    pair[1] = sqlite3_column_int(st, 1);
+}
+
 int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_error *err)
 {
     static const char *const sql[] = {
@@ -210,23 +200,11 @@ int db_trends_series_by(sqlite3 *db, int by, int **out, size_t *n, struct fs_err
     sqlite3_stmt *st;
     if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = xgrow(*out, *n, &cap, 2 * sizeof **out, 64); /* pairs */
-        (*out)[2 * *n] = granularity_from_text(sqlite3_column_text(st, 0));
-        (*out)[2 * *n + 1] = sqlite3_column_int(st, 1);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        return db_error(db, err, "database: reading buckets");
-    }
-    return 0;
+    void *pairs;
+    int rc = db_collect_all(db, st, 2 * sizeof **out, series_read, NULL, &pairs, n,
+                            "database: reading buckets", err);
+    *out = pairs;
+    return rc;
 }
 
 #define ROW_VALUES                                                                                 \
@@ -348,7 +326,7 @@ int db_trends_finalize_by(sqlite3 *db, int by, int64_t now, int64_t *n, struct f
     if (db_prepare(db, &st, sql[by], err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);
-    if (step_done(db, st, err, "database: finalising buckets") < 0)
+    if (db_step_done(db, st, "database: finalising buckets", err) < 0)
         return -1;
     if (n)
         *n = sqlite3_changes64(db);

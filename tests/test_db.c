@@ -1,4 +1,5 @@
-/* test_db.c — opening, migrating, meta, and refusing what is not a database. */
+/* test_db.c — opening, migrating, meta, the statement helpers, and refusing what
+ * is not a database. */
 #include "common/util.h"
 #include "db/db.h"
 #include "db/schema.h"
@@ -52,6 +53,137 @@ static void test_meta_round_trip(void)
     CHECK(db_meta_set_int(db, "x", 42, &err) == 0);
     CHECK(db_meta_set_int(db, "x", 43, &err) == 0);
     CHECK(db_meta_get_int(db, "x", 7, &v, &err) == 0 && v == 43);
+    db_close(db);
+    free(path);
+}
+
+/* 1 when every statement prepared on db has been finalized. */
+static int all_finalized(sqlite3 *db)
+{
+    return sqlite3_next_stmt(db, NULL) == NULL;
+}
+
+/* Prepares sql on db into *st, CHECKing it (err: the test's struct fs_error). */
+#define PREPARE(db, st, sql) CHECK(db_prepare((db), (st), (sql), &err) == 0)
+
+static void test_step_done(void)
+{
+    char *path = temp_path("s.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    sqlite3_stmt *st;
+    PREPARE(db, &st, "INSERT INTO meta(key, value) VALUES ('k', 1)");
+    CHECK_INT_EQ(db_step_done(db, st, "meta", &err), 0);
+    CHECK(all_finalized(db));
+    PREPARE(db, &st, "INSERT INTO meta(key, value) VALUES ('k', 2)");
+    CHECK_INT_EQ(db_step_done(db, st, "meta", &err), -1);
+    CHECK_STR_EQ(err.msg, "meta: UNIQUE constraint failed: meta.key");
+    CHECK(all_finalized(db));
+    /* a statement that returns a row did not run to completion */
+    PREPARE(db, &st, "SELECT 1");
+    CHECK_INT_EQ(db_step_done(db, st, "select", &err), -1);
+    CHECK(all_finalized(db));
+    db_close(db);
+    free(path);
+}
+
+static void test_step_changed(void)
+{
+    char *path = temp_path("c.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    CHECK(db_meta_set_int(db, "k", 1, &err) == 0);
+    sqlite3_stmt *st;
+    PREPARE(db, &st, "UPDATE meta SET value = 2 WHERE key = 'k'");
+    CHECK_INT_EQ(db_step_changed(db, st, "meta", &err), 1);
+    PREPARE(db, &st, "UPDATE meta SET value = 2 WHERE key = 'none'");
+    CHECK_INT_EQ(db_step_changed(db, st, "meta", &err), 0);
+    PREPARE(db, &st, "UPDATE meta SET value = abs(-9223372036854775808) WHERE key = 'k'");
+    CHECK_INT_EQ(db_step_changed(db, st, "meta", &err), -1);
+    CHECK_STR_EQ(err.msg, "meta: integer overflow");
+    CHECK(all_finalized(db));
+    db_close(db);
+    free(path);
+}
+
+static void int_read(sqlite3_stmt *st, void *row)
+{
+    *(int *)row = sqlite3_column_int(st, 0);
+}
+
+static size_t ints_freed = (size_t)-1;
+
+static void ints_free(void *rows, size_t n)
+{
+    ints_freed = n;
+    free(rows);
+}
+
+/* 1, 2, 3, then (fail_at_3) a step that fails: abs() of the smallest int64. */
+#define ONE_TWO_THREE(fail_at_3)                                                                  \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3) "               \
+    "SELECT CASE WHEN i = 3 AND " #fail_at_3 " THEN abs(-9223372036854775808) ELSE i END FROM c"
+
+static void test_collect_all(void)
+{
+    char *path = temp_path("r.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    sqlite3_stmt *st;
+    void *rows;
+    size_t n;
+    PREPARE(db, &st, ONE_TWO_THREE(0));
+    CHECK_INT_EQ(db_collect_all(db, st, sizeof(int), int_read, ints_free, &rows, &n, "ints", &err),
+                 0);
+    CHECK(n == 3 && ((int *)rows)[0] == 1 && ((int *)rows)[2] == 3);
+    CHECK(ints_freed == (size_t)-1);
+    free(rows);
+    /* a failing step frees the two rows read before it */
+    PREPARE(db, &st, ONE_TWO_THREE(1));
+    CHECK_INT_EQ(db_collect_all(db, st, sizeof(int), int_read, ints_free, &rows, &n, "ints", &err),
+                 -1);
+    CHECK(rows == NULL && n == 0);
+    CHECK_INT_EQ(ints_freed, 2);
+    CHECK_STR_EQ(err.msg, "ints: integer overflow");
+    /* and with free() when no free_rows is given */
+    PREPARE(db, &st, ONE_TWO_THREE(1));
+    CHECK_INT_EQ(db_collect_all(db, st, sizeof(int), int_read, NULL, &rows, &n, "ints", &err), -1);
+    CHECK(rows == NULL && n == 0);
+    CHECK(all_finalized(db));
+    db_close(db);
+    free(path);
+}
+
+static int ints_cleared;
+
+static void int_clear(void *row)
+{
+    ints_cleared++;
+    *(int *)row = 0;
+}
+
+static void test_fill_rows(void)
+{
+    char *path = temp_path("l.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    sqlite3_stmt *st;
+    int v[3] = {0};
+    /* rows beyond max are left unread */
+    PREPARE(db, &st, ONE_TWO_THREE(0));
+    CHECK_INT_EQ(db_fill_rows(db, st, v, sizeof *v, 2, int_read, int_clear, "ints", &err), 2);
+    CHECK(v[0] == 1 && v[1] == 2 && v[2] == 0);
+    CHECK(all_finalized(db));
+    /* a failing step clears the two rows read before it */
+    PREPARE(db, &st, ONE_TWO_THREE(1));
+    CHECK_INT_EQ(db_fill_rows(db, st, v, sizeof *v, 3, int_read, int_clear, "ints", &err), -1);
+    CHECK_INT_EQ(ints_cleared, 2);
+    CHECK_STR_EQ(err.msg, "ints: integer overflow");
+    CHECK(all_finalized(db));
     db_close(db);
     free(path);
 }
@@ -273,6 +405,10 @@ int main(void)
     RUN(test_open_creates_and_migrates);
     RUN(test_entity_time_migration);
     RUN(test_meta_round_trip);
+    RUN(test_step_done);
+    RUN(test_step_changed);
+    RUN(test_collect_all);
+    RUN(test_fill_rows);
     RUN(test_foreign_keys_enforced);
     RUN(test_rejects_non_database);
     RUN(test_rejects_newer_schema);
