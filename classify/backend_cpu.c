@@ -473,16 +473,6 @@ static void cpu_crossentropy_backward(struct backend *be, float *dlogits, const 
 
 /* ---- dropout ---------------------------------------------------------------------------- */
 
-/* The dropout mask's 64-bit hash has no vector multiply before AVX-512DQ, so
- * these loops also get a copy for it, picked at load time (the same bits, the
- * same products: results do not depend on the copy). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define CPU_DROPOUT_CLONES __attribute__((target_clones("default", "arch=x86-64-v4")))
-#else
-#define CPU_DROPOUT_CLONES
-#endif
-
-CPU_DROPOUT_CLONES
 static void cpu_dropout_forward(struct backend *be, float *out, const float *inp, size_t n, float p,
                                 uint64_t seed)
 {
@@ -497,7 +487,6 @@ static void cpu_dropout_forward(struct backend *be, float *out, const float *inp
         out[i] = fs_dropout_keep(seed, i, p) ? inp[i] * scale : 0.0f;
 }
 
-CPU_DROPOUT_CLONES
 static void cpu_dropout_backward(struct backend *be, float *dinp, const float *dout, size_t n,
                                  float p, uint64_t seed)
 {
