@@ -86,6 +86,17 @@ int db_step_changed(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_e
     return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
+int db_update_id_at(sqlite3 *db, const char *sql, int64_t id, int64_t at, const char *what,
+                    struct fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (db_prepare(db, &st, sql, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    return db_step_changed(db, st, what, err);
+}
+
 int db_exec(sqlite3 *db, const char *sql, struct fs_error *err)
 {
     char *msg = NULL;

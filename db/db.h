@@ -94,6 +94,11 @@ int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_erro
  * returns 1 when it changed at least one row, 0 when none, -1 with err. */
 int db_step_changed(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fs_error *err);
 
+/* Runs sql, an UPDATE or DELETE with two parameters, ?1 a row id and ?2 a time,
+ * once: db_step_changed's result (1 matched, 0 none, -1 with err). */
+int db_update_id_at(sqlite3 *db, const char *sql, int64_t id, int64_t at, const char *what,
+                    struct fs_error *err);
+
 /* Binds a text value, or NULL when s is NULL. */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 

@@ -336,13 +336,8 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
 
 int db_alert_ack(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st, "UPDATE alerts SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
-                   err) < 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    return db_step_changed(db, st, "database: ack alert", err);
+    return db_update_id_at(db, "UPDATE alerts SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                           id, now, "database: ack alert", err);
 }
 
 /* ---- alert history --------------------------------------------------------------- */
@@ -564,9 +559,9 @@ int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out
 
 int db_silence_lift(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "UPDATE silences SET lifted_at = ?1 WHERE id = ?2 AND " SILENCE_ACTIVE, err) < 0)
+    sqlite3_stmt *st; /* SILENCE_ACTIVE reads the time as ?1 */
+    if (db_prepare(db, &st, "UPDATE silences SET lifted_at = ?1 WHERE id = ?2 AND " SILENCE_ACTIVE,
+                   err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
@@ -680,15 +675,11 @@ int db_outbox_claim(sqlite3 *db, int64_t id, int64_t now, int64_t lease_until, s
 
 int db_outbox_mark_sent(sqlite3 *db, int64_t id, int64_t now, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, "
-                   "last_error = NULL WHERE id = ?1",
-                   err) < 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    return db_step_done(db, st, "database: outbox sent", err);
+    int rc = db_update_id_at(db,
+                             "UPDATE outbox SET state = 'sent', sent_at = ?2, "
+                             "attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                             id, now, "database: outbox sent", err);
+    return rc < 0 ? -1 : 0;
 }
 
 int db_outbox_mark_failed(sqlite3 *db, int64_t id, int64_t next_attempt_at, const char *error,

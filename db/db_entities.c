@@ -114,12 +114,9 @@ int db_mention_insert(sqlite3 *db, const struct mention_row *m, struct fs_error 
 
 int db_entities_mark(sqlite3 *db, int64_t document_id, int64_t at, struct fs_error *err)
 {
-    sqlite3_stmt *st;
-    if (db_prepare(db, &st, "UPDATE documents SET entities_at = ?2 WHERE id = ?1", err) < 0)
-        return -1;
-    sqlite3_bind_int64(st, 1, document_id);
-    sqlite3_bind_int64(st, 2, at);
-    return db_step_done(db, st, "database: marking a document read", err);
+    int rc = db_update_id_at(db, "UPDATE documents SET entities_at = ?2 WHERE id = ?1", document_id,
+                             at, "database: marking a document read", err);
+    return rc < 0 ? -1 : 0;
 }
 
 int db_entities_reset(sqlite3 *db, struct fs_error *err)
@@ -259,7 +256,8 @@ int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct f
     sqlite3_stmt *st;
     *out = NULL;
     *n = 0;
-    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) < 0)
+    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) <
+        0)
         return -1;
     return volume_collect(db, st, out, n, err);
 }

@@ -108,6 +108,31 @@ static void test_step_changed(void)
     free(path);
 }
 
+static void test_update_id_at(void)
+{
+    char *path = temp_path("u.db");
+    sqlite3 *db;
+    struct fs_error err;
+    CHECK(db_open(&db, path, &err) == 0);
+    CHECK(db_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, at INTEGER); "
+                      "INSERT INTO t VALUES (7, 0), (8, 0)",
+                  &err) == 0);
+    const char *sql = "UPDATE t SET at = ?2 WHERE id = ?1";
+    CHECK_INT_EQ(db_update_id_at(db, sql, 7, 42, "t", &err), 1);
+    CHECK_INT_EQ(db_update_id_at(db, sql, 9, 43, "t", &err), 0);
+    sqlite3_stmt *st;
+    PREPARE(db, &st, "SELECT group_concat(id || '=' || at, ' ') FROM t");
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "7=42 8=0");
+    sqlite3_finalize(st);
+    CHECK_INT_EQ(db_update_id_at(db, "UPDATE nowhere SET at = ?2 WHERE id = ?1", 7, 1, "t", &err),
+                 -1);
+    CHECK(strstr(err.msg, "no such table: nowhere") != NULL);
+    CHECK(all_finalized(db));
+    db_close(db);
+    free(path);
+}
+
 static void int_read(sqlite3_stmt *st, void *row)
 {
     *(int *)row = sqlite3_column_int(st, 0);
@@ -407,6 +432,7 @@ int main(void)
     RUN(test_meta_round_trip);
     RUN(test_step_done);
     RUN(test_step_changed);
+    RUN(test_update_id_at);
     RUN(test_collect_all);
     RUN(test_fill_rows);
     RUN(test_foreign_keys_enforced);
