@@ -8,7 +8,9 @@ scripts/news_check_stats.py, and the training-data loading of `finsent train`:
 - the script fails on a planted near-duplicate across the two sets and on an
   unknown label, so the checks above can fail;
 - `finsent train` adds the news sentences (one example per task) by default and
-  leaves them out with --news-data none (the "training on N examples" line).
+  leaves them out with --news-data none (the "training on N examples" line);
+  given both --sentiment-data and --topic-data it reads no bundled file, and news
+  only from --news-data.
 """
 import csv
 import os
@@ -118,6 +120,20 @@ def main():
     want = tweets + 2 * news + negative + news_negative
     report(got == want, "by default each negative sentiment row counts twice",
            f"{got}, expected {want}")
+    with tempfile.TemporaryDirectory() as tmp:
+        own = {}
+        for task, label in (("sentiment", "2"), ("topic", "5")):
+            own[task] = os.path.join(tmp, task + ".csv")
+            with open(own[task], "w", encoding="utf-8") as f:
+                f.write("text,label\n" + "".join(f"{task} row {i},{label}\n" for i in range(7)))
+        mine = ["--sentiment-data", own["sentiment"], "--topic-data", own["topic"]]
+        got = train_count(*mine)
+        report(got == 14, "given both training sets, train reads no bundled news",
+               f"{got}, expected 14")
+        got = train_count(*mine, "--news-data", os.path.join(news_train, "all.csv"),
+                          "--negative-repeat", "1")
+        report(got == 14 + 2 * news, "given both training sets, --news-data still adds news",
+               f"{got}, expected 14 + 2 x {news}")
     return report.exit_code()
 
 
