@@ -11,6 +11,7 @@
 #   make bench      benchmarks (figures printed, never asserted)
 #   make fuzz       short libFuzzer runs of the parsers (clang)
 #   make SAN=1 test the suite under ASan + UBSan (CPU backend only)
+#   make memcheck   the C test programs under valgrind's leak check
 #   make CUDA=0|1   force the CUDA backend off or on
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -100,7 +101,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 HDRS     := $(wildcard */*.h)
 
-.PHONY: all deps base-model test check run bench fuzz install uninstall clean format lint tests-build finsent
+.PHONY: all deps base-model test check run bench fuzz install uninstall clean format lint tests-build finsent memcheck
 all: finsent
 
 # ./finsent is the binary of the last build directory used (B=build, build-san...).
@@ -175,6 +176,20 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/finsent
 	rm -rf $(DESTDIR)$(PREFIX)/lib/finsent
 	rm -rf $(DESTDIR)$(PREFIX)/share/finsent
+
+# Each C test program under valgrind (about 3 minutes), run from the repository
+# root like tests/run.sh; a leak, an invalid access or a failing test fails it.
+# test_cpu_features is left out: valgrind's emulated CPU has no AVX-512, and the
+# program re-executes itself.
+MEMCHECK_SKIP := test_cpu_features
+memcheck: tests-build
+	@command -v valgrind >/dev/null || { echo "memcheck: valgrind is missing (apt-get install valgrind)"; exit 1; }
+	@rc=0; for t in $(filter-out $(addprefix $(B)/tests/,$(MEMCHECK_SKIP)),$(TEST_BIN)); do \
+	    n=$${t##*/}; printf '%-24s ' $$n; \
+	    if FINSENT_ROOT=$(CURDIR) FINSENT_BIN=$(CURDIR)/finsent valgrind -q --leak-check=full \
+	        --error-exitcode=9 $$t >$(B)/$$n.memcheck.log 2>&1; then echo clean; \
+	    else echo "FAIL ($(B)/$$n.memcheck.log)"; rc=1; fi; \
+	done; exit $$rc
 
 format:
 	clang-format -i $(filter-out %.cu,$(wildcard */*.c */*.h))
