@@ -256,8 +256,7 @@ int db_entities_all(sqlite3 *db, struct entity_volume **out, size_t *n, struct f
     sqlite3_stmt *st;
     *out = NULL;
     *n = 0;
-    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) <
-        0)
+    if (db_prepare(db, &st, "SELECT id, name, ticker, 0, 0, key FROM entities ORDER BY id", err) < 0)
         return -1;
     return volume_collect(db, st, out, n, err);
 }
