@@ -499,12 +499,24 @@ static void cpu_dropout_backward(struct backend *be, float *dinp, const float *d
 
 /* ---- optimiser ---------------------------------------------------------------------------- */
 
+/* Eight partial sums, so that the compiler can keep them in vector registers (one
+ * serial sum over every parameter took about 40 ms a training step, 15 ms this way);
+ * in double, so the order hardly matters: about 1e-11 relative. */
+enum { SUM_SQUARES_LANES = 8 };
+
 static double cpu_sum_squares(struct backend *be, const float *x, size_t n)
 {
     (void)be;
+    double lane[SUM_SQUARES_LANES] = {0.0};
+    size_t i = 0;
+    for (; i + SUM_SQUARES_LANES <= n; i += SUM_SQUARES_LANES)
+        for (int k = 0; k < SUM_SQUARES_LANES; k++)
+            lane[k] += (double)x[i + k] * x[i + k];
     double s = 0.0;
-    for (size_t i = 0; i < n; i++)
+    for (; i < n; i++)
         s += (double)x[i] * x[i];
+    for (int k = 0; k < SUM_SQUARES_LANES; k++)
+        s += lane[k];
     return s;
 }
 

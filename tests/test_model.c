@@ -14,6 +14,7 @@
 #include "tests/check.h"
 #include "tests/cpu_backend.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,27 @@ static void test_dropout_mask(void)
     for (int i = 0; i < N; i++)
         CHECK(dx[i] == y[i]);
     free(x), free(y), free(dx);
+}
+
+/* The clipping norm's sum of squares against a plain serial double sum, for
+ * lengths around the lane width (a tail of every size) and a long one. */
+static void test_sum_squares(void)
+{
+    struct backend *be = cpu();
+    enum { N = 100003 };
+    float *x = xmalloc(N * sizeof *x);
+    for (int i = 0; i < N; i++)
+        x[i] = frand();
+    const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 23, N};
+    for (size_t j = 0; j < FS_ARRAY_LEN(lens); j++) {
+        double want = 0.0;
+        for (size_t i = 0; i < lens[j]; i++)
+            want += (double)x[i] * x[i];
+        double got = be->sum_squares(be, x, lens[j]);
+        CHECK_MSG(got == want || (want > 0 && fabs(got - want) <= 1e-12 * want),
+                  "n=%zu: %.17g, expected %.17g", lens[j], got, want);
+    }
+    free(x);
 }
 
 /* ---- the whole model ------------------------------------------------------------ */
@@ -706,6 +728,7 @@ int main(void)
     RUN(test_grad_attention_pooling);
     RUN(test_grad_crossentropy);
     RUN(test_dropout_mask);
+    RUN(test_sum_squares);
     RUN(test_grad_model_cls);
     RUN(test_grad_model_attention_pool);
     RUN(test_grad_model_post_ln_cls);
