@@ -499,9 +499,9 @@ static void cpu_dropout_backward(struct backend *be, float *dinp, const float *d
 
 /* ---- optimiser ---------------------------------------------------------------------------- */
 
-/* Eight partial sums, so that the compiler can keep them in vector registers (one
- * serial sum over every parameter took about 40 ms a training step, 15 ms this way);
- * in double, so the order hardly matters: about 1e-11 relative. */
+/* Eight partial sums, so that the compiler can keep them in vector registers
+ * (bench_ops, "clip norm": 16.4 ms a training step as one serial sum, 2.4 ms this
+ * way); in double, so the order hardly matters: about 1e-11 relative. */
 enum { SUM_SQUARES_LANES = 8 };
 
 static double cpu_sum_squares(struct backend *be, const float *x, size_t n)
