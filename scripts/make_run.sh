@@ -19,7 +19,7 @@ if [ ! -f "$CONF" ]; then
 fi
 if [ ! -f "$MODEL" ]; then
     echo "make run: no model at $MODEL; training the default model (fine-tuning the base:" \
-         "about 26 minutes on 2 cores)"
+         "21 to 26 minutes on 2 cores)"
     $BIN --config "$CONF" train --out "$MODEL" || exit $?
 fi
 $BIN --config "$CONF" run
