@@ -199,4 +199,4 @@ if [ "$total" -gt $((LIMIT_MIB * 1048576)) ]; then
     die "over the $LIMIT_MIB MiB limit: try --no-deps, or fewer untracked files"
 fi
 echo 'carry: [".gpu-carry"]'
-echo 'run:   command "GPU_CHECK_BUDGET=540 bash scripts/gpu-check.sh", carry [".gpu-carry"], timeout_s 590'
+echo 'run:   command "GPU_CHECK_BUDGET=300 bash scripts/gpu-check.sh", carry [".gpu-carry"], timeout_s 340'

@@ -65,12 +65,14 @@ indent() { sed 's/^/    | /' | tee -a "$CONSOLE"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 left() { echo $((DEADLINE - SECONDS)); }
-# the commit: git's, or the one gpu-check-prepare.sh noted (the device tool's
-# copy of the tree may have no .git)
-if git_rev=$(git rev-parse --short HEAD 2>/dev/null); then
+# the commit: the one gpu-check-prepare.sh noted, else git's (the device tool's
+# copy of the tree has a .git of its own, at an older commit plus the changes)
+if [ -s .gpu-carry/COMMIT ]; then
+    git_rev=$(cat .gpu-carry/COMMIT)
+elif git_rev=$(git rev-parse --short HEAD 2>/dev/null); then
     [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && git_rev="$git_rev+changes"
 else
-    git_rev=$(cat .gpu-carry/COMMIT 2>/dev/null || echo unknown)
+    git_rev=unknown
 fi
 
 # run_step NAME LIMIT CMD...: CMD's output to $LOGS/NAME.log, at most LIMIT
