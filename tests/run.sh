@@ -67,7 +67,13 @@ for t in tests/it_*.py; do
 done
 
 echo
-[ "${#failed_names[@]}" -gt 0 ] && echo "failed: ${failed_names[*]}"
+if [ "${#failed_names[@]}" -gt 0 ]; then
+    echo "failed: ${failed_names[*]}"
+    # the FAIL lines again, last, where a CI log's tail shows them
+    for n in "${failed_names[@]}"; do
+        grep -h '^FAIL ' "$logdir/$(basename "$n").log" | head -n 10 | cut -c1-400 | sed 's/^/    /'
+    done
+fi
 echo "logs: $logdir"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -155,10 +155,14 @@ DUNSTRC = """[global]
 DESKTOP_SESSION = r"""
 set -u
 cd "$WORK"
+# wait_for CMD...: until CMD succeeds, at most 30 s (each wait ends as soon as it
+# can: the limit is for a loaded machine, where Xvfb, dunst or a redraw are slow)
+wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.05; done; return 1; }
+at_least() { [ "$(dunstctl count "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 exec 3>"$WORK/display"
 Xvfb -displayfd 3 -nolisten tcp -screen 0 800x600x24 >/dev/null 2>&1 &
 xpid=$!
-for _ in $(seq 100); do [ -s "$WORK/display" ] && break; sleep 0.05; done
+wait_for test -s "$WORK/display"
 export DISPLAY=":$(cat "$WORK/display")"
 dunst -config "$WORK/dunstrc" >/dev/null 2>&1 &
 dpid=$!
@@ -167,16 +171,19 @@ owned() {
         org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null |
         grep -q true
 }
-for _ in $(seq 100); do owned && break; sleep 0.05; done
+wait_for owned
 "$FINSENT_BIN" --db "$WORK/f.db" --config "$WORK/f.conf" --now "$NOW" alerts run \
     >"$WORK/out" 2>"$WORK/err"
 echo $? >"$WORK/rc"
+# dunst shows what it received on a later redraw; act and close only once it has
+wait_for at_least displayed 1
+shown=$(dunstctl count displayed 2>/dev/null || echo 0)
 if [ "${ACTION:-0}" = 1 ]; then
     dunstctl action 0
-    for _ in $(seq 100); do [ -s "$WORK/opened" ] && break; sleep 0.05; done
+    wait_for test -s "$WORK/opened"
 fi
 dunstctl close-all
-sleep 0.2
+wait_for at_least history "$shown"
 dunstctl history >"$WORK/history.json"
 kill "$dpid" "$xpid" 2>/dev/null
 wait 2>/dev/null
@@ -206,7 +213,7 @@ def desktop_session(work, now, action=False, env=None):
     run_env.update(WORK=work, NOW=now, FINSENT_BIN=BIN, ACTION="1" if action else "0")
     run_env.update(env or {})
     subprocess.run(["dbus-run-session", "--", "bash", "-c", DESKTOP_SESSION], env=run_env,
-                   timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(work, "rc")) as f:
         rc = f.read().strip()
     with open(os.path.join(work, "err")) as f:
