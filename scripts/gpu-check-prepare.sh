@@ -11,8 +11,11 @@
 #                           6,505 validation texts then compute exactly what the
 #                           F16 base computes, and the file compresses to ~26 MiB
 #                           instead of 87 MiB. CPU-vs-CUDA parity is measured on
-#                           these weights on both devices. --full-base keeps every
-#                           row (~40 MiB; then use --no-deps).
+#                           these weights on both devices. --train-rows keeps the
+#                           rows of the bundled training texts' tokens too (18,695
+#                           rows, ~31 MiB), so that training on the device reads
+#                           what the F16 base reads. --full-base keeps every row
+#                           (~40 MiB; then use --no-deps).
 #   .gpu-carry/deps.tar.xz  the build dependencies' headers and shared libraries
 #                           from this machine (Debian 12: libcurl, libxml2,
 #                           sqlite3, jansson, libnotify, OpenBLAS and what they
@@ -28,7 +31,7 @@
 # transformers for the tokenizer), xz, and for the bundle the -dev packages of
 # `make deps`. Prints the sizes, the estimate of what travels, and the run call.
 #
-#   scripts/gpu-check-prepare.sh [--no-deps] [--full-base] [BASE_DIR]
+#   scripts/gpu-check-prepare.sh [--no-deps] [--full-base | --train-rows] [BASE_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,6 +44,7 @@ for a in "$@"; do
     case "$a" in
     --no-deps) deps=0 ;;
     --full-base) prune=0 ;;
+    --train-rows) prune=2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "gpu-check-prepare: unknown option $a" >&2; exit 2 ;;
     *) base=$a ;;
@@ -65,14 +69,17 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- the base ----------------------------------------------------------------------
 mkdir -p "$tmp/base"
-echo "gpu-check-prepare: converting $BASE to F16$([ $prune = 1 ] && echo ', unused embedding rows zeroed')"
+echo "gpu-check-prepare: converting $BASE to F16$([ $prune != 0 ] && echo ', unused embedding rows zeroed')"
 "$PY" - "$BASE" "$tmp/base" "$prune" "$ROOT" <<'EOF'
 import csv, glob, os, sys
 
 import torch
 from safetensors.torch import load_file, save_file
 
-src, dst, prune, root = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+src, dst, prune, root = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+sets = ["data/*/validation.csv"]
+if prune == 2:  # --train-rows
+    sets += ["data/*/train.csv", "data/news_train/all.csv"]
 tensors = load_file(os.path.join(src, "model.safetensors"))
 out = {k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous()
        for k, v in tensors.items()}
@@ -89,7 +96,7 @@ if prune:
     tok = BertTokenizerFast(os.path.join(src, "vocab.txt"), do_lower_case=lower)
     used = set(range(1000))  # [PAD], [unused*], [UNK], [CLS], [SEP], [MASK]
     n = 0
-    for path in sorted(glob.glob(os.path.join(root, "data/*/validation.csv"))):
+    for path in sorted(p for g in sets for p in glob.glob(os.path.join(root, g))):
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 text = row["text"].replace("\r", " ").replace("\n", " ")
@@ -101,7 +108,8 @@ if prune:
     keep[sorted(i for i in used if i < emb.shape[0])] = True
     emb[~keep] = 0
     note = (f"{int(keep.sum())} of {emb.shape[0]} embedding rows kept (the tokens of the "
-            f"{n} bundled validation texts and ids below 1000), the others zero")
+            f"{n} bundled {'training and ' if prune == 2 else ''}validation texts and ids "
+            f"below 1000), the others zero")
 save_file(out, os.path.join(dst, "model.safetensors"), metadata={"format": "pt"})
 with open(os.path.join(dst, "CARRIED.md"), "w") as f:
     f.write(f"Made by scripts/gpu-check-prepare.sh from {src}: every float tensor as F16; "

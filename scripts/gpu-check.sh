@@ -39,6 +39,8 @@
 #   GPU_CHECK_BUDGET  seconds for the whole run (450)
 #   GPU_CHECK_DEFAULT_S  seconds for the default's whole fine-tuning on cuda (180)
 #   GPU_CHECK_TOL     parity tolerance, max abs difference (1e-4)
+#   GPU_CHECK_EXPERIMENT  a script to run after the timings, e.g.
+#                     scripts/experiments/pool_dev.sh (GPU_CHECK_EXPERIMENT_S: 240)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -625,6 +627,23 @@ else
     else
         record train_default "$(fail_or_skip)" "$(why_rc)$(last_line train_default)"
         tail_log train_default 5
+    fi
+fi
+
+# an experiment of the caller's, where GPU_CHECK_EXPERIMENT names a bash script
+# (scripts/experiments/): run with BIN, BASE and WORK in its environment, at most
+# GPU_CHECK_EXPERIMENT_S seconds; its output is shown, its last line is the figure
+if [ -n "${GPU_CHECK_EXPERIMENT:-}" ]; then
+    if [ -z "$BASE" ]; then
+        record experiment SKIP "no base: $base_why"
+    else
+        run_step experiment "${GPU_CHECK_EXPERIMENT_S:-240}" env WORK="$WORK" \
+            bash "$ROOT/$GPU_CHECK_EXPERIMENT"
+        indent <"$LOGS/experiment.log"
+        fig="$(basename "$GPU_CHECK_EXPERIMENT"): $(tail -n 1 "$LOGS/experiment.log")"
+        if [ $RC -eq 0 ]; then record experiment PASS "$fig"; else
+            record experiment "$(fail_or_skip)" "$(why_rc); $fig"
+        fi
     fi
 fi
 
