@@ -50,6 +50,16 @@ int db_collect_all(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader rea
     return -1;
 }
 
+int db_collect_counted(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read,
+                       db_rows_free free_rows, void **rows, int *n, const char *what,
+                       struct fs_error *err)
+{
+    size_t count;
+    int rc = db_collect_all(db, st, elem, read, free_rows, rows, &count, what, err);
+    *n = (int)count;
+    return rc;
+}
+
 int db_fill_rows(sqlite3 *db, sqlite3_stmt *st, void *rows, size_t elem, int max,
                  db_row_reader read, db_row_clear clear, const char *what, struct fs_error *err)
 {

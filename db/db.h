@@ -74,6 +74,11 @@ int db_collect_all(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader rea
                    db_rows_free free_rows, void **rows, size_t *n, const char *what,
                    struct fs_error *err);
 
+/* db_collect_all for callers that count rows in an int: *n the number read. */
+int db_collect_counted(sqlite3 *db, sqlite3_stmt *st, size_t elem, db_row_reader read,
+                       db_rows_free free_rows, void **rows, int *n, const char *what,
+                       struct fs_error *err);
+
 /* Releases what one row read by a db_row_reader owns (not the row itself). */
 typedef void (*db_row_clear)(void *row);
 

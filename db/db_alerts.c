@@ -325,12 +325,10 @@ int db_alerts_list(sqlite3 *db, int open_only, int limit, struct alert_row **out
     sqlite3_bind_int(st, 1, open_only);
     sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
     void *rows;
-    size_t count;
-    if (db_collect_all(db, st, sizeof **out, alert_from_row, NULL, &rows, &count,
-                       "database: list alerts", err) < 0)
+    if (db_collect_counted(db, st, sizeof **out, alert_from_row, NULL, &rows, n,
+                           "database: list alerts", err) < 0)
         return -1;
     *out = rows;
-    *n = (int)count;
     return 0;
 }
 
@@ -408,12 +406,10 @@ int db_alert_events(sqlite3 *db, int64_t alert_id, struct alert_event_row **out,
         return -1;
     sqlite3_bind_int64(st, 1, alert_id);
     void *rows;
-    size_t count;
-    if (db_collect_all(db, st, sizeof **out, event_from_row, NULL, &rows, &count,
-                       "database: alert events", err) < 0)
+    if (db_collect_counted(db, st, sizeof **out, event_from_row, NULL, &rows, n,
+                           "database: alert events", err) < 0)
         return -1;
     *out = rows;
-    *n = (int)count;
     return 0;
 }
 
@@ -548,12 +544,10 @@ int db_silences_list(sqlite3 *db, int64_t now, int all, struct silence_row **out
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, all);
     void *rows;
-    size_t count;
-    if (db_collect_all(db, st, sizeof **out, silence_from_row, NULL, &rows, &count,
-                       "database: silences", err) < 0)
+    if (db_collect_counted(db, st, sizeof **out, silence_from_row, NULL, &rows, n,
+                           "database: silences", err) < 0)
         return -1;
     *out = rows;
-    *n = (int)count;
     return 0;
 }
 
@@ -637,12 +631,10 @@ int db_outbox_due(sqlite3 *db, int64_t now, struct outbox_row **out, int *n, str
         return -1;
     sqlite3_bind_int64(st, 1, now);
     void *rows;
-    size_t count;
-    if (db_collect_all(db, st, sizeof **out, outbox_from_row, outbox_rows_free, &rows, &count,
-                       "database: outbox", err) < 0)
+    if (db_collect_counted(db, st, sizeof **out, outbox_from_row, outbox_rows_free, &rows, n,
+                           "database: outbox", err) < 0)
         return -1;
     *out = rows;
-    *n = (int)count;
     return 0;
 }
 

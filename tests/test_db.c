@@ -178,6 +178,19 @@ static void test_collect_all(void)
     PREPARE(db, &st, ONE_TWO_THREE(1));
     CHECK_INT_EQ(db_collect_all(db, st, sizeof(int), int_read, NULL, &rows, &n, "ints", &err), -1);
     CHECK(rows == NULL && n == 0);
+    /* the int-counted form: the same rows, the count as an int */
+    int count = -1;
+    PREPARE(db, &st, ONE_TWO_THREE(0));
+    CHECK_INT_EQ(db_collect_counted(db, st, sizeof(int), int_read, NULL, &rows, &count, "ints",
+                                    &err),
+                 0);
+    CHECK(count == 3 && ((int *)rows)[1] == 2);
+    free(rows);
+    PREPARE(db, &st, ONE_TWO_THREE(1));
+    CHECK_INT_EQ(db_collect_counted(db, st, sizeof(int), int_read, NULL, &rows, &count, "ints",
+                                    &err),
+                 -1);
+    CHECK(rows == NULL && count == 0);
     CHECK(all_finalized(db));
     db_close(db);
     free(path);
