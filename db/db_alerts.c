@@ -66,20 +66,31 @@ static void bucket_from_row(sqlite3_stmt *st, void *row)
     b->history = sqlite3_column_int64(st, 10);
 }
 
+/* Prepares sql, a statement over one series' buckets, with ?1 the granularity,
+ * ?2 the series key and ?3..?4 the range of bucket starts bound. */
+static int prepare_series_range(sqlite3 *db, sqlite3_stmt **st, const char *sql,
+                                const char *granularity, int64_t key, int64_t from, int64_t to,
+                                struct fs_error *err)
+{
+    if (db_prepare(db, st, sql, err) < 0)
+        return -1;
+    sqlite3_bind_text(*st, 1, granularity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, key);
+    sqlite3_bind_int64(*st, 3, from);
+    sqlite3_bind_int64(*st, 4, to);
+    return 0;
+}
+
 int db_alerts_buckets(sqlite3 *db, const char *granularity, int gran_seconds, int topic,
                       int64_t entity_id, int64_t from, int64_t to, struct bucket_obs *out, int max,
                       struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   entity_id ? BUCKETS_SQL("entity_buckets", "entity_id")
-                             : BUCKETS_SQL("buckets", "topic"),
-                   err) < 0)
+    if (prepare_series_range(db, &st,
+                             entity_id ? BUCKETS_SQL("entity_buckets", "entity_id")
+                                       : BUCKETS_SQL("buckets", "topic"),
+                             granularity, series_key(topic, entity_id), from, to, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, series_key(topic, entity_id));
-    sqlite3_bind_int64(st, 3, from);
-    sqlite3_bind_int64(st, 4, to);
     sqlite3_bind_int(st, 5, max);
     int n = db_fill_rows(db, st, out, sizeof *out, max, bucket_from_row, NULL, "database: buckets",
                          err);
@@ -155,15 +166,11 @@ int db_alerts_buckets_mark_evaluated(sqlite3 *db, const char *granularity, int t
                                      struct fs_error *err)
 {
     sqlite3_stmt *st;
-    if (db_prepare(db, &st,
-                   entity_id ? EVALUATED_SQL("entity_buckets", "entity_id")
-                             : EVALUATED_SQL("buckets", "topic"),
-                   err) < 0)
+    if (prepare_series_range(db, &st,
+                             entity_id ? EVALUATED_SQL("entity_buckets", "entity_id")
+                                       : EVALUATED_SQL("buckets", "topic"),
+                             granularity, series_key(topic, entity_id), from, to, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, granularity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, series_key(topic, entity_id));
-    sqlite3_bind_int64(st, 3, from);
-    sqlite3_bind_int64(st, 4, to);
     return db_step_done(db, st, "database: buckets evaluated", err);
 }
 
