@@ -138,7 +138,7 @@ finish() {
             echo "| ${S_NAME[$i]} | ${S_STATUS[$i]} | ${S_FIG[$i]//|/\\|} |"
         done
         echo
-        echo "Command: \`bash scripts/gpu-check.sh\` (device tool: carry \`.gpu-carry\` from" \
+        echo "Command: \`${GPU_CHECK_EXPERIMENT:+GPU_CHECK_EXPERIMENT=$GPU_CHECK_EXPERIMENT }bash scripts/gpu-check.sh\` (device tool: carry \`.gpu-carry\` from" \
             "\`scripts/gpu-check-prepare.sh\`), $((SECONDS - START)) s."
     } >"$md"
     say ""
