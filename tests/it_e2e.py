@@ -110,17 +110,32 @@ def start_desktop():
         return [xvfb], False
     os.environ["DISPLAY"] = ":" + display
     dunst = subprocess.Popen(["dunst"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if notifications_owned():
-            return [xvfb, dunst], True
+    return [xvfb, dunst], wait_until(notifications_owned)
+
+
+def wait_until(cond, seconds=30.0):
+    """Polls cond every 50 ms until it holds (True) or seconds pass (False): the
+    limit is for a loaded machine, each wait ends as soon as it can."""
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            return False
         time.sleep(0.05)
-    return [xvfb, dunst], False
+    return True
+
+
+def dunst_count(what):
+    r = subprocess.run(["dunstctl", "count", what], capture_output=True, text=True)
+    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else -1
 
 
 def desktop_history():
-    """Every notification shown so far (dunst lists closed ones in its history)."""
+    """Every notification shown so far (dunst lists closed ones in its history),
+    once dunst has shown what it received (none left waiting) and closed it."""
+    wait_until(lambda: dunst_count("waiting") == 0)
+    before = dunst_count("history") + dunst_count("displayed")
     subprocess.run(["dunstctl", "close-all"], capture_output=True)
-    time.sleep(0.2)
+    wait_until(lambda: dunst_count("history") >= before)
     r = subprocess.run(["dunstctl", "history"], capture_output=True, text=True)
     if r.returncode != 0:
         return []
