@@ -12,14 +12,14 @@
 # `finsent train` options, e.g. "--max-examples 300 --epochs 1" for a dry run).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-: "${BIN:?BIN: the finsent binary}" "${BASE:?BASE: the base}" "${WORK:?WORK: a scratch directory}"
+# shellcheck source=scripts/experiments/lib.sh
+. scripts/experiments/lib.sh
 DEVICE=${DEVICE:-cuda} POOLS=${POOLS:-mean cls attention} SEEDS=${SEEDS:-1 2 3}
 dev=$WORK/dev
 mkdir -p "$dev"
 python3 scripts/dev_split.py --out "$dev" || exit 1
 summary=$WORK/pool_dev.tsv
 : >"$summary"
-fig() { sed -n "s/^validation $1 *accuracy \([0-9.]*\).*/\1/p" "$2"; }
 for pool in $POOLS; do
     for seed in $SEEDS; do
         log=$WORK/pool-$pool-$seed.log
@@ -30,11 +30,8 @@ for pool in $POOLS; do
             --news-data data/news_train/all.csv --out "$WORK/m-pool" ${TRAIN_ARGS:-} >"$log" 2>&1
         rc=$?
         rm -rf "$WORK/m-pool"
-        t=$(fig topic "$log") s=$(fig sentiment "$log")
-        if [ $rc -ne 0 ] || [ -z "$t" ] || [ -z "$s" ]; then
-            echo "pool $pool seed $seed: failed (exit $rc): $(tail -n 1 "$log")"
-            exit 1
-        fi
+        figs=$(val_figs "pool $pool seed $seed" "$log" $rc) || { echo "$figs"; exit 1; }
+        read -r t s <<<"$figs"
         echo "pool $pool seed $seed: dev topic $t sentiment $s ($(grep -o 'trained in [0-9]* s' "$log"))"
         printf '%s\t%s\t%s\n' "$pool" "$t" "$s" >>"$summary"
     done

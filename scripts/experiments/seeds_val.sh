@@ -11,11 +11,11 @@
 # e.g. "--max-examples 300 --epochs 1" for a dry run).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-: "${BIN:?BIN: the finsent binary}" "${BASE:?BASE: the base}" "${WORK:?WORK: a scratch directory}"
+# shellcheck source=scripts/experiments/lib.sh
+. scripts/experiments/lib.sh
 DEVICE=${DEVICE:-cuda} SEEDS=${SEEDS:-1 2 3 4 5}
 summary=$WORK/seeds_val.tsv
 : >"$summary"
-fig() { sed -n "s/^validation $1 *accuracy \([0-9.]*\).*/\1/p" "$2"; }
 # news TASK MODEL: "accuracy negative-recall" on the news check set
 news() {
     "$BIN" eval --device "$DEVICE" --json --task "$1" --data "data/news_check/$1.csv" \
@@ -30,11 +30,8 @@ for seed in $SEEDS; do
     "$BIN" train --base "$BASE" --device "$DEVICE" --seed "$seed" --out "$model" \
         ${TRAIN_ARGS:-} >"$log" 2>&1
     rc=$?
-    t=$(fig topic "$log") s=$(fig sentiment "$log")
-    if [ $rc -ne 0 ] || [ -z "$t" ] || [ -z "$s" ]; then
-        echo "seed $seed: failed (exit $rc): $(tail -n 1 "$log")"
-        exit 1
-    fi
+    figs=$(val_figs "seed $seed" "$log" $rc) || { echo "$figs"; exit 1; }
+    read -r t s <<<"$figs"
     read -r nt _ <<<"$(news topic "$model")"
     read -r ns nr <<<"$(news sentiment "$model")"
     rm -rf "$model"
